@@ -1,0 +1,1 @@
+//! HTTP layer (placeholder; implemented in the Context API issue).

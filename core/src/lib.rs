@@ -1,0 +1,23 @@
+//! Domain core of the Kubernaut Context API.
+//!
+//! Everything here is plain Rust (no axum, Lambda, Leptos or AWS types) so the same code
+//! serves the combined server, every Lambda function and, for the pure parts
+//! (model, validation, generators), the browser through wasm32.
+//!
+//! - [`model`]: the action trace and its parts.
+//! - [`validate`]: input rules and documented size limits.
+//! - [`actions`]: Kubernaut's canonical action types.
+//! - [`signature`]: the alert signature formula.
+//! - [`cursor`]: tamper-evident page cursors.
+//! - [`store`]: the store trait the adapters implement.
+//! - [`patterns`]: pattern analysis (statistics, recommendation, oscillation).
+
+pub mod actions;
+pub mod cursor;
+pub mod model;
+pub mod patterns;
+pub mod signature;
+pub mod store;
+pub mod validate;
+
+pub use store::{Store, StoreError};

@@ -1,0 +1,364 @@
+//! The action trace: one record per remediation action Kubernaut took, modelled on
+//! Kubernaut's `resource_action_traces` table (see docs/API.md for every field).
+//!
+//! Two shapes exist:
+//! - [`TraceInput`]: what a client POSTs (signature optional, no server timestamps,
+//!   unknown fields rejected so typos surface as 400s);
+//! - [`ActionTrace`]: what is stored and returned (signature always set, `created_at` /
+//!   `updated_at` stamped by the service).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Deployment environment of the cluster the action ran in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Staging,
+    Development,
+    Test,
+}
+
+/// Alert severity, as Prometheus/Alertmanager rules label it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// Where the action is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecutionStatus {
+    Pending,
+    Executing,
+    Completed,
+    Failed,
+    RolledBack,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Pending,
+        ExecutionStatus::Executing,
+        ExecutionStatus::Completed,
+        ExecutionStatus::Failed,
+        ExecutionStatus::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Pending => "pending",
+            ExecutionStatus::Executing => "executing",
+            ExecutionStatus::Completed => "completed",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::RolledBack => "rolled-back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Finished one way or the other (counts as an attempt in pattern analysis).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ExecutionStatus::Completed | ExecutionStatus::Failed | ExecutionStatus::RolledBack
+        )
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an effectiveness score was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssessmentMethod {
+    Automated,
+    Manual,
+    MlDerived,
+}
+
+/// How a follow-up action relates to the one it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowUpRelation {
+    Correction,
+    Enhancement,
+    Rollback,
+    Escalation,
+}
+
+/// The Kubernetes object the action targeted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRef {
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+}
+
+/// The alert that triggered the action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertInfo {
+    pub name: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firing_time: Option<DateTime<Utc>>,
+}
+
+/// Which model chose the action, and how sure it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInfo {
+    pub used: String,
+    pub confidence: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_tier: Option<String>,
+}
+
+/// An action the model considered and did not take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeAction {
+    pub action_type: String,
+    pub confidence: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+}
+
+/// The five yes/no criteria behind an effectiveness score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectivenessCriteria {
+    #[serde(default)]
+    pub alert_resolved: bool,
+    #[serde(default)]
+    pub target_metric_improved: bool,
+    #[serde(default)]
+    pub no_new_alerts_generated: bool,
+    #[serde(default)]
+    pub resource_stabilized: bool,
+    #[serde(default)]
+    pub side_effects_minimal: bool,
+}
+
+/// How well an action worked, assessed after the fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Effectiveness {
+    /// 0.0 (useless or harmful) ..= 1.0 (fully effective).
+    pub score: f64,
+    #[serde(default)]
+    pub criteria: EffectivenessCriteria,
+    /// When the assessment was made; the service stamps "now" when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessed_at: Option<DateTime<Utc>>,
+    pub method: AssessmentMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A later action linked to this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub action_id: String,
+    pub relation: FollowUpRelation,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// What a client sends to record an action (`POST /api/v1/context/action-history`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceInput {
+    pub action_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<String>,
+    /// Optional: derived as sha256_hex("alert:namespace:kind:name") when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    pub action_timestamp: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_start_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_end_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    pub resource: ResourceRef,
+    pub alert: AlertInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelInfo>,
+    #[serde(default)]
+    pub alternative_actions: Vec<AlternativeAction>,
+    pub action_type: String,
+    #[serde(default)]
+    pub action_parameters: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_state_before: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_state_after: Option<Map<String, Value>>,
+    pub execution_status: ExecutionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effectiveness: Option<Effectiveness>,
+    #[serde(default)]
+    pub follow_up_actions: Vec<FollowUp>,
+}
+
+/// A stored action trace, as every read endpoint returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionTrace {
+    pub action_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<String>,
+    pub signature: String,
+    pub action_timestamp: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_start_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_end_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    pub resource: ResourceRef,
+    pub alert: AlertInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelInfo>,
+    #[serde(default)]
+    pub alternative_actions: Vec<AlternativeAction>,
+    pub action_type: String,
+    #[serde(default)]
+    pub action_parameters: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_state_before: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_state_after: Option<Map<String, Value>>,
+    pub execution_status: ExecutionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effectiveness: Option<Effectiveness>,
+    #[serde(default)]
+    pub follow_up_actions: Vec<FollowUp>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ActionTrace {
+    /// Builds the stored form of an input that already passed [`crate::validate`].
+    /// The signature is derived when the input has none.
+    pub fn from_input(input: TraceInput, now: DateTime<Utc>) -> ActionTrace {
+        let signature = input.signature.clone().unwrap_or_else(|| {
+            crate::signature::alert_signature(
+                &input.alert.name,
+                &input.resource.namespace,
+                &input.resource.kind,
+                &input.resource.name,
+            )
+        });
+        let mut effectiveness = input.effectiveness;
+        if let Some(e) = effectiveness.as_mut() {
+            e.assessed_at.get_or_insert(now);
+        }
+        ActionTrace {
+            action_id: input.action_id,
+            correlation_id: input.correlation_id,
+            workflow_id: input.workflow_id,
+            signature,
+            action_timestamp: input.action_timestamp,
+            execution_start_time: input.execution_start_time,
+            execution_end_time: input.execution_end_time,
+            execution_duration_ms: input.execution_duration_ms,
+            cluster_name: input.cluster_name,
+            environment: input.environment,
+            resource: input.resource,
+            alert: input.alert,
+            model: input.model,
+            alternative_actions: input.alternative_actions,
+            action_type: input.action_type,
+            action_parameters: input.action_parameters,
+            resource_state_before: input.resource_state_before,
+            resource_state_after: input.resource_state_after,
+            execution_status: input.execution_status,
+            execution_error: input.execution_error,
+            effectiveness,
+            follow_up_actions: input.follow_up_actions,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// True when `other` records the same action with the same content, ignoring the
+    /// service-stamped timestamps (`created_at`, `updated_at`, a defaulted
+    /// `effectiveness.assessed_at`). This is the idempotency rule of POST: the same
+    /// content again is a no-op, different content under the same id is a conflict.
+    pub fn same_content(&self, other: &ActionTrace) -> bool {
+        let norm = |t: &ActionTrace| {
+            let mut t = t.clone();
+            t.created_at = DateTime::<Utc>::UNIX_EPOCH;
+            t.updated_at = DateTime::<Utc>::UNIX_EPOCH;
+            if let Some(e) = t.effectiveness.as_mut() {
+                e.assessed_at = None;
+            }
+            t
+        };
+        norm(self) == norm(other)
+    }
+
+    /// The effectiveness score, if assessed.
+    pub fn effectiveness_score(&self) -> Option<f64> {
+        self.effectiveness.as_ref().map(|e| e.score)
+    }
+}
+
+/// Result of storing one trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PutOutcome {
+    /// New trace stored.
+    Created,
+    /// A trace with this id and the same content already existed: nothing changed.
+    Unchanged,
+    /// A trace with this id but different content exists: nothing changed.
+    Conflict,
+}
+
+/// The body of `PUT /action-history/{action_id}/effectiveness`.
+pub type EffectivenessInput = Effectiveness;

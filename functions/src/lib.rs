@@ -1,0 +1,1 @@
+//! Shared start-up of the Lambda functions (placeholder; implemented in the Lambda issue).

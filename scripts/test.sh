@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`: installs what the tests need, then runs every suite. Prints each phase's
+# time; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+T0=$(date +%s)
+declare -a SUMMARY=()
+phase() {
+  local name=$1; shift
+  local t=$(date +%s)
+  printf '\n\033[1m==== %s\033[0m\n' "$name"
+  "$@"
+  local d=$(( $(date +%s) - t ))
+  SUMMARY+=("$(printf '%-40s %5ss' "$name" "$d")")
+  printf '==== %s: done in %ss\n' "$name" "$d"
+}
+
+phase "setup: build tools"          scripts/ensure-tools.sh
+phase "setup: system packages"      scripts/ensure-system.sh
+phase "setup: python venvs"         scripts/ensure-python.sh
+phase "build: server + wasm (cargo leptos build)" cargo leptos build
+phase "rust: unit + integration tests" cargo test --workspace --no-fail-fast
+phase "browser: Playwright end-to-end" scripts/test-e2e.sh
+
+printf '\n==== phase times\n'
+printf '%s\n' "${SUMMARY[@]}"
+printf 'total: %ss\n' "$(( $(date +%s) - T0 ))"

@@ -1,0 +1,1 @@
+//! DynamoDB store (placeholder; implemented in the Context API issue).
