@@ -146,11 +146,15 @@ impl SignatureAggregate {
 }
 
 /// What pattern analysis reads for one signature.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatternInput {
     pub aggregate: Option<SignatureAggregate>,
     /// Newest first, at most the requested limit, all with `action_timestamp >= since`.
     pub recent: Vec<ActionTrace>,
+    /// Traces of *other* signatures in the aggregate's namespace since `since`, newest
+    /// first, at most the requested limit (the cascading-failure detector looks for new
+    /// alerts after each action here). Empty when there is no aggregate.
+    pub related: Vec<ActionTrace>,
 }
 
 /// Filters of `GET /patterns` (the signature ranking).
@@ -214,7 +218,9 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<ActionTrace>, StoreError>;
 
-    /// Aggregate plus at most `limit` newest traces since `since`, for one signature.
+    /// Aggregate plus at most `limit` newest traces since `since` for one signature, and
+    /// at most `limit` newest traces of other signatures in its namespace since `since`.
+    /// At most two backend requests (DynamoDB) for the whole call.
     async fn pattern_input(
         &self,
         signature: &str,

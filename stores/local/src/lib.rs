@@ -38,7 +38,7 @@ impl Store for LocalStore {
         Ok(None)
     }
     async fn pattern_input(&self, _s: &str, _since: DateTime<Utc>, _l: usize) -> Result<PatternInput, StoreError> {
-        Ok(PatternInput { aggregate: None, recent: vec![] })
+        Ok(PatternInput::default())
     }
     async fn list_signatures(&self, _q: &SignatureQuery) -> Result<Vec<SignatureAggregate>, StoreError> {
         Ok(vec![])
