@@ -11,9 +11,14 @@
 //! - [`cursor`]: tamper-evident page cursors.
 //! - [`store`]: the store trait the adapters implement.
 //! - [`patterns`]: pattern analysis (statistics, recommendation, oscillation).
+//! - `conformance` (feature `conformance`): the store contract as executable checks.
+//! - [`demo`]: deterministic demo history.
 
 pub mod actions;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod cursor;
+pub mod demo;
 pub mod model;
 pub mod patterns;
 pub mod signature;

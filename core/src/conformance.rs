@@ -1,0 +1,1426 @@
+//! Store conformance suite: executable form of the contract in [`crate::store`].
+//!
+//! Every adapter's tests call [`run_all`] on a fresh, empty store. Each check panics with
+//! a message naming the broken rule. The checks use their own namespaces and
+//! signatures, so they can share one store (as `run_all` does); `check_stats` compares
+//! counters before and after its own writes so it holds wherever it runs.
+//!
+//! Enabled by the `conformance` cargo feature (adapters turn it on in their
+//! `[dev-dependencies]`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::model::{
+    ActionTrace, AlertInfo, AlternativeAction, AssessmentMethod, Effectiveness,
+    EffectivenessCriteria, Environment, ExecutionStatus, FollowUp, FollowUpRelation, ModelInfo,
+    PutOutcome, ResourceRef, Severity,
+};
+use crate::signature::alert_signature;
+use crate::store::{HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store};
+
+/// A fixed point in time the suite's traces are placed around (whole microseconds, so
+/// every backend can store it exactly).
+pub fn base_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    base_time() + Duration::minutes(minutes)
+}
+
+/// A minimal valid trace; the signature is derived from alert, namespace, kind and name.
+pub fn sample_trace(
+    action_id: &str,
+    namespace: &str,
+    alert: &str,
+    name: &str,
+    action_type: &str,
+    status: ExecutionStatus,
+    ts: DateTime<Utc>,
+) -> ActionTrace {
+    ActionTrace {
+        action_id: action_id.to_string(),
+        correlation_id: None,
+        workflow_id: None,
+        signature: alert_signature(alert, namespace, "Deployment", name),
+        action_timestamp: ts,
+        execution_start_time: None,
+        execution_end_time: None,
+        execution_duration_ms: None,
+        cluster_name: None,
+        environment: None,
+        resource: ResourceRef {
+            namespace: namespace.to_string(),
+            kind: "Deployment".to_string(),
+            name: name.to_string(),
+            uid: None,
+            api_version: None,
+        },
+        alert: AlertInfo {
+            name: alert.to_string(),
+            severity: Severity::Warning,
+            fingerprint: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            firing_time: None,
+        },
+        model: None,
+        alternative_actions: vec![],
+        action_type: action_type.to_string(),
+        action_parameters: Map::new(),
+        resource_state_before: None,
+        resource_state_after: None,
+        execution_status: status,
+        execution_error: None,
+        effectiveness: None,
+        follow_up_actions: vec![],
+        created_at: ts + Duration::seconds(1),
+        updated_at: ts + Duration::seconds(1),
+    }
+}
+
+fn effectiveness(score: f64, at: DateTime<Utc>) -> Effectiveness {
+    Effectiveness {
+        score,
+        criteria: EffectivenessCriteria {
+            alert_resolved: score >= 0.5,
+            target_metric_improved: true,
+            no_new_alerts_generated: false,
+            resource_stabilized: score >= 0.75,
+            side_effects_minimal: true,
+        },
+        assessed_at: Some(at),
+        method: AssessmentMethod::Automated,
+        notes: Some(format!("score {score}")),
+    }
+}
+
+/// A trace with every optional field set, including nested JSON.
+fn full_trace(id: &str, namespace: &str) -> ActionTrace {
+    let ts = at(0);
+    let mut t = sample_trace(
+        id,
+        namespace,
+        "KubePodCrashLooping",
+        "api",
+        "restart_pod",
+        ExecutionStatus::Completed,
+        ts,
+    );
+    t.correlation_id = Some("corr-1".into());
+    t.workflow_id = Some("wf-conformance-1".into());
+    t.execution_start_time = Some(ts + Duration::milliseconds(5));
+    t.execution_end_time = Some(ts + Duration::milliseconds(1505));
+    t.execution_duration_ms = Some(1500);
+    t.cluster_name = Some("prod-eu-1".into());
+    t.environment = Some(Environment::Production);
+    t.resource.uid = Some("0b6f6b4e-1111-2222-3333-444455556666".into());
+    t.resource.api_version = Some("apps/v1".into());
+    t.alert.severity = Severity::Critical;
+    t.alert.fingerprint = Some("fp-abc".into());
+    t.alert.labels = [
+        ("team", "payments"),
+        ("pod", "api-7d9"),
+        ("ünïcode", "välue"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    t.alert.annotations = [("summary", "Pod is crash looping\nsecond line")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    t.alert.firing_time = Some(ts - Duration::minutes(3));
+    t.model = Some(ModelInfo {
+        used: "gpt-oss:20b".into(),
+        confidence: 0.875,
+        reasoning: Some("restart clears the bad state".into()),
+        routing_tier: Some("route2".into()),
+    });
+    t.alternative_actions = vec![
+        AlternativeAction {
+            action_type: "rollback_deployment".into(),
+            confidence: 0.5,
+            reasoning: Some("recent rollout".into()),
+        },
+        AlternativeAction {
+            action_type: "increase_resources".into(),
+            confidence: 0.25,
+            reasoning: None,
+        },
+    ];
+    let obj = |v: Value| v.as_object().cloned().unwrap();
+    t.action_parameters = obj(json!({
+        "grace_period_seconds": 30,
+        "force": false,
+        "selector": {"app": "api", "tier": ["web", "edge"], "nested": {"deep": {"x": null, "y": 1.5}}},
+        "note": "quotes \" and \\ backslashes"
+    }));
+    t.resource_state_before = Some(obj(json!({"restarts": 12, "phase": "CrashLoopBackOff"})));
+    t.resource_state_after = Some(obj(
+        json!({"restarts": 0, "phase": "Running", "ready": [true, true]}),
+    ));
+    t.execution_error = Some("partial: one pod slow to terminate".into());
+    t.effectiveness = Some(effectiveness(0.75, ts + Duration::minutes(5)));
+    t.follow_up_actions = vec![
+        FollowUp {
+            action_id: "follow-1".into(),
+            relation: FollowUpRelation::Correction,
+            timestamp: ts + Duration::minutes(10),
+        },
+        FollowUp {
+            action_id: "follow-2".into(),
+            relation: FollowUpRelation::Escalation,
+            timestamp: ts + Duration::minutes(20),
+        },
+    ];
+    t
+}
+
+async fn put(store: &dyn Store, traces: &[ActionTrace], what: &str) -> Vec<PutOutcome> {
+    let out = store
+        .put_traces(traces)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{what}]: put_traces failed: {e}"));
+    assert_eq!(
+        out.len(),
+        traces.len(),
+        "conformance[{what}]: put_traces must return one outcome per input trace"
+    );
+    out
+}
+
+async fn put_all_created(store: &dyn Store, traces: &[ActionTrace], what: &str) {
+    for chunk in traces.chunks(100) {
+        let out = put(store, chunk, what).await;
+        for (t, o) in chunk.iter().zip(out) {
+            assert_eq!(
+                o,
+                PutOutcome::Created,
+                "conformance[{what}]: new trace {} must be Created",
+                t.action_id
+            );
+        }
+    }
+}
+
+fn query(limit: usize) -> HistoryQuery {
+    HistoryQuery {
+        limit,
+        ..HistoryQuery::default()
+    }
+}
+
+/// Newest first: timestamp desc, then action_id desc.
+fn expected_order(traces: &[ActionTrace]) -> Vec<String> {
+    let mut v: Vec<&ActionTrace> = traces.iter().collect();
+    v.sort_by(|a, b| {
+        b.action_timestamp
+            .cmp(&a.action_timestamp)
+            .then_with(|| b.action_id.cmp(&a.action_id))
+    });
+    v.into_iter().map(|t| t.action_id.clone()).collect()
+}
+
+/// Reads every page of `q` (following `next`), checking page bounds and duplicates.
+async fn list_all(store: &dyn Store, q: &HistoryQuery, what: &str) -> Vec<ActionTrace> {
+    let mut q = q.clone();
+    let mut all: Vec<ActionTrace> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for _ in 0..10_000 {
+        let page = store
+            .list_traces(&q)
+            .await
+            .unwrap_or_else(|e| panic!("conformance[{what}]: list_traces failed: {e}"));
+        assert!(
+            page.items.len() <= q.limit,
+            "conformance[{what}]: a page returned {} rows for limit {}",
+            page.items.len(),
+            q.limit
+        );
+        for t in page.items {
+            assert!(
+                seen.insert(t.action_id.clone()),
+                "conformance[{what}]: trace {} returned twice across pages (limit {})",
+                t.action_id,
+                q.limit
+            );
+            all.push(t);
+        }
+        match page.next {
+            Some(n) => q.after = Some(n),
+            None => return all,
+        }
+    }
+    panic!("conformance[{what}]: paging did not terminate after 10000 pages");
+}
+
+async fn list_ids(store: &dyn Store, q: &HistoryQuery, what: &str) -> Vec<String> {
+    list_all(store, q, what)
+        .await
+        .into_iter()
+        .map(|t| t.action_id)
+        .collect()
+}
+
+async fn get(store: &dyn Store, id: &str, what: &str) -> Option<ActionTrace> {
+    store
+        .get_trace(id)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{what}]: get_trace({id}) failed: {e}"))
+}
+
+async fn signatures(store: &dyn Store, q: &SignatureQuery, what: &str) -> Vec<SignatureAggregate> {
+    store
+        .list_signatures(q)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{what}]: list_signatures failed: {e}"))
+}
+
+fn assert_aggregate_eq(got: &SignatureAggregate, want: &SignatureAggregate, what: &str) {
+    let fmt = |a: &SignatureAggregate| {
+        let mut a = a.clone();
+        for v in a.actions.values_mut() {
+            v.effectiveness_sum = 0.0;
+        }
+        a
+    };
+    assert_eq!(
+        fmt(got),
+        fmt(want),
+        "conformance[{what}]: aggregate of {} differs from a recomputation from its traces",
+        want.signature
+    );
+    for (k, w) in &want.actions {
+        let g = &got.actions[k];
+        assert!(
+            (g.effectiveness_sum - w.effectiveness_sum).abs() < 1e-9,
+            "conformance[{what}]: effectiveness_sum of {k} in {} is {}, recomputation gives {}",
+            want.signature,
+            g.effectiveness_sum,
+            w.effectiveness_sum
+        );
+    }
+}
+
+/// Recomputes aggregates from traces in the order they were stored.
+fn recompute(traces: &[ActionTrace]) -> BTreeMap<String, SignatureAggregate> {
+    let mut m: BTreeMap<String, SignatureAggregate> = BTreeMap::new();
+    for t in traces {
+        match m.get_mut(&t.signature) {
+            Some(a) => a.add(t),
+            None => {
+                m.insert(t.signature.clone(), SignatureAggregate::new_from(t));
+            }
+        }
+    }
+    m
+}
+
+/// `kind`, `ping`, and unknown ids on an empty store.
+pub async fn check_basics(store: &dyn Store) {
+    let w = "basics";
+    assert!(
+        matches!(store.kind(), "local" | "dynamodb"),
+        "conformance[{w}]: kind() must be \"local\" or \"dynamodb\", got {:?}",
+        store.kind()
+    );
+    store
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: ping failed: {e}"));
+    assert!(
+        get(store, "conf-no-such-id", w).await.is_none(),
+        "conformance[{w}]: get_trace of an unknown id must be None"
+    );
+    let out = put(store, &[], w).await;
+    assert!(
+        out.is_empty(),
+        "conformance[{w}]: empty batch gives no outcomes"
+    );
+}
+
+/// Every field survives put → get, and list returns the identical trace.
+pub async fn check_round_trip(store: &dyn Store) {
+    let w = "round_trip";
+    let full = full_trace("conf-rt-full", "conf-rt");
+    let minimal = sample_trace(
+        "conf-rt-min",
+        "conf-rt",
+        "HighMemoryUsage",
+        "worker",
+        "notify_only",
+        ExecutionStatus::Pending,
+        at(-1),
+    );
+    put_all_created(store, &[full.clone(), minimal.clone()], w).await;
+    for t in [&full, &minimal] {
+        let got = get(store, &t.action_id, w)
+            .await
+            .unwrap_or_else(|| panic!("conformance[{w}]: stored trace {} not found", t.action_id));
+        assert_eq!(
+            &got, t,
+            "conformance[{w}]: get_trace must return every field exactly as stored"
+        );
+    }
+    let listed = list_all(
+        store,
+        &HistoryQuery {
+            namespace: Some("conf-rt".into()),
+            ..query(10)
+        },
+        w,
+    )
+    .await;
+    assert_eq!(
+        listed,
+        vec![full, minimal],
+        "conformance[{w}]: list_traces must return full traces, newest first"
+    );
+}
+
+/// Same content again is Unchanged, different content under the same id is Conflict,
+/// and neither changes the stored trace or its aggregate.
+pub async fn check_idempotency(store: &dyn Store) {
+    let w = "idempotency";
+    let ns = "conf-idem";
+    let a = full_trace("conf-idem-a", ns);
+    put_all_created(store, std::slice::from_ref(&a), w).await;
+
+    // Same content, different service timestamps → Unchanged.
+    let mut again = a.clone();
+    again.created_at = a.created_at + Duration::hours(1);
+    again.updated_at = a.updated_at + Duration::hours(1);
+    let mut changed = a.clone();
+    changed.execution_status = ExecutionStatus::Failed;
+    let b = sample_trace(
+        "conf-idem-b",
+        ns,
+        "KubePodCrashLooping",
+        "api",
+        "restart_pod",
+        ExecutionStatus::Failed,
+        at(1),
+    );
+    // A batch mixing all three outcomes, plus a duplicate of a new trace inside the batch.
+    let out = put(store, &[again, changed, b.clone(), b.clone()], w).await;
+    assert_eq!(
+        out,
+        vec![
+            PutOutcome::Unchanged,
+            PutOutcome::Conflict,
+            PutOutcome::Created,
+            PutOutcome::Unchanged
+        ],
+        "conformance[{w}]: outcomes for [same content, different content, new, new repeated in batch]"
+    );
+    let got = get(store, &a.action_id, w).await.expect("trace a exists");
+    assert_eq!(
+        got, a,
+        "conformance[{w}]: Unchanged/Conflict must keep the original trace"
+    );
+
+    let ids = list_ids(
+        store,
+        &HistoryQuery {
+            namespace: Some(ns.into()),
+            ..query(50)
+        },
+        w,
+    )
+    .await;
+    assert_eq!(
+        ids,
+        vec!["conf-idem-b".to_string(), "conf-idem-a".to_string()],
+        "conformance[{w}]: no duplicate rows after repeated puts"
+    );
+    let want = recompute(&[a.clone(), b]);
+    let aggs = signatures(
+        store,
+        &SignatureQuery {
+            namespace: Some(ns.into()),
+            limit: 10,
+            ..SignatureQuery::default()
+        },
+        w,
+    )
+    .await;
+    assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
+    assert_aggregate_eq(&aggs[0], &want[&a.signature], w);
+}
+
+/// The traces used by the listing checks: 3 namespaces × mixed kinds, names, alerts,
+/// actions, statuses, workflows, with some equal timestamps.
+fn listing_fixture(prefix: &str) -> Vec<ActionTrace> {
+    let alerts = ["KubePodCrashLooping", "HighMemoryUsage", "PVCAlmostFull"];
+    let actions = [
+        "restart_pod",
+        "increase_resources",
+        "scale_deployment",
+        "expand_pvc",
+    ];
+    let names = ["api", "worker"];
+    let mut v = Vec::new();
+    for i in 0..48i64 {
+        let ns = format!("{prefix}-ns{}", i % 3);
+        let status = ExecutionStatus::ALL[(i % 5) as usize];
+        // Every third trace shares its timestamp with the previous one.
+        let minute = i - (i % 3 == 2) as i64;
+        let mut t = sample_trace(
+            &format!("{prefix}-{i:03}"),
+            &ns,
+            alerts[(i % 3) as usize],
+            names[(i / 3 % 2) as usize],
+            actions[(i % 4) as usize],
+            status,
+            at(minute * 7),
+        );
+        if i % 4 == 1 {
+            t.resource.kind = "StatefulSet".into();
+            t.signature = alert_signature(
+                &t.alert.name,
+                &t.resource.namespace,
+                "StatefulSet",
+                &t.resource.name,
+            );
+        }
+        if i % 2 == 0 {
+            t.workflow_id = Some(format!("{prefix}-wf{}", i % 5));
+        }
+        v.push(t);
+    }
+    v
+}
+
+/// list_traces: newest first, every filter alone and in combination, since inclusive,
+/// until exclusive, limits.
+pub async fn check_list_filters(store: &dyn Store) {
+    let w = "list_filters";
+    let prefix = "conf-lf";
+    let traces = listing_fixture(prefix);
+    put_all_created(store, &traces, w).await;
+    let nss: Vec<String> = (0..3).map(|i| format!("{prefix}-ns{i}")).collect();
+
+    type Pred = Box<dyn Fn(&ActionTrace) -> bool>;
+    let mut cases: Vec<(String, HistoryQuery, Pred)> = Vec::new();
+    for ns in &nss {
+        let n = ns.clone();
+        cases.push((
+            format!("namespace={ns}"),
+            HistoryQuery {
+                namespace: Some(ns.clone()),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n),
+        ));
+    }
+    let in_fixture = move |t: &ActionTrace| t.resource.namespace.starts_with("conf-lf-");
+    let ns0 = nss[0].clone();
+    let ns1 = nss[1].clone();
+    let sig = traces[4].signature.clone();
+    let wf = format!("{prefix}-wf2");
+    {
+        let (ns0, ns1) = (ns0.clone(), ns1.clone());
+        cases.push((
+            "namespace+kind".into(),
+            HistoryQuery {
+                namespace: Some(ns1.clone()),
+                kind: Some("StatefulSet".into()),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == ns1 && t.resource.kind == "StatefulSet"),
+        ));
+        let n0 = ns0.clone();
+        cases.push((
+            "namespace+name".into(),
+            HistoryQuery {
+                namespace: Some(ns0.clone()),
+                name: Some("worker".into()),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n0 && t.resource.name == "worker"),
+        ));
+        let n0 = ns0.clone();
+        cases.push((
+            "namespace+kind+name".into(),
+            HistoryQuery {
+                namespace: Some(ns0.clone()),
+                kind: Some("Deployment".into()),
+                name: Some("api".into()),
+                ..query(500)
+            },
+            Box::new(move |t| {
+                t.resource.namespace == n0
+                    && t.resource.kind == "Deployment"
+                    && t.resource.name == "api"
+            }),
+        ));
+    }
+    {
+        let s = sig.clone();
+        cases.push((
+            "signature".into(),
+            HistoryQuery {
+                signature: Some(sig.clone()),
+                ..query(500)
+            },
+            Box::new(move |t| t.signature == s),
+        ));
+        let wf2 = wf.clone();
+        cases.push((
+            "workflow_id".into(),
+            HistoryQuery {
+                workflow_id: Some(wf.clone()),
+                ..query(500)
+            },
+            Box::new(move |t| t.workflow_id.as_deref() == Some(wf2.as_str())),
+        ));
+    }
+    // Filters that are not unique to the fixture are combined with a namespace.
+    for ns in &nss {
+        let n = ns.clone();
+        cases.push((
+            format!("{ns}+alert_name"),
+            HistoryQuery {
+                namespace: Some(ns.clone()),
+                alert_name: Some("HighMemoryUsage".into()),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n && t.alert.name == "HighMemoryUsage"),
+        ));
+        let n = ns.clone();
+        cases.push((
+            format!("{ns}+action_type"),
+            HistoryQuery {
+                namespace: Some(ns.clone()),
+                action_type: Some("increase_resources".into()),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n && t.action_type == "increase_resources"),
+        ));
+        for st in ExecutionStatus::ALL {
+            let n = ns.clone();
+            cases.push((
+                format!("{ns}+status={st}"),
+                HistoryQuery {
+                    namespace: Some(ns.clone()),
+                    status: Some(st),
+                    ..query(500)
+                },
+                Box::new(move |t| t.resource.namespace == n && t.execution_status == st),
+            ));
+        }
+    }
+    // since inclusive / until exclusive, exactly on a trace's timestamp.
+    let since = at(70);
+    let until = at(154);
+    {
+        let n = ns1.clone();
+        cases.push((
+            "namespace+since (inclusive)".into(),
+            HistoryQuery {
+                namespace: Some(ns1.clone()),
+                since: Some(since),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n && t.action_timestamp >= since),
+        ));
+        let n = ns1.clone();
+        cases.push((
+            "namespace+until (exclusive)".into(),
+            HistoryQuery {
+                namespace: Some(ns1.clone()),
+                until: Some(until),
+                ..query(500)
+            },
+            Box::new(move |t| t.resource.namespace == n && t.action_timestamp < until),
+        ));
+        let n = ns1.clone();
+        cases.push((
+            "namespace+since+until".into(),
+            HistoryQuery {
+                namespace: Some(ns1.clone()),
+                since: Some(since),
+                until: Some(until),
+                ..query(500)
+            },
+            Box::new(move |t| {
+                t.resource.namespace == n
+                    && t.action_timestamp >= since
+                    && t.action_timestamp < until
+            }),
+        ));
+        let s = sig.clone();
+        cases.push((
+            "signature+since+until+status".into(),
+            HistoryQuery {
+                signature: Some(sig.clone()),
+                since: Some(at(0)),
+                until: Some(at(300)),
+                status: Some(ExecutionStatus::Pending),
+                ..query(500)
+            },
+            Box::new(move |t| {
+                t.signature == s
+                    && t.action_timestamp >= at(0)
+                    && t.action_timestamp < at(300)
+                    && t.execution_status == ExecutionStatus::Pending
+            }),
+        ));
+        let n = ns0.clone();
+        cases.push((
+            "namespace+action_type+alert_name+workflow".into(),
+            HistoryQuery {
+                namespace: Some(ns0.clone()),
+                action_type: Some("restart_pod".into()),
+                alert_name: Some("KubePodCrashLooping".into()),
+                workflow_id: Some(format!("{prefix}-wf0")),
+                ..query(500)
+            },
+            Box::new(move |t| {
+                t.resource.namespace == n
+                    && t.action_type == "restart_pod"
+                    && t.alert.name == "KubePodCrashLooping"
+                    && t.workflow_id.as_deref() == Some("conf-lf-wf0")
+            }),
+        ));
+        cases.push((
+            "no match".into(),
+            HistoryQuery {
+                namespace: Some(ns0.clone()),
+                alert_name: Some("NoSuchAlert".into()),
+                ..query(500)
+            },
+            Box::new(|_| false),
+        ));
+    }
+
+    let mut nonempty = 0;
+    for (label, q, pred) in &cases {
+        let want: Vec<ActionTrace> = traces
+            .iter()
+            .filter(|t| in_fixture(t) && pred(t))
+            .cloned()
+            .collect();
+        if !want.is_empty() {
+            nonempty += 1;
+        }
+        let got = list_ids(store, q, w).await;
+        assert_eq!(
+            got,
+            expected_order(&want),
+            "conformance[{w}]: filter {label}: wrong rows or order (newest first, then action_id desc)"
+        );
+    }
+    assert!(
+        nonempty >= cases.len() - 4,
+        "conformance[{w}]: fixture must exercise the filters"
+    );
+
+    // A single page honours `limit` and starts with the newest rows.
+    let q = HistoryQuery {
+        namespace: Some(ns0.clone()),
+        ..query(5)
+    };
+    let page = store.list_traces(&q).await.expect("list_traces");
+    let want: Vec<ActionTrace> = traces
+        .iter()
+        .filter(|t| t.resource.namespace == ns0)
+        .cloned()
+        .collect();
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|t| t.action_id.clone())
+            .collect::<Vec<_>>(),
+        expected_order(&want)[..5].to_vec(),
+        "conformance[{w}]: first page with limit 5 must hold the 5 newest rows"
+    );
+    assert!(
+        page.next.is_some(),
+        "conformance[{w}]: next must be set when more rows follow"
+    );
+}
+
+/// Paging with `after` visits every row exactly once in order, for several page sizes,
+/// with runs of equal timestamps spanning page boundaries.
+pub async fn check_paging(store: &dyn Store) {
+    let w = "paging";
+    let ns = "conf-page";
+    let mut traces = Vec::new();
+    for i in 0..37i64 {
+        // Groups of 5 traces share one timestamp; ids are not in time order.
+        let id = format!("conf-page-{:03}", (i * 17) % 37);
+        let mut t = sample_trace(
+            &id,
+            ns,
+            "KubeDeploymentReplicasMismatch",
+            "web",
+            "scale_deployment",
+            ExecutionStatus::Completed,
+            at(i / 5),
+        );
+        t.action_parameters
+            .insert("replicas".into(), json!(i % 4 + 1));
+        traces.push(t);
+    }
+    put_all_created(store, &traces, w).await;
+    let want = expected_order(&traces);
+    for limit in [1usize, 2, 3, 5, 7, 36, 37, 38, 500] {
+        let got = list_ids(
+            store,
+            &HistoryQuery {
+                namespace: Some(ns.into()),
+                ..query(limit)
+            },
+            w,
+        )
+        .await;
+        assert_eq!(
+            got, want,
+            "conformance[{w}]: paging with limit {limit} must return every row exactly once, in order"
+        );
+    }
+    // Paging combined with since/until.
+    let q = HistoryQuery {
+        namespace: Some(ns.into()),
+        since: Some(at(2)),
+        until: Some(at(6)),
+        ..query(3)
+    };
+    let want: Vec<ActionTrace> = traces
+        .iter()
+        .filter(|t| t.action_timestamp >= at(2) && t.action_timestamp < at(6))
+        .cloned()
+        .collect();
+    assert_eq!(
+        list_ids(store, &q, w).await,
+        expected_order(&want),
+        "conformance[{w}]: paging within since/until"
+    );
+    // A position built by hand (no adapter token) continues strictly after (ts, id).
+    let ordered: Vec<&ActionTrace> = {
+        let mut v: Vec<&ActionTrace> = traces.iter().collect();
+        v.sort_by(|a, b| {
+            b.action_timestamp
+                .cmp(&a.action_timestamp)
+                .then_with(|| b.action_id.cmp(&a.action_id))
+        });
+        v
+    };
+    let pivot = ordered[12];
+    let q = HistoryQuery {
+        namespace: Some(ns.into()),
+        after: Some(PagePosition {
+            ts: pivot.action_timestamp,
+            id: pivot.action_id.clone(),
+            token: None,
+        }),
+        ..query(500)
+    };
+    let got = list_ids(store, &q, w).await;
+    let want: Vec<String> = ordered[13..].iter().map(|t| t.action_id.clone()).collect();
+    assert_eq!(
+        got, want,
+        "conformance[{w}]: `after` = (ts, id) without token must continue right after that row"
+    );
+}
+
+/// set_effectiveness: unknown id → None; replaces; aggregates follow; updated_at moves.
+pub async fn check_set_effectiveness(store: &dyn Store) {
+    let w = "set_effectiveness";
+    let ns = "conf-eff";
+    let now = at(1000);
+    assert!(
+        store
+            .set_effectiveness("conf-eff-missing", &effectiveness(0.5, now), now)
+            .await
+            .unwrap_or_else(|e| panic!("conformance[{w}]: set_effectiveness failed: {e}"))
+            .is_none(),
+        "conformance[{w}]: unknown action_id must give None"
+    );
+    let mut a = sample_trace(
+        "conf-eff-a",
+        ns,
+        "HighMemoryUsage",
+        "api",
+        "increase_resources",
+        ExecutionStatus::Completed,
+        at(0),
+    );
+    let mut b = sample_trace(
+        "conf-eff-b",
+        ns,
+        "HighMemoryUsage",
+        "api",
+        "increase_resources",
+        ExecutionStatus::Failed,
+        at(1),
+    );
+    b.effectiveness = Some(effectiveness(0.25, at(2)));
+    let c = sample_trace(
+        "conf-eff-c",
+        ns,
+        "HighMemoryUsage",
+        "api",
+        "restart_pod",
+        ExecutionStatus::Completed,
+        at(2),
+    );
+    put_all_created(store, &[a.clone(), b.clone(), c.clone()], w).await;
+
+    // First assessment of a.
+    let e1 = effectiveness(0.5, at(10));
+    let got = store
+        .set_effectiveness(&a.action_id, &e1, now)
+        .await
+        .expect("set_effectiveness")
+        .expect("trace a exists");
+    let mut want_a = a.clone();
+    want_a.effectiveness = Some(e1.clone());
+    want_a.updated_at = now;
+    assert_eq!(
+        got, want_a,
+        "conformance[{w}]: returned trace has the new effectiveness and updated_at = now, all else unchanged"
+    );
+    assert_eq!(
+        get(store, &a.action_id, w).await.unwrap(),
+        want_a,
+        "conformance[{w}]: stored trace updated"
+    );
+    a = want_a;
+
+    // Replace b's assessment.
+    let now2 = now + Duration::minutes(1);
+    let e2 = effectiveness(1.0, at(11));
+    let got = store
+        .set_effectiveness(&b.action_id, &e2, now2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.effectiveness.as_ref(),
+        Some(&e2),
+        "conformance[{w}]: replaces the assessment"
+    );
+    assert_eq!(got.updated_at, now2, "conformance[{w}]: updated_at changes");
+    assert_eq!(
+        got.created_at, b.created_at,
+        "conformance[{w}]: created_at unchanged"
+    );
+    b = got;
+
+    // Replace a's again.
+    let now3 = now + Duration::minutes(2);
+    let e3 = effectiveness(0.0, at(12));
+    a = store
+        .set_effectiveness(&a.action_id, &e3, now3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        a.effectiveness.as_ref(),
+        Some(&e3),
+        "conformance[{w}]: second replacement"
+    );
+
+    // Reference: the original traces in store order, then the three replacements.
+    let want = {
+        let orig_a = sample_trace(
+            "conf-eff-a",
+            ns,
+            "HighMemoryUsage",
+            "api",
+            "increase_resources",
+            ExecutionStatus::Completed,
+            at(0),
+        );
+        let mut orig_b = sample_trace(
+            "conf-eff-b",
+            ns,
+            "HighMemoryUsage",
+            "api",
+            "increase_resources",
+            ExecutionStatus::Failed,
+            at(1),
+        );
+        orig_b.effectiveness = Some(effectiveness(0.25, at(2)));
+        let mut want = SignatureAggregate::new_from(&orig_a);
+        want.add(&orig_b);
+        want.add(&c);
+        want.replace_effectiveness("increase_resources", None, 0.5);
+        want.replace_effectiveness("increase_resources", Some(0.25), 1.0);
+        want.replace_effectiveness("increase_resources", Some(0.5), 0.0);
+        want
+    };
+    let inc = &want.actions["increase_resources"];
+    assert_eq!(inc.effectiveness_count, 2, "reference computation");
+    let aggs = signatures(
+        store,
+        &SignatureQuery {
+            namespace: Some(ns.into()),
+            limit: 10,
+            ..Default::default()
+        },
+        w,
+    )
+    .await;
+    assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
+    assert_aggregate_eq(&aggs[0], &want, w);
+    let pi = store
+        .pattern_input(&a.signature, at(-60), 100)
+        .await
+        .expect("pattern_input");
+    assert_aggregate_eq(pi.aggregate.as_ref().expect("aggregate present"), &want, w);
+    let recent_b = pi
+        .recent
+        .iter()
+        .find(|t| t.action_id == b.action_id)
+        .expect("b in recent");
+    assert_eq!(
+        recent_b, &b,
+        "conformance[{w}]: pattern_input sees the updated trace"
+    );
+}
+
+/// Aggregates equal a recomputation from the traces after many puts (several batches,
+/// out-of-order timestamps, repeats) and effectiveness updates.
+pub async fn check_aggregates(store: &dyn Store) {
+    let w = "aggregates";
+    let ns = "conf-agg";
+    let alerts = ["KubePodCrashLooping", "NodeNotReady"];
+    let actions = ["restart_pod", "scale_deployment", "rollback_deployment"];
+    let mut stored = Vec::new();
+    let mut batch = Vec::new();
+    for i in 0..60i64 {
+        // Timestamps jump around so first_seen/last_seen must be min/max, not first/last.
+        let minute = (i * 37) % 61 - 30;
+        let mut t = sample_trace(
+            &format!("conf-agg-{i:03}"),
+            ns,
+            alerts[(i % 2) as usize],
+            if i % 5 == 0 { "db" } else { "api" },
+            actions[(i % 3) as usize],
+            ExecutionStatus::ALL[(i % 5) as usize],
+            at(minute),
+        );
+        if i % 3 != 2 {
+            t.effectiveness = Some(effectiveness(((i % 4) as f64) * 0.25, at(minute + 1)));
+        }
+        stored.push(t.clone());
+        batch.push(t);
+        if batch.len() == 13 {
+            put_all_created(store, &batch, w).await;
+            batch.clear();
+        }
+    }
+    put_all_created(store, &batch, w).await;
+    // Repeats and conflicts must not count.
+    let mut conflict = stored[3].clone();
+    conflict.action_type = "drain_node".into();
+    let out = put(store, &[stored[0].clone(), conflict, stored[7].clone()], w).await;
+    assert_eq!(
+        out,
+        vec![
+            PutOutcome::Unchanged,
+            PutOutcome::Conflict,
+            PutOutcome::Unchanged
+        ],
+        "conformance[{w}]: repeats"
+    );
+
+    let mut want = recompute(&stored);
+    for (i, t) in stored.iter_mut().enumerate().filter(|(i, _)| i % 4 == 0) {
+        let new = ((i % 3) as f64) * 0.5;
+        let old = t.effectiveness_score();
+        store
+            .set_effectiveness(&t.action_id, &effectiveness(new, at(500)), at(600))
+            .await
+            .unwrap()
+            .expect("trace exists");
+        want.get_mut(&t.signature)
+            .unwrap()
+            .replace_effectiveness(&t.action_type, old, new);
+        t.effectiveness = Some(effectiveness(new, at(500)));
+    }
+    let got = signatures(
+        store,
+        &SignatureQuery {
+            namespace: Some(ns.into()),
+            limit: 100,
+            ..Default::default()
+        },
+        w,
+    )
+    .await;
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "conformance[{w}]: one aggregate per signature"
+    );
+    for g in &got {
+        let wnt = want
+            .get(&g.signature)
+            .unwrap_or_else(|| panic!("conformance[{w}]: unexpected signature {}", g.signature));
+        assert_aggregate_eq(g, wnt, w);
+    }
+    // Aggregate effectiveness sums also equal a direct sum over the stored traces.
+    for (sig, agg) in &want {
+        for (at_name, a) in &agg.actions {
+            let scores: Vec<f64> = stored
+                .iter()
+                .filter(|t| &t.signature == sig && &t.action_type == at_name)
+                .filter_map(|t| t.effectiveness_score())
+                .collect();
+            assert_eq!(
+                a.effectiveness_count as usize,
+                scores.len(),
+                "reference computation"
+            );
+            assert!(
+                (a.effectiveness_sum - scores.iter().sum::<f64>()).abs() < 1e-9,
+                "reference computation"
+            );
+        }
+    }
+}
+
+/// pattern_input: aggregate, `since` and `limit` bounds on recent, `related`.
+pub async fn check_pattern_input(store: &dyn Store) {
+    let w = "pattern_input";
+    let ns = "conf-pi";
+    let mut traces = Vec::new();
+    for i in 0..30i64 {
+        traces.push(sample_trace(
+            &format!("conf-pi-main-{i:03}"),
+            ns,
+            "KubePodCrashLooping",
+            "api",
+            ["restart_pod", "increase_resources"][(i % 2) as usize],
+            ExecutionStatus::Completed,
+            at(i * 10),
+        ));
+    }
+    for i in 0..20i64 {
+        traces.push(sample_trace(
+            &format!("conf-pi-rel-{i:03}"),
+            ns,
+            ["HighMemoryUsage", "PVCAlmostFull"][(i % 2) as usize],
+            ["api", "db"][(i / 2 % 2) as usize],
+            "notify_only",
+            ExecutionStatus::Completed,
+            at(i * 15 + 3),
+        ));
+    }
+    // Same alert and name in another namespace: must not appear in related.
+    for i in 0..5i64 {
+        traces.push(sample_trace(
+            &format!("conf-pi-other-{i:03}"),
+            "conf-pi-elsewhere",
+            "HighMemoryUsage",
+            "api",
+            "notify_only",
+            ExecutionStatus::Completed,
+            at(i * 20 + 1),
+        ));
+    }
+    put_all_created(store, &traces, w).await;
+    let sig = traces[0].signature.clone();
+    let main: Vec<ActionTrace> = traces
+        .iter()
+        .filter(|t| t.signature == sig)
+        .cloned()
+        .collect();
+    let related: Vec<ActionTrace> = traces
+        .iter()
+        .filter(|t| t.signature != sig && t.resource.namespace == ns)
+        .cloned()
+        .collect();
+
+    for (since, limit) in [
+        (at(-100), 1000usize),
+        (at(100), 1000),
+        (at(100), 5),
+        (at(-100), 1),
+        (at(295), 3),
+        (at(10_000), 10),
+    ] {
+        let pi = store
+            .pattern_input(&sig, since, limit)
+            .await
+            .unwrap_or_else(|e| panic!("conformance[{w}]: pattern_input failed: {e}"));
+        let agg = pi
+            .aggregate
+            .as_ref()
+            .unwrap_or_else(|| panic!("conformance[{w}]: aggregate missing"));
+        assert_aggregate_eq(agg, &recompute(&main)[&sig], w);
+        let want_recent: Vec<String> = expected_order(
+            &main
+                .iter()
+                .filter(|t| t.action_timestamp >= since)
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+        .into_iter()
+        .take(limit)
+        .collect();
+        let got_recent: Vec<String> = pi.recent.iter().map(|t| t.action_id.clone()).collect();
+        assert_eq!(
+            got_recent, want_recent,
+            "conformance[{w}]: recent must be the `limit` newest traces of the signature with ts >= since (since {since}, limit {limit})"
+        );
+        let want_related: Vec<String> = expected_order(
+            &related
+                .iter()
+                .filter(|t| t.action_timestamp >= since)
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+        .into_iter()
+        .take(limit)
+        .collect();
+        let got_related: Vec<String> = pi.related.iter().map(|t| t.action_id.clone()).collect();
+        assert_eq!(
+            got_related, want_related,
+            "conformance[{w}]: related must be the `limit` newest traces of OTHER signatures in the same namespace with ts >= since (since {since}, limit {limit})"
+        );
+        if let Some(t) = pi.related.first() {
+            let full = traces.iter().find(|x| x.action_id == t.action_id).unwrap();
+            assert_eq!(t, full, "conformance[{w}]: related traces are complete");
+        }
+    }
+    let pi = store
+        .pattern_input("conf-pi-unknown-signature", at(-100), 100)
+        .await
+        .expect("pattern_input");
+    assert!(
+        pi.aggregate.is_none() && pi.recent.is_empty() && pi.related.is_empty(),
+        "conformance[{w}]: unknown signature gives no aggregate, no recent, no related"
+    );
+}
+
+/// list_signatures: most occurrences first, ties most recent first; namespace,
+/// alert_name, since filters; limit and offset.
+pub async fn check_list_signatures(store: &dyn Store) {
+    let w = "list_signatures";
+    let ns_a = "conf-ls-a";
+    let ns_b = "conf-ls-b";
+    let mut traces = Vec::new();
+    // (namespace, alert, name, count, minute of last trace)
+    let plan: [(&str, &str, &str, i64, i64); 7] = [
+        (ns_a, "KubePodCrashLooping", "api", 5, 50),
+        (ns_a, "KubePodCrashLooping", "web", 3, 90),
+        (ns_a, "HighMemoryUsage", "api", 3, 70),
+        (ns_a, "PVCAlmostFull", "db", 1, 10),
+        (ns_b, "KubePodCrashLooping", "api", 4, 30),
+        (ns_b, "NodeNotReady", "node-1", 3, 200),
+        (ns_b, "HighMemoryUsage", "api", 1, 5),
+    ];
+    for (p, (ns, alert, name, n, last)) in plan.iter().enumerate() {
+        for i in 0..*n {
+            traces.push(sample_trace(
+                &format!("conf-ls-{p}-{i}"),
+                ns,
+                alert,
+                name,
+                "restart_pod",
+                ExecutionStatus::Completed,
+                at(last - i * 2),
+            ));
+        }
+    }
+    put_all_created(store, &traces, w).await;
+    let aggs = recompute(&traces);
+    let key = |a: &SignatureAggregate| (resource_key(a), a.occurrences, a.last_seen);
+    let ranked = |pred: &dyn Fn(&SignatureAggregate) -> bool| {
+        let mut v: Vec<SignatureAggregate> = aggs.values().filter(|a| pred(a)).cloned().collect();
+        v.sort_by(|a, b| {
+            b.occurrences
+                .cmp(&a.occurrences)
+                .then(b.last_seen.cmp(&a.last_seen))
+        });
+        v.iter().map(key).collect::<Vec<_>>()
+    };
+    let check = |label: &str,
+                 q: SignatureQuery,
+                 got: Vec<SignatureAggregate>,
+                 want: Vec<(String, u64, DateTime<Utc>)>| {
+        let got_keys: Vec<_> = got.iter().map(key).collect();
+        assert_eq!(got_keys, want, "conformance[{w}]: {label} (query {q:?})");
+        for g in &got {
+            assert_aggregate_eq(g, &aggs[&g.signature], w);
+        }
+    };
+    let in_ns = |ns: &'static str| move |a: &SignatureAggregate| a.namespace == ns;
+
+    let q = SignatureQuery {
+        namespace: Some(ns_a.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    check(
+        "namespace, ranked by occurrences then last_seen",
+        q.clone(),
+        signatures(store, &q, w).await,
+        ranked(&in_ns(ns_a)),
+    );
+
+    let q = SignatureQuery {
+        namespace: Some(ns_a.into()),
+        limit: 2,
+        offset: 1,
+        ..Default::default()
+    };
+    let want: Vec<_> = ranked(&in_ns(ns_a)).into_iter().skip(1).take(2).collect();
+    check(
+        "limit + offset",
+        q.clone(),
+        signatures(store, &q, w).await,
+        want,
+    );
+
+    let q = SignatureQuery {
+        namespace: Some(ns_a.into()),
+        limit: 10,
+        offset: 10,
+        ..Default::default()
+    };
+    check(
+        "offset past the end",
+        q.clone(),
+        signatures(store, &q, w).await,
+        vec![],
+    );
+
+    let q = SignatureQuery {
+        namespace: Some(ns_b.into()),
+        alert_name: Some("KubePodCrashLooping".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    check(
+        "namespace + alert_name",
+        q.clone(),
+        signatures(store, &q, w).await,
+        ranked(&|a| a.namespace == ns_b && a.alert_name == "KubePodCrashLooping"),
+    );
+
+    let since = at(50);
+    let q = SignatureQuery {
+        namespace: Some(ns_a.into()),
+        since: Some(since),
+        limit: 10,
+        ..Default::default()
+    };
+    check(
+        "namespace + since (last_seen >= since)",
+        q.clone(),
+        signatures(store, &q, w).await,
+        ranked(&|a| a.namespace == ns_a && a.last_seen >= since),
+    );
+
+    // Without a namespace filter: our rows appear in the same relative order.
+    let q = SignatureQuery {
+        alert_name: Some("NodeNotReady".into()),
+        limit: 500,
+        ..Default::default()
+    };
+    let got = signatures(store, &q, w).await;
+    let ours: Vec<SignatureAggregate> = got
+        .into_iter()
+        .filter(|a| a.namespace.starts_with("conf-ls-"))
+        .collect();
+    check(
+        "alert_name across namespaces",
+        q,
+        ours,
+        ranked(&|a| a.alert_name == "NodeNotReady"),
+    );
+}
+
+fn resource_key(a: &SignatureAggregate) -> String {
+    format!("{}/{}/{}/{}", a.namespace, a.alert_name, a.kind, a.name)
+}
+
+/// stats: trace and signature counts and the newest timestamp follow writes.
+pub async fn check_stats(store: &dyn Store) {
+    let w = "stats";
+    let before = store
+        .stats()
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: stats failed: {e}"));
+    // Newer than anything else in the store.
+    let newest = before.newest.map_or(at(100_000), |n| n.max(at(100_000))) + Duration::days(1);
+    let ns = "conf-stats";
+    let traces = vec![
+        sample_trace(
+            "conf-stats-1",
+            ns,
+            "NodeNotReady",
+            "n1",
+            "cordon_node",
+            ExecutionStatus::Completed,
+            newest - Duration::hours(1),
+        ),
+        sample_trace(
+            "conf-stats-2",
+            ns,
+            "NodeNotReady",
+            "n1",
+            "drain_node",
+            ExecutionStatus::Completed,
+            newest,
+        ),
+        sample_trace(
+            "conf-stats-3",
+            ns,
+            "NodeNotReady",
+            "n2",
+            "cordon_node",
+            ExecutionStatus::Failed,
+            newest - Duration::hours(2),
+        ),
+    ];
+    put_all_created(store, &traces, w).await;
+    put(store, &traces[..1], w).await;
+    let after = store.stats().await.expect("stats");
+    assert_eq!(
+        after.traces,
+        before.traces + 3,
+        "conformance[{w}]: traces counts stored traces once"
+    );
+    assert_eq!(
+        after.signatures,
+        before.signatures + 2,
+        "conformance[{w}]: signatures counts distinct signatures"
+    );
+    assert_eq!(
+        after.newest,
+        Some(newest),
+        "conformance[{w}]: newest is the latest action_timestamp"
+    );
+}
+
+/// Runs every check on one store, which must be empty at the start.
+pub async fn run_all(store: &dyn Store) {
+    let s = store.stats().await.expect("stats on a fresh store");
+    assert_eq!(s.traces, 0, "conformance: run_all needs an empty store");
+    assert_eq!(s.signatures, 0, "conformance: run_all needs an empty store");
+    assert_eq!(
+        s.newest, None,
+        "conformance: empty store has no newest trace"
+    );
+    check_basics(store).await;
+    check_round_trip(store).await;
+    check_idempotency(store).await;
+    check_list_filters(store).await;
+    check_paging(store).await;
+    check_set_effectiveness(store).await;
+    check_aggregates(store).await;
+    check_pattern_input(store).await;
+    check_list_signatures(store).await;
+    check_stats(store).await;
+}

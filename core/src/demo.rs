@@ -1,0 +1,1 @@
+//! Deterministic demo history (placeholder until the generator lands).
