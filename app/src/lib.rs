@@ -8,8 +8,16 @@ pub mod app;
 pub mod state;
 
 #[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function mark_hydrated() { window.__kubernautHydrated = true; }")]
+extern "C" {
+    /// Sets `window.__kubernautHydrated` (browser tests wait for it).
+    fn mark_hydrated();
+}
+
+#[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    mark_hydrated();
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Browser tests: runs the combined server (debug build from `cargo leptos build`) on a
+# free 127.0.0.1 port with a fresh embedded store, then Playwright in Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib-server.sh
+tmp=$(mktemp -d)
+trap 'stop_server; rm -rf "$tmp"' EXIT
+port=$(free_port)
+start_server "$tmp/data" "$port"
+echo "server at $SERVER_URL"
+cd end2end
+BASE_URL=$SERVER_URL ../node_modules/.bin/playwright test "$@"
