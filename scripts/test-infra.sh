@@ -49,6 +49,28 @@ else ok "kubernetes-validate rejects an unknown field"; fi
 step "cfn-lint infra/template.yaml"
 if "$CFN_LINT" infra/template.yaml; then ok "cfn-lint: clean"; else bad "cfn-lint"; fi
 
+step "template table matches docs/DYNAMODB.md (keys and indexes)"
+if [ -f docs/DYNAMODB.md ]; then
+  if .venv/tools/bin/python - <<'PY'
+import re, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_multi_constructor("!", lambda l, s, n: None)
+t = yaml.load(open("infra/template.yaml"), Loader=L)["Resources"]["ContextTable"]["Properties"]
+have = {g["IndexName"]: tuple(k["AttributeName"] for k in g["KeySchema"]) for g in t["GlobalSecondaryIndexes"]}
+doc = open("docs/DYNAMODB.md").read()
+sec = doc.split("### Global secondary indexes", 1)[1].split("\n## ", 1)[0]
+want = {m[0]: (m[1], m[2]) for m in re.findall(r"^\| `(\w+)` \| `(\w+)` \| `(\w+)` \|", sec, re.M)}
+keys = tuple(k["AttributeName"] for k in t["KeySchema"])
+errs = []
+if not want: errs.append("no indexes found in docs/DYNAMODB.md")
+if keys != ("pk", "sk"): errs.append(f"table keys {keys} != (pk, sk)")
+if have != want: errs.append(f"template GSIs {have} != documented {want}")
+print("\n".join(errs) or f"{len(have)} GSIs match")
+sys.exit(1 if errs else 0)
+PY
+  then ok "table design matches"; else bad "table design differs from docs/DYNAMODB.md"; fi
+fi
+
 step "checkov (cloudformation) infra/template.yaml"
 if checkov -f infra/template.yaml --framework cloudformation; then ok "checkov cloudformation: no failed checks"; else bad "checkov cloudformation"; fi
 
