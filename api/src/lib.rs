@@ -1,1 +1,348 @@
-//! HTTP layer (placeholder; implemented in the Context API issue).
+//! HTTP layer of the Kubernaut Context API.
+//!
+//! One [`router`] serves every deployment shape: the combined server mounts every
+//! [`RouteGroup`], each Lambda function mounts only its own. Every response, error or
+//! not, carries `x-request-id`; every error has the JSON shape
+//! `{error, message, request_id, details?}` (see [`error::ErrorBody`]).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use context_core::Store;
+use context_core::actions::ActionTypes;
+use tower::ServiceExt;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub mod auth;
+pub mod discover;
+pub mod error;
+pub mod health;
+pub mod history;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod patterns;
+mod query;
+
+pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
+
+/// Base path of the context endpoints.
+pub const BASE: &str = "/api/v1/context";
+
+/// Public URLs of the Lambda functions of a per-function deployment (shown by
+/// `/discover`). `None` where not deployed separately.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionUrls {
+    pub health: Option<String>,
+    pub discover: Option<String>,
+    pub action_history_read: Option<String>,
+    pub action_history_write: Option<String>,
+    pub patterns: Option<String>,
+}
+
+/// Configuration of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Bearer tokens accepted for writes (and for reads with `require_read_auth`).
+    pub write_tokens: Vec<String>,
+    /// Require a token on reads too (health, metrics and the OpenAPI document stay open).
+    pub require_read_auth: bool,
+    /// Origins allowed by CORS; empty disables CORS.
+    pub cors_origins: Vec<String>,
+    /// HMAC key of page cursors (all functions of one deployment must share it).
+    pub cursor_key: Vec<u8>,
+    /// Accepted action types.
+    pub action_types: ActionTypes,
+    pub function_urls: FunctionUrls,
+    /// Public base URL of the API (OpenAPI `servers`), e.g. `https://ctx.example.com`.
+    pub public_base_url: Option<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            write_tokens: Vec::new(),
+            require_read_auth: false,
+            cors_origins: Vec::new(),
+            cursor_key: random_key(),
+            action_types: ActionTypes::default(),
+            function_urls: FunctionUrls::default(),
+            public_base_url: None,
+        }
+    }
+}
+
+fn random_key() -> Vec<u8> {
+    let mut k = uuid::Uuid::new_v4().as_bytes().to_vec();
+    k.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    k
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Parses a boolean setting (`true/false/1/0/yes/no/on/off`).
+pub fn parse_bool(name: &str, v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("{name}: expected true or false, got {other:?}")),
+    }
+}
+
+impl ApiConfig {
+    /// Reads the configuration from the environment:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `KUBERNAUT_CONTEXT_TOKENS` | comma-separated bearer tokens |
+    /// | `KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH` | `true` to require a token on reads |
+    /// | `KUBERNAUT_CONTEXT_CORS_ORIGINS` | comma-separated allowed origins |
+    /// | `KUBERNAUT_CONTEXT_CURSOR_KEY` | cursor HMAC key (random per process when unset) |
+    /// | `KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES` | comma-separated extra action types |
+    /// | `KUBERNAUT_CONTEXT_URL_{HEALTH,DISCOVER,ACTION_HISTORY_READ,ACTION_HISTORY_WRITE,PATTERNS}` | function URLs |
+    /// | `KUBERNAUT_CONTEXT_PUBLIC_BASE_URL` | public base URL |
+    pub fn from_env() -> Result<ApiConfig, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`ApiConfig::from_env`], reading variables through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<ApiConfig, String> {
+        let tokens = get("KUBERNAUT_CONTEXT_TOKENS")
+            .map(|v| split_list(&v))
+            .unwrap_or_default();
+        if let Some(t) = tokens.iter().find(|t| t.len() < 16) {
+            let _ = t;
+            return Err(
+                "KUBERNAUT_CONTEXT_TOKENS: every token must be at least 16 characters".to_string(),
+            );
+        }
+        let require_read_auth = match get("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH") {
+            Some(v) => parse_bool("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH", &v)?,
+            None => false,
+        };
+        let cors_origins = get("KUBERNAUT_CONTEXT_CORS_ORIGINS")
+            .map(|v| split_list(&v))
+            .unwrap_or_default();
+        for o in &cors_origins {
+            if o != "*" && HeaderValue::from_str(o).is_err() {
+                return Err(format!(
+                    "KUBERNAUT_CONTEXT_CORS_ORIGINS: invalid origin {o:?}"
+                ));
+            }
+        }
+        let cursor_key = match get("KUBERNAUT_CONTEXT_CURSOR_KEY") {
+            Some(k) if !k.is_empty() => k.into_bytes(),
+            _ => random_key(),
+        };
+        let extra = get("KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES")
+            .map(|v| split_list(&v))
+            .unwrap_or_default();
+        let bad = ActionTypes::invalid_extra(extra.iter().map(String::as_str));
+        if !bad.is_empty() {
+            return Err(format!(
+                "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES: not lowercase snake_case (max 64): {}",
+                bad.join(", ")
+            ));
+        }
+        let url = |f: &str| get(&format!("KUBERNAUT_CONTEXT_URL_{f}")).filter(|s| !s.is_empty());
+        Ok(ApiConfig {
+            write_tokens: tokens,
+            require_read_auth,
+            cors_origins,
+            cursor_key,
+            action_types: ActionTypes::with_extra(extra),
+            function_urls: FunctionUrls {
+                health: url("HEALTH"),
+                discover: url("DISCOVER"),
+                action_history_read: url("ACTION_HISTORY_READ"),
+                action_history_write: url("ACTION_HISTORY_WRITE"),
+                patterns: url("PATTERNS"),
+            },
+            public_base_url: get("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL").filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<ApiConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl ApiState {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        ApiState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+/// Groups of endpoints; a deployment mounts some or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteGroup {
+    /// `GET /api/v1/context/health`
+    Health,
+    /// `GET /api/v1/context/discover`
+    Discover,
+    /// `GET /api/v1/context/action-history`, `GET /api/v1/context/action-history/{action_id}`
+    ActionHistoryRead,
+    /// `POST /api/v1/context/action-history`, `PUT /api/v1/context/action-history/{action_id}/effectiveness`
+    ActionHistoryWrite,
+    /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`
+    Patterns,
+    /// `GET /api/v1/openapi.json`
+    OpenApi,
+    /// `GET /metrics`
+    Metrics,
+}
+
+impl RouteGroup {
+    /// Every group (what the combined server mounts).
+    pub const ALL: [RouteGroup; 7] = [
+        RouteGroup::Health,
+        RouteGroup::Discover,
+        RouteGroup::ActionHistoryRead,
+        RouteGroup::ActionHistoryWrite,
+        RouteGroup::Patterns,
+        RouteGroup::OpenApi,
+        RouteGroup::Metrics,
+    ];
+
+    fn mount(self, r: Router<ApiState>) -> Router<ApiState> {
+        match self {
+            RouteGroup::Health => r.route(&format!("{BASE}/health"), get(health::health)),
+            RouteGroup::Discover => r.route(&format!("{BASE}/discover"), get(discover::discover)),
+            RouteGroup::ActionHistoryRead => r
+                .route(&format!("{BASE}/action-history"), get(history::list))
+                .route(
+                    &format!("{BASE}/action-history/{{action_id}}"),
+                    get(history::get_one),
+                ),
+            RouteGroup::ActionHistoryWrite => r
+                .route(&format!("{BASE}/action-history"), post(history::create))
+                .route(
+                    &format!("{BASE}/action-history/{{action_id}}/effectiveness"),
+                    put(history::put_effectiveness),
+                ),
+            RouteGroup::Patterns => r
+                .route(&format!("{BASE}/patterns"), get(patterns::list))
+                .route(
+                    &format!("{BASE}/patterns/{{signature}}"),
+                    get(patterns::get_one),
+                ),
+            RouteGroup::OpenApi => r.route("/api/v1/openapi.json", get(openapi::serve)),
+            RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
+        }
+    }
+}
+
+async fn metrics_handler(axum::extract::State(state): axum::extract::State<ApiState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found(req: Request) -> Response {
+    ApiError::not_found(format!("no endpoint at {}", req.uri().path())).into_response()
+}
+
+/// The complete API for `groups`: unknown paths answer 404 JSON.
+pub fn router(state: ApiState, groups: &[RouteGroup]) -> Router {
+    build(state, groups, None)
+}
+
+/// Like [`router`], but requests outside `/api/` and `/metrics` that match no API route
+/// go to `web` (the web app); unknown API paths still answer 404 JSON.
+pub fn router_with_fallback(state: ApiState, groups: &[RouteGroup], web: Router) -> Router {
+    build(state, groups, Some(web))
+}
+
+fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router {
+    let mut r = Router::<ApiState>::new();
+    let mut seen = Vec::new();
+    for g in groups {
+        if !seen.contains(g) {
+            seen.push(*g);
+            r = g.mount(r);
+        }
+    }
+    let r = match web {
+        None => r.fallback(not_found),
+        Some(web) => r.fallback(move |req: Request| {
+            let web = web.clone();
+            async move {
+                let p = req.uri().path();
+                if p.starts_with("/api/") || p == "/api" || p == "/metrics" {
+                    not_found(req).await
+                } else {
+                    match web.oneshot(req).await {
+                        Ok(r) => r,
+                        Err(never) => match never {},
+                    }
+                }
+            }
+        }),
+    };
+    let r = r.layer(DefaultBodyLimit::max(
+        context_core::validate::limits::MAX_BODY_BYTES,
+    ));
+    let r = match cors_layer(&state.config) {
+        Some(c) => r.layer(c),
+        None => r,
+    };
+    r.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::observe,
+    ))
+    .with_state(state)
+}
+
+fn cors_layer(config: &ApiConfig) -> Option<CorsLayer> {
+    if config.cors_origins.is_empty() {
+        return None;
+    }
+    let origin = if config.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static(middleware::REQUEST_ID_HEADER),
+            ])
+            .expose_headers([header::HeaderName::from_static(
+                middleware::REQUEST_ID_HEADER,
+            )])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}

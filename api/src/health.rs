@@ -1,0 +1,76 @@
+//! `GET /api/v1/context/health`: service status and store reachability.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ApiState;
+
+/// How long the store gets to answer the ping.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The service name reported by `/health`.
+pub const SERVICE: &str = "kubernaut-context-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoreHealth {
+    /// `local` or `dynamodb`.
+    pub kind: String,
+    pub reachable: bool,
+    /// Round trip of the ping, in milliseconds.
+    pub latency_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Health {
+    /// `healthy` (200) or `unhealthy` (503).
+    pub status: String,
+    pub service: String,
+    pub version: String,
+    pub timestamp: DateTime<Utc>,
+    pub store: StoreHealth,
+}
+
+/// `GET /api/v1/context/health` (never needs a token: probes call it).
+pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
+    let start = Instant::now();
+    let r = tokio::time::timeout(
+        PING_TIMEOUT,
+        state.metrics.store_call("ping", state.store.ping()),
+    )
+    .await;
+    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let error = match r {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!(
+            "store did not answer within {} s",
+            PING_TIMEOUT.as_secs()
+        )),
+    };
+    let ok = error.is_none();
+    let body = Health {
+        status: if ok { "healthy" } else { "unhealthy" }.into(),
+        service: SERVICE.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        timestamp: Utc::now(),
+        store: StoreHealth {
+            kind: state.store.kind().into(),
+            reachable: ok,
+            latency_ms,
+            error,
+        },
+    };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}

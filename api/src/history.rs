@@ -1,0 +1,419 @@
+//! `/api/v1/context/action-history`: list, get, record, assess.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use context_core::cursor::CursorCodec;
+use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome, TraceInput};
+use context_core::store::HistoryQuery;
+use context_core::validate::{self, FieldError, limits};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::query::{self, fe};
+use crate::{ApiState, BASE, auth};
+
+/// Query parameters of `GET /action-history` (all optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct HistoryParams {
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    #[serde(rename = "alertName")]
+    pub alert_name: Option<String>,
+    /// Alias of `alertName` (the HolmesGPT toolset's name).
+    #[serde(rename = "alertType")]
+    pub alert_type: Option<String>,
+    pub signature: Option<String>,
+    #[serde(rename = "workflowId")]
+    pub workflow_id: Option<String>,
+    #[serde(rename = "actionType")]
+    pub action_type: Option<String>,
+    pub status: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The body of `GET /action-history`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub actions: Vec<ActionTrace>,
+    pub next_cursor: Option<String>,
+    pub count: usize,
+}
+
+/// Parses and checks the list filters (without the cursor).
+pub fn parse_history_params(
+    p: HistoryParams,
+    state: &ApiState,
+) -> Result<(HistoryQuery, Option<String>), ApiError> {
+    let mut errs = Vec::new();
+    let alert_name = match (p.alert_name, p.alert_type) {
+        (Some(a), Some(b)) if a != b => {
+            errs.push(fe(
+                "alertType",
+                "is an alias of alertName; give one of them (or the same value)",
+            ));
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    };
+    let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
+    let kind = query::text_filter(&mut errs, "kind", p.kind, limits::MAX_NAME_LEN);
+    let name = query::text_filter(&mut errs, "name", p.name, limits::MAX_NAME_LEN);
+    let alert_name = query::text_filter(&mut errs, "alertName", alert_name, limits::MAX_NAME_LEN);
+    let signature = p.signature.and_then(|s| {
+        let e = validate::validate_signature(&s);
+        if e.is_empty() {
+            Some(s)
+        } else {
+            errs.extend(e);
+            None
+        }
+    });
+    let workflow_id = p.workflow_id.and_then(|w| {
+        let e = validate::validate_action_id(&w);
+        if e.is_empty() {
+            Some(w)
+        } else {
+            errs.extend(e.into_iter().map(|mut f| {
+                f.field = "workflowId".into();
+                f
+            }));
+            None
+        }
+    });
+    let action_type = p.action_type.and_then(|a| {
+        if state.config.action_types.contains(&a) {
+            Some(a)
+        } else {
+            errs.push(fe("actionType", state.config.action_types.rule_text()));
+            None
+        }
+    });
+    let status = p.status.and_then(|s| match ExecutionStatus::parse(&s) {
+        Some(s) => Some(s),
+        None => {
+            errs.push(fe(
+                "status",
+                "must be one of pending, executing, completed, failed, rolled-back",
+            ));
+            None
+        }
+    });
+    let since = query::time_filter(&mut errs, "since", p.since);
+    let until = query::time_filter(&mut errs, "until", p.until);
+    let limit = query::int_param(
+        &mut errs,
+        "limit",
+        p.limit,
+        1,
+        limits::MAX_PAGE,
+        limits::DEFAULT_PAGE,
+    );
+    if let Some(c) = &p.cursor
+        && (c.is_empty() || c.len() > context_core::cursor::MAX_CURSOR_LEN)
+    {
+        errs.push(fe(
+            "cursor",
+            "must be a cursor returned as next_cursor by the previous page",
+        ));
+    }
+    query::check(errs)?;
+    Ok((
+        HistoryQuery {
+            namespace,
+            kind,
+            name,
+            alert_name,
+            signature,
+            workflow_id,
+            action_type,
+            status,
+            since,
+            until,
+            limit,
+            after: None,
+        },
+        p.cursor,
+    ))
+}
+
+/// The filters a cursor is bound to (everything except the page size and position).
+pub fn history_fingerprint(q: &HistoryQuery) -> String {
+    let mut f = q.clone();
+    f.limit = 0;
+    f.after = None;
+    format!("history:{}", serde_json::to_string(&f).unwrap_or_default())
+}
+
+/// `GET /api/v1/context/action-history`
+pub async fn list(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: Result<Query<HistoryParams>, QueryRejection>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    auth::require_read(&state.config, &headers)?;
+    let (mut q, cursor) = parse_history_params(query::query(params)?, &state)?;
+    let codec = CursorCodec::new(&state.config.cursor_key);
+    let fp = history_fingerprint(&q);
+    if let Some(c) = cursor {
+        q.after = Some(codec.decode(&c, &fp)?);
+    }
+    let page = state
+        .metrics
+        .store_call("list_traces", state.store.list_traces(&q))
+        .await?;
+    let next_cursor = page.next.as_ref().map(|p| codec.encode(p, &fp));
+    Ok(Json(HistoryPage {
+        count: page.items.len(),
+        actions: page.items,
+        next_cursor,
+    }))
+}
+
+fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(id) = p.map_err(ApiError::from)?;
+    let e = validate::validate_action_id(&id);
+    if e.is_empty() {
+        Ok(id)
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
+/// `GET /api/v1/context/action-history/{action_id}`
+pub async fn get_one(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ActionTrace>, ApiError> {
+    auth::require_read(&state.config, &headers)?;
+    let id = path_id(id)?;
+    match state
+        .metrics
+        .store_call("get_trace", state.store.get_trace(&id))
+        .await?
+    {
+        Some(t) => Ok(Json(t)),
+        None => Err(ApiError::not_found(format!(
+            "no action trace with action_id {id:?}"
+        ))),
+    }
+}
+
+/// The result of recording one trace.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// Position in the batch (0 for a single trace).
+    pub index: usize,
+    pub action_id: String,
+    /// `created`, `unchanged` or `conflict`.
+    pub outcome: PutOutcome,
+    /// The HTTP status this item alone would get: 201, 200 or 409.
+    pub status: u16,
+    pub signature: String,
+}
+
+/// The body of a batch `POST /action-history`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub results: Vec<ItemResult>,
+    pub created: usize,
+    pub unchanged: usize,
+    pub conflicts: usize,
+}
+
+fn outcome_status(o: PutOutcome) -> StatusCode {
+    match o {
+        PutOutcome::Created => StatusCode::CREATED,
+        PutOutcome::Unchanged => StatusCode::OK,
+        PutOutcome::Conflict => StatusCode::CONFLICT,
+    }
+}
+
+/// Parses and validates one or many traces; every field error of every item is listed.
+pub fn parse_traces(body: Value, state: &ApiState) -> Result<(Vec<TraceInput>, bool), ApiError> {
+    let (items, batch) = match body {
+        Value::Array(a) => (a, true),
+        v @ Value::Object(_) => (vec![v], false),
+        _ => {
+            return Err(ApiError::validation(vec![fe(
+                "body",
+                "must be one action trace (a JSON object) or a batch (a JSON array of them)",
+            )]));
+        }
+    };
+    if batch && items.is_empty() {
+        return Err(ApiError::validation(vec![fe(
+            "body",
+            "a batch must hold at least one trace",
+        )]));
+    }
+    if items.len() > limits::MAX_BATCH {
+        return Err(ApiError::validation(vec![fe(
+            "body",
+            format!("a batch may hold at most {} traces", limits::MAX_BATCH),
+        )]));
+    }
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut inputs = Vec::with_capacity(items.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, v) in items.into_iter().enumerate() {
+        let prefix = if batch {
+            format!("[{i}]")
+        } else {
+            String::new()
+        };
+        match query::from_value::<TraceInput>(v, &prefix) {
+            Err(e) => errors.push(e),
+            Ok(t) => {
+                errors.extend(validate::validate_trace(
+                    &t,
+                    &state.config.action_types,
+                    &prefix,
+                ));
+                if let Some(first) = seen.get(&t.action_id) {
+                    errors.push(fe(
+                        &format!("{prefix}.action_id"),
+                        format!("duplicates the action_id of [{first}] in the same batch"),
+                    ));
+                } else {
+                    seen.insert(t.action_id.clone(), i);
+                }
+                inputs.push(t);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((inputs, batch))
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// `POST /api/v1/context/action-history`
+pub async fn create(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    auth::require_write(&state.config, &headers)?;
+    let body = query::body(body)?;
+    let (inputs, batch) = parse_traces(body, &state)?;
+    let now = Utc::now();
+    let traces: Vec<ActionTrace> = inputs
+        .into_iter()
+        .map(|t| ActionTrace::from_input(t, now))
+        .collect();
+    let outcomes = state
+        .metrics
+        .store_call("put_traces", state.store.put_traces(&traces))
+        .await?;
+    if outcomes.len() != traces.len() {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the store returned a wrong number of outcomes",
+        ));
+    }
+    let results: Vec<ItemResult> = traces
+        .iter()
+        .zip(&outcomes)
+        .enumerate()
+        .map(|(i, (t, o))| ItemResult {
+            index: i,
+            action_id: t.action_id.clone(),
+            outcome: *o,
+            status: outcome_status(*o).as_u16(),
+            signature: t.signature.clone(),
+        })
+        .collect();
+    let count = |k: PutOutcome| outcomes.iter().filter(|o| **o == k).count();
+    let (created, unchanged, conflicts) = (
+        count(PutOutcome::Created),
+        count(PutOutcome::Unchanged),
+        count(PutOutcome::Conflict),
+    );
+    state.metrics.ingested("created", created as u64);
+    state.metrics.ingested("unchanged", unchanged as u64);
+    state.metrics.ingested("conflict", conflicts as u64);
+    if batch {
+        return Ok((
+            StatusCode::OK,
+            Json(BatchResult {
+                results,
+                created,
+                unchanged,
+                conflicts,
+            }),
+        )
+            .into_response());
+    }
+    let r = results.into_iter().next().expect("one trace");
+    match r.outcome {
+        PutOutcome::Conflict => {
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "action_id {:?} is already recorded with different content; traces are immutable (use PUT .../effectiveness to assess)",
+                    r.action_id
+                ),
+            );
+            e.details = Some(vec![fe(
+                "action_id",
+                format!("already recorded: {}", r.action_id),
+            )]);
+            Err(e)
+        }
+        o => {
+            let status = outcome_status(o);
+            let mut resp = (status, Json(r)).into_response();
+            if status == StatusCode::CREATED {
+                let id = &traces[0].action_id;
+                if let Ok(v) = HeaderValue::from_str(&format!("{BASE}/action-history/{id}")) {
+                    resp.headers_mut().insert(header::LOCATION, v);
+                }
+            }
+            Ok(resp)
+        }
+    }
+}
+
+/// `PUT /api/v1/context/action-history/{action_id}/effectiveness`
+pub async fn put_effectiveness(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<ActionTrace>, ApiError> {
+    auth::require_write(&state.config, &headers)?;
+    let id = path_id(id)?;
+    let body = query::body(body)?;
+    let eff: Effectiveness =
+        query::from_value(body, "").map_err(|e| ApiError::validation(vec![e]))?;
+    let errs = validate::validate_effectiveness(&eff);
+    query::check(errs)?;
+    match state
+        .metrics
+        .store_call(
+            "set_effectiveness",
+            state.store.set_effectiveness(&id, &eff, Utc::now()),
+        )
+        .await?
+    {
+        Some(t) => Ok(Json(t)),
+        None => Err(ApiError::not_found(format!(
+            "no action trace with action_id {id:?}"
+        ))),
+    }
+}

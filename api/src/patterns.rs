@@ -1,0 +1,205 @@
+//! `/api/v1/context/patterns`: the signature ranking and the analysis of one signature.
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use chrono::Utc;
+use context_core::cursor::CursorCodec;
+use context_core::patterns::{self, PatternAnalysis};
+use context_core::store::{PagePosition, SignatureAggregate, SignatureQuery};
+use context_core::validate::{self, limits};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::query::{self, fe};
+use crate::{ApiState, auth};
+
+/// Largest `offset` of `GET /patterns`.
+pub const MAX_OFFSET: usize = 100_000;
+
+/// Query parameters of `GET /patterns/{signature}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AnalysisParams {
+    pub window: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(rename = "alertName")]
+    pub alert_name: Option<String>,
+    #[serde(rename = "alertType")]
+    pub alert_type: Option<String>,
+}
+
+/// Query parameters of `GET /patterns`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pub window: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(rename = "alertName")]
+    pub alert_name: Option<String>,
+    #[serde(rename = "alertType")]
+    pub alert_type: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The body of `GET /patterns`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignaturePage {
+    pub window: String,
+    pub signatures: Vec<SignatureAggregate>,
+    pub count: usize,
+    pub offset: usize,
+    pub next_cursor: Option<String>,
+}
+
+fn window(errs: &mut Vec<validate::FieldError>, w: Option<String>) -> (String, chrono::Duration) {
+    let label = w.unwrap_or_else(|| query::DEFAULT_WINDOW.to_string());
+    match query::parse_window(&label) {
+        Ok(d) => (label, d),
+        Err(rule) => {
+            errs.push(fe("window", rule));
+            (label, chrono::Duration::days(30))
+        }
+    }
+}
+
+fn alert_filter(
+    errs: &mut Vec<validate::FieldError>,
+    a: Option<String>,
+    b: Option<String>,
+) -> Option<String> {
+    let v = match (a, b) {
+        (Some(a), Some(b)) if a != b => {
+            errs.push(fe(
+                "alertType",
+                "is an alias of alertName; give one of them (or the same value)",
+            ));
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    };
+    query::text_filter(errs, "alertName", v, limits::MAX_NAME_LEN)
+}
+
+/// `GET /api/v1/context/patterns/{signature}`
+pub async fn get_one(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    sig: Result<Path<String>, PathRejection>,
+    params: Result<Query<AnalysisParams>, QueryRejection>,
+) -> Result<Json<PatternAnalysis>, ApiError> {
+    auth::require_read(&state.config, &headers)?;
+    let Path(sig) = sig.map_err(ApiError::from)?;
+    let p = query::query(params)?;
+    let mut errs = validate::validate_signature(&sig);
+    let (label, dur) = window(&mut errs, p.window);
+    let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
+    let alert = alert_filter(&mut errs, p.alert_name, p.alert_type);
+    query::check(errs)?;
+    let now = Utc::now();
+    let mut input = state
+        .metrics
+        .store_call(
+            "pattern_input",
+            state
+                .store
+                .pattern_input(&sig, now - dur, patterns::RECENT_LIMIT),
+        )
+        .await?;
+    if namespace.is_some() || alert.is_some() {
+        let keep = |t: &context_core::model::ActionTrace| {
+            namespace
+                .as_ref()
+                .is_none_or(|n| &t.resource.namespace == n)
+                && alert.as_ref().is_none_or(|a| &t.alert.name == a)
+        };
+        input.recent.retain(keep);
+        let agg_matches = input.aggregate.as_ref().is_some_and(|a| {
+            namespace.as_ref().is_none_or(|n| &a.namespace == n)
+                && alert.as_ref().is_none_or(|x| &a.alert_name == x)
+        });
+        if !agg_matches && input.recent.is_empty() {
+            input.aggregate = None;
+            input.related.clear();
+        }
+    }
+    Ok(Json(patterns::analyze(&sig, &label, dur, &input, now)))
+}
+
+/// `GET /api/v1/context/patterns`
+pub async fn list(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<SignaturePage>, ApiError> {
+    auth::require_read(&state.config, &headers)?;
+    let p = query::query(params)?;
+    let mut errs = Vec::new();
+    let (label, dur) = window(&mut errs, p.window);
+    let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
+    let alert_name = alert_filter(&mut errs, p.alert_name, p.alert_type);
+    let limit = query::int_param(
+        &mut errs,
+        "limit",
+        p.limit,
+        1,
+        limits::MAX_PAGE,
+        limits::DEFAULT_PAGE,
+    );
+    let mut offset = query::int_param(&mut errs, "offset", p.offset, 0, MAX_OFFSET, 0);
+    if let Some(c) = &p.cursor
+        && (c.is_empty() || c.len() > context_core::cursor::MAX_CURSOR_LEN)
+    {
+        errs.push(fe(
+            "cursor",
+            "must be a cursor returned as next_cursor by the previous page",
+        ));
+    }
+    query::check(errs)?;
+    let fp = format!(
+        "patterns:{}",
+        serde_json::json!({"w": label, "ns": namespace, "a": alert_name})
+    );
+    let codec = CursorCodec::new(&state.config.cursor_key);
+    if let Some(c) = &p.cursor {
+        let pos = codec.decode(c, &fp)?;
+        offset = pos
+            .id
+            .parse::<usize>()
+            .ok()
+            .filter(|o| *o <= MAX_OFFSET + limits::MAX_PAGE)
+            .ok_or_else(|| ApiError::invalid_param("cursor", "malformed cursor position"))?;
+    }
+    let now = Utc::now();
+    let q = SignatureQuery {
+        namespace,
+        alert_name,
+        since: Some(now - dur),
+        limit: limit + 1,
+        offset,
+    };
+    let mut sigs = state
+        .metrics
+        .store_call("list_signatures", state.store.list_signatures(&q))
+        .await?;
+    let more = sigs.len() > limit;
+    sigs.truncate(limit);
+    let next_cursor = more.then(|| {
+        codec.encode(
+            &PagePosition {
+                ts: chrono::DateTime::<Utc>::UNIX_EPOCH,
+                id: (offset + limit).to_string(),
+                token: None,
+            },
+            &fp,
+        )
+    });
+    Ok(Json(SignaturePage {
+        window: label,
+        count: sigs.len(),
+        signatures: sigs,
+        offset,
+        next_cursor,
+    }))
+}
