@@ -26,6 +26,9 @@ tools:
 build: tools
 	cargo leptos build
 
+lambda:
+	scripts/lambda-build.sh
+
 fmt:
 	cargo fmt --all
 

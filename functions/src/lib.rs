@@ -1,1 +1,242 @@
-//! Shared start-up of the Lambda functions (placeholder; implemented in the Lambda issue).
+//! Shared start-up of the Lambda functions: every binary in `src/bin/` is
+//! `context_functions::run("<name>", &[RouteGroup::...])`.
+//!
+//! Once per container (outside the handler): JSON logs, [`ApiConfig::from_env`], the
+//! DynamoDB client ([`FunctionConfig::from_env`]) and the router of the function's route
+//! groups. Per request: [`normalize`] makes the request path the one the client used, without
+//! API Gateway stage, and tags the request with the Lambda request id; then the shared
+//! router answers exactly as the combined server would (404/405 JSON included).
+//!
+//! Environment (besides what [`ApiConfig::from_env`] reads: tokens, cursor key, function
+//! URLs, ...):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `KUBERNAUT_CONTEXT_DYNAMODB_TABLE` | table name (required) |
+//! | `KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT` | endpoint override (moto, DynamoDB Local); unset on AWS |
+//! | `KUBERNAUT_CONTEXT_DYNAMODB_REGION` | region override; default: the AWS chain (`AWS_REGION`) |
+//! | `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL` | log filter (`RUST_LOG` wins); default `info` |
+
+use std::sync::Arc;
+
+use axum::Router;
+use context_api::{ApiConfig, ApiState, RouteGroup};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use store_dynamodb::{DynamoConfig, DynamoStore};
+use tower::ServiceExt;
+
+/// Header the API uses for its request id; a Lambda function fills it with the Lambda
+/// request id when the client sent none, so API error bodies and logs carry the same id.
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Store settings of a function, from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    pub table: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+}
+
+impl FunctionConfig {
+    pub fn from_env() -> Result<FunctionConfig, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, String> {
+        let nonempty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let table = nonempty("KUBERNAUT_CONTEXT_DYNAMODB_TABLE")
+            .ok_or("KUBERNAUT_CONTEXT_DYNAMODB_TABLE is required (the DynamoDB table name)")?;
+        Ok(FunctionConfig {
+            table,
+            endpoint: nonempty("KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT"),
+            region: nonempty("KUBERNAUT_CONTEXT_DYNAMODB_REGION"),
+        })
+    }
+}
+
+/// Structured JSON logs, one object per line. Inside an invocation the current span is
+/// lambda_runtime's `Lambda runtime invoke` span, so every line carries
+/// `"span":{"requestId":"<aws request id>",...}`.
+pub fn init_logging() {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| lambda_level(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref()));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Maps Lambda's `AWS_LAMBDA_LOG_LEVEL` (set from the function's ApplicationLogLevel) to
+/// a tracing filter.
+pub fn lambda_level(level: Option<&str>) -> String {
+    match level.map(|l| l.trim().to_ascii_lowercase()).as_deref() {
+        Some("trace") => "trace",
+        Some("debug") => "debug",
+        Some("warn") => "warn",
+        Some("error") | Some("fatal") => "error",
+        _ => "info",
+    }
+    .to_string()
+}
+
+/// Builds the router of `groups` over a DynamoDB store configured from the environment.
+pub async fn build(groups: &[RouteGroup]) -> Result<Router, String> {
+    let api = ApiConfig::from_env()?;
+    let cfg = FunctionConfig::from_env()?;
+    let store = DynamoStore::connect(DynamoConfig {
+        table: cfg.table,
+        endpoint: cfg.endpoint,
+        region: cfg.region,
+    })
+    .await
+    .map_err(|e| format!("DynamoDB: {e}"))?;
+    Ok(context_api::router(
+        ApiState::new(Arc::new(store), api),
+        groups,
+    ))
+}
+
+/// The whole life of a function: start-up once, then serve invocations until the
+/// runtime stops the container.
+pub async fn run(name: &'static str, groups: &[RouteGroup]) -> Result<(), lambda_http::Error> {
+    init_logging();
+    let router = match build(groups).await {
+        Ok(r) => r,
+        Err(e) => {
+            // Reported to Lambda as an init error by returning it.
+            tracing::error!(function = name, error = %e, "start-up failed");
+            return Err(e.into());
+        }
+    };
+    tracing::info!(function = name, "ready");
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let router = router.clone();
+        async move { router.oneshot(normalize(req)).await }
+    }))
+    .await
+}
+
+/// The request as the router should see it: path without any API Gateway stage (see
+/// [`routing_path`]), and the Lambda request id as `x-request-id` unless the client sent one.
+pub fn normalize(req: Request) -> Request {
+    let path = routing_path(&req);
+    let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    let (mut parts, body) = req.into_parts();
+    if path != parts.uri.path() {
+        let pq = match parts.uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = pq.parse::<axum::http::uri::PathAndQuery>() {
+            let mut up = parts.uri.clone().into_parts();
+            up.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(up) {
+                parts.uri = uri;
+            }
+        }
+    }
+    if !parts.headers.contains_key(REQUEST_ID_HEADER)
+        && let Some(id) = request_id.and_then(|id| id.parse().ok())
+    {
+        parts.headers.insert(REQUEST_ID_HEADER, id);
+    }
+    Request::from_parts(parts, body)
+}
+
+/// The (percent-encoded) path the router matches: the request URI's path minus the
+/// `/<stage>` prefix lambda_http or API Gateway put in front of it.
+///
+/// - Function URLs and HTTP APIs on `$default`: no stage, path unchanged.
+/// - HTTP API (payload 2.0) on a named stage: `rawPath` starts with `/<stage>`; removed.
+/// - REST API (payload 1.0): the event's `path` has no stage, but lambda_http prepends
+///   `/<stage>` (unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set, or the path already
+///   starts with `/<stage>/`); exactly what was prepended is removed again.
+pub fn routing_path(req: &Request) -> String {
+    let path = req.uri().path();
+    let ignore_env = std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some();
+    let strip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => named_stage(c.stage.as_deref()),
+        Some(RequestContext::ApiGatewayV1(c)) => named_stage(c.stage.as_deref()).filter(|s| {
+            // Mirror lambda_http: it prepends the stage unless told not to or already there.
+            !ignore_env && !req.raw_http_path().starts_with(&format!("/{s}/"))
+        }),
+        _ => None,
+    };
+    match strip {
+        Some(stage) => strip_stage(path, stage).to_string(),
+        None => path.to_string(),
+    }
+}
+
+fn named_stage(stage: Option<&str>) -> Option<&str> {
+    stage.filter(|s| !s.is_empty() && *s != "$default")
+}
+
+/// `/prod/api/x` → `/api/x`; `/prod` → `/`; anything else unchanged.
+pub fn strip_stage<'a>(path: &'a str, stage: &str) -> &'a str {
+    match path.strip_prefix('/').and_then(|p| p.strip_prefix(stage)) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_only_a_whole_leading_stage_segment() {
+        assert_eq!(
+            strip_stage("/prod/api/v1/context/health", "prod"),
+            "/api/v1/context/health"
+        );
+        assert_eq!(strip_stage("/prod", "prod"), "/");
+        assert_eq!(strip_stage("/production/api", "prod"), "/production/api");
+        assert_eq!(
+            strip_stage("/api/v1/context/health", "prod"),
+            "/api/v1/context/health"
+        );
+    }
+
+    #[test]
+    fn config_requires_a_table_and_ignores_empty_overrides() {
+        let none = FunctionConfig::from_lookup(|_| None);
+        assert!(
+            none.unwrap_err()
+                .contains("KUBERNAUT_CONTEXT_DYNAMODB_TABLE")
+        );
+        let c = FunctionConfig::from_lookup(|k| match k {
+            "KUBERNAUT_CONTEXT_DYNAMODB_TABLE" => Some("t".into()),
+            "KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:5000".into()),
+            "KUBERNAUT_CONTEXT_DYNAMODB_REGION" => Some(" ".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.table, "t");
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(c.region, None);
+    }
+
+    #[test]
+    fn lambda_log_levels_map_to_filters() {
+        assert_eq!(lambda_level(Some("DEBUG")), "debug");
+        assert_eq!(lambda_level(Some("FATAL")), "error");
+        assert_eq!(lambda_level(None), "info");
+    }
+}
