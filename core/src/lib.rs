@@ -11,6 +11,7 @@
 //! - [`cursor`]: tamper-evident page cursors.
 //! - [`store`]: the store trait the adapters implement.
 //! - [`patterns`]: pattern analysis (statistics, recommendation, oscillation).
+//! - [`generate`]: HolmesGPT toolset, Kubernetes manifests and podman generators.
 //! - `conformance` (feature `conformance`): the store contract as executable checks.
 //! - [`demo`]: deterministic demo history.
 
@@ -18,6 +19,7 @@ pub mod actions;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod cursor;
+pub mod generate;
 pub mod demo;
 pub mod model;
 pub mod patterns;

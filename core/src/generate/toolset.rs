@@ -1,0 +1,860 @@
+//! The HolmesGPT 0.45 custom-toolset file and the built-in toolsets config snippet.
+//!
+//! Format (what HolmesGPT 0.45.0's loader accepts): a top-level `toolsets:` mapping from
+//! toolset name to toolset; tools have `name`, `description`, `command` and a
+//! `parameters` mapping. At call time HolmesGPT expands `${VAR}` from its environment,
+//! then renders the command as a Jinja template whose parameters are already
+//! shell-quoted, so `{{ p }}` is written outside any quotes and optional parameters are
+//! guarded with `{% if p is string and p != 'None' and p != '' %}`.
+
+use serde::Serialize;
+
+use super::{
+    ContextUrls, DEFAULT_CONTEXT_URL, DEFAULT_PROMETHEUS_URL, GenerateError, GenerateOptions,
+    OrderedMap, TOKEN_ENV, to_yaml,
+};
+
+/// Our toolset names (prefixed so they never collide with HolmesGPT's built-ins).
+pub const TOOLSET_CONTEXT: &str = "kubernaut/context-api";
+pub const TOOLSET_KUBERNETES: &str = "kubernaut/kubernetes";
+pub const TOOLSET_PROMETHEUS: &str = "kubernaut/prometheus";
+/// HolmesGPT built-ins enabled instead of our direct tools.
+pub const BUILTIN_KUBERNETES_TOOLSETS: [&str; 2] = ["kubernetes/core", "kubernetes/logs"];
+pub const BUILTIN_PROMETHEUS_TOOLSET: &str = "prometheus/metrics";
+
+const CURL: &str = "curl -sS --fail-with-body --max-time 30 -H 'Accept: application/json'";
+
+/// The toolset file for `holmes ask -t FILE` (and HolmesGPT's `custom_toolsets`).
+///
+/// With `builtin_toolsets` it holds only the Context API toolset; enable the built-ins
+/// with [`generate_config_snippet`].
+pub fn generate_toolset(opts: &GenerateOptions) -> Result<String, GenerateError> {
+    opts.validate()?;
+    Ok(to_yaml(&file(opts, false, DEFAULT_PROMETHEUS_URL)))
+}
+
+/// The HolmesGPT `config.yaml` snippet that enables the built-in `kubernetes/core`,
+/// `kubernetes/logs` and `prometheus/metrics` toolsets (only with `builtin_toolsets`).
+pub fn generate_config_snippet(opts: &GenerateOptions) -> Result<String, GenerateError> {
+    opts.validate()?;
+    if !opts.builtin_toolsets {
+        return Err(GenerateError::one(
+            "builtin_toolsets",
+            "must be true: the config snippet enables HolmesGPT's built-in toolsets",
+        ));
+    }
+    let mut toolsets = OrderedMap::default();
+    builtin_entries(opts, &mut toolsets, DEFAULT_PROMETHEUS_URL);
+    Ok(to_yaml(&ToolsetFile { toolsets }))
+}
+
+/// The `toolsets:` document. With `with_builtins`, the built-in enable entries are merged
+/// in (the form HolmesGPT's server reads from `custom_toolset.yaml`).
+pub(super) fn file(opts: &GenerateOptions, with_builtins: bool, default_prom: &str) -> ToolsetFile {
+    file_with(opts, with_builtins, DEFAULT_CONTEXT_URL, default_prom)
+}
+
+pub(super) fn file_with(
+    opts: &GenerateOptions,
+    with_builtins: bool,
+    default_context: &str,
+    default_prom: &str,
+) -> ToolsetFile {
+    let mut toolsets = OrderedMap::default();
+    if with_builtins && opts.builtin_toolsets {
+        builtin_entries(opts, &mut toolsets, default_prom);
+    }
+    let urls = opts.context_urls(default_context);
+    toolsets.insert(TOOLSET_CONTEXT, Entry::Custom(context_toolset(opts, &urls)));
+    if opts.direct_kubernetes() {
+        toolsets.insert(TOOLSET_KUBERNETES, Entry::Custom(kubernetes_toolset()));
+    }
+    if opts.direct_prometheus() {
+        toolsets.insert(
+            TOOLSET_PROMETHEUS,
+            Entry::Custom(prometheus_toolset(opts, default_prom)),
+        );
+    }
+    ToolsetFile { toolsets }
+}
+
+fn builtin_entries(opts: &GenerateOptions, toolsets: &mut OrderedMap<Entry>, default_prom: &str) {
+    if opts.kubernetes {
+        for name in BUILTIN_KUBERNETES_TOOLSETS {
+            toolsets.insert(
+                name,
+                Entry::Builtin(Builtin {
+                    enabled: true,
+                    config: None,
+                }),
+            );
+        }
+    }
+    if opts.prometheus {
+        toolsets.insert(
+            BUILTIN_PROMETHEUS_TOOLSET,
+            Entry::Builtin(Builtin {
+                enabled: true,
+                config: Some(PromConfig {
+                    prometheus_url: opts.prometheus_base(default_prom),
+                }),
+            }),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The schema (the subset of HolmesGPT 0.45.0's Toolset / YAMLTool models we emit).
+
+#[derive(Serialize)]
+pub(super) struct ToolsetFile {
+    toolsets: OrderedMap<Entry>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Custom(Toolset),
+    Builtin(Builtin),
+}
+
+#[derive(Serialize)]
+struct Builtin {
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<PromConfig>,
+}
+
+#[derive(Serialize)]
+struct PromConfig {
+    prometheus_url: String,
+}
+
+#[derive(Serialize)]
+struct Toolset {
+    enabled: bool,
+    description: String,
+    tags: Vec<&'static str>,
+    prerequisites: Vec<Prerequisite>,
+    llm_instructions: String,
+    tools: Vec<Tool>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Prerequisite {
+    Command { command: String },
+    Env { env: Vec<String> },
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    description: String,
+    user_description: &'static str,
+    command: String,
+    #[serde(skip_serializing_if = "OrderedMap::is_empty")]
+    parameters: OrderedMap<Param>,
+}
+
+impl<V> OrderedMap<V> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Serialize, Clone)]
+struct Param {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    description: &'static str,
+    required: bool,
+    #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
+    enumeration: Option<Vec<&'static str>>,
+}
+
+/// One tool parameter as we declare it.
+struct P {
+    name: &'static str,
+    ty: &'static str,
+    required: bool,
+    description: &'static str,
+    enumeration: Option<&'static [&'static str]>,
+}
+
+const fn req(name: &'static str, description: &'static str) -> P {
+    P {
+        name,
+        ty: "string",
+        required: true,
+        description,
+        enumeration: None,
+    }
+}
+
+const fn opt(name: &'static str, description: &'static str) -> P {
+    P {
+        name,
+        ty: "string",
+        required: false,
+        description,
+        enumeration: None,
+    }
+}
+
+fn params(ps: &[P]) -> OrderedMap<Param> {
+    let mut m = OrderedMap::default();
+    for p in ps {
+        m.insert(
+            p.name,
+            Param {
+                ty: p.ty,
+                description: p.description,
+                required: p.required,
+                enumeration: p.enumeration.map(|e| e.to_vec()),
+            },
+        );
+    }
+    m
+}
+
+/// Jinja guard: `body` is rendered only when the optional parameter has a real value
+/// (not omitted, not `null` rendered as `None`, not empty).
+fn guard(p: &str, body: &str) -> String {
+    format!("{{% if {p} is string and {p} != 'None' and {p} != '' %}}{body}{{% endif %}}")
+}
+
+/// ` --data-urlencode key={{ p }}`, guarded when optional. curl URL-encodes the value.
+fn query(key: &str, p: &P) -> String {
+    let body = format!(" --data-urlencode {key}={{{{ {} }}}}", p.name);
+    if p.required {
+        body
+    } else {
+        guard(p.name, &body)
+    }
+}
+
+/// A URL validated by `check_url` (no quote, `$`, brace or space), single-quoted.
+fn quoted_url(base: &str, path: &str) -> String {
+    format!("'{base}{path}'")
+}
+
+/// Sends the Context API token only when `KUBERNAUT_CONTEXT_TOKEN` is set. Written as
+/// `${VAR:+...}` so HolmesGPT's `os.path.expandvars` leaves it to bash: the token never
+/// appears in the rendered command HolmesGPT logs and returns to the LLM.
+fn context_auth() -> String {
+    format!(" ${{{TOKEN_ENV}:+-H \"Authorization: Bearer ${TOKEN_ENV}\"}}")
+}
+
+/// Rejects a path parameter outside the Context API's identifier characters before it
+/// is put into a URL path (so it cannot add path segments or a query).
+fn path_param_check(var: &str, param: &str, max: usize) -> String {
+    // No `${#...}` here: `{#` would open a Jinja comment.
+    format!(
+        "{var}={{{{ {param} }}}}; [[ \"${var}\" =~ ^[A-Za-z0-9._:-]{{1,{max}}}$ ]] || {{ echo '{param} must be 1 to {max} characters of A-Z a-z 0-9 . _ : -' >&2; exit 2; }}; "
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// kubernaut/context-api
+
+const STATUSES: &[&str] = &["pending", "executing", "completed", "failed", "rolled-back"];
+
+fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
+    let api = "/api/v1/context";
+    let auth = context_auth();
+    let mut tools = Vec::new();
+
+    // discover
+    let ps = [
+        opt(
+            "alert_type",
+            "Optional alert name (e.g. KubePodCrashLooping) to get only the context relevant to that alert.",
+        ),
+        opt(
+            "namespace",
+            "Optional Kubernetes namespace to scope the discovery to.",
+        ),
+    ];
+    tools.push(Tool {
+        name: "kubernaut_context_discover",
+        description: "Lists what the Kubernaut Context API can tell you: the available context types \
+            (action history, pattern analysis, ...) with metadata about each (endpoint, parameters, how much data exists). \
+            Call it first when you are unsure whether Kubernaut has remediation history for an alert or namespace. \
+            Returns JSON."
+            .into(),
+        user_description: "Kubernaut: discover available context",
+        command: format!(
+            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}{}",
+            quoted_url(&urls.discover, &format!("{api}/discover")),
+            query("alertType", &ps[0]),
+            query("namespace", &ps[1]),
+        ),
+        parameters: params(&ps),
+    });
+
+    // action history
+    let limit = P {
+        name: "limit",
+        ty: "integer",
+        required: false,
+        description: "Optional page size, 1 to 500 (default 50).",
+        enumeration: None,
+    };
+    let status = P {
+        name: "status",
+        ty: "string",
+        required: false,
+        description: "Optional execution status filter.",
+        enumeration: Some(STATUSES),
+    };
+    let ps = [
+        opt("namespace", "Optional namespace of the affected resource."),
+        opt(
+            "kind",
+            "Optional kind of the affected resource, e.g. Deployment, StatefulSet, Pod.",
+        ),
+        opt("name", "Optional name of the affected resource."),
+        opt(
+            "alert_name",
+            "Optional alert name, e.g. KubePodCrashLooping.",
+        ),
+        opt(
+            "signature",
+            "Optional alert signature (64 hex characters) to get every action taken for one recurring alert.",
+        ),
+        opt("workflow_id", "Optional Kubernaut workflow id."),
+        opt(
+            "action_type",
+            "Optional action type, e.g. restart_pod, scale_deployment, increase_resources, rollback_deployment.",
+        ),
+        status,
+        opt(
+            "since",
+            "Optional RFC 3339 time; only actions at or after it, e.g. 2025-01-31T00:00:00Z.",
+        ),
+        opt("until", "Optional RFC 3339 time; only actions before it."),
+        limit,
+        opt(
+            "cursor",
+            "Optional next_cursor value from a previous response, to fetch the next page.",
+        ),
+    ];
+    let keys = [
+        "namespace",
+        "kind",
+        "name",
+        "alertName",
+        "signature",
+        "workflowId",
+        "actionType",
+        "status",
+        "since",
+        "until",
+        "limit",
+        "cursor",
+    ];
+    let mut q = String::new();
+    for (k, p) in keys.iter().zip(ps.iter()) {
+        q.push_str(&query(k, p));
+    }
+    tools.push(Tool {
+        name: "kubernaut_action_history",
+        description: "Returns the remediation actions Kubernaut already took (restarts, scaling, rollbacks, resource changes, ...), \
+            newest first, as JSON {actions, next_cursor, count}. Each action record has its action_id, the alert (name, severity, labels), \
+            the affected resource (namespace, kind, name), the action type and parameters, the execution status, the effectiveness \
+            score when assessed, and the alert signature. Use it before proposing a fix, to avoid repeating an action that did not work. \
+            All filters are optional and combine with AND; when next_cursor is not null, call again with cursor set to it for older actions."
+            .into(),
+        user_description: "Kubernaut: action history",
+        command: format!(
+            "{CURL}{auth} -G {}{q}",
+            quoted_url(&urls.action_history, &format!("{api}/action-history"))
+        ),
+        parameters: params(&ps),
+    });
+
+    // one action
+    let ps = [req(
+        "action_id",
+        "The action_id of an action record (from kubernaut_action_history).",
+    )];
+    tools.push(Tool {
+        name: "kubernaut_action_get",
+        description: "Returns one Kubernaut action record by its action_id, with every detail: the model's reasoning and confidence, \
+            alternative actions considered, resource state before and after, execution error, effectiveness assessment and follow-up actions. \
+            Returns an error if no action has that id."
+            .into(),
+        user_description: "Kubernaut: get one action",
+        command: format!(
+            "{}{CURL}{auth} --path-as-is {}\"$kn_action_id\"",
+            path_param_check("kn_action_id", "action_id", 128),
+            quoted_url(&urls.action_history, &format!("{api}/action-history/")),
+        ),
+        parameters: params(&ps),
+    });
+
+    // patterns
+    let ps = [
+        req(
+            "signature",
+            "The alert signature: 64 lowercase hex characters. Every action record carries it (field signature); \
+             otherwise it is sha256_hex(\"<alert_name>:<namespace>:<kind>:<name>\"), \
+             e.g. for KubePodCrashLooping:default:Deployment:nginx.",
+        ),
+        opt(
+            "window",
+            "Optional look-back window such as 24h, 7d or 30d (default 7d).",
+        ),
+        opt(
+            "namespace",
+            "Optional namespace to restrict the analysis to.",
+        ),
+        opt(
+            "alert_name",
+            "Optional alert name to restrict the analysis to.",
+        ),
+    ];
+    tools.push(Tool {
+        name: "kubernaut_pattern_analysis",
+        description: "Analyses Kubernaut's history for one alert signature: how often the alert recurred, which action types were tried \
+            and how effective each was (attempts, successes, failures, rollbacks, average effectiveness), whether the remediation is \
+            oscillating (the same action repeated without fixing the cause), and a recommended next action. Use it when an alert keeps \
+            coming back. An unknown signature returns zero occurrences (no history), not an error."
+            .into(),
+        user_description: "Kubernaut: pattern analysis",
+        command: format!(
+            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}{}{}",
+            path_param_check("kn_signature", "signature", 256),
+            quoted_url(&urls.patterns, &format!("{api}/patterns/")),
+            query("window", &ps[1]),
+            query("namespace", &ps[2]),
+            query("alertName", &ps[3]),
+        ),
+        parameters: params(&ps),
+    });
+
+    // health
+    tools.push(Tool {
+        name: "kubernaut_context_health",
+        description: "Checks that the Kubernaut Context API is up and its store reachable. Call it only when another kubernaut_ tool fails, \
+            to tell an outage from an empty result."
+            .into(),
+        user_description: "Kubernaut: Context API health",
+        command: format!("{CURL}{auth} {}", quoted_url(&urls.health, &format!("{api}/health"))),
+        parameters: OrderedMap::default(),
+    });
+
+    let mut prerequisites = vec![Prerequisite::Command {
+        command: "curl --version".into(),
+    }];
+    if opts.require_token {
+        prerequisites.push(Prerequisite::Env {
+            env: vec![TOKEN_ENV.into()],
+        });
+    }
+    Toolset {
+        enabled: true,
+        description: "Kubernaut Context API: what Kubernaut already did about an alert (action history), \
+            how well it worked (pattern analysis), and what context exists (discovery)."
+            .into(),
+        tags: vec!["core"],
+        prerequisites,
+        llm_instructions: "The kubernaut_ tools read Kubernaut's remediation history. When investigating an alert on a Kubernetes resource: \
+            (1) call kubernaut_action_history with the namespace and name (and alert_name) of the resource to see what was already tried; \
+            (2) take the signature field of a returned action and call kubernaut_pattern_analysis to see how often the alert recurred and \
+            which actions worked; (3) use kubernaut_action_get for the full details of one action. \
+            Do not recommend an action whose history shows it failed or was rolled back for the same signature without saying so. \
+            An empty history means Kubernaut has not acted on this resource yet."
+            .into(),
+        tools,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// kubernaut/kubernetes (direct kubectl, read-only)
+
+/// Kinds `hybrid_k8s_describe` accepts (the ClusterRole grants read on exactly these).
+pub(super) const DESCRIBE_KINDS: &[&str] = &[
+    "pod",
+    "deployment",
+    "replicaset",
+    "statefulset",
+    "daemonset",
+    "service",
+    "job",
+    "cronjob",
+    "node",
+    "persistentvolumeclaim",
+    "horizontalpodautoscaler",
+    "namespace",
+];
+
+fn ns_or_all() -> String {
+    format!(
+        "{{% if namespace is string and namespace != 'None' and namespace != '' %}} --namespace={{{{ namespace }}}}{{% else %}} --all-namespaces{{% endif %}}"
+    )
+}
+
+fn flag(flag: &str, p: &str) -> String {
+    guard(p, &format!(" --{flag}={{{{ {p} }}}}"))
+}
+
+fn kubernetes_toolset() -> Toolset {
+    let ns_opt = opt(
+        "namespace",
+        "Optional namespace; omit it to search all namespaces.",
+    );
+    let selector = opt(
+        "label_selector",
+        "Optional label selector, e.g. app=nginx or tier in (web,api).",
+    );
+    let mut tools = Vec::new();
+
+    let ps = [
+        ns_opt,
+        selector,
+        opt(
+            "field_selector",
+            "Optional field selector, e.g. status.phase!=Running or spec.nodeName=node-1.",
+        ),
+    ];
+    tools.push(Tool {
+        name: "hybrid_k8s_get_pods",
+        description: "Lists pods straight from the Kubernetes API (kubectl get pods -o wide): status, restarts, age, IP and node. \
+            Use it to find crashing, pending or restarting pods."
+            .into(),
+        user_description: "kubectl get pods",
+        command: format!(
+            "kubectl get pods{}{}{} -o wide",
+            ns_or_all(),
+            flag("selector", "label_selector"),
+            flag("field-selector", "field_selector"),
+        ),
+        parameters: params(&ps),
+    });
+
+    let previous = P {
+        name: "previous",
+        ty: "boolean",
+        required: false,
+        description: "Optional; true returns the logs of the previous (crashed) container instance.",
+        enumeration: None,
+    };
+    let tail = P {
+        name: "tail_lines",
+        ty: "integer",
+        required: false,
+        description: "Optional number of most recent lines (default 200).",
+        enumeration: None,
+    };
+    let ps = [
+        req("namespace", "Namespace of the pod."),
+        req("pod_name", "Name of the pod."),
+        opt(
+            "container",
+            "Optional container name; required when the pod has several containers.",
+        ),
+        previous,
+        tail,
+        opt("since", "Optional age limit such as 10m or 2h."),
+    ];
+    tools.push(Tool {
+        name: "hybrid_k8s_pod_logs",
+        description: "Fetches a pod's logs straight from Kubernetes (kubectl logs), the last 200 lines by default. \
+            Set previous to true for the logs of the container instance that crashed before the current one."
+            .into(),
+        user_description: "kubectl logs",
+        command: format!(
+            "kubectl logs --namespace={{{{ namespace }}}}{}{{% if previous is string and previous in ['True', 'true'] %}} --previous{{% endif %}} --tail={{% if tail_lines is string and tail_lines != 'None' and tail_lines != '' %}}{{{{ tail_lines }}}}{{% else %}}200{{% endif %}}{} -- {{{{ pod_name }}}}",
+            flag("container", "container"),
+            flag("since", "since"),
+        ),
+        parameters: params(&ps),
+    });
+
+    for (name, resource, what) in [
+        (
+            "hybrid_k8s_get_services",
+            "services",
+            "Lists services (type, cluster IP, ports, age) straight from the Kubernetes API (kubectl get services -o wide).",
+        ),
+        (
+            "hybrid_k8s_get_deployments",
+            "deployments",
+            "Lists deployments (ready/desired replicas, up-to-date, available, images, selector) straight from the Kubernetes API \
+             (kubectl get deployments -o wide).",
+        ),
+    ] {
+        let ps = [
+            opt(
+                "namespace",
+                "Optional namespace; omit it to search all namespaces.",
+            ),
+            opt("label_selector", "Optional label selector, e.g. app=nginx."),
+        ];
+        tools.push(Tool {
+            name,
+            description: what.into(),
+            user_description: if resource == "services" {
+                "kubectl get services"
+            } else {
+                "kubectl get deployments"
+            },
+            command: format!(
+                "kubectl get {resource}{}{} -o wide",
+                ns_or_all(),
+                flag("selector", "label_selector")
+            ),
+            parameters: params(&ps),
+        });
+    }
+
+    let ev_type = P {
+        name: "type",
+        ty: "string",
+        required: false,
+        description: "Optional event type filter.",
+        enumeration: Some(&["Normal", "Warning"]),
+    };
+    let ps = [
+        opt(
+            "namespace",
+            "Optional namespace; omit it to search all namespaces.",
+        ),
+        opt(
+            "object_name",
+            "Optional name of the object the events are about (involvedObject.name), e.g. a pod name.",
+        ),
+        ev_type,
+    ];
+    tools.push(Tool {
+        name: "hybrid_k8s_get_events",
+        description: "Lists Kubernetes events, oldest first (kubectl get events --sort-by=.lastTimestamp): scheduling failures, \
+            image pull errors, OOM kills, probe failures, evictions. Filter by object_name to see what happened to one pod or deployment."
+            .into(),
+        user_description: "kubectl get events",
+        command: format!(
+            "kubectl get events{}{{% if object_name is string and object_name != 'None' and object_name != '' %}} --field-selector=involvedObject.name={{{{ object_name }}}}{{% if type is string and type in ['Normal', 'Warning'] %}},type={{{{ type }}}}{{% endif %}}{{% elif type is string and type in ['Normal', 'Warning'] %}} --field-selector=type={{{{ type }}}}{{% endif %}} --sort-by=.lastTimestamp",
+            ns_or_all()
+        ),
+        parameters: params(&ps),
+    });
+
+    let kind = P {
+        name: "kind",
+        ty: "string",
+        required: true,
+        description: "Kind of the object.",
+        enumeration: Some(DESCRIBE_KINDS),
+    };
+    let ps = [
+        kind,
+        req("name", "Name of the object."),
+        opt(
+            "namespace",
+            "Namespace of the object; omit it for nodes and namespaces.",
+        ),
+    ];
+    tools.push(Tool {
+        name: "hybrid_k8s_describe",
+        description: "Describes one Kubernetes object (kubectl describe): its spec, status, conditions and recent events in readable form. \
+            Use it after spotting a problem pod, deployment or node."
+            .into(),
+        user_description: "kubectl describe",
+        command: format!(
+            "kubectl describe{} -- {{{{ kind }}}} {{{{ name }}}}",
+            flag("namespace", "namespace")
+        ),
+        parameters: params(&ps),
+    });
+
+    Toolset {
+        enabled: true,
+        description: "Read-only Kubernetes access with kubectl (pods, logs, services, deployments, events, describe), \
+            installed by the Kubernaut toolset generator."
+            .into(),
+        tags: vec!["core"],
+        prerequisites: vec![Prerequisite::Command {
+            command: "kubectl version --client".into(),
+        }],
+        llm_instructions: "The hybrid_k8s_ tools read the cluster directly and only read. Start broad (hybrid_k8s_get_pods, \
+            hybrid_k8s_get_events) and then narrow down (hybrid_k8s_describe, hybrid_k8s_pod_logs)."
+            .into(),
+        tools,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// kubernaut/prometheus (direct HTTP API)
+
+fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
+    let prom = opts.prometheus_base(default_prom);
+    let mut tools = Vec::new();
+
+    let ps = [
+        req(
+            "query",
+            "PromQL expression, e.g. sum by (pod) (rate(container_cpu_usage_seconds_total{namespace=\"default\"}[5m])).",
+        ),
+        opt(
+            "time",
+            "Optional evaluation time, RFC 3339 or Unix seconds (default now).",
+        ),
+    ];
+    tools.push(Tool {
+        name: "hybrid_prometheus_query",
+        description: "Runs an instant PromQL query against Prometheus (/api/v1/query) and returns the JSON result \
+            (resultType and one value per series). Use it for current values: error rates, restarts, memory, CPU."
+            .into(),
+        user_description: "Prometheus instant query",
+        command: format!(
+            "{CURL} -G {}{}{}",
+            quoted_url(&prom, "/api/v1/query"),
+            query("query", &ps[0]),
+            query("time", &ps[1]),
+        ),
+        parameters: params(&ps),
+    });
+
+    let ps = [
+        req("query", "PromQL expression."),
+        req("start", "Start time, RFC 3339 or Unix seconds."),
+        req("end", "End time, RFC 3339 or Unix seconds."),
+        req(
+            "step",
+            "Resolution, e.g. 60s or 5m; keep (end - start) / step below about 500 points.",
+        ),
+    ];
+    tools.push(Tool {
+        name: "hybrid_prometheus_query_range",
+        description: "Runs a PromQL range query against Prometheus (/api/v1/query_range) and returns the JSON matrix. \
+            Use it to see how a metric changed over time, e.g. before and after a Kubernaut action."
+            .into(),
+        user_description: "Prometheus range query",
+        command: format!(
+            "{CURL} -G {}{}{}{}{}",
+            quoted_url(&prom, "/api/v1/query_range"),
+            query("query", &ps[0]),
+            query("start", &ps[1]),
+            query("end", &ps[2]),
+            query("step", &ps[3]),
+        ),
+        parameters: params(&ps),
+    });
+
+    match &opts.alertmanager_url {
+        Some(am) => {
+            let am = super::trim_url(am);
+            let ps = [opt(
+                "filter",
+                "Optional Alertmanager matcher, e.g. alertname=\"KubePodCrashLooping\" or namespace=\"default\".",
+            )];
+            tools.push(Tool {
+                name: "hybrid_alertmanager_alerts",
+                description: "Lists the active alerts from Alertmanager (/api/v2/alerts) as JSON: labels, annotations, start time, \
+                    status and fingerprint. Use it to see what is firing now."
+                    .into(),
+                user_description: "Alertmanager active alerts",
+                command: format!(
+                    "{CURL} -G {} --data-urlencode active=true{}",
+                    quoted_url(&am, "/api/v2/alerts"),
+                    query("filter", &ps[0]),
+                ),
+                parameters: params(&ps),
+            });
+        }
+        None => tools.push(Tool {
+            name: "hybrid_prometheus_alerts",
+            description: "Lists the alerts Prometheus is evaluating (/api/v1/alerts) as JSON: labels, annotations, state (pending or firing) \
+                and activeAt. Use it to see what is firing now."
+                .into(),
+            user_description: "Prometheus alerts",
+            command: format!("{CURL} {}", quoted_url(&prom, "/api/v1/alerts")),
+            parameters: OrderedMap::default(),
+        }),
+    }
+
+    Toolset {
+        enabled: true,
+        description: "Direct Prometheus HTTP API access (instant and range PromQL queries, active alerts), \
+            installed by the Kubernaut toolset generator."
+            .into(),
+        tags: vec!["core"],
+        prerequisites: vec![Prerequisite::Command {
+            command: "curl --version".into(),
+        }],
+        llm_instructions: "The hybrid_prometheus_ tools query Prometheus directly. Prefer narrow queries with label matchers and \
+            aggregation (sum by, topk) over raw series."
+            .into(),
+        tools,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_renders_jinja() {
+        assert_eq!(
+            guard("x", " -a {{ x }}"),
+            "{% if x is string and x != 'None' and x != '' %} -a {{ x }}{% endif %}"
+        );
+    }
+
+    #[test]
+    fn token_reference_is_left_to_bash() {
+        assert_eq!(
+            context_auth(),
+            " ${KUBERNAUT_CONTEXT_TOKEN:+-H \"Authorization: Bearer $KUBERNAUT_CONTEXT_TOKEN\"}"
+        );
+    }
+
+    #[test]
+    fn builtin_mode_has_only_the_context_toolset() {
+        let o = GenerateOptions {
+            builtin_toolsets: true,
+            ..Default::default()
+        };
+        let y = generate_toolset(&o).unwrap();
+        assert!(y.contains(TOOLSET_CONTEXT));
+        assert!(!y.contains(TOOLSET_KUBERNETES));
+        assert!(!y.contains(TOOLSET_PROMETHEUS));
+        let c = generate_config_snippet(&o).unwrap();
+        for n in ["kubernetes/core", "kubernetes/logs", "prometheus/metrics"] {
+            assert!(c.contains(n), "{c}");
+        }
+        assert!(c.contains("prometheus_url: http://127.0.0.1:9090"), "{c}");
+        assert!(generate_config_snippet(&GenerateOptions::default()).is_err());
+    }
+
+    #[test]
+    fn defaults_target_local_servers() {
+        let y = generate_toolset(&GenerateOptions::default()).unwrap();
+        assert!(y.contains("'http://127.0.0.1:8091/api/v1/context/action-history'"));
+        assert!(y.contains("'http://127.0.0.1:9090/api/v1/query'"));
+        assert!(y.contains("hybrid_prometheus_alerts"));
+    }
+
+    #[test]
+    fn lambda_mode_uses_each_function_url() {
+        let o = GenerateOptions {
+            context_mode: super::super::ContextMode::Lambda,
+            health_url: Some("https://h.example.com/".into()),
+            discover_url: Some("https://d.example.com".into()),
+            action_history_url: Some("https://a.example.com".into()),
+            patterns_url: Some("https://p.example.com".into()),
+            ..Default::default()
+        };
+        let y = generate_toolset(&o).unwrap();
+        assert!(
+            y.contains("'https://h.example.com/api/v1/context/health'"),
+            "{y}"
+        );
+        assert!(y.contains("'https://d.example.com/api/v1/context/discover'"));
+        assert!(y.contains("'https://a.example.com/api/v1/context/action-history'"));
+        assert!(y.contains("'https://a.example.com/api/v1/context/action-history/'"));
+        assert!(y.contains("'https://p.example.com/api/v1/context/patterns/'"));
+    }
+}
