@@ -399,15 +399,17 @@ pub async fn put_effectiveness(
     auth::require_write(&state.config, &headers)?;
     let id = path_id(id)?;
     let body = query::body(body)?;
-    let eff: Effectiveness =
+    let mut eff: Effectiveness =
         query::from_value(body, "").map_err(|e| ApiError::validation(vec![e]))?;
     let errs = validate::validate_effectiveness(&eff);
     query::check(errs)?;
+    let now = Utc::now();
+    eff.assessed_at.get_or_insert(now);
     match state
         .metrics
         .store_call(
             "set_effectiveness",
-            state.store.set_effectiveness(&id, &eff, Utc::now()),
+            state.store.set_effectiveness(&id, &eff, now),
         )
         .await?
     {

@@ -223,7 +223,7 @@ impl RouteGroup {
         RouteGroup::Metrics,
     ];
 
-    fn mount(self, r: Router<ApiState>) -> Router<ApiState> {
+    fn mount(self, r: Router<ApiState>, all: &Arc<Vec<RouteGroup>>) -> Router<ApiState> {
         match self {
             RouteGroup::Health => r.route(&format!("{BASE}/health"), get(health::health)),
             RouteGroup::Discover => r.route(&format!("{BASE}/discover"), get(discover::discover)),
@@ -245,7 +245,17 @@ impl RouteGroup {
                     &format!("{BASE}/patterns/{{signature}}"),
                     get(patterns::get_one),
                 ),
-            RouteGroup::OpenApi => r.route("/api/v1/openapi.json", get(openapi::serve)),
+            RouteGroup::OpenApi => {
+                let all = all.clone();
+                r.route(
+                    "/api/v1/openapi.json",
+                    get(
+                        move |axum::extract::State(s): axum::extract::State<ApiState>| {
+                            openapi::serve(s, all.clone())
+                        },
+                    ),
+                )
+            }
             RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
         }
     }
@@ -271,20 +281,24 @@ pub fn router(state: ApiState, groups: &[RouteGroup]) -> Router {
     build(state, groups, None)
 }
 
-/// Like [`router`], but requests outside `/api/` and `/metrics` that match no API route
-/// go to `web` (the web app); unknown API paths still answer 404 JSON.
+/// Like [`router`], but requests outside `/api/v1/` and `/metrics` that match no API route
+/// go to `web` (the web app and its server functions under `/api/<name>`); unknown
+/// `/api/v1/` paths still answer 404 JSON.
 pub fn router_with_fallback(state: ApiState, groups: &[RouteGroup], web: Router) -> Router {
     build(state, groups, Some(web))
 }
 
 fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router {
-    let mut r = Router::<ApiState>::new();
     let mut seen = Vec::new();
     for g in groups {
         if !seen.contains(g) {
             seen.push(*g);
-            r = g.mount(r);
         }
+    }
+    let all = Arc::new(seen);
+    let mut r = Router::<ApiState>::new();
+    for g in all.iter() {
+        r = g.mount(r, &all);
     }
     let r = match web {
         None => r.fallback(not_found),
@@ -292,7 +306,7 @@ fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router 
             let web = web.clone();
             async move {
                 let p = req.uri().path();
-                if p.starts_with("/api/") || p == "/api" || p == "/metrics" {
+                if p.starts_with("/api/v1/") || p == "/api/v1" || p == "/metrics" {
                     not_found(req).await
                 } else {
                     match web.oneshot(req).await {

@@ -27,7 +27,7 @@ pub fn sane_request_id(v: &str) -> bool {
 }
 
 fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/api" || path == "/metrics"
+    path.starts_with("/api/v1/") || path == "/api/v1" || path == "/metrics"
 }
 
 /// Request id, uniform JSON errors and the request metrics.

@@ -1,16 +1,706 @@
-//! `GET /api/v1/openapi.json` (document built in [`document`]).
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.0 document of the mounted endpoints.
+//!
+//! Built by hand so every constraint matches what the handlers and
+//! `context_core::validate` enforce (schemathesis fuzzes the server from it). Where a
+//! rule counts bytes (label keys and values), the document gives the same number as a
+//! character limit: anything longer in characters is longer in bytes too.
 
 use axum::Json;
-use axum::extract::State;
-use serde_json::{Value, json};
+use context_core::validate::limits;
+use serde_json::{Map, Value, json};
 
-use crate::ApiState;
+use crate::query::MAX_WINDOW_DAYS;
+use crate::{ApiState, BASE, RouteGroup};
 
-pub fn document(_state: &ApiState) -> Value {
-    json!({"openapi": "3.0.3", "info": {"title": "Kubernaut Context API", "version": env!("CARGO_PKG_VERSION")}, "paths": {}})
+/// Characters `context_core::validate` refuses in text (Unicode `Cc` except tab, LF, CR).
+const CTRL: &str = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F";
+/// Unicode white space (what `str::trim` removes).
+const WS: &str =
+    "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+
+/// 1..=max characters of `[A-Za-z0-9._:-]`.
+fn identifier(max: usize, description: &str) -> Value {
+    json!({
+        "type": "string", "minLength": 1, "maxLength": max,
+        "pattern": "^[A-Za-z0-9._:-]+$", "description": description
+    })
 }
 
-/// `GET /api/v1/openapi.json`
-pub async fn serve(State(state): State<ApiState>) -> Json<Value> {
-    Json(document(&state))
+/// Required text: not blank, no control characters, at most `max` characters.
+fn name(max: usize, description: &str) -> Value {
+    json!({
+        "type": "string", "minLength": 1, "maxLength": max,
+        "pattern": format!("^[^{CTRL}]*[^{CTRL}{WS}][^{CTRL}]*$"),
+        "description": description
+    })
+}
+
+/// Optional text: no control characters, at most `max` characters.
+fn text(max: usize, description: &str) -> Value {
+    json!({
+        "type": "string", "maxLength": max,
+        "pattern": format!("^[^{CTRL}]*$"),
+        "description": description
+    })
+}
+
+fn unit(description: &str) -> Value {
+    json!({"type": "number", "minimum": 0, "maximum": 1, "description": description})
+}
+
+fn date_time(description: &str) -> Value {
+    json!({"type": "string", "format": "date-time", "description": description})
+}
+
+fn nullable(mut v: Value) -> Value {
+    v["nullable"] = json!(true);
+    v
+}
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn labels(description: &str) -> Value {
+    json!({
+        "type": "object",
+        "maxProperties": limits::MAX_LABELS,
+        "additionalProperties": {"type": "string", "maxLength": limits::MAX_LABEL_VALUE_LEN},
+        "description": format!(
+            "{description} At most {} entries; keys 1 to {} bytes, values at most {} bytes.",
+            limits::MAX_LABELS, limits::MAX_LABEL_KEY_LEN, limits::MAX_LABEL_VALUE_LEN
+        )
+    })
+}
+
+fn json_object(description: &str) -> Value {
+    json!({
+        "type": "object", "additionalProperties": true,
+        "description": format!(
+            "{description} Any JSON object, at most {} bytes serialized and {} levels deep.",
+            limits::MAX_OBJECT_BYTES, limits::MAX_JSON_DEPTH
+        )
+    })
+}
+
+fn schemas(state: &ApiState) -> Value {
+    let action_types: Vec<&str> = state.config.action_types.iter().collect();
+    let action_type = json!({
+        "type": "string", "enum": action_types,
+        "description": "One of Kubernaut's canonical action types (plus configured extras)."
+    });
+    let severity = json!({"type": "string", "enum": ["info", "warning", "critical"]});
+    let environment =
+        json!({"type": "string", "enum": ["production", "staging", "development", "test"]});
+    let status = json!({"type": "string", "enum": ["pending", "executing", "completed", "failed", "rolled-back"]});
+    let id = |d: &str| identifier(limits::MAX_ID_LEN, d);
+    let nm = |d: &str| name(limits::MAX_NAME_LEN, d);
+    let opt_nm = |d: &str| text(limits::MAX_NAME_LEN, d);
+    let free = |d: &str| text(limits::MAX_TEXT_LEN, d);
+
+    let resource = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["namespace", "kind", "name"],
+        "properties": {
+            "namespace": nm("Namespace of the target object."),
+            "kind": nm("Kind, e.g. Deployment."),
+            "name": nm("Name of the object."),
+            "uid": opt_nm("Kubernetes UID."),
+            "api_version": opt_nm("apiVersion, e.g. apps/v1."),
+        }
+    });
+    let alert = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["name", "severity"],
+        "properties": {
+            "name": nm("Alert name, e.g. KubePodCrashLooping."),
+            "severity": severity,
+            "fingerprint": text(limits::MAX_SIGNATURE_LEN, "Alertmanager fingerprint."),
+            "labels": labels("Alert labels."),
+            "annotations": labels("Alert annotations."),
+            "firing_time": date_time("When the alert started firing."),
+        }
+    });
+    let model = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["used", "confidence"],
+        "properties": {
+            "used": nm("Model that chose the action."),
+            "confidence": unit("0..1."),
+            "reasoning": free("Why it chose the action."),
+            "routing_tier": opt_nm("Routing tier, e.g. route1."),
+        }
+    });
+    let alternative = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["action_type", "confidence"],
+        "properties": {
+            "action_type": action_type,
+            "confidence": unit("0..1."),
+            "reasoning": free("Why it was considered."),
+        }
+    });
+    let criteria = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "alert_resolved": {"type": "boolean"},
+            "target_metric_improved": {"type": "boolean"},
+            "no_new_alerts_generated": {"type": "boolean"},
+            "resource_stabilized": {"type": "boolean"},
+            "side_effects_minimal": {"type": "boolean"},
+        }
+    });
+    let effectiveness = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["score", "method"],
+        "properties": {
+            "score": unit("0 (useless or harmful) to 1 (fully effective)."),
+            "criteria": r("EffectivenessCriteria"),
+            "assessed_at": date_time("When assessed; the service stamps the time of the request when absent."),
+            "method": {"type": "string", "enum": ["automated", "manual", "ml-derived"]},
+            "notes": free("Free-text notes."),
+        }
+    });
+    let follow_up = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["action_id", "relation", "timestamp"],
+        "properties": {
+            "action_id": id("The later action."),
+            "relation": {"type": "string", "enum": ["correction", "enhancement", "rollback", "escalation"]},
+            "timestamp": date_time("When it happened."),
+        }
+    });
+    let common = |with_server_fields: bool| {
+        let mut p = json!({
+            "action_id": id("Unique id of the action (the idempotency key)."),
+            "correlation_id": id("Correlation id."),
+            "workflow_id": id("Kubernaut workflow id."),
+            "signature": identifier(limits::MAX_SIGNATURE_LEN, "Alert signature; derived as sha256_hex(\"alert:namespace:kind:name\") when absent."),
+            "action_timestamp": date_time("When the action was decided."),
+            "execution_start_time": date_time("Execution start."),
+            "execution_end_time": date_time("Execution end (not before the start)."),
+            "execution_duration_ms": {"type": "integer", "minimum": 0, "maximum": u64::MAX},
+            "cluster_name": opt_nm("Cluster name."),
+            "environment": environment,
+            "resource": r("ResourceRef"),
+            "alert": r("AlertInfo"),
+            "model": r("ModelInfo"),
+            "alternative_actions": {"type": "array", "maxItems": limits::MAX_LIST_LEN, "items": r("AlternativeAction")},
+            "action_type": action_type,
+            "action_parameters": json_object("Parameters of the action."),
+            "resource_state_before": json_object("Object state before."),
+            "resource_state_after": json_object("Object state after."),
+            "execution_status": status,
+            "execution_error": free("Error text of a failed execution."),
+            "effectiveness": r("Effectiveness"),
+            "follow_up_actions": {"type": "array", "maxItems": limits::MAX_LIST_LEN, "items": r("FollowUp")},
+        });
+        if with_server_fields {
+            p["signature"] = json!({"type": "string", "description": "Alert signature."});
+            p["created_at"] = date_time("When the service stored it.");
+            p["updated_at"] = date_time("Last change (an assessment).");
+            // Stored data is returned as stored: no input rules on the way out.
+            for k in ["action_id", "correlation_id", "workflow_id", "cluster_name"] {
+                p[k] = json!({"type": "string"});
+            }
+            p["action_type"] = json!({"type": "string"});
+            p["alternative_actions"] = json!({"type": "array", "items": r("AlternativeActionOut")});
+            p["follow_up_actions"] = json!({"type": "array", "items": r("FollowUpOut")});
+            p["resource"] = r("ResourceRefOut");
+            p["alert"] = r("AlertInfoOut");
+            p["model"] = r("ModelInfoOut");
+            p["effectiveness"] = r("EffectivenessOut");
+            p["execution_error"] = json!({"type": "string"});
+        }
+        p
+    };
+    let trace_input = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["action_id", "action_timestamp", "resource", "alert", "action_type", "execution_status"],
+        "properties": common(false),
+        "description": "One action Kubernaut took. Unknown fields are rejected."
+    });
+    let trace = json!({
+        "type": "object",
+        "required": ["action_id", "signature", "action_timestamp", "resource", "alert", "action_type",
+                     "execution_status", "alternative_actions", "action_parameters", "follow_up_actions",
+                     "created_at", "updated_at"],
+        "properties": common(true),
+    });
+    // Output shapes: the same fields, without input rules.
+    let out = |required: &[&str], props: Value| json!({"type": "object", "required": required, "properties": props});
+    let s = json!({"type": "string"});
+    let n = json!({"type": "number"});
+    let resource_out = out(
+        &["namespace", "kind", "name"],
+        json!({
+            "namespace": s, "kind": s, "name": s, "uid": s, "api_version": s
+        }),
+    );
+    let alert_out = out(
+        &["name", "severity", "labels", "annotations"],
+        json!({
+            "name": s, "severity": severity, "fingerprint": s,
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+            "firing_time": date_time("")
+        }),
+    );
+    let model_out = out(
+        &["used", "confidence"],
+        json!({
+            "used": s, "confidence": n, "reasoning": s, "routing_tier": s
+        }),
+    );
+    let alternative_out = out(
+        &["action_type", "confidence"],
+        json!({
+            "action_type": s, "confidence": n, "reasoning": s
+        }),
+    );
+    let effectiveness_out = out(
+        &["score", "criteria", "method"],
+        json!({
+            "score": n, "criteria": r("EffectivenessCriteria"), "assessed_at": date_time(""),
+            "method": {"type": "string", "enum": ["automated", "manual", "ml-derived"]}, "notes": s
+        }),
+    );
+    let follow_up_out = out(
+        &["action_id", "relation", "timestamp"],
+        json!({
+            "action_id": s,
+            "relation": {"type": "string", "enum": ["correction", "enhancement", "rollback", "escalation"]},
+            "timestamp": date_time("")
+        }),
+    );
+    let field_error = json!({
+        "type": "object", "required": ["field", "rule"],
+        "properties": {
+            "field": {"type": "string", "description": "JSON path of the field or name of the parameter, e.g. alert.name, [3].action_type, limit."},
+            "rule": {"type": "string", "description": "The broken rule, in words."}
+        }
+    });
+    let error = json!({
+        "type": "object", "required": ["error", "message", "request_id"],
+        "properties": {
+            "error": {"type": "string", "description": "Machine-readable code: validation_failed, malformed_json, invalid_query, invalid_path, unauthorized, not_found, method_not_allowed, conflict, payload_too_large, unsupported_media_type, store_unavailable, internal."},
+            "message": {"type": "string"},
+            "request_id": {"type": "string", "description": "Same as the x-request-id header."},
+            "details": {"type": "array", "items": r("FieldError"), "description": "Every broken rule (validation_failed)."}
+        }
+    });
+    let outcome = json!({"type": "string", "enum": ["created", "unchanged", "conflict"]});
+    let item_result = json!({
+        "type": "object", "required": ["index", "action_id", "outcome", "status", "signature"],
+        "properties": {
+            "index": {"type": "integer", "minimum": 0},
+            "action_id": s, "outcome": outcome,
+            "status": {"type": "integer", "enum": [200, 201, 409], "description": "What this item alone would have answered."},
+            "signature": s,
+        }
+    });
+    let batch_result = json!({
+        "type": "object", "required": ["results", "created", "unchanged", "conflicts"],
+        "properties": {
+            "results": {"type": "array", "items": r("ItemResult")},
+            "created": {"type": "integer", "minimum": 0},
+            "unchanged": {"type": "integer", "minimum": 0},
+            "conflicts": {"type": "integer", "minimum": 0},
+        }
+    });
+    let history_page = json!({
+        "type": "object", "required": ["actions", "next_cursor", "count"],
+        "properties": {
+            "actions": {"type": "array", "items": r("ActionTrace")},
+            "next_cursor": {"type": "string", "nullable": true, "description": "Pass as cursor for the next page; null on the last page."},
+            "count": {"type": "integer", "minimum": 0},
+        }
+    });
+    let action_aggregate = json!({
+        "type": "object",
+        "required": ["attempts", "completed", "failed", "rolled_back", "effectiveness_sum", "effectiveness_count"],
+        "properties": {
+            "attempts": {"type": "integer"}, "completed": {"type": "integer"},
+            "failed": {"type": "integer"}, "rolled_back": {"type": "integer"},
+            "effectiveness_sum": n, "effectiveness_count": {"type": "integer"},
+            "last_attempt": nullable(date_time("")),
+        }
+    });
+    let signature_aggregate = json!({
+        "type": "object",
+        "required": ["signature", "alert_name", "namespace", "kind", "name", "occurrences", "first_seen", "last_seen", "actions"],
+        "properties": {
+            "signature": s, "alert_name": s, "namespace": s, "kind": s, "name": s,
+            "occurrences": {"type": "integer", "minimum": 0},
+            "first_seen": date_time(""), "last_seen": date_time(""),
+            "actions": {"type": "object", "additionalProperties": r("ActionAggregate"), "description": "Counters per action type."},
+        }
+    });
+    let signature_page = json!({
+        "type": "object", "required": ["window", "signatures", "count", "offset", "next_cursor"],
+        "properties": {
+            "window": s,
+            "signatures": {"type": "array", "items": r("SignatureAggregate")},
+            "count": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer", "minimum": 0},
+            "next_cursor": {"type": "string", "nullable": true},
+        }
+    });
+    let analysis = json!({
+        "type": "object", "required": ["signature", "window", "occurrences"],
+        "additionalProperties": true,
+        "properties": {
+            "signature": s, "window": s,
+            "occurrences": {"type": "integer", "minimum": 0},
+        },
+        "description": "Pattern analysis of one signature over the window: occurrences, per-action statistics, recommendation and oscillation findings (see docs/API.md)."
+    });
+    let store_health = json!({
+        "type": "object", "required": ["kind", "reachable", "latency_ms"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["local", "dynamodb"]},
+            "reachable": {"type": "boolean"},
+            "latency_ms": {"type": "number", "minimum": 0},
+            "error": s,
+        }
+    });
+    let health = json!({
+        "type": "object", "required": ["status", "service", "version", "timestamp", "store"],
+        "properties": {
+            "status": {"type": "string", "enum": ["healthy", "unhealthy"]},
+            "service": s, "version": s, "timestamp": date_time(""),
+            "store": r("StoreHealth"),
+        }
+    });
+    let context_type = json!({
+        "type": "object",
+        "required": ["name", "description", "endpoint", "function_url", "source", "freshness_window",
+                     "freshness_window_seconds", "relevance_score", "retrieval_cost_ms", "priority",
+                     "dependencies", "available", "record_count", "newest_record"],
+        "properties": {
+            "name": s, "description": s,
+            "endpoint": {"type": "string", "nullable": true, "description": "Our endpoint; null where HolmesGPT queries the source directly."},
+            "function_url": {"type": "string", "nullable": true, "description": "URL of the Lambda function serving it, when deployed per function."},
+            "source": {"type": "string", "enum": ["context-api", "direct"]},
+            "freshness_window": s,
+            "freshness_window_seconds": {"type": "integer", "minimum": 0},
+            "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
+            "retrieval_cost_ms": {"type": "integer", "minimum": 0},
+            "priority": {"type": "integer", "minimum": 0},
+            "dependencies": {"type": "array", "items": s, "nullable": true, "description": "null unless includeMetadata=true."},
+            "available": {"type": "boolean"},
+            "record_count": {"type": "integer", "minimum": 0, "nullable": true},
+            "newest_record": nullable(date_time("")),
+        }
+    });
+    let discovery = json!({
+        "type": "object", "required": ["available_types", "total_types", "timestamp"],
+        "properties": {
+            "available_types": {"type": "array", "items": r("ContextType")},
+            "total_types": {"type": "integer", "minimum": 0},
+            "timestamp": date_time(""),
+            "accepted_action_types": {"type": "array", "items": s, "description": "Only with includeMetadata=true."},
+        }
+    });
+    json!({
+        "Error": error, "FieldError": field_error,
+        "ResourceRef": resource, "AlertInfo": alert, "ModelInfo": model,
+        "AlternativeAction": alternative, "EffectivenessCriteria": criteria,
+        "Effectiveness": effectiveness, "FollowUp": follow_up,
+        "TraceInput": trace_input, "ActionTrace": trace,
+        "ResourceRefOut": resource_out, "AlertInfoOut": alert_out, "ModelInfoOut": model_out,
+        "AlternativeActionOut": alternative_out, "EffectivenessOut": effectiveness_out,
+        "FollowUpOut": follow_up_out,
+        "ItemResult": item_result, "BatchResult": batch_result, "HistoryPage": history_page,
+        "ActionAggregate": action_aggregate, "SignatureAggregate": signature_aggregate,
+        "SignaturePage": signature_page, "PatternAnalysis": analysis,
+        "StoreHealth": store_health, "Health": health,
+        "ContextType": context_type, "Discovery": discovery,
+    })
+}
+
+fn err(description: &str) -> Value {
+    json!({
+        "description": description,
+        "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+        "content": {"application/json": {"schema": r("Error")}}
+    })
+}
+
+fn unauthorized() -> Value {
+    json!({
+        "description": "Missing or wrong bearer token.",
+        "headers": {
+            "x-request-id": {"$ref": "#/components/headers/RequestId"},
+            "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge."}
+        },
+        "content": {"application/json": {"schema": r("Error")}}
+    })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({
+        "description": description,
+        "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+        "content": {"application/json": {"schema": schema}}
+    })
+}
+
+fn qp(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+/// The OpenAPI document for the groups mounted in this deployment.
+pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
+    let read_security = if state.config.require_read_auth {
+        json!([{"bearerAuth": []}])
+    } else {
+        json!([{}, {"bearerAuth": []}])
+    };
+    let write_security = json!([{"bearerAuth": []}]);
+    let name_filter = |d: &str| {
+        qp(
+            d,
+            &format!("Only records whose {d} equals this."),
+            json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN}),
+        )
+    };
+    let alert_filter = |p: &str, d: &str| {
+        qp(
+            p,
+            d,
+            json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN}),
+        )
+    };
+    let window_pattern = "^(([1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-4][0-9]{3}|525[0-5][0-9]{2}|525600)m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d|([1-9]|[1-4][0-9]|5[0-2])w)$";
+    let window = qp(
+        "window",
+        &format!(
+            "Time window ending now: a whole number and m, h, d or w (1m to {MAX_WINDOW_DAYS}d). Default 30d."
+        ),
+        json!({"type": "string", "pattern": window_pattern, "default": "30d"}),
+    );
+    let limit = qp(
+        "limit",
+        &format!(
+            "Page size, 1 to {} (default {}).",
+            limits::MAX_PAGE,
+            limits::DEFAULT_PAGE
+        ),
+        json!({"type": "integer", "minimum": 1, "maximum": limits::MAX_PAGE, "default": limits::DEFAULT_PAGE}),
+    );
+    let cursor = qp(
+        "cursor",
+        "Opaque cursor from next_cursor of the previous page (same filters). A cursor that was altered or made for other filters answers 400.",
+        json!({"type": "string", "minLength": 1, "maxLength": context_core::cursor::MAX_CURSOR_LEN}),
+    );
+    let bad = || err("Invalid parameter or body (every broken rule is listed in details).");
+    let unavailable = || err("The store is unavailable.");
+    let action_id_param = json!({
+        "name": "action_id", "in": "path", "required": true,
+        "schema": identifier(limits::MAX_ID_LEN, "Action id.")
+    });
+
+    let mut paths = Map::new();
+    for g in groups {
+        match g {
+            RouteGroup::Health => {
+                paths.insert(
+                    format!("{BASE}/health"),
+                    json!({"get": {
+                        "operationId": "getHealth", "tags": ["health"],
+                        "summary": "Service health and store reachability",
+                        "description": "Never needs a token (probes call it).",
+                        "responses": {
+                            "200": ok("Healthy.", r("Health")),
+                            "503": ok("The store is unreachable.", r("Health")),
+                        }
+                    }}),
+                );
+            }
+            RouteGroup::Discover => {
+                paths.insert(format!("{BASE}/discover"), json!({"get": {
+                    "operationId": "discover", "tags": ["discover"],
+                    "summary": "Context types this deployment offers",
+                    "security": read_security,
+                    "parameters": [
+                        qp("alertType", "Alert name; adjusts relevance scores (SecurityBreach, Pod, CPU, Memory, CrashLoop).", json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN})),
+                        qp("namespace", "Namespace of the investigation (every type supports all namespaces).", json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN})),
+                        qp("includeMetadata", "Include dependencies and the accepted action types.", json!({"type": "boolean", "default": false})),
+                    ],
+                    "responses": {
+                        "200": ok("The context types, by priority then relevance.", r("Discovery")),
+                        "400": bad(), "401": unauthorized(), "503": unavailable(),
+                    }
+                }}));
+            }
+            RouteGroup::ActionHistoryRead | RouteGroup::ActionHistoryWrite => {
+                let list_key = format!("{BASE}/action-history");
+                let one_key = format!("{BASE}/action-history/{{action_id}}");
+                let entry = paths.entry(list_key).or_insert_with(|| json!({}));
+                if *g == RouteGroup::ActionHistoryRead {
+                    entry["get"] = json!({
+                        "operationId": "listActionHistory", "tags": ["action-history"],
+                        "summary": "Action traces, newest first",
+                        "security": read_security,
+                        "parameters": [
+                            name_filter("namespace"), name_filter("kind"), name_filter("name"),
+                            alert_filter("alertName", "Only traces of this alert."),
+                            alert_filter("alertType", "Alias of alertName (give one, or both equal)."),
+                            qp("signature", "Only traces of this signature.", identifier(limits::MAX_SIGNATURE_LEN, "")),
+                            qp("workflowId", "Only traces of this workflow.", identifier(limits::MAX_ID_LEN, "")),
+                            qp("actionType", "Only traces of this action type.", json!({"type": "string", "enum": state.config.action_types.iter().collect::<Vec<_>>()})),
+                            qp("status", "Only traces with this execution status.", json!({"type": "string", "enum": ["pending", "executing", "completed", "failed", "rolled-back"]})),
+                            qp("since", "Only actions at or after this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
+                            qp("until", "Only actions before this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
+                            limit, cursor,
+                        ],
+                        "responses": {
+                            "200": ok("One page of traces.", r("HistoryPage")),
+                            "400": bad(), "401": unauthorized(), "503": unavailable(),
+                        }
+                    });
+                } else {
+                    entry["post"] = json!({
+                        "operationId": "recordActions", "tags": ["action-history"],
+                        "summary": "Record one action trace or a batch",
+                        "description": format!("A single trace answers 201 (created), 200 (same content already recorded) or 409 (same action_id, different content). A batch (JSON array of 1 to {} traces with distinct action_id) is validated as a whole (any error: 400, nothing stored) and answers 200 with one outcome per item.", limits::MAX_BATCH),
+                        "security": write_security,
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                            r("TraceInput"),
+                            {"type": "array", "minItems": 1, "maxItems": limits::MAX_BATCH, "items": r("TraceInput")},
+                        ]}}}},
+                        "responses": {
+                            "200": ok("Already recorded with the same content (single), or the batch outcomes.", json!({"oneOf": [r("ItemResult"), r("BatchResult")]})),
+                            "201": {
+                                "description": "Recorded.",
+                                "headers": {
+                                    "x-request-id": {"$ref": "#/components/headers/RequestId"},
+                                    "Location": {"schema": {"type": "string"}, "description": "URL of the new trace."}
+                                },
+                                "content": {"application/json": {"schema": r("ItemResult")}}
+                            },
+                            "400": bad(), "401": unauthorized(),
+                            "409": err("The action_id is recorded with different content."),
+                            "413": err(&format!("Body larger than {} bytes.", limits::MAX_BODY_BYTES)),
+                            "415": err("Body is not application/json."),
+                            "503": unavailable(),
+                        }
+                    });
+                    paths.insert(format!("{BASE}/action-history/{{action_id}}/effectiveness"), json!({"put": {
+                        "operationId": "putEffectiveness", "tags": ["action-history"],
+                        "summary": "Record or replace the effectiveness assessment of a trace",
+                        "security": write_security,
+                        "parameters": [action_id_param],
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": r("Effectiveness")}}},
+                        "responses": {
+                            "200": ok("The updated trace.", r("ActionTrace")),
+                            "400": bad(), "401": unauthorized(),
+                            "404": err("No trace with this action_id."),
+                            "413": err(&format!("Body larger than {} bytes.", limits::MAX_BODY_BYTES)),
+                            "415": err("Body is not application/json."),
+                            "503": unavailable(),
+                        }
+                    }}));
+                }
+                if *g == RouteGroup::ActionHistoryRead {
+                    paths.insert(
+                        one_key,
+                        json!({"get": {
+                            "operationId": "getAction", "tags": ["action-history"],
+                            "summary": "One action trace",
+                            "security": read_security,
+                            "parameters": [action_id_param],
+                            "responses": {
+                                "200": ok("The trace.", r("ActionTrace")),
+                                "400": bad(), "401": unauthorized(),
+                                "404": err("No trace with this action_id."),
+                                "503": unavailable(),
+                            }
+                        }}),
+                    );
+                }
+            }
+            RouteGroup::Patterns => {
+                paths.insert(format!("{BASE}/patterns"), json!({"get": {
+                    "operationId": "listSignatures", "tags": ["patterns"],
+                    "summary": "Signatures seen in the window, most occurrences first",
+                    "security": read_security,
+                    "parameters": [
+                        window.clone(), name_filter("namespace"),
+                        alert_filter("alertName", "Only signatures of this alert."),
+                        alert_filter("alertType", "Alias of alertName."),
+                        limit,
+                        qp("offset", "Rows to skip (ignored when cursor is given).", json!({"type": "integer", "minimum": 0, "maximum": crate::patterns::MAX_OFFSET, "default": 0})),
+                        cursor,
+                    ],
+                    "responses": {
+                        "200": ok("One page of signatures.", r("SignaturePage")),
+                        "400": bad(), "401": unauthorized(), "503": unavailable(),
+                    }
+                }}));
+                paths.insert(format!("{BASE}/patterns/{{signature}}"), json!({"get": {
+                    "operationId": "analyzeSignature", "tags": ["patterns"],
+                    "summary": "Pattern analysis of one signature",
+                    "description": "An unknown signature answers 200 with zero occurrences.",
+                    "security": read_security,
+                    "parameters": [
+                        {"name": "signature", "in": "path", "required": true, "schema": identifier(limits::MAX_SIGNATURE_LEN, "Signature.")},
+                        window, name_filter("namespace"),
+                        alert_filter("alertName", "Only traces of this alert."),
+                        alert_filter("alertType", "Alias of alertName."),
+                    ],
+                    "responses": {
+                        "200": ok("The analysis.", r("PatternAnalysis")),
+                        "400": bad(), "401": unauthorized(), "503": unavailable(),
+                    }
+                }}));
+            }
+            RouteGroup::OpenApi => {
+                paths.insert(
+                    "/api/v1/openapi.json".into(),
+                    json!({"get": {
+                        "operationId": "openapi", "tags": ["meta"],
+                        "summary": "This document",
+                        "responses": {"200": ok("OpenAPI 3 document.", json!({"type": "object"}))}
+                    }}),
+                );
+            }
+            RouteGroup::Metrics => {
+                paths.insert("/metrics".into(), json!({"get": {
+                    "operationId": "metrics", "tags": ["meta"],
+                    "summary": "Prometheus metrics (OpenMetrics text)",
+                    "responses": {"200": {
+                        "description": "Request counts and latency per endpoint and status, store call latency, traces ingested.",
+                        "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+                        "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}
+                    }}
+                }}));
+            }
+        }
+    }
+    let mut doc = json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Kubernaut Context API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Action history, pattern analysis and discovery for HolmesGPT investigations. Errors always have the shape {error, message, request_id, details?}; every response carries x-request-id.",
+            "license": {"name": "Apache-2.0"}
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(state),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from KUBERNAUT_CONTEXT_TOKENS."}},
+            "headers": {"RequestId": {"description": "The request id (the client's x-request-id when sane, else generated).", "schema": {"type": "string"}}}
+        },
+    });
+    if let Some(base) = &state.config.public_base_url {
+        doc["servers"] = json!([{"url": base}]);
+    }
+    doc
+}
+
+/// `GET /api/v1/openapi.json` for a router with `groups` mounted.
+pub async fn serve(state: ApiState, groups: std::sync::Arc<Vec<RouteGroup>>) -> Json<Value> {
+    Json(document(&state, &groups))
 }

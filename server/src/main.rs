@@ -1,4 +1,7 @@
 //! `kubernaut-context`: the combined Kubernaut Context API server and its CLI.
+//!
+//! Every flag can also be set through the environment variable shown in `--help`
+//! (`KUBERNAUT_CONTEXT_<FLAG>`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,12 +10,25 @@ use std::sync::Arc;
 use app::app::{App, shell};
 use app::state::AppState;
 use axum::Router;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use context_api::{ApiConfig, ApiState, RouteGroup};
+use context_core::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+mod import;
+
 #[derive(Parser, Debug)]
-#[command(name = "kubernaut-context", version, about = "Kubernaut Context API: action history, pattern analysis and discovery for HolmesGPT", long_about = None)]
+#[command(
+    name = "kubernaut-context",
+    version,
+    about = "Kubernaut Context API: action history, pattern analysis and discovery for HolmesGPT",
+    long_about = "Kubernaut Context API: action history, pattern analysis and discovery for HolmesGPT.\n\n\
+        Without a subcommand, `serve` runs. Every flag can also be set through the environment \
+        variable shown with it. The API lives under /api/v1/context (OpenAPI document at \
+        /api/v1/openapi.json, Prometheus metrics at /metrics); the web app is served at /.",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -24,44 +40,198 @@ struct Cli {
 enum Command {
     /// Serve the Context API and the web app (the default).
     Serve(ServeArgs),
+    /// Import action traces from an NDJSON file (one trace per line, as POSTed to
+    /// /api/v1/context/action-history). Idempotent: re-running skips traces already stored.
+    Import(ImportArgs),
+    /// Store a deterministic demo history (idempotent: re-running adds nothing).
+    SeedDemo(SeedArgs),
 }
 
-#[derive(clap::Args, Debug, Clone)]
+/// Which store backs the API.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    /// Embedded SQLite file under --data-dir.
+    Local,
+    /// An Amazon DynamoDB table (--dynamodb-table).
+    Dynamodb,
+}
+
+#[derive(Args, Debug, Clone)]
+struct StoreArgs {
+    /// Store backend [default: local; also read from KUBERNAUT_STORE].
+    #[arg(long, env = "KUBERNAUT_CONTEXT_STORE", value_enum)]
+    store: Option<StoreKind>,
+    /// Directory of the embedded store (--store local).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// DynamoDB table name (--store dynamodb).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_TABLE")]
+    dynamodb_table: Option<String>,
+    /// DynamoDB endpoint URL, e.g. http://127.0.0.1:5000 for a local emulator.
+    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// AWS region of the table (default: from the AWS environment).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_REGION")]
+    dynamodb_region: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ApiArgs {
+    /// Bearer token accepted for writes (repeat, or comma-separate; at least 16
+    /// characters each). Without any, writes are refused.
+    #[arg(
+        long = "token",
+        env = "KUBERNAUT_CONTEXT_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    tokens: Vec<String>,
+    /// Require a bearer token on reads too (health, metrics and OpenAPI stay open).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH")]
+    require_read_auth: bool,
+    /// Origins allowed by CORS (comma-separated; none disables CORS).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// HMAC key of page cursors (random per process when unset).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_CURSOR_KEY", hide_env_values = true)]
+    cursor_key: Option<String>,
+    /// Action types accepted besides Kubernaut's 30 canonical ones (comma-separated,
+    /// lowercase snake_case).
+    #[arg(
+        long,
+        env = "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES",
+        value_delimiter = ','
+    )]
+    extra_action_types: Vec<String>,
+    /// Public base URL of the API (the OpenAPI document's server), e.g. https://ctx.example.com.
+    #[arg(long, env = "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL")]
+    public_base_url: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KUBERNAUT_CONTEXT_ADDR", default_value = "127.0.0.1:8091")]
     addr: SocketAddr,
-    /// Directory of the embedded store.
-    #[arg(long, env = "KUBERNAUT_CONTEXT_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    api: ApiArgs,
     /// Directory with the built web assets (cargo-leptos's site root).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
 }
 
+#[derive(Args, Debug, Clone)]
+struct ImportArgs {
+    /// NDJSON file of traces ("-" reads standard input).
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Action types accepted besides the canonical ones (comma-separated).
+    #[arg(
+        long,
+        env = "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES",
+        value_delimiter = ','
+    )]
+    extra_action_types: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct SeedArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Seed of the generator (same seed, same history).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_SEED", default_value_t = 42)]
+    seed: u64,
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(a)) => a,
-        None => cli.serve,
+    let result = match cli.command {
+        Some(Command::Serve(a)) => serve(a).await,
+        None => serve(cli.serve).await,
+        Some(Command::Import(a)) => run_import(a).await,
+        Some(Command::SeedDemo(a)) => seed_demo(a).await,
     };
-    if let Err(e) = serve(args).await {
+    if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
+async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, String> {
+    let kind = match args.store {
+        Some(k) => k,
+        None => match std::env::var("KUBERNAUT_STORE").ok().as_deref() {
+            None | Some("") | Some("local") => StoreKind::Local,
+            Some("dynamodb") => StoreKind::Dynamodb,
+            Some(other) => {
+                return Err(format!(
+                    "KUBERNAUT_STORE: unknown store {other:?} (expected local or dynamodb)"
+                ));
+            }
+        },
+    };
+    match kind {
+        StoreKind::Local => {
+            let s = store_local::LocalStore::open(&args.data_dir).map_err(|e| {
+                format!(
+                    "cannot open the embedded store in {}: {e}",
+                    args.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(s))
+        }
+        StoreKind::Dynamodb => {
+            let table = args.dynamodb_table.clone().ok_or(
+                "--store dynamodb needs --dynamodb-table (or KUBERNAUT_CONTEXT_DYNAMODB_TABLE)",
+            )?;
+            let s = store_dynamodb::DynamoStore::connect(store_dynamodb::DynamoConfig {
+                table,
+                endpoint: args.dynamodb_endpoint.clone(),
+                region: args.dynamodb_region.clone(),
+            })
+            .await
+            .map_err(|e| format!("cannot connect to DynamoDB: {e}"))?;
+            Ok(Arc::new(s))
+        }
+    }
+}
+
+fn api_config(a: &ApiArgs) -> Result<ApiConfig, String> {
+    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
+    let tokens = join(&a.tokens);
+    let cors = join(&a.cors_origins);
+    let extra = join(&a.extra_action_types);
+    ApiConfig::from_lookup(|k| match k {
+        "KUBERNAUT_CONTEXT_TOKENS" => tokens.clone(),
+        "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH" => Some(a.require_read_auth.to_string()),
+        "KUBERNAUT_CONTEXT_CORS_ORIGINS" => cors.clone(),
+        "KUBERNAUT_CONTEXT_CURSOR_KEY" => a.cursor_key.clone(),
+        "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES" => extra.clone(),
+        "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL" => a.public_base_url.clone(),
+        other => std::env::var(other).ok(),
+    })
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let store = store_local::LocalStore::open(&args.data_dir).map_err(|e| e.to_string())?;
+    let config = api_config(&args.api)?;
+    if config.write_tokens.is_empty() {
+        tracing::warn!(
+            "no API tokens configured: writes are refused (set KUBERNAUT_CONTEXT_TOKENS or --token)"
+        );
+    }
+    let store = open_store(&args.store).await?;
     let state = AppState {
-        store: Arc::new(store),
+        store: store.clone(),
         version: env!("CARGO_PKG_VERSION"),
     };
     let leptos_options = LeptosOptions::builder()
@@ -72,7 +242,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .build();
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
-    let app = Router::new()
+    let web = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -84,14 +254,71 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
+    let api_state = ApiState::new(store, config);
+    let app = context_api::router_with_fallback(api_state, &RouteGroup::ALL, web);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", args.addr);
     axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down (finishing in-flight requests)");
+}
+
+async fn run_import(args: ImportArgs) -> Result<(), String> {
+    let bad = context_core::actions::ActionTypes::invalid_extra(
+        args.extra_action_types.iter().map(String::as_str),
+    );
+    if !bad.is_empty() {
+        return Err(format!(
+            "--extra-action-types: invalid names: {}",
+            bad.join(", ")
+        ));
+    }
+    let types = context_core::actions::ActionTypes::with_extra(args.extra_action_types.clone());
+    let store = open_store(&args.store).await?;
+    let summary = import::import_file(store.as_ref(), &args.file, &types).await?;
+    eprintln!("{summary}");
+    if summary.invalid > 0 || summary.conflicts > 0 {
+        return Err(format!(
+            "{} invalid line(s) and {} conflicting trace(s) were not imported",
+            summary.invalid, summary.conflicts
+        ));
+    }
+    Ok(())
+}
+
+async fn seed_demo(args: SeedArgs) -> Result<(), String> {
+    let _store = open_store(&args.store).await?;
+    // Switches to context_core::demo::demo_history(seed, now) once it lands.
+    Err(format!(
+        "seed-demo (seed {}): the demo history generator is not available in this build yet",
+        args.seed
+    ))
 }

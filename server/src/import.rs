@@ -1,0 +1,183 @@
+//! `kubernaut-context import FILE`: NDJSON traces into the store, in batches of 100.
+//!
+//! Idempotent and resumable: the store skips a trace whose `action_id` is already
+//! stored with the same content, so re-running after an interruption only adds what is
+//! missing. Invalid lines are reported with their line number and skipped.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use chrono::Utc;
+use context_core::Store;
+use context_core::actions::ActionTypes;
+use context_core::model::{ActionTrace, PutOutcome, TraceInput};
+use context_core::validate::{limits, validate_trace};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Counts of one import.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Non-empty lines read.
+    pub lines: u64,
+    pub created: u64,
+    /// Already stored with the same content (skipped).
+    pub unchanged: u64,
+    /// Already stored with different content (not imported).
+    pub conflicts: u64,
+    /// Lines that did not parse or validate (not imported).
+    pub invalid: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} line(s): {} created, {} already present, {} conflicting, {} invalid",
+            self.lines, self.created, self.unchanged, self.conflicts, self.invalid
+        )
+    }
+}
+
+async fn flush(
+    store: &dyn Store,
+    batch: &mut Vec<(u64, ActionTrace)>,
+    summary: &mut Summary,
+    pb: &ProgressBar,
+) -> Result<(), String> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let traces: Vec<ActionTrace> = batch.iter().map(|(_, t)| t.clone()).collect();
+    let outcomes = store
+        .put_traces(&traces)
+        .await
+        .map_err(|e| format!("store write failed (re-run to resume): {e}"))?;
+    for ((line, t), o) in batch.iter().zip(outcomes) {
+        match o {
+            PutOutcome::Created => summary.created += 1,
+            PutOutcome::Unchanged => summary.unchanged += 1,
+            PutOutcome::Conflict => {
+                summary.conflicts += 1;
+                pb.suspend(|| {
+                    eprintln!(
+                        "line {line}: action_id {:?} is already stored with different content; skipped",
+                        t.action_id
+                    )
+                });
+            }
+        }
+    }
+    batch.clear();
+    Ok(())
+}
+
+/// Imports `path` ("-" for stdin).
+pub async fn import_file(
+    store: &dyn Store,
+    path: &Path,
+    types: &ActionTypes,
+) -> Result<Summary, String> {
+    let (reader, len): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let pb = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    let mut reader = BufReader::new(reader);
+    let mut summary = Summary::default();
+    let mut batch: Vec<(u64, ActionTrace)> = Vec::with_capacity(limits::MAX_BATCH);
+    let mut line_no = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("read error after line {line_no}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        pb.inc(n as u64);
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t.trim(),
+            Err(_) => {
+                summary.lines += 1;
+                summary.invalid += 1;
+                pb.suspend(|| eprintln!("line {line_no}: not valid UTF-8; skipped"));
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        summary.lines += 1;
+        if text.len() > limits::MAX_BODY_BYTES {
+            summary.invalid += 1;
+            pb.suspend(|| {
+                eprintln!(
+                    "line {line_no}: longer than {} bytes; skipped",
+                    limits::MAX_BODY_BYTES
+                )
+            });
+            continue;
+        }
+        let input: TraceInput = match serde_json::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                summary.invalid += 1;
+                pb.suspend(|| eprintln!("line {line_no}: not a valid trace: {e}; skipped"));
+                continue;
+            }
+        };
+        let errs = validate_trace(&input, types, "");
+        if !errs.is_empty() {
+            summary.invalid += 1;
+            pb.suspend(|| {
+                for e in &errs {
+                    eprintln!("line {line_no}: {}: {}", e.field, e.rule);
+                }
+            });
+            continue;
+        }
+        batch.push((line_no, ActionTrace::from_input(input, Utc::now())));
+        if batch.len() >= limits::MAX_BATCH {
+            flush(store, &mut batch, &mut summary, &pb).await?;
+            pb.set_message(format!("{} created", summary.created));
+        }
+    }
+    flush(store, &mut batch, &mut summary, &pb).await?;
+    pb.finish_and_clear();
+    Ok(summary)
+}
+
+/// Stores already-built inputs (the demo history), in batches of 100.
+#[allow(dead_code)]
+pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<Summary, String> {
+    let pb = ProgressBar::new(inputs.len() as u64);
+    let mut summary = Summary::default();
+    let now = Utc::now();
+    let mut batch = Vec::with_capacity(limits::MAX_BATCH);
+    for (i, t) in inputs.into_iter().enumerate() {
+        summary.lines += 1;
+        batch.push((i as u64 + 1, ActionTrace::from_input(t, now)));
+        pb.inc(1);
+        if batch.len() >= limits::MAX_BATCH {
+            flush(store, &mut batch, &mut summary, &pb).await?;
+        }
+    }
+    flush(store, &mut batch, &mut summary, &pb).await?;
+    pb.finish_and_clear();
+    Ok(summary)
+}
