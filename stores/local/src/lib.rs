@@ -1,20 +1,576 @@
-//! Embedded store. PLACEHOLDER: answers empty results until the SQLite adapter lands.
+//! Embedded store: one SQLite file, `<data_dir>/context.db`.
+//!
+//! Design:
+//! - WAL journal with `synchronous=FULL`: a write is acknowledged only after its commit
+//!   is on disk, so killing the process never loses an answered write; readers never
+//!   block the writer and vice versa.
+//! - One writer connection behind a mutex (SQLite allows one writer at a time anyway)
+//!   and a small pool of read connections. Every call runs in
+//!   `tokio::task::spawn_blocking`; statements are prepared once per connection and
+//!   cached.
+//! - `traces` keeps each trace's full JSON plus indexed columns for every filter of
+//!   `list_traces`. Each filter column has an index `(column, ts, action_id)`, so a
+//!   filter with newest-first ordering and keyset paging is a single index range walk.
+//!   Timestamps are integer microseconds since the epoch.
+//! - `signatures` holds each signature's lifetime aggregate, updated in the same
+//!   transaction as the trace that changes it. `counters` keeps the totals `stats` needs
+//!   without counting rows.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use context_core::model::{ActionTrace, Effectiveness, PutOutcome};
 use context_core::store::*;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 
-pub struct LocalStore;
+/// Schema version stored in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Most idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS traces (
+    id          INTEGER PRIMARY KEY,
+    action_id   TEXT NOT NULL UNIQUE,
+    ts          INTEGER NOT NULL,
+    namespace   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    alert_name  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    workflow_id TEXT,
+    action_type TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_kind        ON traces (kind, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_alert_name  ON traces (alert_name, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id);
+CREATE INDEX IF NOT EXISTS traces_status      ON traces (status, ts, action_id);
+
+CREATE TABLE IF NOT EXISTS signatures (
+    signature   TEXT PRIMARY KEY,
+    namespace   TEXT NOT NULL,
+    alert_name  TEXT NOT NULL,
+    occurrences INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signatures_rank
+    ON signatures (occurrences DESC, last_seen DESC, signature);
+CREATE INDEX IF NOT EXISTS signatures_namespace_rank
+    ON signatures (namespace, occurrences DESC, last_seen DESC, signature);
+CREATE INDEX IF NOT EXISTS signatures_alert_rank
+    ON signatures (alert_name, occurrences DESC, last_seen DESC, signature);
+
+CREATE TABLE IF NOT EXISTS counters (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    traces     INTEGER NOT NULL,
+    signatures INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counters (id, traces, signatures) VALUES (1, 0, 0);
+";
+
+/// Internal error; converted to [`StoreError`] at the trait boundary.
+#[derive(Debug)]
+enum Error {
+    Sql(rusqlite::Error),
+    Json(serde_json::Error),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Sql(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}
+
+impl From<Error> for StoreError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Sql(rusqlite::Error::SqliteFailure(f, msg))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Unavailable(format!("sqlite busy: {}", msg.unwrap_or_default()))
+            }
+            Error::Sql(e) => StoreError::Internal(format!("sqlite: {e}")),
+            Error::Json(e) => StoreError::Internal(format!("stored JSON: {e}")),
+            Error::Other(s) => StoreError::Internal(s),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> Result<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_micros(us)
+        .ok_or_else(|| Error::Other(format!("timestamp out of range: {us}")))
+}
+
+/// Reads column 0 of every row as a JSON document of type `T`.
+fn read_json_rows<T: serde::de::DeserializeOwned>(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    capacity: usize,
+) -> Result<Vec<T>> {
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(row) = rows.next()? {
+        let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        out.push(serde_json::from_str(s)?);
+    }
+    Ok(out)
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Inner {
+    fn open_reader(&self) -> Result<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        c.busy_timeout(Duration::from_secs(5))?;
+        c.pragma_update(None, "query_only", true)?;
+        c.pragma_update(None, "cache_size", -16_384)?;
+        c.pragma_update(None, "mmap_size", 1i64 << 30)?;
+        c.set_prepared_statement_cache_capacity(64);
+        Ok(c)
+    }
+
+    /// Runs `f` on a pooled read connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => self.open_reader()?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().map_err(|_| poisoned())?;
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs `f` inside one immediate transaction on the writer connection.
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| poisoned())?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Other("a store lock was poisoned by a panic".into())
+}
+
+/// The embedded SQLite store.
+#[derive(Clone)]
+pub struct LocalStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
 
 impl LocalStore {
     /// Opens (creating if needed) the store under `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<LocalStore, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Internal(e.to_string()))?;
-        Ok(LocalStore)
+    pub fn open(data_dir: &Path) -> std::result::Result<LocalStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Internal(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join("context.db");
+        let writer = Self::open_writer(&path)?;
+        let inner = Inner {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        };
+        // Fail early if readers cannot open either.
+        let first = inner.open_reader()?;
+        inner.readers.lock().map_err(|_| poisoned())?.push(first);
+        tracing::info!(path = %inner.path.display(), "opened embedded store");
+        Ok(LocalStore {
+            inner: Arc::new(inner),
+        })
     }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn open_writer(path: &Path) -> Result<Connection> {
+        let mut c = Connection::open(path)?;
+        c.busy_timeout(Duration::from_secs(5))?;
+        let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Other(format!(
+                "cannot switch {} to WAL (got {mode})",
+                path.display()
+            )));
+        }
+        c.pragma_update(None, "synchronous", "FULL")?;
+        c.pragma_update(None, "cache_size", -65_536)?;
+        c.pragma_update(None, "temp_store", "MEMORY")?;
+        c.set_prepared_statement_cache_capacity(64);
+        let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Other(format!(
+                "{} has schema version {version}; this build understands up to {SCHEMA_VERSION}",
+                path.display()
+            )));
+        }
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(c)
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> std::result::Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
+            .map_err(StoreError::from)
+    }
+}
+
+fn load_aggregate(tx: &Connection, signature: &str) -> Result<Option<SignatureAggregate>> {
+    let mut st = tx.prepare_cached("SELECT body FROM signatures WHERE signature = ?1")?;
+    let body: Option<String> = st.query_row([signature], |r| r.get(0)).optional()?;
+    Ok(match body {
+        Some(b) => Some(serde_json::from_str(&b)?),
+        None => None,
+    })
+}
+
+fn save_aggregate(tx: &Connection, agg: &SignatureAggregate) -> Result<()> {
+    let body = serde_json::to_string(agg)?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO signatures (signature, namespace, alert_name, occurrences, last_seen, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (signature) DO UPDATE SET
+            namespace = excluded.namespace, alert_name = excluded.alert_name,
+            occurrences = excluded.occurrences, last_seen = excluded.last_seen,
+            body = excluded.body",
+    )?;
+    st.execute(params![
+        agg.signature,
+        agg.namespace,
+        agg.alert_name,
+        agg.occurrences as i64,
+        micros(agg.last_seen),
+        body
+    ])?;
+    Ok(())
+}
+
+fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>> {
+    let mut outcomes = Vec::with_capacity(traces.len());
+    // Aggregates touched by this batch, written once at the end (same transaction).
+    let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
+    let mut new_signatures = 0i64;
+    let mut created = 0i64;
+    for t in traces {
+        let existing: Option<String> = tx
+            .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+            .query_row([&t.action_id], |r| r.get(0))
+            .optional()?;
+        if let Some(body) = existing {
+            let stored: ActionTrace = serde_json::from_str(&body)?;
+            outcomes.push(if stored.same_content(t) {
+                PutOutcome::Unchanged
+            } else {
+                PutOutcome::Conflict
+            });
+            continue;
+        }
+        let body = serde_json::to_string(t)?;
+        tx.prepare_cached(
+            "INSERT INTO traces (action_id, ts, namespace, kind, name, alert_name, signature,
+                                 workflow_id, action_type, status, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            t.action_id,
+            micros(t.action_timestamp),
+            t.resource.namespace,
+            t.resource.kind,
+            t.resource.name,
+            t.alert.name,
+            t.signature,
+            t.workflow_id,
+            t.action_type,
+            t.execution_status.as_str(),
+            body
+        ])?;
+        created += 1;
+        match aggs.get_mut(&t.signature) {
+            Some(a) => a.add(t),
+            None => {
+                let agg = match load_aggregate(tx, &t.signature)? {
+                    Some(mut a) => {
+                        a.add(t);
+                        a
+                    }
+                    None => {
+                        new_signatures += 1;
+                        SignatureAggregate::new_from(t)
+                    }
+                };
+                aggs.insert(t.signature.clone(), agg);
+            }
+        }
+        outcomes.push(PutOutcome::Created);
+    }
+    for a in aggs.values() {
+        save_aggregate(tx, a)?;
+    }
+    if created > 0 {
+        tx.prepare_cached(
+            "UPDATE counters SET traces = traces + ?1, signatures = signatures + ?2 WHERE id = 1",
+        )?
+        .execute(params![created, new_signatures])?;
+    }
+    Ok(outcomes)
+}
+
+fn set_effectiveness_tx(
+    tx: &Connection,
+    action_id: &str,
+    eff: &Effectiveness,
+    now: DateTime<Utc>,
+) -> Result<Option<ActionTrace>> {
+    let body: Option<String> = tx
+        .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+        .query_row([action_id], |r| r.get(0))
+        .optional()?;
+    let Some(body) = body else {
+        return Ok(None);
+    };
+    let mut trace: ActionTrace = serde_json::from_str(&body)?;
+    let old = trace.effectiveness_score();
+    trace.effectiveness = Some(eff.clone());
+    trace.updated_at = now;
+    tx.prepare_cached("UPDATE traces SET body = ?2 WHERE action_id = ?1")?
+        .execute(params![action_id, serde_json::to_string(&trace)?])?;
+    let mut agg = match load_aggregate(tx, &trace.signature)? {
+        Some(a) => a,
+        None => {
+            return Err(Error::Other(format!(
+                "aggregate of signature {} missing for trace {action_id}",
+                trace.signature
+            )));
+        }
+    };
+    agg.replace_effectiveness(&trace.action_type, old, eff.score);
+    save_aggregate(tx, &agg)?;
+    Ok(Some(trace))
+}
+
+const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
+
+/// The SQL and parameters of one `list_traces` page (fetching `limit + 1` rows to know
+/// whether another page follows).
+fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
+    let mut sql = String::from("SELECT body FROM traces");
+    let mut conds: Vec<&str> = Vec::new();
+    let mut vals: Vec<Value> = Vec::new();
+    let status = q.status.map(|s| s.as_str().to_string());
+    for (cond, v) in [
+        ("namespace = ?", &q.namespace),
+        ("kind = ?", &q.kind),
+        ("name = ?", &q.name),
+        ("alert_name = ?", &q.alert_name),
+        ("signature = ?", &q.signature),
+        ("workflow_id = ?", &q.workflow_id),
+        ("action_type = ?", &q.action_type),
+        ("status = ?", &status),
+    ] {
+        if let Some(v) = v {
+            conds.push(cond);
+            vals.push(Value::Text(v.clone()));
+        }
+    }
+    if let Some(s) = q.since {
+        conds.push("ts >= ?");
+        vals.push(Value::Integer(micros(s)));
+    }
+    if let Some(u) = q.until {
+        conds.push("ts < ?");
+        vals.push(Value::Integer(micros(u)));
+    }
+    if let Some(a) = &q.after {
+        conds.push("(ts, action_id) < (?, ?)");
+        vals.push(Value::Integer(micros(a.ts)));
+        vals.push(Value::Text(a.id.clone()));
+    }
+    for (i, c) in conds.iter().enumerate() {
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        sql.push_str(c);
+    }
+    sql.push_str(TRACE_ORDER);
+    sql.push_str(" LIMIT ?");
+    let limit = q.limit.max(1);
+    vals.push(Value::Integer(limit as i64 + 1));
+    (sql, vals, limit)
+}
+
+fn list_traces_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<ActionTrace>> {
+    let (sql, vals, limit) = list_sql(q);
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(params_from_iter(vals))?;
+    let mut items: Vec<ActionTrace> = Vec::with_capacity(limit.min(512));
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        items.push(serde_json::from_str(s)?);
+    }
+    let next = match (more, items.last()) {
+        (true, Some(last)) => Some(PagePosition {
+            ts: last.action_timestamp,
+            id: last.action_id.clone(),
+            token: None,
+        }),
+        _ => None,
+    };
+    Ok(Page { items, next })
+}
+
+fn pattern_input_q(
+    conn: &Connection,
+    signature: &str,
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Result<PatternInput> {
+    // One read transaction: the aggregate and the traces come from the same snapshot.
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
+    let Some(aggregate) = load_aggregate(conn, signature)? else {
+        return Ok(PatternInput::default());
+    };
+    let since = micros(since);
+    let lim = limit as i64;
+    let recent = read_json_rows(
+        &mut conn.prepare_cached(
+            "SELECT body FROM traces WHERE signature = ?1 AND ts >= ?2
+             ORDER BY ts DESC, action_id DESC LIMIT ?3",
+        )?,
+        params![signature, since, lim],
+        limit.min(1024),
+    )?;
+    let related = read_json_rows(
+        &mut conn.prepare_cached(
+            "SELECT body FROM traces INDEXED BY traces_namespace
+             WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
+             ORDER BY ts DESC, action_id DESC LIMIT ?4",
+        )?,
+        params![aggregate.namespace, since, signature, lim],
+        limit.min(1024),
+    )?;
+    drop(tx);
+    Ok(PatternInput {
+        aggregate: Some(aggregate),
+        recent,
+        related,
+    })
+}
+
+fn list_signatures_q(conn: &Connection, q: &SignatureQuery) -> Result<Vec<SignatureAggregate>> {
+    let mut sql = String::from("SELECT body FROM signatures");
+    let mut conds: Vec<&str> = Vec::new();
+    let mut vals: Vec<Value> = Vec::new();
+    if let Some(ns) = &q.namespace {
+        conds.push("namespace = ?");
+        vals.push(Value::Text(ns.clone()));
+    }
+    if let Some(a) = &q.alert_name {
+        conds.push("alert_name = ?");
+        vals.push(Value::Text(a.clone()));
+    }
+    if let Some(s) = q.since {
+        conds.push("last_seen >= ?");
+        vals.push(Value::Integer(micros(s)));
+    }
+    for (i, c) in conds.iter().enumerate() {
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        sql.push_str(c);
+    }
+    sql.push_str(" ORDER BY occurrences DESC, last_seen DESC, signature LIMIT ? OFFSET ?");
+    vals.push(Value::Integer(q.limit as i64));
+    vals.push(Value::Integer(q.offset as i64));
+    read_json_rows(
+        &mut conn.prepare_cached(&sql)?,
+        params_from_iter(vals),
+        q.limit.min(512),
+    )
+}
+
+fn stats_q(conn: &Connection) -> Result<StoreStats> {
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
+    let (traces, signatures): (i64, i64) = conn
+        .prepare_cached("SELECT traces, signatures FROM counters WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let newest: Option<i64> = conn
+        .prepare_cached("SELECT MAX(ts) FROM traces")?
+        .query_row([], |r| r.get(0))?;
+    Ok(StoreStats {
+        traces: traces as u64,
+        signatures: signatures as u64,
+        newest: newest.map(from_micros).transpose()?,
+    })
 }
 
 #[async_trait]
@@ -22,28 +578,170 @@ impl Store for LocalStore {
     fn kind(&self) -> &'static str {
         "local"
     }
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
+
+    async fn ping(&self) -> std::result::Result<(), StoreError> {
+        self.blocking(|i| i.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)))
+            .await
     }
-    async fn put_traces(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
-        Ok(traces.iter().map(|_| PutOutcome::Created).collect())
+
+    async fn put_traces(
+        &self,
+        traces: &[ActionTrace],
+    ) -> std::result::Result<Vec<PutOutcome>, StoreError> {
+        if traces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let traces = traces.to_vec();
+        self.blocking(move |i| i.write(|tx| put_batch(tx, &traces)))
+            .await
     }
-    async fn get_trace(&self, _id: &str) -> Result<Option<ActionTrace>, StoreError> {
-        Ok(None)
+
+    async fn get_trace(
+        &self,
+        action_id: &str,
+    ) -> std::result::Result<Option<ActionTrace>, StoreError> {
+        let id = action_id.to_string();
+        self.blocking(move |i| {
+            i.read(|c| {
+                let body: Option<String> = c
+                    .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+                    .query_row([&id], |r| r.get(0))
+                    .optional()?;
+                Ok(match body {
+                    Some(b) => Some(serde_json::from_str(&b)?),
+                    None => None,
+                })
+            })
+        })
+        .await
     }
-    async fn list_traces(&self, _q: &HistoryQuery) -> Result<Page<ActionTrace>, StoreError> {
-        Ok(Page { items: vec![], next: None })
+
+    async fn list_traces(
+        &self,
+        query: &HistoryQuery,
+    ) -> std::result::Result<Page<ActionTrace>, StoreError> {
+        let q = query.clone();
+        self.blocking(move |i| i.read(|c| list_traces_q(c, &q)))
+            .await
     }
-    async fn set_effectiveness(&self, _id: &str, _e: &Effectiveness, _now: DateTime<Utc>) -> Result<Option<ActionTrace>, StoreError> {
-        Ok(None)
+
+    async fn set_effectiveness(
+        &self,
+        action_id: &str,
+        effectiveness: &Effectiveness,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Option<ActionTrace>, StoreError> {
+        let id = action_id.to_string();
+        let eff = effectiveness.clone();
+        self.blocking(move |i| i.write(|tx| set_effectiveness_tx(tx, &id, &eff, now)))
+            .await
     }
-    async fn pattern_input(&self, _s: &str, _since: DateTime<Utc>, _l: usize) -> Result<PatternInput, StoreError> {
-        Ok(PatternInput::default())
+
+    async fn pattern_input(
+        &self,
+        signature: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> std::result::Result<PatternInput, StoreError> {
+        let sig = signature.to_string();
+        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, limit)))
+            .await
     }
-    async fn list_signatures(&self, _q: &SignatureQuery) -> Result<Vec<SignatureAggregate>, StoreError> {
-        Ok(vec![])
+
+    async fn list_signatures(
+        &self,
+        query: &SignatureQuery,
+    ) -> std::result::Result<Vec<SignatureAggregate>, StoreError> {
+        let q = query.clone();
+        self.blocking(move |i| i.read(|c| list_signatures_q(c, &q)))
+            .await
     }
-    async fn stats(&self) -> Result<StoreStats, StoreError> {
-        Ok(StoreStats::default())
+
+    async fn stats(&self) -> std::result::Result<StoreStats, StoreError> {
+        self.blocking(|i| i.read(stats_q)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_queries_use_an_index_for_every_single_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let conn = store.inner.open_reader().unwrap();
+        let filters: [(&str, fn(&mut HistoryQuery)); 9] = [
+            ("none", |_| {}),
+            ("namespace", |q| q.namespace = Some("x".into())),
+            ("kind", |q| q.kind = Some("x".into())),
+            ("name", |q| q.name = Some("x".into())),
+            ("alert_name", |q| q.alert_name = Some("x".into())),
+            ("signature", |q| q.signature = Some("x".into())),
+            ("workflow_id", |q| q.workflow_id = Some("x".into())),
+            ("action_type", |q| q.action_type = Some("x".into())),
+            ("status", |q| {
+                q.status = Some(context_core::model::ExecutionStatus::Failed)
+            }),
+        ];
+        for (label, f) in filters {
+            let mut q = HistoryQuery {
+                limit: 50,
+                after: Some(PagePosition {
+                    ts: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
+                    id: "a".into(),
+                    token: None,
+                }),
+                ..HistoryQuery::default()
+            };
+            f(&mut q);
+            let plan = explain_list(&conn, &q);
+            let index = if label == "none" {
+                "ts".to_string()
+            } else {
+                label.to_string()
+            };
+            assert!(
+                plan.contains(&format!("USING INDEX traces_{index} ")),
+                "{label} must walk its index: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{label} sorts: {plan}");
+        }
+        let plan = explain(
+            &conn,
+            "EXPLAIN QUERY PLAN SELECT body FROM traces INDEXED BY traces_namespace
+             WHERE namespace = 'a' AND ts >= 0 AND signature <> 'b'
+             ORDER BY ts DESC, action_id DESC LIMIT 10",
+            vec![],
+        );
+        assert!(
+            plan.contains("SEARCH traces USING INDEX traces_namespace"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        let plan = explain(
+            &conn,
+            "EXPLAIN QUERY PLAN SELECT body FROM traces WHERE signature = 'a' AND ts >= 0
+             ORDER BY ts DESC, action_id DESC LIMIT 10",
+            vec![],
+        );
+        assert!(
+            plan.contains("SEARCH traces USING INDEX traces_signature"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    fn explain_list(conn: &Connection, q: &HistoryQuery) -> String {
+        let (sql, vals, _) = list_sql(q);
+        explain(conn, &format!("EXPLAIN QUERY PLAN {sql}"), vals)
+    }
+
+    fn explain(conn: &Connection, sql: &str, vals: Vec<Value>) -> String {
+        let mut st = conn.prepare(sql).unwrap();
+        let rows = st
+            .query_map(params_from_iter(vals), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
     }
 }

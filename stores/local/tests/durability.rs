@@ -1,0 +1,291 @@
+//! Reopening, schema versioning and concurrent use of the embedded store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use context_core::conformance::sample_trace;
+use context_core::model::{
+    ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus, PutOutcome,
+};
+use context_core::store::{HistoryQuery, SignatureAggregate, SignatureQuery, Store};
+use store_local::LocalStore;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()
+}
+
+fn eff(score: f64) -> Effectiveness {
+    Effectiveness {
+        score,
+        criteria: Default::default(),
+        assessed_at: Some(t0()),
+        method: AssessmentMethod::Manual,
+        notes: None,
+    }
+}
+
+fn all_query() -> HistoryQuery {
+    HistoryQuery {
+        limit: 500,
+        ..HistoryQuery::default()
+    }
+}
+
+async fn all_traces(store: &dyn Store) -> Vec<ActionTrace> {
+    let mut q = all_query();
+    let mut out = Vec::new();
+    loop {
+        let page = store.list_traces(&q).await.unwrap();
+        out.extend(page.items);
+        match page.next {
+            Some(n) => q.after = Some(n),
+            None => return out,
+        }
+    }
+}
+
+/// Recomputes every aggregate from the stored traces, oldest first.
+fn recompute(traces: &[ActionTrace]) -> BTreeMap<String, SignatureAggregate> {
+    let mut sorted: Vec<&ActionTrace> = traces.iter().collect();
+    sorted.sort_by_key(|t| (t.action_timestamp, t.action_id.clone()));
+    let mut m: BTreeMap<String, SignatureAggregate> = BTreeMap::new();
+    for t in sorted {
+        match m.get_mut(&t.signature) {
+            Some(a) => a.add(t),
+            None => {
+                m.insert(t.signature.clone(), SignatureAggregate::new_from(t));
+            }
+        }
+    }
+    m
+}
+
+async fn assert_aggregates_match(store: &dyn Store) {
+    let traces = all_traces(store).await;
+    let want = recompute(&traces);
+    let got = store
+        .list_signatures(&SignatureQuery {
+            limit: 10_000,
+            ..SignatureQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(got.len(), want.len(), "one aggregate per signature");
+    for g in got {
+        let w = &want[&g.signature];
+        assert_eq!(
+            g.occurrences, w.occurrences,
+            "occurrences of {}",
+            g.signature
+        );
+        assert_eq!((g.first_seen, g.last_seen), (w.first_seen, w.last_seen));
+        assert_eq!(
+            (&g.alert_name, &g.namespace, &g.name),
+            (&w.alert_name, &w.namespace, &w.name)
+        );
+        assert_eq!(
+            g.actions.keys().collect::<Vec<_>>(),
+            w.actions.keys().collect::<Vec<_>>()
+        );
+        for (k, a) in &g.actions {
+            let b = &w.actions[k];
+            assert_eq!(
+                (
+                    a.attempts,
+                    a.completed,
+                    a.failed,
+                    a.rolled_back,
+                    a.effectiveness_count,
+                    a.last_attempt
+                ),
+                (
+                    b.attempts,
+                    b.completed,
+                    b.failed,
+                    b.rolled_back,
+                    b.effectiveness_count,
+                    b.last_attempt
+                ),
+                "counters of {k} in {}",
+                g.signature
+            );
+            assert!(
+                (a.effectiveness_sum - b.effectiveness_sum).abs() < 1e-9,
+                "effectiveness sum of {k}"
+            );
+        }
+    }
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.traces as usize, traces.len());
+    assert_eq!(stats.signatures as usize, want.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_survives_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces: Vec<ActionTrace> = (0..40)
+        .map(|i| {
+            sample_trace(
+                &format!("reopen-{i}"),
+                if i % 2 == 0 { "shop" } else { "billing" },
+                "KubePodCrashLooping",
+                "api",
+                "restart_pod",
+                ExecutionStatus::Completed,
+                t0() + Duration::minutes(i),
+            )
+        })
+        .collect();
+    let updated;
+    {
+        let store = LocalStore::open(dir.path()).unwrap();
+        assert!(store.path().ends_with("context.db"));
+        let out = store.put_traces(&traces).await.unwrap();
+        assert!(out.iter().all(|o| *o == PutOutcome::Created));
+        updated = store
+            .set_effectiveness("reopen-7", &eff(0.75), t0() + Duration::days(1))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(store.get_trace("reopen-7").await.unwrap().unwrap(), updated);
+    assert_eq!(
+        store.get_trace("reopen-8").await.unwrap().unwrap(),
+        traces[8]
+    );
+    assert_eq!(all_traces(&store).await.len(), 40);
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.traces, stats.signatures), (40, 2));
+    assert_eq!(stats.newest, Some(t0() + Duration::minutes(39)));
+    // Writing after reopening keeps idempotency.
+    assert_eq!(
+        store.put_traces(&traces[..1]).await.unwrap(),
+        vec![PutOutcome::Unchanged]
+    );
+    assert_aggregates_match(&store).await;
+}
+
+#[test]
+fn refuses_a_newer_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(LocalStore::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = LocalStore::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_and_readers_keep_aggregates_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalStore::open(dir.path()).unwrap());
+    let alerts = ["KubePodCrashLooping", "HighMemoryUsage", "PVCAlmostFull"];
+    let actions = ["restart_pod", "increase_resources", "scale_deployment"];
+    let mut tasks = Vec::new();
+    for w in 0..8i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..10i64 {
+                let batch: Vec<ActionTrace> = (0..20i64)
+                    .map(|i| {
+                        let n = (w * 10 + b) * 20 + i;
+                        let mut t = sample_trace(
+                            &format!("cc-{n:05}"),
+                            ["ns-a", "ns-b"][(n % 2) as usize],
+                            alerts[(n % 3) as usize],
+                            ["api", "db"][(n / 3 % 2) as usize],
+                            actions[(n / 2 % 3) as usize],
+                            ExecutionStatus::ALL[(n % 5) as usize],
+                            t0() + Duration::seconds(n * 7),
+                        );
+                        if n % 3 == 0 {
+                            t.effectiveness = Some(eff((n % 5) as f64 / 4.0));
+                        }
+                        t
+                    })
+                    .collect();
+                // Every batch also repeats one trace of the previous batch.
+                let mut with_repeat = batch.clone();
+                if b > 0 {
+                    let n = (w * 10 + b - 1) * 20;
+                    let prev = store
+                        .get_trace(&format!("cc-{n:05}"))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    with_repeat.push(prev);
+                }
+                let out = store.put_traces(&with_repeat).await.unwrap();
+                assert!(out[..20].iter().all(|o| *o == PutOutcome::Created));
+                if b > 0 {
+                    assert_eq!(out[20], PutOutcome::Unchanged);
+                }
+                // Assess some traces of this batch while others write.
+                for t in batch.iter().step_by(4) {
+                    store
+                        .set_effectiveness(&t.action_id, &eff(0.5), t0() + Duration::days(2))
+                        .await
+                        .unwrap()
+                        .expect("just stored");
+                }
+            }
+        }));
+    }
+    for r in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                let page = store
+                    .list_traces(&HistoryQuery {
+                        namespace: Some(["ns-a", "ns-b"][(r + i) % 2].into()),
+                        limit: 50,
+                        ..HistoryQuery::default()
+                    })
+                    .await
+                    .unwrap();
+                let mut prev: Option<(DateTime<Utc>, String)> = None;
+                for t in &page.items {
+                    let k = (t.action_timestamp, t.action_id.clone());
+                    if let Some(p) = &prev {
+                        assert!(&k < p, "newest first while writers run");
+                    }
+                    prev = Some(k);
+                }
+                let sigs = store
+                    .list_signatures(&SignatureQuery {
+                        limit: 5,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                if let Some(s) = sigs.first() {
+                    let pi = store.pattern_input(&s.signature, t0(), 100).await.unwrap();
+                    let agg = pi.aggregate.unwrap();
+                    assert!(pi.recent.len() as u64 <= agg.occurrences);
+                }
+                store.stats().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.traces, 8 * 10 * 20);
+    assert_aggregates_match(store.as_ref()).await;
+    // And the same after reopening.
+    drop(store);
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_aggregates_match(&store).await;
+}
