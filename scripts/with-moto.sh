@@ -5,20 +5,26 @@
 #   KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT=http://127.0.0.1:<port>
 #   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 # runs CMD, stops the server (by its PID) and exits with CMD's exit code.
-# MOTO_SERVER overrides the moto_server binary (default: .venv/tools/bin/moto_server).
+# The server is moto_server run through scripts/moto-serial.py, which serves one
+# request at a time (moto's threaded server does not apply DynamoDB transactions
+# atomically; see that file). MOTO_SERVER=<path to moto_server> runs that binary as is.
 set -uo pipefail
 if [ "$#" -eq 0 ]; then
   echo "usage: $0 CMD [ARGS...]" >&2
   exit 2
 fi
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-MOTO="${MOTO_SERVER:-$ROOT/.venv/tools/bin/moto_server}"
 PY="$ROOT/.venv/tools/bin/python"
-[ -x "$PY" ] || PY=python3
-if [ ! -x "$MOTO" ]; then
-  echo "with-moto: $MOTO not found; run scripts/ensure-python.sh first" >&2
-  exit 2
+if [ -n "${MOTO_SERVER:-}" ]; then
+  MOTO=("$MOTO_SERVER")
+else
+  if [ ! -x "$ROOT/.venv/tools/bin/moto_server" ] || [ ! -x "$PY" ]; then
+    echo "with-moto: $ROOT/.venv/tools/bin/moto_server not found; run scripts/ensure-python.sh first" >&2
+    exit 2
+  fi
+  MOTO=("$PY" "$ROOT/scripts/moto-serial.py")
 fi
+[ -x "$PY" ] || PY=python3
 
 free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -44,7 +50,7 @@ trap 'exit 143' TERM
 started=""
 for _try in 1 2 3; do
   PORT="$(free_port)"
-  "$MOTO" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
+  "${MOTO[@]}" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
   MOTO_PID=$!
   for _i in $(seq 1 300); do
     if ! kill -0 "$MOTO_PID" 2>/dev/null; then

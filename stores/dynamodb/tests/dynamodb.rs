@@ -1,0 +1,738 @@
+//! Integration tests of the DynamoDB store against a local DynamoDB-compatible server.
+//!
+//! Run them with `scripts/test-dynamodb.sh` (or `scripts/with-moto.sh cargo test -p
+//! kubernaut-context-store-dynamodb`), which starts moto and exports
+//! `KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT`. Without it they fail, unless
+//! `KUBERNAUT_SKIP_DYNAMODB_TESTS=1` is set (then they print "skipped").
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use context_core::conformance::{run_all, sample_trace};
+use context_core::model::{
+    ActionTrace, AssessmentMethod, Effectiveness, EffectivenessCriteria, ExecutionStatus,
+    PutOutcome,
+};
+use context_core::store::{
+    HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store, StoreError,
+};
+use store_dynamodb::{DynamoConfig, DynamoStore};
+
+/// The endpoint from `scripts/with-moto.sh`, `None` when explicitly skipped; panics
+/// (fails the test) when neither is set.
+fn endpoint() -> Option<String> {
+    if std::env::var("KUBERNAUT_SKIP_DYNAMODB_TESTS").as_deref() == Ok("1") {
+        println!("skipped (KUBERNAUT_SKIP_DYNAMODB_TESTS=1)");
+        return None;
+    }
+    match std::env::var("KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ => panic!(
+            "KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT is not set: run these tests via \
+             scripts/with-moto.sh (e.g. scripts/test-dynamodb.sh), which starts a local \
+             DynamoDB-compatible server; set KUBERNAUT_SKIP_DYNAMODB_TESTS=1 to skip them"
+        ),
+    }
+}
+
+fn unique_table(label: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "kctx-{label}-{}-{nanos:x}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn store_at(endpoint: &str, label: &str) -> DynamoStore {
+    let store = DynamoStore::connect(DynamoConfig {
+        table: unique_table(label),
+        endpoint: Some(endpoint.to_string()),
+        region: Some("us-east-1".into()),
+    })
+    .await
+    .expect("connect");
+    store.create_table_if_missing().await.expect("create table");
+    // Creating an existing table is a no-op.
+    store
+        .create_table_if_missing()
+        .await
+        .expect("create table again");
+    store
+}
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
+}
+
+fn eff(score: f64) -> Effectiveness {
+    Effectiveness {
+        score,
+        criteria: EffectivenessCriteria::default(),
+        assessed_at: Some(at(1000)),
+        method: AssessmentMethod::Manual,
+        notes: None,
+    }
+}
+
+fn query(limit: usize) -> HistoryQuery {
+    HistoryQuery {
+        limit,
+        ..HistoryQuery::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "conf").await;
+    run_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_methods_make_at_most_two_requests() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "reqs").await;
+    let mut traces = Vec::new();
+    for i in 0..6 {
+        let name = if i % 2 == 0 { "api" } else { "web" };
+        let status = if i % 3 == 0 {
+            ExecutionStatus::Failed
+        } else {
+            ExecutionStatus::Completed
+        };
+        let mut t = sample_trace(
+            &format!("rc-{i}"),
+            "ns-rc",
+            "HighCPU",
+            name,
+            "scale_deployment",
+            status,
+            at(i),
+        );
+        t.workflow_id = Some(format!("wf-{}", i % 2));
+        traces.push(t);
+    }
+    let outcomes = store.put_traces(&traces).await.expect("put");
+    assert!(outcomes.iter().all(|o| *o == PutOutcome::Created));
+    let sig = traces[0].signature.clone();
+
+    async fn count<T>(
+        store: &DynamoStore,
+        what: &str,
+        max: u64,
+        fut: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> T {
+        let before = store.request_count();
+        let out = fut.await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let n = store.request_count() - before;
+        assert!(n >= 1, "{what}: made no request at all ({n})");
+        assert!(
+            n <= max,
+            "{what}: made {n} DynamoDB requests, at most {max} allowed"
+        );
+        out
+    }
+
+    let got = count(&store, "get_trace", 1, store.get_trace("rc-3")).await;
+    assert_eq!(got.as_ref().map(|t| t.action_id.as_str()), Some("rc-3"));
+    count(&store, "get_trace (missing)", 1, store.get_trace("nope")).await;
+    count(&store, "ping", 1, store.ping()).await;
+
+    let filters: Vec<(&str, HistoryQuery)> = vec![
+        ("no filter", query(2)),
+        (
+            "namespace",
+            HistoryQuery {
+                namespace: Some("ns-rc".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "signature",
+            HistoryQuery {
+                signature: Some(sig.clone()),
+                ..query(2)
+            },
+        ),
+        (
+            "kind+name",
+            HistoryQuery {
+                kind: Some("Deployment".into()),
+                name: Some("api".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "name only",
+            HistoryQuery {
+                name: Some("api".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "alert",
+            HistoryQuery {
+                alert_name: Some("HighCPU".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "workflow",
+            HistoryQuery {
+                workflow_id: Some("wf-1".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "action type",
+            HistoryQuery {
+                action_type: Some("scale_deployment".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "status",
+            HistoryQuery {
+                status: Some(ExecutionStatus::Failed),
+                ..query(2)
+            },
+        ),
+        (
+            "time range",
+            HistoryQuery {
+                since: Some(at(1)),
+                until: Some(at(4)),
+                ..query(2)
+            },
+        ),
+        (
+            "everything",
+            HistoryQuery {
+                namespace: Some("ns-rc".into()),
+                kind: Some("Deployment".into()),
+                name: Some("api".into()),
+                alert_name: Some("HighCPU".into()),
+                action_type: Some("scale_deployment".into()),
+                status: Some(ExecutionStatus::Completed),
+                since: Some(at(0)),
+                until: Some(at(10)),
+                ..query(2)
+            },
+        ),
+    ];
+    for (label, q) in filters {
+        let page = count(
+            &store,
+            &format!("list_traces {label}"),
+            1,
+            store.list_traces(&q),
+        )
+        .await;
+        if let Some(next) = page.next {
+            let q2 = HistoryQuery {
+                after: Some(next),
+                ..q.clone()
+            };
+            count(
+                &store,
+                &format!("list_traces {label} page 2"),
+                1,
+                store.list_traces(&q2),
+            )
+            .await;
+        }
+    }
+
+    let pi = count(
+        &store,
+        "pattern_input",
+        2,
+        store.pattern_input(&sig, at(-10), 100),
+    )
+    .await;
+    assert!(pi.aggregate.is_some());
+    assert_eq!(pi.recent.len(), 3);
+    assert_eq!(
+        pi.related.len(),
+        3,
+        "the other signature's traces in the namespace"
+    );
+    count(
+        &store,
+        "pattern_input (unknown signature)",
+        2,
+        store.pattern_input("nope", at(-10), 100),
+    )
+    .await;
+    let sigs = count(
+        &store,
+        "list_signatures",
+        1,
+        store.list_signatures(&SignatureQuery {
+            limit: 10,
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert_eq!(sigs.len(), 2);
+    count(
+        &store,
+        "list_signatures filtered",
+        1,
+        store.list_signatures(&SignatureQuery {
+            namespace: Some("ns-rc".into()),
+            alert_name: Some("HighCPU".into()),
+            since: Some(at(0)),
+            limit: 10,
+            offset: 1,
+        }),
+    )
+    .await;
+    let stats = count(&store, "stats", 1, store.stats()).await;
+    assert_eq!(
+        (stats.traces, stats.signatures, stats.newest),
+        (6, 2, Some(at(5)))
+    );
+
+    // Every call asked for its consumed capacity; the counters are per operation.
+    let cap = store.consumed_capacity();
+    for op in ["Query", "GetItem", "TransactWriteItems"] {
+        assert!(
+            cap.contains_key(op),
+            "no consumed capacity recorded for {op}: {cap:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtered_pages_may_be_short_but_chain_to_everything() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "pages").await;
+    let mut traces = Vec::new();
+    for i in 0..15 {
+        let status = if i % 4 == 0 {
+            ExecutionStatus::Failed
+        } else {
+            ExecutionStatus::Completed
+        };
+        traces.push(sample_trace(
+            &format!("pg-{i:02}"),
+            "ns-pg",
+            "DiskFull",
+            &format!("r{}", i % 3),
+            "cleanup_storage",
+            status,
+            at(i),
+        ));
+    }
+    store.put_traces(&traces).await.expect("put");
+    // namespace → by_namespace index, status as a filter expression.
+    let q = HistoryQuery {
+        namespace: Some("ns-pg".into()),
+        status: Some(ExecutionStatus::Failed),
+        ..query(2)
+    };
+    let mut want: Vec<&ActionTrace> = traces
+        .iter()
+        .filter(|t| t.execution_status == ExecutionStatus::Failed)
+        .collect();
+    want.sort_by(|a, b| b.action_timestamp.cmp(&a.action_timestamp));
+    let want: Vec<String> = want.iter().map(|t| t.action_id.clone()).collect();
+    let mut got = Vec::new();
+    let mut after: Option<PagePosition> = None;
+    for _ in 0..50 {
+        let page = store
+            .list_traces(&HistoryQuery {
+                after: after.clone(),
+                ..q.clone()
+            })
+            .await
+            .expect("page");
+        assert!(page.items.len() <= 2);
+        got.extend(page.items.iter().map(|t| t.action_id.clone()));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+
+    // A token that is not ours is a bad cursor, not an internal error.
+    let bad = PagePosition {
+        ts: at(0),
+        id: "x".into(),
+        token: Some("not-a-token!".into()),
+    };
+    let err = store
+        .list_traces(&HistoryQuery {
+            after: Some(bad),
+            ..q.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor(_)), "{err:?}");
+    // A well-formed key of another index partition too.
+    let page = store
+        .list_traces(&HistoryQuery {
+            namespace: Some("ns-pg".into()),
+            ..query(1)
+        })
+        .await
+        .unwrap();
+    let next = page.next.expect("more pages");
+    let err = store
+        .list_traces(&HistoryQuery {
+            namespace: Some("other".into()),
+            after: Some(next),
+            ..query(1)
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor(_)), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_of_one_id_are_idempotent() {
+    let Some(ep) = endpoint() else { return };
+    let store = Arc::new(store_at(&ep, "idem").await);
+    let base = sample_trace(
+        "same-id",
+        "ns-idem",
+        "PodOOM",
+        "api",
+        "increase_resources",
+        ExecutionStatus::Completed,
+        at(0),
+    );
+
+    // Same content from 8 writers: one Created, the others Unchanged.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let mut t = base.clone();
+        t.created_at = at(i); // service stamps differ, content does not
+        t.updated_at = at(i);
+        tasks.push(tokio::spawn(async move { store.put_traces(&[t]).await }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.extend(t.await.unwrap().expect("put"));
+    }
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Created)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Unchanged)
+            .count(),
+        7,
+        "{outcomes:?}"
+    );
+
+    // Different content under one new id from 8 writers: one Created, the others Conflict.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let mut t = base.clone();
+        t.action_id = "contested".into();
+        t.execution_error = Some(format!("writer {i}"));
+        tasks.push(tokio::spawn(async move { store.put_traces(&[t]).await }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.extend(t.await.unwrap().expect("put"));
+    }
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Created)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Conflict)
+            .count(),
+        7,
+        "{outcomes:?}"
+    );
+
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.traces, stats.signatures), (2, 1));
+    let pi = store
+        .pattern_input(&base.signature, at(-1), 10)
+        .await
+        .unwrap();
+    assert_eq!(pi.aggregate.expect("aggregate").occurrences, 2);
+    assert_eq!(pi.recent.len(), 2);
+}
+
+fn recompute(traces: &[ActionTrace]) -> SignatureAggregate {
+    let mut agg = SignatureAggregate::new_from(&traces[0]);
+    for t in &traces[1..] {
+        agg.add(t);
+    }
+    agg
+}
+
+fn assert_agg_eq(got: &SignatureAggregate, want: &SignatureAggregate) {
+    let strip = |a: &SignatureAggregate| {
+        let mut a = a.clone();
+        for v in a.actions.values_mut() {
+            v.effectiveness_sum = 0.0;
+        }
+        a
+    };
+    assert_eq!(strip(got), strip(want));
+    for (k, w) in &want.actions {
+        let g = &got.actions[k];
+        assert!(
+            (g.effectiveness_sum - w.effectiveness_sum).abs() < 1e-9,
+            "{k}: {} vs {}",
+            g.effectiveness_sum,
+            w.effectiveness_sum
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn aggregate_matches_recomputation_after_concurrent_writes() {
+    let Some(ep) = endpoint() else { return };
+    let store = Arc::new(store_at(&ep, "agg").await);
+    let actions = ["restart_pod", "scale_deployment", "rollback_deployment"];
+    let statuses = [
+        ExecutionStatus::Completed,
+        ExecutionStatus::Failed,
+        ExecutionStatus::RolledBack,
+        ExecutionStatus::Pending,
+    ];
+    let mut all = Vec::new();
+    let writers = 4;
+    let per_writer = 8;
+    for w in 0..writers {
+        let mut batch = Vec::new();
+        for i in 0..per_writer {
+            let n = (w * per_writer + i) as i64;
+            let mut t = sample_trace(
+                &format!("agg-{w}-{i}"),
+                "ns-agg",
+                "CrashLoop",
+                "api",
+                actions[n as usize % 3],
+                statuses[n as usize % 4],
+                at(n),
+            );
+            if n % 5 == 0 {
+                t.effectiveness = Some(eff(0.1 * (n % 10) as f64));
+            }
+            batch.push(t);
+        }
+        all.push(batch);
+    }
+    // Writers put one trace per call, interleaving on the one signature.
+    let mut tasks = Vec::new();
+    for batch in all.clone() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for t in batch {
+                out.extend(store.put_traces(&[t]).await.expect("put"));
+            }
+            out
+        }));
+    }
+    for t in tasks {
+        let outcomes = t.await.unwrap();
+        assert!(
+            outcomes.iter().all(|o| *o == PutOutcome::Created),
+            "{outcomes:?}"
+        );
+    }
+    let mut traces: Vec<ActionTrace> = all.into_iter().flatten().collect();
+
+    // Concurrent re-assessments of the same signature (some replace a score).
+    let mut tasks = Vec::new();
+    for (k, t) in traces.iter().enumerate().filter(|(k, _)| k % 3 == 0) {
+        let store = store.clone();
+        let id = t.action_id.clone();
+        let e = eff(0.05 * (k % 20) as f64);
+        tasks.push(tokio::spawn(async move {
+            (k, store.set_effectiveness(&id, &e, at(2000)).await)
+        }));
+    }
+    for t in tasks {
+        let (k, r) = t.await.unwrap();
+        let updated = r.expect("set_effectiveness").expect("trace exists");
+        assert_eq!(updated.effectiveness_score(), Some(0.05 * (k % 20) as f64));
+        traces[k] = updated;
+    }
+
+    traces.sort_by_key(|t| t.action_timestamp);
+    let want = recompute(&traces);
+    let sig = traces[0].signature.clone();
+    let pi = store.pattern_input(&sig, at(-1), 1000).await.unwrap();
+    assert_agg_eq(pi.aggregate.as_ref().expect("aggregate"), &want);
+    assert_eq!(pi.recent.len(), traces.len());
+    let listed = store
+        .list_signatures(&SignatureQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_agg_eq(&listed[0], &want);
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.traces, stats.signatures), (traces.len() as u64, 1));
+    for t in &traces {
+        assert_eq!(
+            store.get_trace(&t.action_id).await.unwrap().as_ref(),
+            Some(t)
+        );
+    }
+}
+
+// ------------------------------------------------------------ server down / back
+
+/// The command that starts a moto server: `MOTO_SERVER` if set, else the project's
+/// moto run through scripts/moto-serial.py (one request at a time, like with-moto.sh).
+fn moto_command() -> Command {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return Command::new(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut c = Command::new(root.join(".venv/tools/bin/python"));
+    c.arg(root.join("scripts/moto-serial.py"));
+    c
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server this test owns; killed (by its own handle) when dropped.
+struct Moto(Child);
+
+impl Moto {
+    fn start(port: u16) -> Moto {
+        let mut cmd = moto_command();
+        let child = cmd
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let mut moto = Moto(child);
+        for _ in 0..300 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return moto;
+            }
+            if let Ok(Some(status)) = moto.0.try_wait() {
+                panic!("moto_server on port {port} exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not open port {port}");
+    }
+
+    fn stop(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_is_unavailable_and_recovery_works() {
+    if endpoint().is_none() {
+        return;
+    }
+    let port = free_port();
+    let ep = format!("http://127.0.0.1:{port}");
+    let moto = Moto::start(port);
+    let store = store_at(&ep, "down").await;
+    let t = sample_trace(
+        "down-1",
+        "ns-down",
+        "Down",
+        "api",
+        "restart_pod",
+        ExecutionStatus::Completed,
+        at(0),
+    );
+    assert_eq!(
+        store.put_traces(&[t.clone()]).await.unwrap(),
+        vec![PutOutcome::Created]
+    );
+    store.ping().await.expect("ping while up");
+
+    moto.stop();
+    let is_unavailable = |r: Result<(), StoreError>, what: &str| match r {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("{what} with the server down: expected Unavailable, got {other:?}"),
+    };
+    is_unavailable(store.ping().await, "ping");
+    is_unavailable(store.get_trace("down-1").await.map(|_| ()), "get_trace");
+    is_unavailable(
+        store.list_traces(&query(5)).await.map(|_| ()),
+        "list_traces",
+    );
+    is_unavailable(store.stats().await.map(|_| ()), "stats");
+    is_unavailable(
+        store.put_traces(&[t.clone()]).await.map(|_| ()),
+        "put_traces",
+    );
+
+    // Back on the same port (moto keeps data in memory: the table is new and empty).
+    let moto = Moto::start(port);
+    store
+        .create_table_if_missing()
+        .await
+        .expect("create table after restart");
+    store.ping().await.expect("ping after recovery");
+    assert_eq!(store.get_trace("down-1").await.unwrap(), None);
+    assert_eq!(
+        store.put_traces(&[t.clone()]).await.unwrap(),
+        vec![PutOutcome::Created]
+    );
+    assert_eq!(store.get_trace("down-1").await.unwrap().as_ref(), Some(&t));
+    drop(moto);
+
+    // An endpoint where nothing ever listened.
+    let nothing = DynamoStore::connect(DynamoConfig {
+        table: "never".into(),
+        endpoint: Some(format!("http://127.0.0.1:{}", free_port())),
+        region: None,
+    })
+    .await
+    .expect("connect makes no request");
+    is_unavailable(nothing.ping().await, "ping of a closed port");
+}
