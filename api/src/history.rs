@@ -50,26 +50,22 @@ pub struct HistoryPage {
     pub count: usize,
 }
 
-/// Parses and checks the list filters (without the cursor).
+/// Parses and checks the list filters. Returns the query, the raw cursor and whether
+/// the filters contradict each other (`alertName` and `alertType` differ: no match).
 pub fn parse_history_params(
     p: HistoryParams,
     state: &ApiState,
-) -> Result<(HistoryQuery, Option<String>), ApiError> {
+) -> Result<(HistoryQuery, Option<String>, bool), ApiError> {
     let mut errs = Vec::new();
-    let alert_name = match (p.alert_name, p.alert_type) {
-        (Some(a), Some(b)) if a != b => {
-            errs.push(fe(
-                "alertType",
-                "is an alias of alertName; give one of them (or the same value)",
-            ));
-            Some(a)
-        }
-        (a, b) => a.or(b),
-    };
+    // alertType is an alias of alertName; given both, both must match (AND), so two
+    // different values select nothing.
+    let alert_a = query::text_filter(&mut errs, "alertName", p.alert_name, limits::MAX_NAME_LEN);
+    let alert_b = query::text_filter(&mut errs, "alertType", p.alert_type, limits::MAX_NAME_LEN);
+    let contradictory = matches!((&alert_a, &alert_b), (Some(a), Some(b)) if a != b);
+    let alert_name = alert_a.or(alert_b);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
     let kind = query::text_filter(&mut errs, "kind", p.kind, limits::MAX_NAME_LEN);
     let name = query::text_filter(&mut errs, "name", p.name, limits::MAX_NAME_LEN);
-    let alert_name = query::text_filter(&mut errs, "alertName", alert_name, limits::MAX_NAME_LEN);
     let signature = p.signature.and_then(|s| {
         let e = validate::validate_signature(&s);
         if e.is_empty() {
@@ -144,6 +140,7 @@ pub fn parse_history_params(
             after: None,
         },
         p.cursor,
+        contradictory,
     ))
 }
 
@@ -162,7 +159,14 @@ pub async fn list(
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<HistoryPage>, ApiError> {
     auth::require_read(&state.config, &headers)?;
-    let (mut q, cursor) = parse_history_params(query::query(params)?, &state)?;
+    let (mut q, cursor, contradictory) = parse_history_params(query::query(params)?, &state)?;
+    if contradictory {
+        return Ok(Json(HistoryPage {
+            actions: Vec::new(),
+            next_cursor: None,
+            count: 0,
+        }));
+    }
     let codec = CursorCodec::new(&state.config.cursor_key);
     let fp = history_fingerprint(&q);
     if let Some(c) = cursor {

@@ -317,9 +317,12 @@ fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router 
             }
         }),
     };
-    let r = r.layer(DefaultBodyLimit::max(
-        context_core::validate::limits::MAX_BODY_BYTES,
-    ));
+    let r = r
+        .layer(DefaultBodyLimit::max(
+            context_core::validate::limits::MAX_BODY_BYTES,
+        ))
+        // A bug must still answer (500 in the error shape), not drop the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new());
     let r = match cors_layer(&state.config) {
         Some(c) => r.layer(c),
         None => r,

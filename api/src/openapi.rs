@@ -57,6 +57,15 @@ fn nullable(mut v: Value) -> Value {
     v
 }
 
+/// An optional input field: absent or `null`.
+fn opt(v: Value) -> Value {
+    if v.get("$ref").is_some() {
+        json!({"nullable": true, "allOf": [v]})
+    } else {
+        nullable(v)
+    }
+}
+
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -65,6 +74,7 @@ fn labels(description: &str) -> Value {
     json!({
         "type": "object",
         "maxProperties": limits::MAX_LABELS,
+        "propertyNames": {"minLength": 1, "maxLength": limits::MAX_LABEL_KEY_LEN},
         "additionalProperties": {"type": "string", "maxLength": limits::MAX_LABEL_VALUE_LEN},
         "description": format!(
             "{description} At most {} entries; keys 1 to {} bytes, values at most {} bytes.",
@@ -105,8 +115,8 @@ fn schemas(state: &ApiState) -> Value {
             "namespace": nm("Namespace of the target object."),
             "kind": nm("Kind, e.g. Deployment."),
             "name": nm("Name of the object."),
-            "uid": opt_nm("Kubernetes UID."),
-            "api_version": opt_nm("apiVersion, e.g. apps/v1."),
+            "uid": opt(opt_nm("Kubernetes UID.")),
+            "api_version": opt(opt_nm("apiVersion, e.g. apps/v1.")),
         }
     });
     let alert = json!({
@@ -115,10 +125,10 @@ fn schemas(state: &ApiState) -> Value {
         "properties": {
             "name": nm("Alert name, e.g. KubePodCrashLooping."),
             "severity": severity,
-            "fingerprint": text(limits::MAX_SIGNATURE_LEN, "Alertmanager fingerprint."),
+            "fingerprint": opt(text(limits::MAX_SIGNATURE_LEN, "Alertmanager fingerprint.")),
             "labels": labels("Alert labels."),
             "annotations": labels("Alert annotations."),
-            "firing_time": date_time("When the alert started firing."),
+            "firing_time": opt(date_time("When the alert started firing.")),
         }
     });
     let model = json!({
@@ -127,8 +137,8 @@ fn schemas(state: &ApiState) -> Value {
         "properties": {
             "used": nm("Model that chose the action."),
             "confidence": unit("0..1."),
-            "reasoning": free("Why it chose the action."),
-            "routing_tier": opt_nm("Routing tier, e.g. route1."),
+            "reasoning": opt(free("Why it chose the action.")),
+            "routing_tier": opt(opt_nm("Routing tier, e.g. route1.")),
         }
     });
     let alternative = json!({
@@ -137,7 +147,7 @@ fn schemas(state: &ApiState) -> Value {
         "properties": {
             "action_type": action_type,
             "confidence": unit("0..1."),
-            "reasoning": free("Why it was considered."),
+            "reasoning": opt(free("Why it was considered.")),
         }
     });
     let criteria = json!({
@@ -156,9 +166,9 @@ fn schemas(state: &ApiState) -> Value {
         "properties": {
             "score": unit("0 (useless or harmful) to 1 (fully effective)."),
             "criteria": r("EffectivenessCriteria"),
-            "assessed_at": date_time("When assessed; the service stamps the time of the request when absent."),
+            "assessed_at": opt(date_time("When assessed; the service stamps the time of the request when absent.")),
             "method": {"type": "string", "enum": ["automated", "manual", "ml-derived"]},
-            "notes": free("Free-text notes."),
+            "notes": opt(free("Free-text notes.")),
         }
     });
     let follow_up = json!({
@@ -195,6 +205,25 @@ fn schemas(state: &ApiState) -> Value {
             "effectiveness": r("Effectiveness"),
             "follow_up_actions": {"type": "array", "maxItems": limits::MAX_LIST_LEN, "items": r("FollowUp")},
         });
+        if !with_server_fields {
+            for k in [
+                "correlation_id",
+                "workflow_id",
+                "signature",
+                "execution_start_time",
+                "execution_end_time",
+                "execution_duration_ms",
+                "cluster_name",
+                "environment",
+                "model",
+                "resource_state_before",
+                "resource_state_after",
+                "execution_error",
+                "effectiveness",
+            ] {
+                p[k] = opt(p[k].take());
+            }
+        }
         if with_server_fields {
             p["signature"] = json!({"type": "string", "description": "Alert signature."});
             p["created_at"] = date_time("When the service stored it.");
@@ -546,7 +575,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                         "parameters": [
                             name_filter("namespace"), name_filter("kind"), name_filter("name"),
                             alert_filter("alertName", "Only traces of this alert."),
-                            alert_filter("alertType", "Alias of alertName (give one, or both equal)."),
+                            alert_filter("alertType", "Alias of alertName; when both are given, both must match."),
                             qp("signature", "Only traces of this signature.", identifier(limits::MAX_SIGNATURE_LEN, "")),
                             qp("workflowId", "Only traces of this workflow.", identifier(limits::MAX_ID_LEN, "")),
                             qp("actionType", "Only traces of this action type.", json!({"type": "string", "enum": state.config.action_types.iter().collect::<Vec<_>>()})),
@@ -629,7 +658,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     "parameters": [
                         window.clone(), name_filter("namespace"),
                         alert_filter("alertName", "Only signatures of this alert."),
-                        alert_filter("alertType", "Alias of alertName."),
+                        alert_filter("alertType", "Alias of alertName; when both are given, both must match."),
                         limit,
                         qp("offset", "Rows to skip (ignored when cursor is given).", json!({"type": "integer", "minimum": 0, "maximum": crate::patterns::MAX_OFFSET, "default": 0})),
                         cursor,
@@ -648,7 +677,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                         {"name": "signature", "in": "path", "required": true, "schema": identifier(limits::MAX_SIGNATURE_LEN, "Signature.")},
                         window, name_filter("namespace"),
                         alert_filter("alertName", "Only traces of this alert."),
-                        alert_filter("alertType", "Alias of alertName."),
+                        alert_filter("alertType", "Alias of alertName; when both are given, both must match."),
                     ],
                     "responses": {
                         "200": ok("The analysis.", r("PatternAnalysis")),

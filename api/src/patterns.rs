@@ -64,22 +64,17 @@ fn window(errs: &mut Vec<validate::FieldError>, w: Option<String>) -> (String, c
     }
 }
 
+/// `alertName` and its alias `alertType`: the filter value, and whether the two differ
+/// (both filters apply, so nothing can match).
 fn alert_filter(
     errs: &mut Vec<validate::FieldError>,
     a: Option<String>,
     b: Option<String>,
-) -> Option<String> {
-    let v = match (a, b) {
-        (Some(a), Some(b)) if a != b => {
-            errs.push(fe(
-                "alertType",
-                "is an alias of alertName; give one of them (or the same value)",
-            ));
-            Some(a)
-        }
-        (a, b) => a.or(b),
-    };
-    query::text_filter(errs, "alertName", v, limits::MAX_NAME_LEN)
+) -> (Option<String>, bool) {
+    let a = query::text_filter(errs, "alertName", a, limits::MAX_NAME_LEN);
+    let b = query::text_filter(errs, "alertType", b, limits::MAX_NAME_LEN);
+    let contradictory = matches!((&a, &b), (Some(x), Some(y)) if x != y);
+    (a.or(b), contradictory)
 }
 
 /// `GET /api/v1/context/patterns/{signature}`
@@ -95,7 +90,7 @@ pub async fn get_one(
     let mut errs = validate::validate_signature(&sig);
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
-    let alert = alert_filter(&mut errs, p.alert_name, p.alert_type);
+    let (alert, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
     query::check(errs)?;
     let now = Utc::now();
     let mut input = state
@@ -107,6 +102,9 @@ pub async fn get_one(
                 .pattern_input(&sig, now - dur, patterns::RECENT_LIMIT),
         )
         .await?;
+    if contradictory {
+        input = context_core::store::PatternInput::default();
+    }
     if namespace.is_some() || alert.is_some() {
         let keep = |t: &context_core::model::ActionTrace| {
             namespace
@@ -138,7 +136,7 @@ pub async fn list(
     let mut errs = Vec::new();
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
-    let alert_name = alert_filter(&mut errs, p.alert_name, p.alert_type);
+    let (alert_name, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
     let limit = query::int_param(
         &mut errs,
         "limit",
@@ -179,10 +177,14 @@ pub async fn list(
         limit: limit + 1,
         offset,
     };
-    let mut sigs = state
-        .metrics
-        .store_call("list_signatures", state.store.list_signatures(&q))
-        .await?;
+    let mut sigs = if contradictory {
+        Vec::new()
+    } else {
+        state
+            .metrics
+            .store_call("list_signatures", state.store.list_signatures(&q))
+            .await?
+    };
     let more = sigs.len() > limit;
     sigs.truncate(limit);
     let next_cursor = more.then(|| {

@@ -123,7 +123,7 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
             "must be a positive whole number followed by m, h, d or w (e.g. 90m, 24h, 7d, 2w), at most {MAX_WINDOW_DAYS}d"
         )
     };
-    if s.len() < 2 || s.len() > 8 {
+    if s.len() < 2 || s.len() > 8 || !s.is_ascii() {
         return Err(rule());
     }
     let (num, unit) = s.split_at(s.len() - 1);
