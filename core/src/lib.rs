@@ -16,7 +16,7 @@
 //! - [`demo`]: deterministic demo history.
 
 pub mod actions;
-#[cfg(feature = "conformance")]
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cursor;
 pub mod generate;
