@@ -7,6 +7,9 @@ export function watchConsole(page: Page) {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
   return {
     errors,
     check: () => expect(errors, 'console errors').toEqual([]),
