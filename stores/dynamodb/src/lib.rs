@@ -283,6 +283,7 @@ fn agg_item(agg: &SignatureAggregate, ver: u64) -> Result<Item, StoreError> {
 #[derive(Debug, Default)]
 struct Metrics {
     requests: AtomicU64,
+    write_retries: AtomicU64,
     capacity: Mutex<BTreeMap<String, f64>>,
 }
 
@@ -480,6 +481,12 @@ impl DynamoStore {
         self.metrics.requests.load(Ordering::Relaxed)
     }
 
+    /// Optimistic writes that had to be re-read and retried (version conflicts,
+    /// cancelled transactions): a measure of write contention.
+    pub fn write_retries(&self) -> u64 {
+        self.metrics.write_retries.load(Ordering::Relaxed)
+    }
+
     /// Capacity units consumed so far, per DynamoDB operation (as reported with
     /// `ReturnConsumedCapacity=TOTAL`).
     pub fn consumed_capacity(&self) -> BTreeMap<String, f64> {
@@ -616,7 +623,7 @@ impl DynamoStore {
             {
                 Ok(o) => o,
                 Err(e) if is_cancelled(&e) => {
-                    backoff(attempt).await;
+                    self.retry_pause(attempt).await;
                     continue;
                 }
                 Err(e) => return Err(map_sdk("TransactGetItems", e)),
@@ -690,7 +697,7 @@ impl DynamoStore {
             ];
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(PutOutcome::Created),
-                TxResult::Retry => backoff(attempt).await,
+                TxResult::Retry => self.retry_pause(attempt).await,
             }
         }
         Err(StoreError::Unavailable(format!(
@@ -706,7 +713,8 @@ impl DynamoStore {
         let b = match expected_ver {
             None => b.condition_expression("attribute_not_exists(pk)"),
             Some(v) => b
-                .condition_expression("ver = :ver")
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#ver", "ver")
                 .expression_attribute_values(":ver", av(v)?),
         };
         Ok(TransactWriteItem::builder()
@@ -763,6 +771,11 @@ impl DynamoStore {
             }
             Err(e) => Err(map_sdk("TransactWriteItems", e)),
         }
+    }
+
+    async fn retry_pause(&self, attempt: u32) {
+        self.metrics.write_retries.fetch_add(1, Ordering::Relaxed);
+        backoff(attempt).await;
     }
 
     async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
@@ -1131,7 +1144,8 @@ impl Store for DynamoStore {
         let out = self.query(req).await?;
 
         let mut rows = Vec::new();
-        for item in out.items().iter().cloned() {
+        let lek = out.last_evaluated_key;
+        for item in out.items.unwrap_or_default() {
             let (ti, trace) = parse_trace_item(item)?;
             let sort_val = match &access {
                 Access::Signature(_) => &ti.sk,
@@ -1150,8 +1164,8 @@ impl Store for DynamoStore {
                 id: trace.action_id.clone(),
                 token: Some(encode_token(&access.key_of(ti))),
             })
-        } else if let Some(lek) = out.last_evaluated_key() {
-            let k: BTreeMap<String, String> = from_item(lek.clone())?;
+        } else if let Some(lek) = lek {
+            let k: BTreeMap<String, String> = from_item(lek)?;
             let (ts, id) = k
                 .get(sort_attr)
                 .and_then(|s| position_of(s))
@@ -1205,7 +1219,7 @@ impl Store for DynamoStore {
             ];
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(Some(new)),
-                TxResult::Retry => backoff(attempt).await,
+                TxResult::Retry => self.retry_pause(attempt).await,
             }
         }
         Err(StoreError::Unavailable(format!(
@@ -1237,10 +1251,10 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .limit((limit.saturating_add(1)).min(i32::MAX as usize) as i32);
         let out = self.query(req).await?;
-        let truncated = out.last_evaluated_key().is_some();
+        let truncated = out.last_evaluated_key.is_some();
         let mut aggregate = None;
         let mut recent = Vec::new();
-        for item in out.items().iter().cloned() {
+        for item in out.items.unwrap_or_default() {
             if item
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
@@ -1289,7 +1303,7 @@ impl Store for DynamoStore {
         }
         let out = self.query(req).await?;
         let mut related = Vec::new();
-        for item in out.items().iter().cloned().take(limit) {
+        for item in out.items.unwrap_or_default().into_iter().take(limit) {
             related.push(parse_trace_item(item)?.1);
         }
         Ok(PatternInput {
@@ -1354,7 +1368,7 @@ impl Store for DynamoStore {
             .consistent_read(true);
         let out = self.query(req).await?;
         let mut stats = StoreStats::default();
-        for item in out.items().iter().cloned() {
+        for item in out.items.unwrap_or_default() {
             let s: StatsItem = from_item(item)?;
             stats.traces += s.traces;
             stats.signatures += s.signatures;

@@ -346,7 +346,7 @@ async fn filtered_pages_may_be_short_but_chain_to_everything() {
         .iter()
         .filter(|t| t.execution_status == ExecutionStatus::Failed)
         .collect();
-    want.sort_by(|a, b| b.action_timestamp.cmp(&a.action_timestamp));
+    want.sort_by_key(|t| std::cmp::Reverse(t.action_timestamp));
     let want: Vec<String> = want.iter().map(|t| t.action_id.clone()).collect();
     let mut got = Vec::new();
     let mut after: Option<PagePosition> = None;
@@ -585,6 +585,10 @@ async fn aggregate_matches_recomputation_after_concurrent_writes() {
         traces[k] = updated;
     }
 
+    println!(
+        "write retries after version conflicts: {}",
+        store.write_retries()
+    );
     traces.sort_by_key(|t| t.action_timestamp);
     let want = recompute(&traces);
     let sig = traces[0].signature.clone();
@@ -689,7 +693,7 @@ async fn unreachable_server_is_unavailable_and_recovery_works() {
         at(0),
     );
     assert_eq!(
-        store.put_traces(&[t.clone()]).await.unwrap(),
+        store.put_traces(std::slice::from_ref(&t)).await.unwrap(),
         vec![PutOutcome::Created]
     );
     store.ping().await.expect("ping while up");
@@ -707,7 +711,7 @@ async fn unreachable_server_is_unavailable_and_recovery_works() {
     );
     is_unavailable(store.stats().await.map(|_| ()), "stats");
     is_unavailable(
-        store.put_traces(&[t.clone()]).await.map(|_| ()),
+        store.put_traces(std::slice::from_ref(&t)).await.map(|_| ()),
         "put_traces",
     );
 
@@ -720,7 +724,7 @@ async fn unreachable_server_is_unavailable_and_recovery_works() {
     store.ping().await.expect("ping after recovery");
     assert_eq!(store.get_trace("down-1").await.unwrap(), None);
     assert_eq!(
-        store.put_traces(&[t.clone()]).await.unwrap(),
+        store.put_traces(std::slice::from_ref(&t)).await.unwrap(),
         vec![PutOutcome::Created]
     );
     assert_eq!(store.get_trace("down-1").await.unwrap().as_ref(), Some(&t));
