@@ -21,8 +21,12 @@ phase "setup: build tools"          scripts/ensure-tools.sh
 phase "setup: system packages"      scripts/ensure-system.sh
 phase "setup: python venvs"         scripts/ensure-python.sh
 phase "build: server + wasm (cargo leptos build)" cargo leptos build
-phase "rust: unit + integration tests" cargo test --workspace --no-fail-fast
-phase "browser: Playwright end-to-end" scripts/test-e2e.sh
+# One cargo test run for the whole workspace (shared target dir, one feature set), with a
+# local DynamoDB-compatible server (moto) up so the DynamoDB adapter's suite runs too.
+phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
+phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
+phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
+phase "infra: cfn-lint, checkov, kubernetes-validate" scripts/test-infra.sh
 
 printf '\n==== phase times\n'
 printf '%s\n' "${SUMMARY[@]}"
