@@ -229,8 +229,20 @@ fn parse_doc(doc: &str) -> Result<ActionTrace, StoreError> {
     serde_json::from_str(doc).map_err(|e| internal(format!("stored trace does not parse: {e}")))
 }
 
+/// Largest trace document stored: DynamoDB items hold at most 400 KB, and the history
+/// copy carries index attributes next to the document.
+const MAX_DOC_BYTES: usize = 380 * 1024;
+
 fn to_doc(t: &ActionTrace) -> Result<String, StoreError> {
-    serde_json::to_string(t).map_err(internal)
+    let doc = serde_json::to_string(t).map_err(internal)?;
+    if doc.len() > MAX_DOC_BYTES {
+        return Err(StoreError::Internal(format!(
+            "trace {} is {} bytes as JSON; a DynamoDB item holds at most 400 KB",
+            t.action_id,
+            doc.len()
+        )));
+    }
+    Ok(doc)
 }
 
 fn history_item(t: &ActionTrace) -> Result<Item, StoreError> {
@@ -324,19 +336,49 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let msg = format!("{op}: {}", DisplayErrorContext(&e));
-    let unavailable = match &e {
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::DispatchFailure(d) => !d.is_user(),
-        SdkError::ServiceError(s) => {
-            let status = s.raw().status().as_u16();
-            status >= 500 || s.err().code().is_some_and(is_throttling_code)
-        }
-        _ => false,
+    let failure = match &e {
+        SdkError::TimeoutError(_) => Failure::Timeout,
+        SdkError::ResponseError(_) => Failure::BadResponse,
+        SdkError::DispatchFailure(d) => Failure::Dispatch { user: d.is_user() },
+        SdkError::ServiceError(s) => Failure::Service {
+            status: s.raw().status().as_u16(),
+            code: s.err().code(),
+        },
+        _ => Failure::Construction,
     };
-    if unavailable {
+    if failure.is_unavailable() {
         StoreError::Unavailable(msg)
     } else {
         StoreError::Internal(msg)
+    }
+}
+
+/// What went wrong with a call, as far as the 503-or-500 decision goes.
+#[derive(Debug, Clone, Copy)]
+enum Failure<'a> {
+    /// No answer in time (connect, attempt or operation timeout).
+    Timeout,
+    /// The answer could not be read (connection dropped mid-response).
+    BadResponse,
+    /// The request could not be sent: `user` for our own mistakes (bad endpoint URL),
+    /// otherwise I/O (connection refused or reset), TLS, DNS.
+    Dispatch { user: bool },
+    /// DynamoDB answered with an error.
+    Service { status: u16, code: Option<&'a str> },
+    /// The request could not be built.
+    Construction,
+}
+
+impl Failure<'_> {
+    fn is_unavailable(self) -> bool {
+        match self {
+            Failure::Timeout | Failure::BadResponse => true,
+            Failure::Dispatch { user } => !user,
+            Failure::Service { status, code } => {
+                status >= 500 || code.is_some_and(is_throttling_code)
+            }
+            Failure::Construction => false,
+        }
     }
 }
 
@@ -439,7 +481,10 @@ impl DynamoStore {
         }
         if let Some(ep) = &config.endpoint {
             loader = loader.endpoint_url(ep.clone());
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
+            // A plain-http endpoint is a local server (AWS is https only): without
+            // credentials in the environment, fake ones do.
+            if ep.starts_with("http://")
+                && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
                 && std::env::var_os("AWS_PROFILE").is_none()
             {
                 loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -1440,6 +1485,49 @@ mod tests {
             access.check_key(&k, "2027", "~"),
             Err(StoreError::BadCursor(_))
         ));
+    }
+
+    #[test]
+    fn unreachable_slow_and_throttled_are_unavailable() {
+        let service = |status, code| Failure::Service { status, code };
+        for f in [
+            Failure::Timeout,
+            Failure::BadResponse,
+            Failure::Dispatch { user: false },
+            service(400, Some("ProvisionedThroughputExceededException")),
+            service(400, Some("ThrottlingException")),
+            service(400, Some("RequestLimitExceeded")),
+            service(500, Some("InternalServerError")),
+            service(503, None),
+        ] {
+            assert!(f.is_unavailable(), "{f:?}");
+        }
+        for f in [
+            Failure::Dispatch { user: true },
+            Failure::Construction,
+            service(400, Some("ValidationException")),
+            service(400, Some("ResourceNotFoundException")),
+            service(400, Some("AccessDeniedException")),
+            service(400, None),
+        ] {
+            assert!(!f.is_unavailable(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_traces_are_refused_before_any_request() {
+        let mut t = context_core::conformance::sample_trace(
+            "big",
+            "ns",
+            "Alert",
+            "api",
+            "restart_pod",
+            context_core::model::ExecutionStatus::Completed,
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
+        );
+        assert!(to_doc(&t).is_ok());
+        t.execution_error = Some("x".repeat(MAX_DOC_BYTES));
+        assert!(matches!(to_doc(&t), Err(StoreError::Internal(m)) if m.contains("400 KB")));
     }
 
     #[test]
