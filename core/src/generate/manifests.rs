@@ -506,6 +506,10 @@ fn context_api(opts: &GenerateOptions) -> Vec<ContextDoc> {
                             ),
                             env("KUBERNAUT_CONTEXT_DATA_DIR", "/data"),
                             env("RUST_LOG", "info"),
+                            env(
+                                "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH",
+                                if opts.require_token { "true" } else { "false" },
+                            ),
                             secret_env(
                                 "KUBERNAUT_CONTEXT_TOKENS",
                                 CONTEXT_API_TOKENS_SECRET,
