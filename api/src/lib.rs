@@ -20,6 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub mod auth;
 pub mod discover;
 pub mod error;
+pub mod generate;
 pub mod health;
 pub mod history;
 pub mod metrics;
@@ -209,11 +210,14 @@ pub enum RouteGroup {
     OpenApi,
     /// `GET /metrics`
     Metrics,
+    /// `GET|POST /api/v1/generate/{toolset,manifests,podman}` (HolmesGPT toolset, Kubernetes
+    /// manifests, podman script)
+    Generate,
 }
 
 impl RouteGroup {
     /// Every group (what the combined server mounts).
-    pub const ALL: [RouteGroup; 7] = [
+    pub const ALL: [RouteGroup; 8] = [
         RouteGroup::Health,
         RouteGroup::Discover,
         RouteGroup::ActionHistoryRead,
@@ -221,6 +225,7 @@ impl RouteGroup {
         RouteGroup::Patterns,
         RouteGroup::OpenApi,
         RouteGroup::Metrics,
+        RouteGroup::Generate,
     ];
 
     fn mount(self, r: Router<ApiState>, all: &Arc<Vec<RouteGroup>>) -> Router<ApiState> {
@@ -257,6 +262,7 @@ impl RouteGroup {
                 )
             }
             RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
+            RouteGroup::Generate => r.merge(generate::routes::<ApiState>()),
         }
     }
 }

@@ -9,7 +9,6 @@ use axum::Json;
 use context_core::validate::limits;
 use serde_json::{Map, Value, json};
 
-use crate::query::MAX_WINDOW_DAYS;
 use crate::{ApiState, BASE, RouteGroup};
 
 /// Characters `context_core::validate` refuses in text (Unicode `Cc` except tab, LF, CR).
@@ -375,15 +374,213 @@ fn schemas(state: &ApiState) -> Value {
             "next_cursor": {"type": "string", "nullable": true},
         }
     });
-    let analysis = json!({
-        "type": "object", "required": ["signature", "window", "occurrences"],
-        "additionalProperties": true,
-        "properties": {
+    let int = json!({"type": "integer", "minimum": 0});
+    let num_or_null = json!({"type": "number", "nullable": true});
+    let dt_or_null = nullable(date_time(""));
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let severity_enum = json!(["low", "medium", "high", "critical"]);
+    let prevention = json!({"type": "string", "enum": ["block", "escalate", "cooling_period", "alternative", "none"]});
+    let interval = out(&["lower", "upper"], json!({"lower": n, "upper": n}));
+    let action_stats = out(
+        &[
+            "action_type",
+            "attempts",
+            "completed",
+            "failed",
+            "rolled_back",
+            "in_progress",
+            "success_rate",
+            "success_interval",
+            "assessed",
+            "mean_effectiveness",
+            "latest_effectiveness",
+            "last_attempt",
+            "score",
+            "eligible",
+        ],
+        json!({
+            "action_type": s, "attempts": int, "completed": int, "failed": int,
+            "rolled_back": int, "in_progress": int, "success_rate": num_or_null,
+            "success_interval": opt(r("Interval")), "assessed": int,
+            "mean_effectiveness": num_or_null, "latest_effectiveness": num_or_null,
+            "last_attempt": date_time(""), "score": num_or_null, "eligible": {"type": "boolean"},
+        }),
+    );
+    let recommendation = out(
+        &["status", "action_type", "confidence", "score", "reason"],
+        json!({
+            "status": {"type": "string", "enum": ["recommended", "insufficient_history", "no_history", "escalate"]},
+            "action_type": {"type": "string", "nullable": true},
+            "confidence": n, "score": num_or_null, "reason": s,
+        }),
+    );
+    let ranked = out(
+        &[
+            "rank",
+            "action_type",
+            "score",
+            "attempts",
+            "success_rate",
+            "mean_effectiveness",
+            "eligible",
+            "note",
+        ],
+        json!({
+            "rank": int, "action_type": s, "score": num_or_null, "attempts": int,
+            "success_rate": num_or_null, "mean_effectiveness": num_or_null,
+            "eligible": {"type": "boolean"}, "note": s,
+        }),
+    );
+    let trend = out(
+        &[
+            "direction",
+            "samples",
+            "earlier_mean",
+            "later_mean",
+            "delta",
+        ],
+        json!({
+            "direction": {"type": "string", "enum": ["improving", "declining", "stable", "insufficient_data"]},
+            "samples": int, "earlier_mean": num_or_null, "later_mean": num_or_null, "delta": num_or_null,
+        }),
+    );
+    let evidence = out(
+        &[
+            "action_count",
+            "events",
+            "span_minutes",
+            "mean_effectiveness",
+            "action_types",
+            "action_ids",
+            "first_at",
+            "last_at",
+        ],
+        json!({
+            "action_count": int, "events": int, "span_minutes": n,
+            "mean_effectiveness": num_or_null, "action_types": strings, "action_ids": strings,
+            "first_at": dt_or_null, "last_at": dt_or_null,
+            "min_gap_minutes": n, "replicas": {"type": "array", "items": {"type": "integer"}},
+            "effectiveness_trend": n, "mean_new_alerts": n, "recurrence_rate": n,
+            "new_alerts": strings,
+        }),
+    );
+    let finding = out(
+        &[
+            "detector",
+            "severity",
+            "prevention",
+            "description",
+            "evidence",
+        ],
+        json!({
+            "detector": {"type": "string", "enum": ["scale_oscillation", "resource_thrashing", "ineffective_loop", "cascading_failure"]},
+            "severity": {"type": "string", "enum": severity_enum},
+            "prevention": prevention, "description": s, "evidence": r("Evidence"),
+        }),
+    );
+    let oscillation = out(
+        &[
+            "horizon_minutes",
+            "detected",
+            "overall_severity",
+            "confidence",
+            "prevention",
+            "findings",
+        ],
+        json!({
+            "horizon_minutes": int, "detected": {"type": "boolean"},
+            "overall_severity": {"type": "string", "enum": severity_enum, "nullable": true},
+            "confidence": n, "prevention": prevention,
+            "findings": {"type": "array", "items": r("Finding")},
+        }),
+    );
+    let lifetime_action = out(
+        &[
+            "action_type",
+            "attempts",
+            "completed",
+            "failed",
+            "rolled_back",
+            "mean_effectiveness",
+            "last_attempt",
+        ],
+        json!({
+            "action_type": s, "attempts": int, "completed": int, "failed": int,
+            "rolled_back": int, "mean_effectiveness": num_or_null, "last_attempt": dt_or_null,
+        }),
+    );
+    let lifetime = out(
+        &["occurrences", "first_seen", "last_seen", "actions"],
+        json!({
+            "occurrences": int, "first_seen": date_time(""), "last_seen": date_time(""),
+            "actions": {"type": "array", "items": r("LifetimeAction")},
+        }),
+    );
+    let subject = out(
+        &["alert_name", "namespace", "kind", "name"],
+        json!({"alert_name": s, "namespace": s, "kind": s, "name": s}),
+    );
+    let bucket = out(
+        &[
+            "start",
+            "occurrences",
+            "completed",
+            "failed",
+            "rolled_back",
+            "in_progress",
+            "mean_effectiveness",
+        ],
+        json!({
+            "start": date_time(""), "occurrences": int, "completed": int, "failed": int,
+            "rolled_back": int, "in_progress": int, "mean_effectiveness": num_or_null,
+        }),
+    );
+    let timeline = out(
+        &["bucket_minutes", "buckets"],
+        json!({"bucket_minutes": int, "buckets": {"type": "array", "items": r("Bucket")}}),
+    );
+    let mut analysis = out(
+        &[
+            "signature",
+            "window",
+            "window_start",
+            "window_end",
+            "subject",
+            "occurrences",
+            "first_seen",
+            "last_seen",
+            "mean_recurrence_minutes",
+            "truncated",
+            "analyzed_traces",
+            "actions",
+            "recommendation",
+            "alternatives",
+            "effectiveness_trend",
+            "oscillation",
+            "lifetime",
+            "timeline",
+            "summary",
+        ],
+        json!({
             "signature": s, "window": s,
-            "occurrences": {"type": "integer", "minimum": 0},
-        },
-        "description": "Pattern analysis of one signature over the window: occurrences, per-action statistics, recommendation and oscillation findings (see docs/API.md)."
-    });
+            "window_start": date_time(""), "window_end": date_time(""),
+            "subject": opt(r("Subject")),
+            "occurrences": int, "first_seen": dt_or_null, "last_seen": dt_or_null,
+            "mean_recurrence_minutes": num_or_null,
+            "truncated": {"type": "boolean"}, "analyzed_traces": int,
+            "actions": {"type": "array", "items": r("ActionStats")},
+            "recommendation": r("Recommendation"),
+            "alternatives": {"type": "array", "items": r("RankedAction")},
+            "effectiveness_trend": r("Trend"),
+            "oscillation": r("Oscillation"),
+            "lifetime": opt(r("Lifetime")),
+            "timeline": r("Timeline"),
+            "summary": s,
+        }),
+    );
+    analysis["description"] = json!(
+        "Pattern analysis of one signature over the window: occurrences, per-action statistics with 95% Wilson intervals, the recommended action, the effectiveness trend, Kubernaut's four oscillation detectors, lifetime counters and a timeline (docs/PATTERNS.md describes every rule)."
+    );
     let store_health = json!({
         "type": "object", "required": ["kind", "reachable", "latency_ms"],
         "properties": {
@@ -443,6 +640,10 @@ fn schemas(state: &ApiState) -> Value {
         "ItemResult": item_result, "BatchResult": batch_result, "HistoryPage": history_page,
         "ActionAggregate": action_aggregate, "SignatureAggregate": signature_aggregate,
         "SignaturePage": signature_page, "PatternAnalysis": analysis,
+        "Interval": interval, "ActionStats": action_stats, "Recommendation": recommendation,
+        "RankedAction": ranked, "Trend": trend, "Evidence": evidence, "Finding": finding,
+        "Oscillation": oscillation, "LifetimeAction": lifetime_action, "Lifetime": lifetime,
+        "Subject": subject, "Bucket": bucket, "Timeline": timeline,
         "StoreHealth": store_health, "Health": health,
         "ContextType": context_type, "Discovery": discovery,
     })
@@ -475,6 +676,279 @@ fn ok(description: &str, schema: Value) -> Value {
     })
 }
 
+/// The options of the generators (`context_core::generate::GenerateOptions`):
+/// name, whether it may be `null` in a JSON body, schema, description.
+fn generate_options() -> Vec<(&'static str, bool, Value, &'static str)> {
+    let boolean = json!({"oneOf": [
+        {"type": "boolean"},
+        {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]}
+    ]});
+    let s = json!({"type": "string"});
+    vec![
+        (
+            "context_url",
+            true,
+            s.clone(),
+            "Base URL of the combined Context API server.",
+        ),
+        (
+            "context_mode",
+            false,
+            json!({"type": "string", "enum": ["combined", "lambda"]}),
+            "combined (one base URL) or lambda (one URL per function).",
+        ),
+        (
+            "health_url",
+            true,
+            s.clone(),
+            "Lambda mode: function URL of health.",
+        ),
+        (
+            "discover_url",
+            true,
+            s.clone(),
+            "Lambda mode: function URL of discover.",
+        ),
+        (
+            "action_history_url",
+            true,
+            s.clone(),
+            "Lambda mode: function URL of action-history-read.",
+        ),
+        (
+            "patterns_url",
+            true,
+            s.clone(),
+            "Lambda mode: function URL of patterns.",
+        ),
+        (
+            "require_token",
+            false,
+            boolean.clone(),
+            "The Context API requires a bearer token for reads.",
+        ),
+        ("prometheus_url", true, s.clone(), "Prometheus base URL."),
+        (
+            "alertmanager_url",
+            true,
+            s.clone(),
+            "Alertmanager base URL (alerts from /api/v2/alerts).",
+        ),
+        (
+            "kubernetes",
+            false,
+            boolean.clone(),
+            "Include the Kubernetes tools (default true).",
+        ),
+        (
+            "prometheus",
+            false,
+            boolean.clone(),
+            "Include the Prometheus tools (default true).",
+        ),
+        (
+            "builtin_toolsets",
+            false,
+            boolean.clone(),
+            "Use HolmesGPT's built-in Kubernetes and Prometheus toolsets.",
+        ),
+        (
+            "namespace",
+            false,
+            s.clone(),
+            "Namespace of the manifests (default kubernaut).",
+        ),
+        (
+            "create_namespace",
+            false,
+            boolean.clone(),
+            "Also emit the Namespace object.",
+        ),
+        (
+            "name",
+            false,
+            s.clone(),
+            "Name of HolmesGPT's objects (default holmesgpt).",
+        ),
+        ("holmes_image", false, s.clone(), "HolmesGPT image."),
+        ("model", false, s.clone(), "LLM (litellm model name)."),
+        (
+            "openai_api_base",
+            true,
+            s.clone(),
+            "OpenAI-compatible endpoint.",
+        ),
+        (
+            "llm_secret",
+            false,
+            s.clone(),
+            "Secret holding the LLM key.",
+        ),
+        (
+            "token_secret",
+            false,
+            s.clone(),
+            "Secret holding the Context API token.",
+        ),
+        (
+            "deploy_context_api",
+            false,
+            boolean.clone(),
+            "Also deploy the Context API.",
+        ),
+        (
+            "context_api_image",
+            false,
+            s.clone(),
+            "Image of the Context API.",
+        ),
+        (
+            "toolset_file",
+            false,
+            s.clone(),
+            "Host path of the toolset file (podman).",
+        ),
+        (
+            "config_file",
+            false,
+            s.clone(),
+            "Host path of the HolmesGPT config file (podman).",
+        ),
+        (
+            "kubeconfig",
+            true,
+            s.clone(),
+            "Host path of the kubeconfig (podman).",
+        ),
+        (
+            "question",
+            false,
+            s,
+            "The question for holmes ask (podman).",
+        ),
+    ]
+}
+
+fn generate_paths(paths: &mut Map<String, Value>) {
+    let opts = generate_options();
+    let mut props = Map::new();
+    for (name, null_ok, schema, desc) in &opts {
+        let mut v = if *null_ok {
+            opt(schema.clone())
+        } else {
+            schema.clone()
+        };
+        v["description"] = json!(desc);
+        props.insert(name.to_string(), v);
+    }
+    let body_schema = json!({"type": "object", "additionalProperties": false, "properties": props});
+    let query_params: Vec<Value> = opts
+        .iter()
+        .map(|(name, _, schema, desc)| qp(name, desc, schema.clone()))
+        .collect();
+    let part = qp(
+        "part",
+        "toolset (default): the HolmesGPT toolset file; config: the HolmesGPT config.yaml snippet enabling the built-in toolsets (needs builtin_toolsets).",
+        json!({"type": "string", "enum": ["toolset", "config"]}),
+    );
+    for (what, media, summary) in [
+        (
+            "toolset",
+            "application/yaml",
+            "HolmesGPT toolset file for this Context API",
+        ),
+        (
+            "manifests",
+            "application/yaml",
+            "Kubernetes manifests deploying HolmesGPT (and optionally this API)",
+        ),
+        (
+            "podman",
+            "text/plain",
+            "Shell script running HolmesGPT (and optionally this API) with podman",
+        ),
+    ] {
+        let ok_resp = json!({
+            "description": "The generated file.",
+            "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+            "content": {media: {"schema": {"type": "string"}}}
+        });
+        let bad = err("Invalid options (every broken rule is listed in details).");
+        let mut get_params = query_params.clone();
+        let mut post_params = Vec::new();
+        if what == "toolset" {
+            get_params.insert(0, part.clone());
+            post_params.push(part.clone());
+        }
+        let cap = format!("{}{}", what[..1].to_uppercase(), &what[1..]);
+        paths.insert(format!("/api/v1/generate/{what}"), json!({
+            "get": {
+                "operationId": format!("generate{cap}"), "tags": ["generate"],
+                "summary": summary,
+                "description": "Options as query parameters; all optional.",
+                "parameters": get_params,
+                "responses": {"200": ok_resp, "400": bad}
+            },
+            "post": {
+                "operationId": format!("generate{cap}Post"), "tags": ["generate"],
+                "summary": summary,
+                "description": "Options as a JSON body (same names as the GET parameters); all optional.",
+                "parameters": post_params,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": body_schema}}},
+                "responses": {
+                    "200": ok_resp, "400": bad,
+                    "413": err(&format!("Body larger than {} bytes.", limits::MAX_BODY_BYTES)),
+                    "415": err("Body is not application/json.")
+                }
+            }
+        }));
+    }
+}
+
+/// The windows `context_core::patterns::parse_window` accepts: 1 to 9 digits (leading
+/// zeros allowed) and a unit, from 1 minute to 365 days.
+fn window_pattern() -> String {
+    // Per unit: the accepted values by number of significant digits.
+    let units: [(&str, &[&str]); 4] = [
+        (
+            "m",
+            &[
+                "[1-9]",
+                "[1-9][0-9]",
+                "[1-9][0-9]{2}",
+                "[1-9][0-9]{3}",
+                "[1-9][0-9]{4}",
+                "(?:[1-4][0-9]{5}|5[01][0-9]{4}|52[0-4][0-9]{3}|525[0-5][0-9]{2}|525600)",
+            ],
+        ),
+        (
+            "h",
+            &[
+                "[1-9]",
+                "[1-9][0-9]",
+                "[1-9][0-9]{2}",
+                "(?:[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)",
+            ],
+        ),
+        (
+            "d",
+            &[
+                "[1-9]",
+                "[1-9][0-9]",
+                "(?:[12][0-9]{2}|3[0-5][0-9]|36[0-5])",
+            ],
+        ),
+        ("w", &["[1-9]", "(?:[1-4][0-9]|5[0-2])"]),
+    ];
+    let mut alts = Vec::new();
+    for (unit, by_len) in units {
+        for (i, digits) in by_len.iter().enumerate() {
+            alts.push(format!("0{{0,{}}}{digits}{unit}", 8 - i));
+        }
+    }
+    format!("^(?:{})$", alts.join("|"))
+}
+
 fn qp(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
 }
@@ -501,13 +975,13 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
             json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN}),
         )
     };
-    let window_pattern = "^(([1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-4][0-9]{3}|525[0-5][0-9]{2}|525600)m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d|([1-9]|[1-4][0-9]|5[0-2])w)$";
+    let window_pattern = window_pattern();
     let window = qp(
         "window",
         &format!(
-            "Time window ending now: a whole number and m, h, d or w (1m to {MAX_WINDOW_DAYS}d). Default 30d."
+            "Time window ending now: a whole number (1 to 9 digits) and m, h, d or w, from 1m to 365d, e.g. 90m, 24h, 7d, 2w. Default 30d."
         ),
-        json!({"type": "string", "pattern": window_pattern, "default": "30d"}),
+        json!({"type": "string", "pattern": window_pattern, "default": context_core::patterns::DEFAULT_WINDOW}),
     );
     let limit = qp(
         "limit",
@@ -695,6 +1169,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     }}),
                 );
             }
+            RouteGroup::Generate => generate_paths(&mut paths),
             RouteGroup::Metrics => {
                 paths.insert("/metrics".into(), json!({"get": {
                     "operationId": "metrics", "tags": ["meta"],

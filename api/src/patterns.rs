@@ -54,8 +54,8 @@ pub struct SignaturePage {
 }
 
 fn window(errs: &mut Vec<validate::FieldError>, w: Option<String>) -> (String, chrono::Duration) {
-    let label = w.unwrap_or_else(|| query::DEFAULT_WINDOW.to_string());
-    match query::parse_window(&label) {
+    let label = w.unwrap_or_else(|| patterns::DEFAULT_WINDOW.to_string());
+    match patterns::parse_window(&label) {
         Ok(d) => (label, d),
         Err(rule) => {
             errs.push(fe("window", rule));

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::Query;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use context_core::validate::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -111,39 +111,6 @@ pub fn bool_param(errors: &mut Vec<FieldError>, name: &str, v: Option<String>) -
     }
 }
 
-/// Longest window accepted by the pattern endpoints.
-pub const MAX_WINDOW_DAYS: i64 = 365;
-/// Default window of the pattern endpoints.
-pub const DEFAULT_WINDOW: &str = "30d";
-
-/// Parses a window such as `90m`, `24h`, `7d`, `2w` (1 minute ..= 365 days).
-pub fn parse_window(s: &str) -> Result<Duration, String> {
-    let rule = || {
-        format!(
-            "must be a positive whole number followed by m, h, d or w (e.g. 90m, 24h, 7d, 2w), at most {MAX_WINDOW_DAYS}d"
-        )
-    };
-    if s.len() < 2 || s.len() > 8 || !s.is_ascii() {
-        return Err(rule());
-    }
-    let (num, unit) = s.split_at(s.len() - 1);
-    if !num.bytes().all(|b| b.is_ascii_digit()) || num.starts_with('0') {
-        return Err(rule());
-    }
-    let n: i64 = num.parse().map_err(|_| rule())?;
-    let minutes = match unit {
-        "m" => n,
-        "h" => n.checked_mul(60).ok_or_else(rule)?,
-        "d" => n.checked_mul(60 * 24).ok_or_else(rule)?,
-        "w" => n.checked_mul(60 * 24 * 7).ok_or_else(rule)?,
-        _ => return Err(rule()),
-    };
-    if minutes < 1 || minutes > MAX_WINDOW_DAYS * 24 * 60 {
-        return Err(rule());
-    }
-    Ok(Duration::minutes(minutes))
-}
-
 pub fn fe(field: &str, rule: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_string(),
@@ -157,32 +124,5 @@ pub fn check(errors: Vec<FieldError>) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::validation(errors))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows() {
-        assert_eq!(parse_window("7d").unwrap(), Duration::days(7));
-        assert_eq!(parse_window("90m").unwrap(), Duration::minutes(90));
-        assert_eq!(parse_window("2w").unwrap(), Duration::days(14));
-        assert_eq!(parse_window("365d").unwrap(), Duration::days(365));
-        for bad in [
-            "",
-            "d",
-            "0d",
-            "07d",
-            "366d",
-            "53w",
-            "1y",
-            "-1d",
-            "1.5h",
-            "99999999d",
-        ] {
-            assert!(parse_window(bad).is_err(), "{bad}");
-        }
     }
 }

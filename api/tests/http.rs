@@ -1041,6 +1041,12 @@ async fn openapi_documents_every_mounted_operation() {
         ("/api/v1/context/patterns/{signature}", "get"),
         ("/api/v1/openapi.json", "get"),
         ("/metrics", "get"),
+        ("/api/v1/generate/toolset", "get"),
+        ("/api/v1/generate/toolset", "post"),
+        ("/api/v1/generate/manifests", "get"),
+        ("/api/v1/generate/manifests", "post"),
+        ("/api/v1/generate/podman", "get"),
+        ("/api/v1/generate/podman", "post"),
     ];
     for (p, m) in want {
         assert!(paths.get(p).and_then(|o| o.get(m)).is_some(), "{m} {p}");

@@ -16,6 +16,7 @@ use context_core::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+mod generate_cmd;
 mod import;
 
 #[derive(Parser, Debug)]
@@ -45,6 +46,13 @@ enum Command {
     Import(ImportArgs),
     /// Store a deterministic demo history (idempotent: re-running adds nothing).
     SeedDemo(SeedArgs),
+    /// Print the HolmesGPT toolset file for this Context API (or, with
+    /// --config-snippet, the HolmesGPT config snippet enabling the built-in toolsets).
+    Toolset(generate_cmd::ToolsetArgs),
+    /// Print Kubernetes manifests deploying HolmesGPT (and optionally this API).
+    Manifests(generate_cmd::ManifestsArgs),
+    /// Print a podman script running HolmesGPT (and optionally this API) locally.
+    Podman(generate_cmd::PodmanArgs),
 }
 
 /// Which store backs the API.
@@ -160,6 +168,9 @@ async fn main() {
         None => serve(cli.serve).await,
         Some(Command::Import(a)) => run_import(a).await,
         Some(Command::SeedDemo(a)) => seed_demo(a).await,
+        Some(Command::Toolset(a)) => generate_cmd::run_toolset(&a),
+        Some(Command::Manifests(a)) => generate_cmd::run_manifests(&a),
+        Some(Command::Podman(a)) => generate_cmd::run_podman(&a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
