@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Generated HolmesGPT toolsets against HolmesGPT 0.45.0 itself (tests/holmes/):
+#   1. generates every toolset variant with `kubernaut-context toolset` (falls back to the
+#      core crate's `generate` example while the CLI subcommand is not wired);
+#   2. starts `kubernaut-context serve` on a free 127.0.0.1 port with a temp data dir,
+#      a token and --require-read-auth;
+#   3. runs tests/holmes/test_toolsets.py with .venv/holmes/bin/python: loads each variant
+#      with HolmesGPT's own loader (no error, no warning), checks prerequisites, seeds the
+#      server and invokes the Context API tools through HolmesGPT's tool-call path.
+# Exits non-zero on any failure. Needs .venv/holmes (scripts/ensure-python.sh holmes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=.venv/holmes/bin/python
+if [ ! -x "$PY" ]; then
+  echo "missing $PY: run scripts/ensure-python.sh holmes" >&2
+  exit 1
+fi
+export LITELLM_LOCAL_MODEL_COST_MAP=True
+
+cargo build -q -p kubernaut-context-server --bin kubernaut-context
+BIN=target/debug/kubernaut-context
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kn-holmes.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+TOKEN="holmes-test-token-$(date +%s)-$$"
+VARIANTS="$WORK/variants"
+mkdir -p "$VARIANTS"
+
+if "$BIN" toolset --help >/dev/null 2>&1; then
+  echo "==> generating with $BIN toolset / manifests"
+  gen() { local out=$1; shift; "$BIN" toolset "$@" --output "$VARIANTS/$out"; }
+  genm() { local out=$1; shift; "$BIN" manifests "$@" --output "$VARIANTS/$out"; }
+else
+  echo "==> '$BIN toolset' is not available yet: generating with the core 'generate' example"
+  cargo build -q -p kubernaut-context-core --example generate
+  EX=target/debug/examples/generate
+  gen() {
+    local out=$1; shift
+    local spec kind json
+    spec=$("$PY" tests/holmes/flags_to_json.py "$@")
+    kind=$(sed -n 1p <<<"$spec"); json=$(sed -n 2p <<<"$spec")
+    "$EX" "$kind" "$json" > "$VARIANTS/$out"
+  }
+  genm() {
+    local out=$1; shift
+    local json
+    json=$("$PY" tests/holmes/flags_to_json.py "$@" | sed -n 2p)
+    "$EX" manifests "$json" > "$VARIANTS/$out"
+  }
+fi
+
+# Loading variants (defaults of every switch).
+gen toolset_default.yaml
+gen toolset_builtin.yaml --builtin-toolsets
+gen config_builtin.yaml --builtin-toolsets --config-snippet
+gen toolset_minimal.yaml --no-kubernetes --no-prometheus
+gen toolset_alertmanager.yaml --alertmanager-url http://127.0.0.1:9093 --prometheus-url http://127.0.0.1:9090
+gen toolset_lambda_token.yaml --context-mode lambda --require-token \
+  --health-url https://health.example.com --discover-url https://discover.example.com \
+  --action-history-url https://history.example.com --patterns-url https://patterns.example.com
+# Live variants: point at the test server (lambda mode: every function URL is the server).
+gen toolset_live_combined.yaml --context-url "$BASE"
+gen toolset_live_lambda.yaml --context-mode lambda --require-token \
+  --health-url "$BASE" --discover-url "$BASE" --action-history-url "$BASE/" --patterns-url "$BASE"
+gen toolset_live_builtin.yaml --builtin-toolsets --context-url "$BASE"
+# The toolset inside the manifests' ConfigMap, as HolmesGPT's server loads it.
+genm manifests_default.yaml
+genm manifests_builtin.yaml --builtin-toolsets --deploy-context-api --require-token
+
+echo "==> starting $BIN serve on $BASE"
+KUBERNAUT_CONTEXT_TOKENS="$TOKEN" "$BIN" serve --addr "127.0.0.1:$PORT" --store local \
+  --data-dir "$WORK/data" --require-read-auth --site-root "$WORK/site" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  if curl -sf "$BASE/api/v1/context/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "server exited:" >&2; cat "$WORK/server.log" >&2; exit 1
+  fi
+  sleep 0.2
+done
+curl -sf "$BASE/api/v1/context/health" >/dev/null || { echo "server did not become healthy" >&2; cat "$WORK/server.log" >&2; exit 1; }
+
+echo "==> HolmesGPT 0.45.0 checks"
+set +e
+KN_VARIANTS="$VARIANTS" KN_BASE_URL="$BASE" KN_TOKEN="$TOKEN" "$PY" tests/holmes/test_toolsets.py
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+  echo "---- server log (last 40 lines)" >&2
+  tail -n 40 "$WORK/server.log" >&2
+fi
+exit $rc
