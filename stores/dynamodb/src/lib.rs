@@ -424,7 +424,11 @@ enum TxResult {
 
 // ------------------------------------------------------------------ the store
 
-/// The DynamoDB store. Cheap to share (`Arc` it); the SDK client is built once.
+/// Traces of different signatures stored at the same time by one `put_traces` call.
+const PUT_CONCURRENCY: usize = 8;
+
+/// The DynamoDB store. The SDK client is built once; clones share it and the counters.
+#[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -1092,11 +1096,48 @@ impl Store for DynamoStore {
     }
 
     async fn put_traces(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
-        let mut out = Vec::with_capacity(traces.len());
-        for t in traces {
-            out.push(self.put_one(t).await?);
+        // Traces of one signature contend for one aggregate: they go one after the other
+        // in input order, while different signatures proceed concurrently. A batch that
+        // repeats an action id is stored strictly in order (the first one wins).
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, t) in traces.iter().enumerate() {
+            groups.entry(t.signature.as_str()).or_default().push(i);
         }
-        Ok(out)
+        let ids: std::collections::HashSet<&str> =
+            traces.iter().map(|t| t.action_id.as_str()).collect();
+        if groups.len() <= 1 || ids.len() != traces.len() {
+            let mut out = Vec::with_capacity(traces.len());
+            for t in traces {
+                out.push(self.put_one(t).await?);
+            }
+            return Ok(out);
+        }
+        let permits = Arc::new(tokio::sync::Semaphore::new(PUT_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        for idxs in groups.into_values() {
+            let store = self.clone();
+            let permits = permits.clone();
+            let group: Vec<(usize, ActionTrace)> =
+                idxs.into_iter().map(|i| (i, traces[i].clone())).collect();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.map_err(internal)?;
+                let mut out = Vec::with_capacity(group.len());
+                for (i, t) in group {
+                    out.push((i, store.put_one(&t).await?));
+                }
+                Ok::<_, StoreError>(out)
+            });
+        }
+        let mut outcomes: Vec<Option<PutOutcome>> = vec![None; traces.len()];
+        while let Some(joined) = tasks.join_next().await {
+            for (i, o) in joined.map_err(internal)?? {
+                outcomes[i] = Some(o);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.ok_or_else(|| internal("a trace of the batch was not stored")))
+            .collect()
     }
 
     async fn get_trace(&self, action_id: &str) -> Result<Option<ActionTrace>, StoreError> {

@@ -740,3 +740,98 @@ async fn unreachable_server_is_unavailable_and_recovery_works() {
     .expect("connect makes no request");
     is_unavailable(nothing.ping().await, "ping of a closed port");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_mixing_signatures_keep_input_order() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "batch").await;
+    let traces: Vec<ActionTrace> = (0..30)
+        .map(|i| {
+            let status = if i % 2 == 0 {
+                ExecutionStatus::Completed
+            } else {
+                ExecutionStatus::Failed
+            };
+            sample_trace(
+                &format!("b-{i:02}"),
+                "ns-batch",
+                "BatchAlert",
+                &format!("r{}", i % 5),
+                "restart_pod",
+                status,
+                at(i),
+            )
+        })
+        .collect();
+    let outcomes = store.put_traces(&traces).await.expect("put");
+    assert_eq!(outcomes, vec![PutOutcome::Created; 30]);
+
+    // Again, with one changed trace: outcomes line up with the input.
+    let mut again = traces.clone();
+    again[7].execution_error = Some("changed".into());
+    let outcomes = store.put_traces(&again).await.expect("put again");
+    let mut want = vec![PutOutcome::Unchanged; 30];
+    want[7] = PutOutcome::Conflict;
+    assert_eq!(outcomes, want);
+
+    // A batch repeating an id: the first one wins, in input order.
+    let mut dup = sample_trace(
+        "b-dup",
+        "ns-batch",
+        "BatchAlert",
+        "r9",
+        "restart_pod",
+        ExecutionStatus::Completed,
+        at(100),
+    );
+    let first = dup.clone();
+    dup.execution_error = Some("second".into());
+    let other = sample_trace(
+        "b-other",
+        "ns-batch",
+        "OtherAlert",
+        "r9",
+        "restart_pod",
+        ExecutionStatus::Completed,
+        at(101),
+    );
+    let outcomes = store
+        .put_traces(&[first.clone(), other, dup])
+        .await
+        .expect("put dup");
+    assert_eq!(
+        outcomes,
+        vec![
+            PutOutcome::Created,
+            PutOutcome::Created,
+            PutOutcome::Conflict
+        ]
+    );
+    assert_eq!(
+        store.get_trace("b-dup").await.unwrap().as_ref(),
+        Some(&first)
+    );
+
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.traces, stats.signatures), (32, 7));
+    let listed = store
+        .list_signatures(&SignatureQuery {
+            namespace: Some("ns-batch".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 7);
+    for agg in listed
+        .iter()
+        .filter(|a| a.alert_name == "BatchAlert" && a.name != "r9")
+    {
+        let mine: Vec<ActionTrace> = traces
+            .iter()
+            .filter(|t| t.signature == agg.signature)
+            .cloned()
+            .collect();
+        assert_agg_eq(agg, &recompute(&mine));
+    }
+}
