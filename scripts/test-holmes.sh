@@ -18,7 +18,10 @@ if [ ! -x "$PY" ]; then
 fi
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 
-cargo build -q -p kubernaut-context-server --bin kubernaut-context
+# KN_SKIP_BUILD=1 uses the existing binary (e.g. while another crate is mid-edit).
+if [ "${KN_SKIP_BUILD:-0}" != 1 ]; then
+  cargo build -q -p kubernaut-context-server --bin kubernaut-context
+fi
 BIN=target/debug/kubernaut-context
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kn-holmes.XXXXXX")
