@@ -1301,3 +1301,48 @@ fn config_from_lookup() {
             .is_err()
     );
 }
+
+// ---------------------------------------------------------------- combined with the web app
+
+#[tokio::test]
+async fn web_fallback_gets_everything_outside_the_api() {
+    use axum::routing::{get, post};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_local::LocalStore::open(dir.path()).unwrap();
+    let state = context_api::ApiState::new(Arc::new(store), config());
+    let web = axum::Router::new()
+        .route("/", get(|| async { "web home" }))
+        .route("/api/store_health123", post(|| async { "server fn" }))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "web 404 page") });
+    let app = TestApp::from_router(
+        context_api::router_with_fallback(state, &RouteGroup::ALL, web),
+        dir,
+    );
+    let r = app.get("/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), "web home");
+    let r = app
+        .send(
+            Request::post("/api/store_health123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.text(), "server fn");
+    // The web app's own 404 page is left alone...
+    let r = app.get("/some/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.text(), "web 404 page");
+    // ...while API paths keep the JSON shape.
+    app.get("/api/v1/context/nope")
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/nope")
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(
+        app.get("/api/v1/context/health").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/metrics").await.status, StatusCode::OK);
+}

@@ -16,7 +16,6 @@ pub const TOKEN: &str = "test-token-0123456789abcdef";
 
 pub struct TestApp {
     pub router: Router,
-    pub state: ApiState,
     _dir: tempfile::TempDir,
 }
 
@@ -46,8 +45,7 @@ pub fn app_with_store(
 ) -> TestApp {
     let state = ApiState::new(store, config);
     TestApp {
-        router: context_api::router(state.clone(), groups),
-        state,
+        router: context_api::router(state, groups),
         _dir: dir,
     }
 }
@@ -88,6 +86,11 @@ impl Resp {
 }
 
 impl TestApp {
+    /// Wraps a router built by the test itself (the temp dir lives as long as it).
+    pub fn from_router(router: Router, dir: tempfile::TempDir) -> TestApp {
+        TestApp { router, _dir: dir }
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
