@@ -641,9 +641,14 @@ struct Moto(Child);
 
 impl Moto {
     fn start(port: u16) -> Moto {
+        Moto::start_with(port, &[])
+    }
+
+    fn start_with(port: u16, extra: &[&str]) -> Moto {
         let mut cmd = moto_command();
         let child = cmd
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -833,5 +838,33 @@ async fn batches_mixing_signatures_keep_input_order() {
             .cloned()
             .collect();
         assert_agg_eq(agg, &recompute(&mine));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_endpoints_go_through_rustls_and_verify_certificates() {
+    if endpoint().is_none() {
+        return;
+    }
+    // moto with a self-signed certificate: the TLS handshake must run (rustls) and
+    // refuse the certificate, which no trust store holds.
+    let port = free_port();
+    let _moto = Moto::start_with(port, &["-s"]);
+    let store = DynamoStore::connect(DynamoConfig {
+        table: unique_table("tls"),
+        endpoint: Some(format!("https://127.0.0.1:{port}")),
+        region: Some("us-east-1".into()),
+    })
+    .await
+    .expect("connect");
+    match store.ping().await {
+        Err(StoreError::Unavailable(msg)) => {
+            let m = msg.to_lowercase();
+            assert!(
+                m.contains("certificate") || m.contains("unknownissuer"),
+                "expected a certificate verification failure, got: {msg}"
+            );
+        }
+        other => panic!("expected Unavailable from an untrusted certificate, got {other:?}"),
     }
 }
