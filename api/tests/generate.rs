@@ -1,35 +1,26 @@
 //! HTTP door of the generators: same bytes as the core functions, YAML / text content
 //! types, 400 `validation_failed` with field details for bad input.
 
-// Compiled from the source file so this test does not depend on how the router mounts
-// the module; `crate::error` resolves to the API's error type below.
-#[path = "../src/generate.rs"]
-#[allow(dead_code)]
-mod generate;
-mod error {
-    pub use context_api::error::*;
-}
+mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use context_api::RouteGroup;
 use context_core::generate::{
     GenerateOptions, generate_config_snippet, generate_manifests, generate_podman, generate_toolset,
 };
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
+/// Through the real router (request ids, error shape) with only the generator routes.
 async fn send(req: Request<Body>) -> (StatusCode, String, String) {
-    let app = generate::routes::<()>();
-    let resp = app.oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, ct, String::from_utf8(body.to_vec()).unwrap())
+    let app = common::app_with(common::config(), &[RouteGroup::Generate]);
+    let r = app.send(req).await;
+    if r.status.is_client_error() {
+        // The uniform error shape, request_id equal to the x-request-id header.
+        r.error(r.status, "validation_failed");
+    }
+    let ct = r.header(header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    (r.status, ct, r.text())
 }
 
 async fn get(uri: &str) -> (StatusCode, String, String) {
