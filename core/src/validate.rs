@@ -31,6 +31,9 @@ pub mod limits {
     pub const MAX_JSON_DEPTH: usize = 16;
     /// `alternative_actions` and `follow_up_actions`, each.
     pub const MAX_LIST_LEN: usize = 32;
+    /// Serialized size of one whole trace (fits a DynamoDB item, 400 KB, with its
+    /// index copies' overhead).
+    pub const MAX_TRACE_BYTES: usize = 256 * 1024;
     /// Page size of list endpoints.
     pub const MAX_PAGE: usize = 500;
     pub const DEFAULT_PAGE: usize = 50;
@@ -67,7 +70,9 @@ impl Errors {
     }
 
     pub fn push(&mut self, field: &str, rule: impl Into<String>) {
-        let field = if self.prefix.is_empty() {
+        let field = if self.prefix.is_empty() && field.is_empty() {
+            "(trace)".to_string()
+        } else if self.prefix.is_empty() {
             field.to_string()
         } else if field.is_empty() {
             self.prefix.clone()
@@ -96,7 +101,9 @@ impl Errors {
         if v.chars().count() > max {
             self.push(field, format!("must be at most {max} characters"));
         }
-        if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        if v.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
             self.push(field, "must not contain control characters");
         }
     }
@@ -119,7 +126,10 @@ impl Errors {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
         {
-            self.push(field, "may contain only letters, digits, '-', '_', '.' and ':'");
+            self.push(
+                field,
+                "may contain only letters, digits, '-', '_', '.' and ':'",
+            );
         }
     }
 
@@ -134,7 +144,10 @@ impl Errors {
         if depth > limits::MAX_JSON_DEPTH {
             self.push(
                 field,
-                format!("must be nested at most {} levels deep", limits::MAX_JSON_DEPTH),
+                format!(
+                    "must be nested at most {} levels deep",
+                    limits::MAX_JSON_DEPTH
+                ),
             );
         }
         let size = serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
@@ -148,16 +161,16 @@ impl Errors {
 
     fn labels(&mut self, field: &str, m: &std::collections::BTreeMap<String, String>) {
         if m.len() > limits::MAX_LABELS {
-            self.push(field, format!("must have at most {} entries", limits::MAX_LABELS));
+            self.push(
+                field,
+                format!("must have at most {} entries", limits::MAX_LABELS),
+            );
         }
         for (k, v) in m {
             if k.is_empty() || k.len() > limits::MAX_LABEL_KEY_LEN {
                 self.push(
                     field,
-                    format!(
-                        "keys must be 1 to {} characters",
-                        limits::MAX_LABEL_KEY_LEN
-                    ),
+                    format!("keys must be 1 to {} characters", limits::MAX_LABEL_KEY_LEN),
                 );
                 break;
             }
@@ -202,17 +215,32 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
     }
     if let (Some(s), Some(end)) = (t.execution_start_time, t.execution_end_time) {
         if end < s {
-            e.push("execution_end_time", "must not be before execution_start_time");
+            e.push(
+                "execution_end_time",
+                "must not be before execution_start_time",
+            );
         }
     }
     e.opt_text("cluster_name", &t.cluster_name, limits::MAX_NAME_LEN);
-    e.required("resource.namespace", &t.resource.namespace, limits::MAX_NAME_LEN);
+    e.required(
+        "resource.namespace",
+        &t.resource.namespace,
+        limits::MAX_NAME_LEN,
+    );
     e.required("resource.kind", &t.resource.kind, limits::MAX_NAME_LEN);
     e.required("resource.name", &t.resource.name, limits::MAX_NAME_LEN);
     e.opt_text("resource.uid", &t.resource.uid, limits::MAX_NAME_LEN);
-    e.opt_text("resource.api_version", &t.resource.api_version, limits::MAX_NAME_LEN);
+    e.opt_text(
+        "resource.api_version",
+        &t.resource.api_version,
+        limits::MAX_NAME_LEN,
+    );
     e.required("alert.name", &t.alert.name, limits::MAX_NAME_LEN);
-    e.opt_text("alert.fingerprint", &t.alert.fingerprint, limits::MAX_SIGNATURE_LEN);
+    e.opt_text(
+        "alert.fingerprint",
+        &t.alert.fingerprint,
+        limits::MAX_SIGNATURE_LEN,
+    );
     e.labels("alert.labels", &t.alert.labels);
     e.labels("alert.annotations", &t.alert.annotations);
     if let Some(m) = &t.model {
@@ -234,7 +262,10 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
                 actions.rule_text(),
             );
         }
-        e.unit(&format!("alternative_actions[{i}].confidence"), a.confidence);
+        e.unit(
+            &format!("alternative_actions[{i}].confidence"),
+            a.confidence,
+        );
         e.opt_text(
             &format!("alternative_actions[{i}].reasoning"),
             &a.reasoning,
@@ -267,6 +298,18 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
             &f.action_id,
             limits::MAX_ID_LEN,
         );
+    }
+    if e.is_empty() {
+        let size = serde_json::to_vec(t).map(|b| b.len()).unwrap_or(usize::MAX);
+        if size > limits::MAX_TRACE_BYTES {
+            e.push(
+                "",
+                format!(
+                    "the whole trace must be at most {} bytes as JSON (it is {size})",
+                    limits::MAX_TRACE_BYTES
+                ),
+            );
+        }
     }
     e.errors
 }
@@ -305,6 +348,34 @@ mod tests {
     fn depth_counts_nesting() {
         let v: Value = serde_json::json!({"a": {"b": [ {"c": 1} ]}});
         assert_eq!(json_depth(&v), 4);
+    }
+
+    fn trace_with_labels(n: usize, value_len: usize) -> TraceInput {
+        let labels: serde_json::Map<String, Value> = (0..n)
+            .map(|i| (format!("k{i}"), Value::String("v".repeat(value_len))))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "action_id": "a-1",
+            "action_timestamp": "2026-01-01T00:00:00Z",
+            "resource": {"namespace": "ns", "kind": "Deployment", "name": "web"},
+            "alert": {"name": "HighMemoryUsage", "severity": "warning", "labels": labels.clone(), "annotations": labels},
+            "action_type": "restart_pod",
+            "execution_status": "completed"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn whole_trace_size_is_bounded() {
+        let actions = ActionTypes::default();
+        assert!(validate_trace(&trace_with_labels(2, 10), &actions, "").is_empty());
+        // 2 x 64 labels of 4 KiB each: every per-field rule holds, the total does not.
+        let errs = validate_trace(&trace_with_labels(64, 4096), &actions, "[2]");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "[2]");
+        assert!(errs[0].rule.contains("whole trace"));
+        let errs = validate_trace(&trace_with_labels(64, 4096), &actions, "");
+        assert_eq!(errs[0].field, "(trace)");
     }
 
     #[test]
