@@ -65,7 +65,12 @@ errs = []
 if not want: errs.append("no indexes found in docs/DYNAMODB.md")
 if keys != ("pk", "sk"): errs.append(f"table keys {keys} != (pk, sk)")
 if have != want: errs.append(f"template GSIs {have} != documented {want}")
-print("\n".join(errs) or f"{len(have)} GSIs match")
+# infra/dynamodb-table.json (aws dynamodb create-table input, docs/DEPLOY.md) = the template
+import json
+j = json.load(open("infra/dynamodb-table.json"))
+for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes"):
+    if j[k] != t[k]: errs.append(f"infra/dynamodb-table.json {k} differs from infra/template.yaml")
+print("\n".join(errs) or f"{len(have)} GSIs match (template, docs, dynamodb-table.json)")
 sys.exit(1 if errs else 0)
 PY
   then ok "table design matches"; else bad "table design differs from docs/DYNAMODB.md"; fi

@@ -126,7 +126,14 @@ pub async fn run(name: &'static str, groups: &[RouteGroup]) -> Result<(), lambda
     tracing::info!(function = name, "ready");
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let router = router.clone();
-        async move { router.oneshot(normalize(req)).await }
+        async move {
+            let req = normalize(req);
+            let (method, path) = (req.method().clone(), req.uri().path().to_string());
+            let resp = router.oneshot(req).await?;
+            // One access line per invocation; the runtime's span adds the Lambda requestId.
+            tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     }))
     .await
 }

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Integration test of every Lambda function (functions/src/bin/*), offline:
+#   1. builds the function binaries (debug),
+#   2. starts a local DynamoDB (moto, through scripts/with-moto.sh),
+#   3. runs `cargo lambda watch --only-lambda-apis` (the local Lambda runtime API +
+#      function-URL emulation) on a free 127.0.0.1 port and starts every function binary
+#      against it (AWS_LAMBDA_RUNTIME_API=.../.rt/<function>, as Lambda runs a bootstrap;
+#      no `cargo run` per function, so no waiting on the shared target dir's lock), serving
+#      every function at /lambda-url/<function>/...,
+#   4. runs functions/tests/lambda_suite.py: creates the table from infra/template.yaml,
+#      calls every function with real requests (write, read back, filters, paging,
+#      effectiveness, patterns, discover, health, 401/404/405 JSON) and replays every event
+#      fixture (functions/fixtures/*.json: function URL, API Gateway v2 on a stage, REST
+#      API v1 on a stage) with `cargo lambda invoke`,
+#   5. stops the functions, cargo lambda watch and moto by PID (trap); exit code = the
+#      suite's. KEEP_LOG=1 keeps the logs (one per function, JSON lines).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/.venv/tools/bin:$HOME/.cargo/bin:$PATH"
+PY="$ROOT/.venv/tools/bin/python"
+
+if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
+  [ -x .venv/tools/bin/cargo-lambda ] && [ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
+  echo "==> building the functions (debug)"
+  cargo build -p kubernaut-context-functions --bins
+  export _KCTX_TEST_LAMBDA_INNER=1
+  exec scripts/with-moto.sh "$0" "$@"
+fi
+
+# ---------------------------------------------------------------- inside with-moto
+: "${KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT:?set by scripts/with-moto.sh}"
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+BASE="http://127.0.0.1:$PORT"
+LOGDIR=$(mktemp -d -t lambda-test.XXXXXX)
+LOG="$LOGDIR/watch.log"
+WATCH_PID=""
+FN_PIDS=()
+stop_group() {
+  # Each process was started with setsid: stop it and its children by that group id.
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+}
+cleanup() {
+  for p in "${FN_PIDS[@]}"; do stop_group "$p"; done
+  [ -n "$WATCH_PID" ] && stop_group "$WATCH_PID"
+  if [ "${KEEP_LOG:-0}" = 1 ]; then echo "logs: $LOGDIR"; else rm -rf "$LOGDIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+export TABLE="kctx-lambda-test-$$"
+export TOKEN="test-token-$(date +%s)-0123456789"
+# What every function reads (the same variables infra/template.yaml sets).
+export KUBERNAUT_CONTEXT_DYNAMODB_TABLE="$TABLE"
+export KUBERNAUT_CONTEXT_TOKENS="$TOKEN"
+export KUBERNAUT_CONTEXT_CURSOR_KEY="lambda-test-cursor-key-$(date +%s%N)"
+export KUBERNAUT_CONTEXT_URL_HEALTH="$BASE/lambda-url/health/"
+export KUBERNAUT_CONTEXT_URL_DISCOVER="$BASE/lambda-url/discover/"
+export KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_READ="$BASE/lambda-url/action-history-read/"
+export KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_WRITE="$BASE/lambda-url/action-history-write/"
+export KUBERNAUT_CONTEXT_URL_PATTERNS="$BASE/lambda-url/patterns/"
+
+FUNCTIONS="health discover action-history-read action-history-write patterns"
+echo "==> cargo lambda watch --only-lambda-apis on $BASE (logs: $LOGDIR)"
+setsid cargo lambda watch -p kubernaut-context-functions --only-lambda-apis \
+  --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$LOG" 2>&1 &
+WATCH_PID=$!
+ready=""
+for _ in $(seq 1 600); do
+  kill -0 "$WATCH_PID" 2>/dev/null || break
+  if curl -s -o /dev/null "$BASE/"; then ready=1; break; fi
+  sleep 0.1
+done
+if [ -z "$ready" ]; then
+  echo "cargo lambda watch did not start:" >&2
+  cat "$LOG" >&2
+  exit 1
+fi
+
+echo "==> starting the functions: $FUNCTIONS"
+for fn in $FUNCTIONS; do
+  [ -x "target/debug/$fn" ] || { echo "missing target/debug/$fn" >&2; exit 1; }
+  AWS_LAMBDA_FUNCTION_NAME="$fn" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
+    AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt/$fn" RUST_LOG=info \
+    setsid "target/debug/$fn" >"$LOGDIR/$fn.log" 2>&1 &
+  FN_PIDS+=($!)
+done
+for fn in $FUNCTIONS; do
+  ok=""
+  for _ in $(seq 1 300); do
+    if grep -q '"message":"ready"' "$LOGDIR/$fn.log" 2>/dev/null; then ok=1; break; fi
+    sleep 0.1
+  done
+  if [ -z "$ok" ]; then
+    echo "function $fn did not start:" >&2
+    cat "$LOGDIR/$fn.log" >&2
+    exit 1
+  fi
+done
+
+export LAMBDA_BASE="$BASE" LAMBDA_PORT="$PORT" CARGO_LAMBDA="$ROOT/.venv/tools/bin/cargo-lambda"
+echo "==> suite"
+set +e
+"$PY" functions/tests/lambda_suite.py
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  for f in "$LOGDIR"/*.log; do
+    echo "---- $(basename "$f") (last 20 lines)" >&2
+    tail -n 20 "$f" >&2
+  done
+fi
+# Every function logged JSON lines carrying the Lambda request id (span.requestId).
+for fn in $FUNCTIONS; do
+  if ! grep -q '"requestId":"' "$LOGDIR/$fn.log"; then
+    echo "FAIL $fn: no JSON log line with the Lambda request id" >&2
+    rc=1
+  fi
+done
+exit "$rc"
