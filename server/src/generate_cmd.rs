@@ -145,6 +145,12 @@ pub struct PodmanArgs {
     /// The question for `holmes ask`.
     #[arg(long, value_name = "TEXT")]
     pub question: Option<String>,
+    /// Also start the Context API in a container first.
+    #[arg(long)]
+    pub deploy_context_api: bool,
+    /// Image of the Context API [default: kubernaut-context-api:0.1.0].
+    #[arg(long, value_name = "IMAGE")]
+    pub context_api_image: Option<String>,
 }
 
 fn set<T>(field: &mut T, v: Option<T>) {
@@ -216,6 +222,8 @@ impl From<&PodmanArgs> for GenerateOptions {
         set(&mut o.config_file, a.config_file.clone());
         o.kubeconfig = a.kubeconfig.clone();
         set(&mut o.question, a.question.clone());
+        o.deploy_context_api = a.deploy_context_api;
+        set(&mut o.context_api_image, a.context_api_image.clone());
         o
     }
 }

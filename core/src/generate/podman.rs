@@ -3,8 +3,8 @@
 //! caller's environment (`-e OPENAI_API_KEY`, no value on the command line).
 
 use super::{
-    ContextMode, DEFAULT_CONTEXT_URL, DEFAULT_PROMETHEUS_URL, GenerateError, GenerateOptions,
-    TOKEN_ENV, shell_quote,
+    CONTEXT_API_PORT, ContextMode, DEFAULT_CONTEXT_URL, DEFAULT_PROMETHEUS_URL, GenerateError,
+    GenerateOptions, TOKEN_ENV, shell_quote,
 };
 
 const TOOLSET_IN_CONTAINER: &str = "/etc/holmes/toolsets/kubernaut.yaml";
@@ -41,6 +41,10 @@ pub fn generate_podman(opts: &GenerateOptions) -> Result<String, GenerateError> 
         }
     ));
     out.push_str("# The image's entrypoint is the holmes CLI: the arguments after the image are `holmes ask ...`.\n");
+
+    if opts.deploy_context_api {
+        out.push_str(&context_api_command(opts));
+    }
 
     let mut args: Vec<String> = vec![
         "podman run --rm".into(),
@@ -110,6 +114,46 @@ pub fn generate_podman(opts: &GenerateOptions) -> Result<String, GenerateError> 
     Ok(out)
 }
 
+/// With `deploy_context_api`: start the Context API first (detached, named volume for
+/// its store) and wait until it answers, on the port of `context_url` (default 8091).
+fn context_api_command(opts: &GenerateOptions) -> String {
+    let base = opts.context_urls(DEFAULT_CONTEXT_URL).health;
+    let port = base
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|authority| authority.rsplit_once(':'))
+        .map(|(_, p)| p.to_string())
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| CONTEXT_API_PORT.to_string());
+    let mut args: Vec<String> = vec![
+        "podman run -d --rm --name kubernaut-context-api".into(),
+        "--network host".into(),
+        "--read-only --tmpfs /tmp".into(),
+        "--security-opt no-new-privileges --cap-drop ALL".into(),
+        "-v kubernaut-context-data:/data:U".into(),
+        format!("-e KUBERNAUT_CONTEXT_ADDR=127.0.0.1:{port}"),
+        "-e KUBERNAUT_CONTEXT_DATA_DIR=/data".into(),
+        "-e KUBERNAUT_CONTEXT_TOKENS".into(),
+    ];
+    if opts.require_token {
+        args.push("-e KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH=true".into());
+    }
+    args.push(format!("{} serve", shell_quote(&opts.context_api_image)));
+    let mut out = String::new();
+    out.push_str(
+        "# The Context API (stop it with: podman stop kubernaut-context-api). It accepts the\n",
+    );
+    out.push_str("# tokens in KUBERNAUT_CONTEXT_TOKENS (comma-separated), e.g. export KUBERNAUT_CONTEXT_TOKENS=\"$KUBERNAUT_CONTEXT_TOKEN\".\n");
+    out.push_str(&args.join(" \\\n  "));
+    out.push('\n');
+    let health = shell_quote(&format!("http://127.0.0.1:{port}/api/v1/context/health"));
+    out.push_str(&format!(
+        "for _ in $(seq 1 30); do curl -sf -o /dev/null {health} && break; sleep 1; done\n"
+    ));
+    out
+}
+
 /// `SRC:DEST:ro,Z` for `-v`, with a relative SRC made absolute through `$PWD` (podman
 /// wants an absolute host path). SRC is validated to contain no ':' or ','.
 fn host_mount(src: &str, dest: &str) -> String {
@@ -149,6 +193,35 @@ mod tests {
         };
         let s = generate_podman(&o).unwrap();
         assert!(s.contains("ask 'x'\\''; rm -rf / #$(id)`id`' -t"), "{s}");
+    }
+
+    #[test]
+    fn context_api_runs_first_on_the_context_port() {
+        let o = GenerateOptions {
+            deploy_context_api: true,
+            context_url: Some("http://127.0.0.1:18091".into()),
+            require_token: true,
+            ..Default::default()
+        };
+        let s = generate_podman(&o).unwrap();
+        let api = s
+            .find("podman run -d --rm --name kubernaut-context-api")
+            .unwrap();
+        let holmes = s.find("podman run --rm \\").unwrap();
+        assert!(api < holmes, "{s}");
+        assert!(
+            s.contains("-e KUBERNAUT_CONTEXT_ADDR=127.0.0.1:18091"),
+            "{s}"
+        );
+        assert!(s.contains("-e KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH=true"));
+        assert!(s.contains("kubernaut-context-api:0.1.0 serve"));
+        assert!(s.contains("curl -sf -o /dev/null http://127.0.0.1:18091/api/v1/context/health"));
+        // Without the option there is no Context API container.
+        assert!(
+            !generate_podman(&GenerateOptions::default())
+                .unwrap()
+                .contains("--name kubernaut-context-api")
+        );
     }
 
     #[test]
