@@ -1,0 +1,311 @@
+//! Pattern analysis latency vs. history size on the embedded store (a benchmark that
+//! prints figures, not a test). `scripts/bench.sh` runs it; by hand:
+//!
+//! ```text
+//! cargo run --release -p kubernaut-context-store-local --example pattern_bench -- \
+//!     [--sizes 10000,100000,1000000] [--signatures 2000] [--queries 2000] [--batch 100] [--dir DIR]
+//! ```
+//!
+//! One store is filled in stages (10k, then up to 100k, then up to 1M traces) with
+//! `Store::put_traces` in batches, printing the ingest rate of each stage. After each
+//! stage it times `store.pattern_input(sig, now - 30d, RECENT_LIMIT)` +
+//! `patterns::analyze(..)` (what `GET /patterns/{sig}` does besides HTTP) for
+//! signatures drawn with the same Zipf distribution as the writes (hot signatures are
+//! asked about more often), and separately for the hottest signature (the worst case:
+//! its 30-day window holds far more than RECENT_LIMIT traces), printing p50/p90/p99/max.
+//!
+//! History: traces over the last 90 days; `--signatures` signatures with Zipf(s = 1.1)
+//! popularity, 50 namespaces, 6 action types, statuses 70% completed / 15% failed /
+//! 5% rolled back / 10% in flight, 40% assessed.
+
+use std::path::PathBuf;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use context_core::conformance::sample_trace;
+use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
+use context_core::patterns;
+use context_core::store::Store;
+use store_local::LocalStore;
+
+const ACTIONS: [&str; 6] = [
+    "restart_pod",
+    "scale_deployment",
+    "increase_resources",
+    "rollback_deployment",
+    "expand_pvc",
+    "notify_only",
+];
+const ALERTS: [&str; 4] = [
+    "KubePodCrashLooping",
+    "HighMemoryUsage",
+    "PVCAlmostFull",
+    "KubeDeploymentReplicasMismatch",
+];
+const NAMESPACES: usize = 50;
+const HISTORY_DAYS: i64 = 90;
+const ZIPF_S: f64 = 1.1;
+
+/// splitmix64: small, deterministic, good enough for a workload generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Zipf sampler over 0..n by its cumulative distribution.
+struct Zipf(Vec<f64>);
+impl Zipf {
+    fn new(n: usize, s: f64) -> Zipf {
+        let mut cdf = Vec::with_capacity(n);
+        let mut acc = 0.0;
+        for k in 1..=n {
+            acc += 1.0 / (k as f64).powf(s);
+            cdf.push(acc);
+        }
+        for c in &mut cdf {
+            *c /= acc;
+        }
+        Zipf(cdf)
+    }
+    fn sample(&self, rng: &mut Rng) -> usize {
+        let u = rng.unit();
+        self.0.partition_point(|c| *c < u).min(self.0.len() - 1)
+    }
+    fn share(&self, k: usize) -> f64 {
+        self.0[k] - if k == 0 { 0.0 } else { self.0[k - 1] }
+    }
+}
+
+struct Subject {
+    alert: &'static str,
+    namespace: String,
+    name: String,
+    signature: String,
+}
+
+fn subjects(n: usize) -> Vec<Subject> {
+    (0..n)
+        .map(|i| {
+            let alert = ALERTS[i % ALERTS.len()];
+            let namespace = format!("ns-{:02}", i % NAMESPACES);
+            let name = format!("app-{i:05}");
+            let signature =
+                context_core::signature::alert_signature(alert, &namespace, "Deployment", &name);
+            Subject {
+                alert,
+                namespace,
+                name,
+                signature,
+            }
+        })
+        .collect()
+}
+
+fn make_trace(i: u64, s: &Subject, rng: &mut Rng, now: DateTime<Utc>) -> ActionTrace {
+    let age_ms = rng.below((HISTORY_DAYS * 86_400_000) as u64) as i64;
+    let status = match rng.below(100) {
+        0..70 => ExecutionStatus::Completed,
+        70..85 => ExecutionStatus::Failed,
+        85..90 => ExecutionStatus::RolledBack,
+        _ => ExecutionStatus::Executing,
+    };
+    let mut t = sample_trace(
+        &format!("bench-{i:09}"),
+        &s.namespace,
+        s.alert,
+        &s.name,
+        ACTIONS[rng.below(ACTIONS.len() as u64) as usize],
+        status,
+        now - Duration::milliseconds(age_ms),
+    );
+    debug_assert_eq!(t.signature, s.signature);
+    if rng.below(100) < 40 {
+        t.effectiveness = Some(Effectiveness {
+            score: (rng.below(1001) as f64) / 1000.0,
+            criteria: Default::default(),
+            assessed_at: Some(t.action_timestamp + Duration::minutes(10)),
+            method: AssessmentMethod::Automated,
+            notes: None,
+        });
+    }
+    t.action_parameters
+        .insert("replicas".into(), serde_json::json!(rng.below(10) + 1));
+    t
+}
+
+fn pct(sorted: &[StdDuration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn summary(label: &str, mut d: Vec<StdDuration>) -> String {
+    d.sort();
+    format!(
+        "{label:<28} n={:<6} p50={:>7.3} ms  p90={:>7.3} ms  p99={:>7.3} ms  max={:>7.3} ms",
+        d.len(),
+        pct(&d, 0.50),
+        pct(&d, 0.90),
+        pct(&d, 0.99),
+        d.last().map_or(f64::NAN, |x| x.as_secs_f64() * 1000.0)
+    )
+}
+
+struct Args {
+    sizes: Vec<u64>,
+    signatures: usize,
+    queries: usize,
+    batch: usize,
+    dir: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        sizes: vec![10_000, 100_000, 1_000_000],
+        signatures: 2000,
+        queries: 2000,
+        batch: 100,
+        dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+        match k.as_str() {
+            "--sizes" => {
+                a.sizes = v
+                    .split(',')
+                    .map(|s| s.trim().parse().expect("--sizes: numbers"))
+                    .collect()
+            }
+            "--signatures" => a.signatures = v.parse().expect("--signatures: a number"),
+            "--queries" => a.queries = v.parse().expect("--queries: a number"),
+            "--batch" => a.batch = v.parse().expect("--batch: a number"),
+            "--dir" => a.dir = Some(PathBuf::from(v)),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a.sizes.sort();
+    a
+}
+
+fn main() {
+    let args = parse_args();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(args, dir));
+}
+
+async fn run(args: Args, dir: PathBuf) {
+    let store = LocalStore::open(&dir).expect("open store");
+    let now: DateTime<Utc> = std::time::SystemTime::now().into();
+    let subs = subjects(args.signatures);
+    let zipf = Zipf::new(args.signatures, ZIPF_S);
+    let mut rng = Rng(0x5EED_CAFE);
+    println!(
+        "pattern_bench: {} signatures (Zipf s={ZIPF_S}: hottest {:.1}% of traces), {NAMESPACES} namespaces, \
+         {HISTORY_DAYS} days of history, window 30d, RECENT_LIMIT {}, put_traces batches of {}",
+        args.signatures,
+        zipf.share(0) * 100.0,
+        patterns::RECENT_LIMIT,
+        args.batch
+    );
+    let mut have = store.stats().await.expect("stats").traces;
+    for &size in &args.sizes {
+        // ---- ingest up to `size`
+        if have < size {
+            let t0 = Instant::now();
+            let mut batch = Vec::with_capacity(args.batch);
+            let from = have;
+            while have < size {
+                let s = &subs[zipf.sample(&mut rng)];
+                batch.push(make_trace(have, s, &mut rng, now));
+                have += 1;
+                if batch.len() == args.batch || have == size {
+                    store.put_traces(&batch).await.expect("put_traces");
+                    batch.clear();
+                }
+            }
+            let secs = t0.elapsed().as_secs_f64();
+            println!(
+                "ingest {:>9} -> {:>9} traces: {:>8.1} s, {:>9.0} traces/s (put_traces, batches of {})",
+                from,
+                size,
+                secs,
+                (size - from) as f64 / secs,
+                args.batch
+            );
+        }
+        let db = std::fs::metadata(store.path())
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "at {size} traces (store file {:.0} MiB):",
+            db as f64 / 1_048_576.0
+        );
+        // ---- pattern analysis latency
+        let window = Duration::days(30);
+        let mut warm = 0;
+        for s in subs.iter().take(20) {
+            let input = store
+                .pattern_input(&s.signature, now - window, patterns::RECENT_LIMIT)
+                .await
+                .expect("pattern_input");
+            warm += patterns::analyze(&s.signature, "30d", window, &input, now).occurrences;
+        }
+        std::hint::black_box(warm);
+        for (label, hottest) in [
+            ("zipf-drawn signatures", false),
+            ("hottest signature", true),
+        ] {
+            let n = if hottest {
+                args.queries.min(300)
+            } else {
+                args.queries
+            };
+            let (mut total, mut read, mut analyze) = (Vec::new(), Vec::new(), Vec::new());
+            let mut traces_read = 0usize;
+            for _ in 0..n {
+                let s = &subs[if hottest { 0 } else { zipf.sample(&mut rng) }];
+                let t0 = Instant::now();
+                let input = store
+                    .pattern_input(&s.signature, now - window, patterns::RECENT_LIMIT)
+                    .await
+                    .expect("pattern_input");
+                let t1 = Instant::now();
+                let a = patterns::analyze(&s.signature, "30d", window, &input, now);
+                let t2 = Instant::now();
+                std::hint::black_box(&a);
+                traces_read += input.recent.len() + input.related.len();
+                read.push(t1 - t0);
+                analyze.push(t2 - t1);
+                total.push(t2 - t0);
+            }
+            println!(
+                "  {label} (mean {:.0} traces read per analysis)",
+                traces_read as f64 / n.max(1) as f64
+            );
+            println!("    {}", summary("pattern_input + analyze", total));
+            println!("    {}", summary("  pattern_input (store)", read));
+            println!("    {}", summary("  analyze (pure)", analyze));
+        }
+    }
+}
