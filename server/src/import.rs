@@ -163,7 +163,6 @@ pub async fn import_file(
 }
 
 /// Stores already-built inputs (the demo history), in batches of 100.
-#[allow(dead_code)]
 pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<Summary, String> {
     let pb = ProgressBar::new(inputs.len() as u64);
     let mut summary = Summary::default();
@@ -180,4 +179,70 @@ pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<
     flush(store, &mut batch, &mut summary, &pb).await?;
     pb.finish_and_clear();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn line(id: &str) -> String {
+        serde_json::json!({
+            "action_id": id,
+            "action_timestamp": "2026-01-01T00:00:00Z",
+            "resource": {"namespace": "prod", "kind": "Deployment", "name": "web"},
+            "alert": {"name": "KubePodCrashLooping", "severity": "critical"},
+            "action_type": "restart_pod",
+            "execution_status": "completed"
+        })
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn imports_in_batches_skips_invalid_lines_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_local::LocalStore::open(&dir.path().join("data")).unwrap();
+        let path = dir.path().join("traces.ndjson");
+        let mut f = std::fs::File::create(&path).unwrap();
+        for i in 0..250 {
+            writeln!(f, "{}", line(&format!("imp-{i}"))).unwrap();
+            if i == 10 {
+                writeln!(f).unwrap(); // blank lines are ignored
+                writeln!(f, "{{not json").unwrap();
+            }
+            if i == 20 {
+                let mut bad: serde_json::Value = serde_json::from_str(&line("bad-1")).unwrap();
+                bad["action_type"] = "reboot".into();
+                writeln!(f, "{bad}").unwrap();
+            }
+        }
+        drop(f);
+        let types = ActionTypes::default();
+        let s = import_file(&store, &path, &types).await.unwrap();
+        assert_eq!(s.lines, 252);
+        assert_eq!(s.created, 250);
+        assert_eq!(s.invalid, 2);
+        assert_eq!(s.unchanged, 0);
+        assert_eq!(store.stats().await.unwrap().traces, 250);
+
+        // Re-running adds nothing.
+        let s = import_file(&store, &path, &types).await.unwrap();
+        assert_eq!(s.created, 0);
+        assert_eq!(s.unchanged, 250);
+        assert_eq!(store.stats().await.unwrap().traces, 250);
+    }
+
+    #[tokio::test]
+    async fn missing_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_local::LocalStore::open(dir.path()).unwrap();
+        let e = import_file(
+            &store,
+            &dir.path().join("nope.ndjson"),
+            &ActionTypes::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.contains("cannot open"), "{e}");
+    }
 }

@@ -121,9 +121,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KUBERNAUT_CONTEXT_ADDR", default_value = "127.0.0.1:8091")]
     addr: SocketAddr,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Store")]
     store: StoreArgs,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "API")]
     api: ApiArgs,
     /// Directory with the built web assets (cargo-leptos's site root).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -134,7 +134,7 @@ struct ServeArgs {
 struct ImportArgs {
     /// NDJSON file of traces ("-" reads standard input).
     file: PathBuf,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Store")]
     store: StoreArgs,
     /// Action types accepted besides the canonical ones (comma-separated).
     #[arg(
@@ -147,7 +147,7 @@ struct ImportArgs {
 
 #[derive(Args, Debug, Clone)]
 struct SeedArgs {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Store")]
     store: StoreArgs,
     /// Seed of the generator (same seed, same history).
     #[arg(long, env = "KUBERNAUT_CONTEXT_SEED", default_value_t = 42)]
@@ -326,10 +326,30 @@ async fn run_import(args: ImportArgs) -> Result<(), String> {
 }
 
 async fn seed_demo(args: SeedArgs) -> Result<(), String> {
-    let _store = open_store(&args.store).await?;
-    // Switches to context_core::demo::demo_history(seed, now) once it lands.
-    Err(format!(
-        "seed-demo (seed {}): the demo history generator is not available in this build yet",
-        args.seed
-    ))
+    let store = open_store(&args.store).await?;
+    let now = chrono::Utc::now();
+    let mut traces = context_core::demo::demo_history(args.seed, now);
+    // Seeded before? Re-anchor on the earlier run's clock so the same traces come out
+    // again: they are then skipped as unchanged, and an interrupted run is completed.
+    if let Some(first) = traces.first() {
+        let existing = store
+            .get_trace(&first.action_id)
+            .await
+            .map_err(|e| format!("cannot read the store: {e}"))?;
+        if let Some(t) = existing {
+            let delta = t.action_timestamp - first.action_timestamp;
+            if delta != chrono::Duration::zero() {
+                traces = context_core::demo::demo_history(args.seed, now + delta);
+            }
+        }
+    }
+    let summary = import::store_inputs(store.as_ref(), traces).await?;
+    eprintln!("demo history (seed {}): {summary}", args.seed);
+    if summary.conflicts > 0 {
+        eprintln!(
+            "note: {} demo trace(s) already exist with other content (seeded with another clock); left as they are",
+            summary.conflicts
+        );
+    }
+    Ok(())
 }
