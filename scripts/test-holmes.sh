@@ -95,6 +95,37 @@ for _ in $(seq 1 100); do
 done
 curl -sf "$BASE/api/v1/context/health" >/dev/null || { echo "server did not become healthy" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
+if "$BIN" toolset --help >/dev/null 2>&1; then
+  echo "==> the HTTP and CLI doors give byte-identical output"
+  same() {  # same NAME CLI-ARGS... -- GET-QUERY POST-JSON [POST-QUERY]
+    local name=$1; shift
+    local args=() q j pq
+    while [ "$1" != "--" ]; do args+=("$1"); shift; done
+    q=$2; j=$3; pq=${4:-}
+    "$BIN" "${args[@]}" > "$WORK/cli.out"
+    curl -sS --fail-with-body "$BASE/api/v1/generate/$name?$q" > "$WORK/get.out"
+    curl -sS --fail-with-body -H 'Content-Type: application/json' -d "$j" \
+      "$BASE/api/v1/generate/$name?$pq" > "$WORK/post.out"
+    if cmp -s "$WORK/cli.out" "$WORK/get.out" && cmp -s "$WORK/cli.out" "$WORK/post.out"; then
+      echo "ok   $name: ${args[*]}"
+    else
+      echo "FAIL $name: CLI, GET and POST differ for ${args[*]}" >&2
+      diff "$WORK/cli.out" "$WORK/get.out" >&2 || true
+      diff "$WORK/cli.out" "$WORK/post.out" >&2 || true
+      exit 1
+    fi
+  }
+  same toolset toolset -- "" '{}'
+  same toolset toolset --context-url http://ctx.example.com:8091 --no-kubernetes -- \
+    "context_url=http%3A%2F%2Fctx.example.com%3A8091&kubernetes=false" \
+    '{"context_url":"http://ctx.example.com:8091","kubernetes":false}'
+  same toolset toolset --builtin-toolsets --config-snippet -- "builtin_toolsets=true&part=config" '{"builtin_toolsets":true}' part=config
+  same manifests manifests --namespace ops --deploy-context-api --require-token -- \
+    "namespace=ops&deploy_context_api=true&require_token=true" \
+    '{"namespace":"ops","deploy_context_api":true,"require_token":true}'
+  same podman podman --question "it's \$(id)" -- "question=it%27s%20%24%28id%29" '{"question":"it'"'"'s $(id)"}'
+fi
+
 echo "==> HolmesGPT 0.45.0 checks"
 set +e
 KN_VARIANTS="$VARIANTS" KN_BASE_URL="$BASE" KN_TOKEN="$TOKEN" "$PY" tests/holmes/test_toolsets.py
