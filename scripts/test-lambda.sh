@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration test of every Lambda function (functions/src/bin/*), offline:
-#   1. builds the function binaries (debug),
+#   1. checks the functions' dependency tree has no Leptos/SQLite; builds them (debug),
 #   2. starts a local DynamoDB (moto, through scripts/with-moto.sh),
 #   3. runs `cargo lambda watch --only-lambda-apis` (the local Lambda runtime API +
 #      function-URL emulation) on a free 127.0.0.1 port and starts every function binary
@@ -22,6 +22,9 @@ PY="$ROOT/.venv/tools/bin/python"
 
 if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
   [ -x .venv/tools/bin/cargo-lambda ] && [ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
+  echo "==> the functions link no Leptos and no SQLite"
+  lean=$(cargo tree -p kubernaut-context-functions -e normal,build --prefix none | grep -Ei 'leptos|rusqlite|sqlite' || true)
+  if [ -n "$lean" ]; then echo "FAIL: kubernaut-context-functions depends on:" >&2; echo "$lean" | sort -u >&2; exit 1; fi
   echo "==> building the functions (debug)"
   cargo build -p kubernaut-context-functions --bins
   export _KCTX_TEST_LAMBDA_INNER=1
@@ -73,7 +76,7 @@ WATCH_PID=$!
 ready=""
 for _ in $(seq 1 600); do
   kill -0 "$WATCH_PID" 2>/dev/null || break
-  if curl -s -o /dev/null "$BASE/"; then ready=1; break; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then ready=1; break; fi
   sleep 0.1
 done
 if [ -z "$ready" ]; then

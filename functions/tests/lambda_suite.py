@@ -229,8 +229,15 @@ def main():
     s, h, b = call("action-history-write", "DELETE", f"{API}/action-history")
     check("action-history-write: DELETE -> 405 JSON with Allow", s == 405 and is_json_error(b)
           and "POST" in h.get("allow", ""), f"{s} {h} {b}")
+    s, _, b = call("action-history-write", "GET", f"{API}/action-history")
+    check("action-history-write: GET list (the read function's) -> 405 JSON", s == 405 and is_json_error(b),
+          f"{s} {b}")
     s, _, b = call("action-history-write", "GET", f"{API}/action-history/{id1}")
-    check("action-history-write: GET (a read route) -> 405 JSON", s == 405 and is_json_error(b), f"{s} {b}")
+    check("action-history-write: GET one (not mounted here) -> 404 JSON", s == 404 and is_json_error(b),
+          f"{s} {b}")
+    s, _, b = call("action-history-write", "GET", f"{API}/action-history/{id1}/effectiveness")
+    check("action-history-write: GET effectiveness (PUT only) -> 405 JSON", s == 405 and is_json_error(b),
+          f"{s} {b}")
     s, _, b = call("action-history-read", "POST", f"{API}/action-history", t1, token=TOKEN)
     check("action-history-read: POST (a write route) -> 405 JSON", s == 405 and is_json_error(b), f"{s} {b}")
     s, _, b = call("health", "GET", f"{API}/patterns")

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmark (not a test) of the Lambda functions:
+#   - stripped bootstrap size per function: the arm64 release bootstraps of `make lambda`
+#     (target/lambda/<function>/bootstrap; built if missing, SKIP_ARM64=1 skips them);
+#   - cold start per function: time from process start to the first answered request under
+#     a local Lambda Runtime API emulator (functions/bench/cold_start.py), median of RUNS
+#     fresh processes of the release binary for this machine (x86_64; same code and release
+#     profile as the arm64 bootstrap, which cannot run here), for a request answered without
+#     the store and for a real request against a local DynamoDB (moto).
+# Prints the machine (nproc, lscpu, load) and date; writes bench-results/lambda.json.
+#   RUNS=9 scripts/lambda-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${RUNS:-9}
+export PATH="$ROOT/.venv/tools/bin:$HOME/.cargo/bin:$PATH"
+[ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
+
+FUNCTIONS="health discover action-history-read action-history-write patterns"
+if [ "${SKIP_ARM64:-0}" != 1 ]; then
+  missing=""
+  for f in $FUNCTIONS; do [ -f "target/lambda/$f/bootstrap" ] || missing=1; done
+  [ -z "$missing" ] || scripts/lambda-build.sh
+fi
+
+echo "==> release build for this machine (cold-start binaries)"
+cargo build --release -p kubernaut-context-functions --bins
+
+mkdir -p bench-results
+echo
+echo "==> machine"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "nproc: $(nproc)"
+lscpu | head -n 15
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo
+echo "==> bootstrap sizes (arm64, release, stripped)"
+printf '%-24s %12s %8s\n' function bytes MiB
+for f in $FUNCTIONS; do
+  b=target/lambda/$f/bootstrap
+  if [ -f "$b" ]; then
+    s=$(stat -c %s "$b"); printf '%-24s %12d %8.2f  %s\n' "$f" "$s" "$(echo "$s/1048576" | bc -l)" "$(file -b "$b" | cut -d, -f1-2)"
+  else
+    printf '%-24s %12s\n' "$f" "(not built)"
+  fi
+done
+
+echo
+echo "==> cold starts (x86_64 release binaries, $RUNS runs each, median)"
+scripts/with-moto.sh sh -c '"$0" functions/bench/cold_start.py --bin-dir target/release --runs "$1" --endpoint "$KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT" --json bench-results/lambda.json' \
+  "$ROOT/.venv/tools/bin/python" "$RUNS"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
