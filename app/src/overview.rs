@@ -1,0 +1,271 @@
+//! Overview (`/`): recent activity, success rate, top recurring signatures, active
+//! oscillation warnings and store health, each linking to its detail.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::fmt;
+use crate::patterns::{SignatureRow, SignatureTable};
+
+/// Most traces counted per period (the count shows "N+" beyond).
+pub const COUNT_CAP: usize = 5000;
+/// Signatures checked for oscillation.
+pub const OSCILLATION_CHECKS: usize = 10;
+
+/// Store health as the web app shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthView {
+    pub version: String,
+    pub store: String,
+    pub reachable: bool,
+    pub latency_ms: f64,
+    pub traces: u64,
+    pub checked_at: String,
+}
+
+/// Asks the server for store health (a server function: runs on the server, called
+/// from the browser after hydration).
+#[server]
+pub async fn get_health() -> Result<HealthView, ServerFnError> {
+    let state = crate::history::app_state()?;
+    let start = std::time::Instant::now();
+    let reachable = state.store.ping().await.is_ok();
+    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let traces = state.store.stats().await.map(|s| s.traces).unwrap_or(0);
+    Ok(HealthView {
+        version: state.version.to_string(),
+        store: state.store.kind().to_string(),
+        reachable,
+        latency_ms,
+        traces,
+        checked_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+/// Counts of one period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodCounts {
+    pub actions: usize,
+    pub capped: bool,
+    pub completed: usize,
+    pub failed: usize,
+    pub rolled_back: usize,
+}
+
+impl PeriodCounts {
+    pub fn label(&self) -> String {
+        if self.capped {
+            format!("{}+", self.actions)
+        } else {
+            self.actions.to_string()
+        }
+    }
+    /// Completed over finished (completed, failed, rolled back).
+    pub fn success_rate(&self) -> Option<f64> {
+        let done = self.completed + self.failed + self.rolled_back;
+        (done > 0).then(|| self.completed as f64 / done as f64)
+    }
+}
+
+/// An active oscillation on one signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub signature: String,
+    pub title: String,
+    pub severity: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewData {
+    pub day: PeriodCounts,
+    pub week: PeriodCounts,
+    pub top: Vec<SignatureRow>,
+    pub warnings: Vec<Warning>,
+    pub total_traces: u64,
+    pub newest: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+async fn count_since(
+    store: &dyn context_core::Store,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<PeriodCounts, context_core::StoreError> {
+    use context_core::model::ExecutionStatus;
+    use context_core::store::HistoryQuery;
+    let mut c = PeriodCounts::default();
+    let mut q = HistoryQuery {
+        since: Some(since),
+        limit: 500,
+        ..Default::default()
+    };
+    loop {
+        let page = store.list_traces(&q).await?;
+        for t in &page.items {
+            c.actions += 1;
+            match t.execution_status {
+                ExecutionStatus::Completed => c.completed += 1,
+                ExecutionStatus::Failed => c.failed += 1,
+                ExecutionStatus::RolledBack => c.rolled_back += 1,
+                _ => {}
+            }
+        }
+        match page.next {
+            Some(n) if c.actions < COUNT_CAP => q.after = Some(n),
+            Some(_) => {
+                c.capped = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    Ok(c)
+}
+
+#[server]
+pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
+    use context_core::patterns::{RECENT_LIMIT, analyze};
+    use context_core::store::SignatureQuery;
+    let state = crate::history::app_state()?;
+    let store = state.store.as_ref();
+    let err = |e: context_core::StoreError| ServerFnError::new(e.to_string());
+    let now = chrono::Utc::now();
+    let stats = store.stats().await.map_err(err)?;
+    let day = count_since(store, now - chrono::Duration::hours(24))
+        .await
+        .map_err(err)?;
+    let week = count_since(store, now - chrono::Duration::days(7))
+        .await
+        .map_err(err)?;
+    let top_aggs = store
+        .list_signatures(&SignatureQuery {
+            since: Some(now - chrono::Duration::days(7)),
+            limit: OSCILLATION_CHECKS,
+            ..Default::default()
+        })
+        .await
+        .map_err(err)?;
+    let mut warnings = Vec::new();
+    let horizon = chrono::Duration::hours(24);
+    for a in top_aggs.iter().filter(|a| a.last_seen >= now - horizon) {
+        let input = store
+            .pattern_input(&a.signature, now - horizon, RECENT_LIMIT)
+            .await
+            .map_err(err)?;
+        let analysis = analyze(&a.signature, "24h", horizon, &input, now);
+        if analysis.oscillation.detected {
+            if let Some(f) = analysis
+                .oscillation
+                .findings
+                .iter()
+                .max_by_key(|f| f.severity)
+            {
+                warnings.push(Warning {
+                    signature: a.signature.clone(),
+                    title: format!("{} on {}/{}/{}", a.alert_name, a.namespace, a.kind, a.name),
+                    severity: fmt::enum_name(&f.severity),
+                    description: f.description.clone(),
+                });
+            }
+        }
+    }
+    Ok(OverviewData {
+        day,
+        week,
+        top: top_aggs.iter().take(5).map(SignatureRow::from).collect(),
+        warnings,
+        total_traces: stats.traces,
+        newest: stats.newest.as_ref().map(fmt::ts),
+    })
+}
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_overview());
+    view! {
+        <Title text="Overview · Kubernaut Context"/>
+        <h1>"Overview"</h1>
+        <p class="lede">"What Kubernaut has been doing to your cluster, and whether it worked."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || overview.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{format!("Could not read the store: {e}")}</p> }.into_any(),
+                Ok(o) if o.total_traces == 0 => view! { <div class="card"><crate::history::EmptyHistory/></div> }.into_any(),
+                Ok(o) => view! { <OverviewBody o/> }.into_any(),
+            })}
+        </Suspense>
+        <HealthCard/>
+    }
+}
+
+#[component]
+fn OverviewBody(o: OverviewData) -> impl IntoView {
+    let week_rate = o.week.success_rate();
+    view! {
+        <div class="tiles">
+            <a class="tile" href="/history?range=24h" data-testid="actions-24h">
+                <span class="tile-n">{o.day.label()}</span><span class="tile-l">"actions in the last 24 h"</span></a>
+            <a class="tile" href="/history?range=7d" data-testid="actions-7d">
+                <span class="tile-n">{o.week.label()}</span><span class="tile-l">"actions in the last 7 days"</span></a>
+            <a class="tile" href="/history?range=7d&status=failed" data-testid="success-rate">
+                <span class="tile-n">{fmt::opt_pct(week_rate)}</span>
+                <span class="tile-l">{format!("success rate, 7 days ({} failed, {} rolled back)", o.week.failed, o.week.rolled_back)}</span></a>
+            <a class="tile" href="/history" data-testid="total-traces">
+                <span class="tile-n">{o.total_traces}</span>
+                <span class="tile-l">{format!("actions stored{}", o.newest.clone().map(|n| format!(", newest {n}")).unwrap_or_default())}</span></a>
+        </div>
+        <section class="card" aria-labelledby="warn-h" data-testid="warnings">
+            <h2 id="warn-h">"Active oscillation warnings"</h2>
+            {if o.warnings.is_empty() {
+                view! { <p class="ok-text">"No oscillation among the most active signatures in the last 24 hours."</p> }.into_any()
+            } else {
+                view! { <ul class="findings">{o.warnings.iter().map(|w| view! {
+                    <li data-testid="warning"><span class=fmt::severity_class(&w.severity)>{w.severity.clone()}</span>" "
+                        <a href=format!("/patterns/{}?window=24h", fmt::enc(&w.signature))><strong>{w.title.clone()}</strong></a>
+                        ": "{w.description.clone()}</li>
+                }).collect_view()}</ul> }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="top-h">
+            <h2 id="top-h">"Top recurring signatures (7 days)"</h2>
+            {if o.top.is_empty() {
+                view! { <p class="muted">"Nothing recurred in the last 7 days."</p> }.into_any()
+            } else {
+                view! { <SignatureTable rows=o.top.clone()/> <p><a href="/patterns?window=7d">"All patterns →"</a></p> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn HealthCard() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let health = Resource::new(move || refresh.get(), |_| get_health());
+    view! {
+        <section class="card" aria-labelledby="health-h">
+            <h2 id="health-h">"Store health"</h2>
+            <Suspense fallback=|| view! { <p>"Checking…"</p> }>
+                {move || health.get().map(|r| match r {
+                    Ok(h) => view! {
+                        <dl class="health" data-testid="health">
+                            <dt>"Store"</dt><dd data-testid="store-kind">{h.store.clone()}</dd>
+                            <dt>"Reachable"</dt><dd data-testid="reachable">{if h.reachable { "yes" } else { "no" }}</dd>
+                            <dt>"Latency"</dt><dd>{format!("{:.2} ms", h.latency_ms)}</dd>
+                            <dt>"Traces"</dt><dd data-testid="traces">{h.traces}</dd>
+                            <dt>"Checked"</dt><dd data-testid="checked-at">{h.checked_at.clone()}</dd>
+                            <dt>"Version"</dt><dd>{h.version.clone()}</dd>
+                        </dl>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{format!("Health check failed: {e}")}</p> }.into_any(),
+                })}
+            </Suspense>
+            <div class="row">
+                <button type="button" data-testid="refresh" on:click=move |_| refresh.update(|n| *n += 1)>
+                    "Check again"
+                </button>
+                <span class="muted" data-testid="refresh-count">{move || format!("Checked {} time(s) from this page", refresh.get() + 1)}</span>
+                <a href="/api/v1/context/health">"JSON"</a>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,368 @@
+//! Patterns: recurring alert signatures (`/patterns`) and one signature's analysis
+//! (`/patterns/:signature`): per-action statistics, the recommendation, oscillation
+//! findings and the occurrences chart.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use context_core::patterns::PatternAnalysis;
+
+use crate::chart::TimelineChart;
+use crate::fmt;
+
+/// Rows per page of the ranking.
+pub const PATTERNS_PAGE: usize = 25;
+
+/// Windows offered on the pattern pages (`window` query parameter).
+pub const WINDOWS: [(&str, &str); 4] = [
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+];
+
+/// One signature in the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureRow {
+    pub signature: String,
+    pub alert_name: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub occurrences: u64,
+    pub last_seen: String,
+    pub actions: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&context_core::store::SignatureAggregate> for SignatureRow {
+    fn from(a: &context_core::store::SignatureAggregate) -> Self {
+        let mut actions: Vec<(String, u64)> = a
+            .actions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.attempts))
+            .collect();
+        actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        SignatureRow {
+            signature: a.signature.clone(),
+            alert_name: a.alert_name.clone(),
+            namespace: a.namespace.clone(),
+            kind: a.kind.clone(),
+            name: a.name.clone(),
+            occurrences: a.occurrences,
+            last_seen: fmt::ts(&a.last_seen),
+            actions: actions.into_iter().map(|(k, _)| k).take(3).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatternList {
+    pub rows: Vec<SignatureRow>,
+    pub has_more: bool,
+    pub store_empty: bool,
+}
+
+/// The signature ranking: signatures seen in `window`, most occurrences first.
+#[server]
+pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, ServerFnError> {
+    use context_core::store::SignatureQuery;
+    let state = crate::history::app_state()?;
+    let d = context_core::patterns::parse_window(&window)
+        .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
+    let q = SignatureQuery {
+        namespace: None,
+        alert_name: None,
+        since: Some(chrono::Utc::now() - d),
+        limit: PATTERNS_PAGE + 1,
+        offset: page.min(1000) * PATTERNS_PAGE,
+    };
+    let mut aggs = state
+        .store
+        .list_signatures(&q)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let has_more = aggs.len() > PATTERNS_PAGE;
+    aggs.truncate(PATTERNS_PAGE);
+    let store_empty = if aggs.is_empty() {
+        state
+            .store
+            .stats()
+            .await
+            .map(|s| s.traces == 0)
+            .unwrap_or(false)
+    } else {
+        false
+    };
+    Ok(PatternList {
+        rows: aggs.iter().map(SignatureRow::from).collect(),
+        has_more,
+        store_empty,
+    })
+}
+
+/// The analysis of one signature over `window`.
+#[server]
+pub async fn get_pattern(
+    signature: String,
+    window: String,
+) -> Result<PatternAnalysis, ServerFnError> {
+    use context_core::patterns::{RECENT_LIMIT, analyze, parse_window};
+    let state = crate::history::app_state()?;
+    let d =
+        parse_window(&window).map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
+    let now = chrono::Utc::now();
+    let input = state
+        .store
+        .pattern_input(&signature, now - d, RECENT_LIMIT)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(analyze(&signature, &window, d, &input, now))
+}
+
+fn window_from_query(q: &leptos_router::params::ParamsMap, default: &str) -> String {
+    q.get("window")
+        .filter(|w| WINDOWS.iter().any(|(v, _)| v == w))
+        .unwrap_or_else(|| default.to_string())
+}
+
+#[component]
+fn WindowPicker(action: String, window: String) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="inline-form" aria-label="Time window">
+            <label for="window">"Window"</label>
+            <select id="window" name="window">
+                {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={window == v}>{l}</option> }).collect_view()}
+            </select>
+            <button type="submit">"Show"</button>
+        </form>
+    }
+}
+
+/// The ranking table (also used by the overview).
+#[component]
+pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data" data-testid="pattern-table">
+                <thead><tr>
+                    <th scope="col">"Alert"</th>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col" class="num">"Occurrences"</th>
+                    <th scope="col">"Last seen"</th>
+                    <th scope="col">"Actions tried"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr data-testid="pattern-row">
+                            <td><a href=format!("/patterns/{}", fmt::enc(&r.signature)) title=r.signature.clone()>
+                                <strong>{r.alert_name.clone()}</strong></a>
+                                " "<code class="muted small">{fmt::short_sig(&r.signature)}</code></td>
+                            <td><span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"{r.name.clone()}</td>
+                            <td class="num">{r.occurrences}</td>
+                            <td class="nowrap">{r.last_seen.clone()}</td>
+                            <td>{r.actions.iter().map(|a| view! { <code class="chip">{a.clone()}</code>" " }).collect_view()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// `/patterns`.
+#[component]
+pub fn PatternsPage() -> impl IntoView {
+    let query = use_query_map();
+    let window = Memo::new(move |_| query.with(|q| window_from_query(q, "30d")));
+    let page = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<usize>().ok())
+                .unwrap_or(0)
+        })
+    });
+    let list = Resource::new(
+        move || (window.get(), page.get()),
+        |(w, p)| list_patterns(w, p),
+    );
+    view! {
+        <Title text="Patterns · Kubernaut Context"/>
+        <h1>"Patterns"</h1>
+        <p class="lede">"Alert signatures (alert + resource) that keep coming back, ranked by occurrences; open one for its analysis and recommendation."</p>
+        {move || view! { <WindowPicker action="/patterns".to_string() window=window.get()/> }}
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || list.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(l) if l.rows.is_empty() && l.store_empty => view! { <crate::history::EmptyHistory/> }.into_any(),
+                Ok(l) if l.rows.is_empty() => view! {
+                    <p class="empty">"No signature was seen in this window. Pick a longer window above."</p>
+                }.into_any(),
+                Ok(l) => {
+                    let w = window.get_untracked();
+                    let p = page.get_untracked();
+                    let prev = (p > 0).then(|| format!("/patterns?window={w}&page={}", p - 1));
+                    let next = l.has_more.then(|| format!("/patterns?window={w}&page={}", p + 1));
+                    view! {
+                        <SignatureTable rows=l.rows.clone()/>
+                        <nav class="pager" aria-label="Pages">
+                            {prev.map(|h| view! { <a href=h rel="prev">"« Previous"</a> })}
+                            {next.map(|h| view! { <a href=h rel="next">"Next »"</a> })}
+                        </nav>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/patterns/:signature`.
+#[component]
+pub fn PatternDetail() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let sig = Memo::new(move |_| params.with(|p| p.get("signature").unwrap_or_default()));
+    let window = Memo::new(move |_| query.with(|q| window_from_query(q, "30d")));
+    let analysis = Resource::new(
+        move || (sig.get(), window.get()),
+        |(s, w)| get_pattern(s, w),
+    );
+    view! {
+        <Title text="Pattern · Kubernaut Context"/>
+        <p class="crumbs"><a href="/patterns">"← Patterns"</a></p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || analysis.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(a) => view! { <AnalysisView a window=window.get_untracked()/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
+    let title = a
+        .subject
+        .as_ref()
+        .map(|s| format!("{} on {}/{}/{}", s.alert_name, s.namespace, s.kind, s.name))
+        .unwrap_or_else(|| "Unknown signature".into());
+    let history_href = format!("/history?signature={}", fmt::enc(&a.signature));
+    let rec = a.recommendation.clone();
+    let rec_status = fmt::enum_name(&rec.status);
+    let rec_class = match rec_status.as_str() {
+        "recommended" => "callout ok",
+        "escalate" => "callout bad",
+        _ => "callout",
+    };
+    let osc = a.oscillation.clone();
+    let trend = a.effectiveness_trend.clone();
+    let action_path = format!("/patterns/{}", fmt::enc(&a.signature));
+    view! {
+        <h1>{title}</h1>
+        <p class="muted break">"Signature "<code>{a.signature.clone()}</code>" · "
+            <a href=history_href>"all actions for it"</a></p>
+        <WindowPicker action=action_path window=window/>
+        <section class=rec_class aria-labelledby="rec-h" data-testid="recommendation">
+            <h2 id="rec-h">"Recommendation"</h2>
+            {match rec.action_type.clone() {
+                Some(t) => view! { <p class="big">"Next time, use "<code data-testid="recommended-action">{t}</code>
+                    " (confidence "{fmt::pct(rec.confidence)}")"</p> }.into_any(),
+                None => view! { <p class="big" data-testid="recommendation-status">{rec_status.replace('_', " ")}</p> }.into_any(),
+            }}
+            <p data-testid="recommendation-reason">{rec.reason.clone()}</p>
+        </section>
+        <section class="card" aria-labelledby="sum-h">
+            <h2 id="sum-h">"In this window"</h2>
+            <dl class="stats">
+                <div><dt>"Occurrences"</dt><dd>{a.occurrences}</dd></div>
+                <div><dt>"First seen"</dt><dd>{fmt::opt_ts(&a.first_seen)}</dd></div>
+                <div><dt>"Last seen"</dt><dd>{fmt::opt_ts(&a.last_seen)}</dd></div>
+                <div><dt>"Mean recurrence"</dt><dd>{a.mean_recurrence_minutes.map(|m| format!("{m:.0} min")).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Effectiveness trend"</dt><dd>{fmt::enum_name(&trend.direction).replace('_', " ")}
+                    {trend.delta.map(|d| format!(" ({d:+.2})"))}</dd></div>
+            </dl>
+            <p class="muted">{a.summary.clone()}</p>
+            {a.truncated.then(|| view! { <p class="warn-text">{format!("Only the newest {} traces of the window were analysed.", a.analyzed_traces)}</p> })}
+        </section>
+        <section class="card" aria-labelledby="chart-h">
+            <h2 id="chart-h">"Occurrences and outcomes"</h2>
+            <TimelineChart timeline=a.timeline.clone()/>
+        </section>
+        <section class="card" aria-labelledby="act-h">
+            <h2 id="act-h">"Actions tried"</h2>
+            {if a.actions.is_empty() {
+                view! { <p class="muted">"No action in this window."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap"><table class="data" data-testid="action-stats">
+                        <thead><tr>
+                            <th scope="col">"Action"</th>
+                            <th scope="col" class="num">"Attempts"</th>
+                            <th scope="col" class="num">"OK / failed / rolled back"</th>
+                            <th scope="col">"Success rate (95% Wilson interval)"</th>
+                            <th scope="col" class="num">"Mean effectiveness"</th>
+                            <th scope="col" class="num">"Score"</th>
+                            <th scope="col">"Last attempt"</th>
+                        </tr></thead>
+                        <tbody>
+                            {a.actions.iter().map(|s| {
+                                let interval = s.success_interval.map(|i| format!(" ({}–{})", fmt::pct(i.lower), fmt::pct(i.upper))).unwrap_or_default();
+                                let bar = s.success_interval.map(|i| (i.lower * 100.0, (i.upper - i.lower) * 100.0));
+                                view! {
+                                    <tr>
+                                        <td><code>{s.action_type.clone()}</code>{(!s.eligible).then(|| view! { " "<span class="badge" title="fewer attempts than needed for a recommendation">"few attempts"</span> })}</td>
+                                        <td class="num">{s.attempts}</td>
+                                        <td class="num">{format!("{} / {} / {}", s.completed, s.failed, s.rolled_back)}</td>
+                                        <td>
+                                            <span>{fmt::opt_pct(s.success_rate)}{interval}</span>
+                                            {bar.map(|(l, w)| view! {
+                                                <span class="ci" aria-hidden="true"><span class="ci-range" style=format!("left:{l:.1}%;width:{w:.1}%")></span>
+                                                    {s.success_rate.map(|p| view! { <span class="ci-point" style=format!("left:{:.1}%", p * 100.0)></span> })}</span>
+                                            })}
+                                        </td>
+                                        <td class="num">{fmt::opt_num(s.mean_effectiveness)}</td>
+                                        <td class="num">{fmt::opt_num(s.score)}</td>
+                                        <td class="nowrap">{fmt::ts(&s.last_attempt)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+            {(!a.alternatives.is_empty()).then(|| view! {
+                <h3>"Alternatives"</h3>
+                <ol class="alts">{a.alternatives.iter().map(|r| view! {
+                    <li><code>{r.action_type.clone()}</code>" — "{r.note.clone()}</li>
+                }).collect_view()}</ol>
+            })}
+        </section>
+        <section class="card" aria-labelledby="osc-h" data-testid="oscillation">
+            <h2 id="osc-h">"Oscillation"</h2>
+            {if osc.findings.is_empty() {
+                view! { <p class="ok-text">{format!("No oscillation in the last {} minutes.", osc.horizon_minutes)}</p> }.into_any()
+            } else {
+                view! {
+                    <p>{format!("Overall: {} (confidence {}), prevention: {}", osc.overall_severity.as_ref().map(fmt::enum_name).unwrap_or_default(), fmt::pct(osc.confidence), fmt::enum_name(&osc.prevention).replace('_', " "))}</p>
+                    <ul class="findings">{osc.findings.iter().map(|f| {
+                        let sev = fmt::enum_name(&f.severity);
+                        view! {
+                            <li data-testid="finding">
+                                <span class=fmt::severity_class(&sev)>{sev.clone()}</span>" "
+                                <strong>{fmt::enum_name(&f.detector).replace('_', " ")}</strong>": "{f.description.clone()}
+                                " "<span class="muted">{format!("(prevention: {})", fmt::enum_name(&f.prevention).replace('_', " "))}</span>
+                                {(!f.evidence.action_ids.is_empty()).then(|| view! {
+                                    <div class="small">"Evidence: "{f.evidence.action_ids.iter().take(8).map(|id| view! {
+                                        <a href=format!("/history/{}", fmt::enc(id))><code>{id.clone()}</code></a>" "
+                                    }).collect_view()}</div>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}</ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
