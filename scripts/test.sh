@@ -26,7 +26,11 @@ phase "build: server + wasm (cargo leptos build)" cargo leptos build
 phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
+phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh
+phase "generators: HolmesGPT 0.45 loader + tool calls" scripts/test-holmes.sh
+phase "generators: kubernetes-validate manifests" scripts/test-manifests.sh
 phase "infra: cfn-lint, checkov, kubernetes-validate" scripts/test-infra.sh
+phase "lambda: functions via cargo lambda watch" scripts/test-lambda.sh
 
 printf '\n==== phase times\n'
 printf '%s\n' "${SUMMARY[@]}"
