@@ -121,7 +121,7 @@ pub fn generate_manifests(opts: &GenerateOptions) -> Result<String, GenerateErro
         ..Default::default()
     }));
     if opts.deploy_context_api {
-        docs.extend(context_api(opts).iter().map(to_yaml_any));
+        docs.extend(context_api(opts));
     }
 
     let mut out = header(opts);
@@ -130,14 +130,6 @@ pub fn generate_manifests(opts: &GenerateOptions) -> Result<String, GenerateErro
         out.push_str(&d);
     }
     Ok(out)
-}
-
-fn to_yaml_any(d: &ContextDoc) -> String {
-    match d {
-        ContextDoc::Pvc(p) => to_yaml(p),
-        ContextDoc::Deployment(d) => to_yaml(d),
-        ContextDoc::Service(s) => to_yaml(s),
-    }
 }
 
 /// The leading comment: how to create the referenced secrets. Only validated names
@@ -438,14 +430,8 @@ fn holmes_deployment(
     }
 }
 
-enum ContextDoc {
-    Pvc(PersistentVolumeClaim),
-    Deployment(Deployment),
-    Service(Service),
-}
-
-/// The Context API's own PVC, Deployment and Service (as in infra/k8s).
-fn context_api(opts: &GenerateOptions) -> Vec<ContextDoc> {
+/// The Context API's own PVC, Deployment and Service (as in infra/k8s), serialized.
+fn context_api(opts: &GenerateOptions) -> Vec<String> {
     let selector = labels(&[("app.kubernetes.io/name", CONTEXT_API_NAME)]);
     let mut all = selector.clone();
     all.insert("app.kubernetes.io/part-of".into(), "kubernaut".into());
@@ -571,11 +557,7 @@ fn context_api(opts: &GenerateOptions) -> Vec<ContextDoc> {
         }),
         ..Default::default()
     };
-    vec![
-        ContextDoc::Pvc(pvc),
-        ContextDoc::Deployment(deployment),
-        ContextDoc::Service(service),
-    ]
+    vec![to_yaml(&pvc), to_yaml(&deployment), to_yaml(&service)]
 }
 
 #[cfg(test)]

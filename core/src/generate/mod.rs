@@ -290,10 +290,10 @@ impl GenerateOptions {
             ("openai_api_base", &self.openai_api_base),
         ];
         for (field, v) in urls {
-            if let Some(v) = v {
-                if let Err(rule) = check_url(v) {
-                    push(field, rule);
-                }
+            if let Some(v) = v
+                && let Err(rule) = check_url(v)
+            {
+                push(field, rule);
             }
         }
         if self.context_mode == ContextMode::Lambda {
@@ -334,10 +334,10 @@ impl GenerateOptions {
             ("config_file", Some(&self.config_file)),
             ("kubeconfig", self.kubeconfig.as_ref()),
         ] {
-            if let Some(v) = v {
-                if let Err(rule) = check_host_path(v) {
-                    push(field, rule);
-                }
+            if let Some(v) = v
+                && let Err(rule) = check_host_path(v)
+            {
+                push(field, rule);
             }
         }
         if let Err(rule) = check_question(&self.question) {

@@ -279,9 +279,9 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
     tools.push(Tool {
         name: "kubernaut_context_discover",
         description: "Lists what the Kubernaut Context API can tell you: the available context types \
-            (action history, pattern analysis, ...) with metadata about each (endpoint, parameters, how much data exists). \
-            Call it first when you are unsure whether Kubernaut has remediation history for an alert or namespace. \
-            Returns JSON."
+            (action history, pattern analysis, ...) with metadata about each (endpoint, freshness window, whether data is available, \
+            record count and newest record). Call it first when you are unsure whether Kubernaut has remediation history \
+            for an alert or namespace. Returns JSON {available_types, total_types, timestamp}."
             .into(),
         user_description: "Kubernaut: discover available context",
         command: format!(
@@ -417,10 +417,11 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
     ];
     tools.push(Tool {
         name: "kubernaut_pattern_analysis",
-        description: "Analyses Kubernaut's history for one alert signature: how often the alert recurred, which action types were tried \
-            and how effective each was (attempts, successes, failures, rollbacks, average effectiveness), whether the remediation is \
-            oscillating (the same action repeated without fixing the cause), and a recommended next action. Use it when an alert keeps \
-            coming back. An unknown signature returns zero occurrences (no history), not an error."
+        description: "Analyses Kubernaut's history for one alert signature and returns JSON: occurrences in the window \
+            (and lifetime totals), per action type the attempts, completions, failures, rollbacks and success rate, a recommendation \
+            (action_type, confidence, reason) with ranked alternatives, the effectiveness trend, and oscillation findings \
+            (the same action repeated without fixing the cause), plus a one-line summary. Use it when an alert keeps coming back. \
+            An unknown signature returns zero occurrences (no history), not an error."
             .into(),
         user_description: "Kubernaut: pattern analysis",
         command: format!(
@@ -491,9 +492,7 @@ pub(super) const DESCRIBE_KINDS: &[&str] = &[
 ];
 
 fn ns_or_all() -> String {
-    format!(
-        "{{% if namespace is string and namespace != 'None' and namespace != '' %}} --namespace={{{{ namespace }}}}{{% else %}} --all-namespaces{{% endif %}}"
-    )
+    "{% if namespace is string and namespace != 'None' and namespace != '' %} --namespace={{ namespace }}{% else %} --all-namespaces{% endif %}".to_string()
 }
 
 fn flag(flag: &str, p: &str) -> String {
