@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the running API from its own OpenAPI document with schemathesis (all checks).
 #
-# Starts target/debug/kubernaut-context serve on 127.0.0.1 with a free port, a temporary
-# data directory and a write token; waits for /health; runs `st` (installed by
+# Seeds the demo history into a temporary data directory, starts
+# target/debug/kubernaut-context serve on 127.0.0.1 with a free port and a write token; waits for /health; runs `st` (installed by
 # scripts/ensure-python.sh into .venv/tools) with a bounded budget; stops the server by
 # PID. Exits non-zero when schemathesis reports a failure.
 #
@@ -42,6 +42,12 @@ cleanup() {
   rm -rf "$DATA"
 }
 trap cleanup EXIT INT TERM
+
+# Real data first (the demo history), so list and analysis responses are full ones.
+RUST_LOG=warn "$BIN" seed-demo --data-dir "$DATA" >"$DATA/seed.log" 2>&1 || {
+  cat "$DATA/seed.log" >&2
+  exit 1
+}
 
 echo "starting $BIN serve on $BASE (data in $DATA)" >&2
 KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=${RUST_LOG:-warn} \

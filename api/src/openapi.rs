@@ -868,10 +868,17 @@ fn generate_paths(paths: &mut Map<String, Value>) {
             "Shell script running HolmesGPT (and optionally this API) with podman",
         ),
     ] {
+        // The schema describes the parsed body: a YAML mapping for the toolset (or the
+        // config snippet), none for the multi-document manifests, a string for the script.
+        let content = match what {
+            "toolset" => json!({media: {"schema": {"type": "object"}}}),
+            "manifests" => json!({media: {}}),
+            _ => json!({media: {"schema": {"type": "string"}}}),
+        };
         let ok_resp = json!({
             "description": "The generated file.",
             "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
-            "content": {media: {"schema": {"type": "string"}}}
+            "content": content
         });
         let bad = err("Invalid options (every broken rule is listed in details).");
         let mut get_params = query_params.clone();

@@ -1346,3 +1346,49 @@ async fn web_fallback_gets_everything_outside_the_api() {
     );
     assert_eq!(app.get("/metrics").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn generate_is_mounted_and_refuses_non_object_bodies() {
+    let app = app();
+    let r = app.get("/api/v1/generate/toolset").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/yaml")
+    );
+    assert!(r.header("x-request-id").is_some());
+    for body in ["[]", "[1]", "\"x\"", "3", "null"] {
+        let r = app
+            .send(
+                Request::post("/api/v1/generate/podman")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
+        assert_eq!(v["details"][0]["field"], "body", "{body}");
+    }
+    let r = app
+        .send(
+            Request::post("/api/v1/generate/podman")
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().starts_with("#!/bin/sh"));
+    let r = app
+        .send(
+            Request::post("/api/v1/generate/podman")
+                .header("content-type", "application/json")
+                .body(Body::from("{oops"))
+                .unwrap(),
+        )
+        .await;
+    r.error(StatusCode::BAD_REQUEST, "malformed_json");
+    let t = app.get("/metrics").await.text();
+    assert!(t.contains(r#"endpoint="/api/v1/generate/toolset""#), "{t}");
+}
