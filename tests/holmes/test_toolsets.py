@@ -321,6 +321,53 @@ def invoke_variant(path, ids, sig, ns):
         os.environ["KUBERNAUT_CONTEXT_TOKEN"] = saved
 
 
+RENDERING = [
+    # (tool, params as an LLM sends them, the command HolmesGPT must render)
+    ("hybrid_k8s_pod_logs",
+     {"namespace": "default", "pod_name": "web-1", "previous": True, "tail_lines": None, "container": None},
+     "kubectl logs --namespace=default --previous --tail=200 -- web-1"),
+    ("hybrid_k8s_pod_logs",
+     {"namespace": "default", "pod_name": "--server=http://evil", "tail_lines": 50, "since": "1h"},
+     "kubectl logs --namespace=default --tail=50 --since=1h -- --server=http://evil"),
+    ("hybrid_k8s_get_pods", {}, "kubectl get pods --all-namespaces -o wide"),
+    ("hybrid_k8s_get_pods", {"namespace": None, "label_selector": "app=web"},
+     "kubectl get pods --all-namespaces --selector=app=web -o wide"),
+    ("hybrid_k8s_get_pods", {"namespace": "prod; rm -rf /"},
+     "kubectl get pods --namespace='prod; rm -rf /' -o wide"),
+    ("hybrid_k8s_get_events", {"namespace": "prod", "object_name": "web-1", "type": "Warning"},
+     "kubectl get events --namespace=prod --field-selector=involvedObject.name=web-1,type=Warning --sort-by=.lastTimestamp"),
+    ("hybrid_k8s_get_events", {"type": "Warning"},
+     "kubectl get events --all-namespaces --field-selector=type=Warning --sort-by=.lastTimestamp"),
+    ("hybrid_k8s_describe", {"kind": "pod", "name": "web-1", "namespace": None},
+     "kubectl describe -- pod web-1"),
+    ("hybrid_prometheus_query", {"query": 'up{job="a"}; $(id)', "time": None},
+     "curl -sS --fail-with-body --max-time 30 -H 'Accept: application/json' -G "
+     "'http://127.0.0.1:9090/api/v1/query' --data-urlencode query='up{job=\"a\"}; $(id)'"),
+]
+
+
+def check_rendering(path):
+    """Commands as HolmesGPT renders them (strict-mode nulls, omitted and hostile
+    values), through its own invocation path. kubectl gets an empty kubeconfig, so it
+    fails fast without touching any cluster; only the rendered command is checked."""
+    fd, empty = tempfile.mkstemp(prefix="kubeconfig-")
+    os.close(fd)
+    saved = os.environ.get("KUBECONFIG")
+    os.environ["KUBECONFIG"] = empty
+    try:
+        toolsets, _ = load_cli_file(path)
+        ai = invoker(toolsets)
+        for tool, params, want in RENDERING:
+            r = call(ai, tool, params)
+            check(r.invocation == want, f"render {tool} {params} -> {r.invocation!r}")
+    finally:
+        if saved is None:
+            os.environ.pop("KUBECONFIG", None)
+        else:
+            os.environ["KUBECONFIG"] = saved
+        os.unlink(empty)
+
+
 def main():
     os.environ["KUBERNAUT_CONTEXT_TOKEN"] = TOKEN
     files = sorted(glob.glob(os.path.join(VARIANTS, "toolset_*.yaml")))
@@ -335,6 +382,8 @@ def main():
         check_config_snippet(f)
     for f in sorted(glob.glob(os.path.join(VARIANTS, "manifests_*.yaml"))):
         check_manifests_configmap(f)
+
+    check_rendering(os.path.join(VARIANTS, "toolset_default.yaml"))
 
     ids, sig, ns = seed()
     live = [f for f in files if os.path.basename(f).startswith("toolset_live")]
