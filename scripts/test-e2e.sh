@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'stop_server; rm -rf "$tmp"' EXIT
 port=$(free_port)
+export KUBERNAUT_CONTEXT_TOKENS=${KUBERNAUT_CONTEXT_TOKENS:-e2e-token-0123456789}  # write token the specs seed data with
 start_server "$tmp/data" "$port"
 echo "server at $SERVER_URL"
 cd end2end

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
@@ -48,18 +49,20 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main id="main">
+                // Async: pages arrive complete (data included), so they work without
+                // JavaScript and nothing shifts when the wasm hydrates.
                 <Routes fallback=|| view! {
                     <h1>"Page not found"</h1>
                     <p class="empty">"There is no page here. Start from the "<a href="/">"overview"</a>"."</p>
                 }>
-                    <Route path=path!("/") view=crate::overview::Overview/>
-                    <Route path=path!("/history") view=crate::history::HistoryPageView/>
-                    <Route path=path!("/history/:action_id") view=crate::history::ActionDetail/>
-                    <Route path=path!("/patterns") view=crate::patterns::PatternsPage/>
-                    <Route path=path!("/patterns/:signature") view=crate::patterns::PatternDetail/>
+                    <Route path=path!("/") view=crate::overview::Overview ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view=crate::history::HistoryPageView ssr=SsrMode::Async/>
+                    <Route path=path!("/history/:action_id") view=crate::history::ActionDetail ssr=SsrMode::Async/>
+                    <Route path=path!("/patterns") view=crate::patterns::PatternsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/patterns/:signature") view=crate::patterns::PatternDetail ssr=SsrMode::Async/>
                     <Route path=path!("/generate/toolset") view=crate::generate::ToolsetGenerator/>
                     <Route path=path!("/generate/manifests") view=crate::generate::ManifestsGenerator/>
-                    <Route path=path!("/api-docs") view=crate::apidocs::ApiDocs/>
+                    <Route path=path!("/api-docs") view=crate::apidocs::ApiDocs ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="foot">

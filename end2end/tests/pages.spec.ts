@@ -1,0 +1,60 @@
+import { test, expect } from '@playwright/test';
+import path from 'node:path';
+import { demoTraces, seedTraces, waitForHydration, watchConsole } from './helpers';
+
+const ns = `shot-${Date.now().toString(36)}`;
+const shots = path.resolve(__dirname, '../screenshots');
+
+test.beforeAll(async ({ request }) => {
+  await seedTraces(request, demoTraces(ns));
+});
+
+test.use({ viewport: { width: 1280, height: 800 } });
+
+const pages: [string, string, string][] = [
+  ['overview', '/', 'Overview'],
+  ['history', `/history?namespace=${ns}`, 'Action history'],
+  ['action', `/history/${ns}-mem-1`, `${ns}-mem-1`],
+  ['patterns', '/patterns?window=7d', 'Patterns'],
+  ['toolset', '/generate/toolset', 'Toolset generator'],
+  ['manifests', '/generate/manifests', 'Manifest generator'],
+  ['api', '/api-docs', 'API'],
+];
+
+for (const [name, url, heading] of pages) {
+  test(`${name} page loads without console errors`, async ({ page }) => {
+    const con = watchConsole(page);
+    await page.goto(url);
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText(heading);
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveCount(6);
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+    con.check();
+  });
+}
+
+test('pattern detail page loads without console errors', async ({ page, request }) => {
+  const con = watchConsole(page);
+  const list = await request.get(`/api/v1/context/action-history?namespace=${ns}&name=checkout&limit=1`);
+  const sig = (await list.json()).actions[0].signature as string;
+  await page.goto(`/patterns/${sig}?window=7d`);
+  await waitForHydration(page);
+  await expect(page.getByTestId('recommendation')).toBeVisible();
+  await page.screenshot({ path: path.join(shots, 'pattern.png'), fullPage: false });
+  con.check();
+});
+
+test('overview shows counts and links to details; narrow screens do not scroll sideways', async ({ page }) => {
+  const con = watchConsole(page);
+  await page.setViewportSize({ width: 400, height: 800 });
+  for (const url of ['/', `/history?namespace=${ns}`, '/generate/toolset']) {
+    await page.goto(url);
+    await waitForHydration(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${url} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+  await page.goto('/');
+  await expect(page.getByTestId('actions-7d')).toHaveAttribute('href', '/history?range=7d');
+  await expect(page.getByTestId('total-traces')).not.toContainText(/^0/);
+  con.check();
+});
