@@ -985,9 +985,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
     let window_pattern = window_pattern();
     let window = qp(
         "window",
-        &format!(
-            "Time window ending now: a whole number (1 to 9 digits) and m, h, d or w, from 1m to 365d, e.g. 90m, 24h, 7d, 2w. Default 30d."
-        ),
+        "Time window ending now: a whole number (1 to 9 digits) and m, h, d or w, from 1m to 365d, e.g. 90m, 24h, 7d, 2w. Default 30d.",
         json!({"type": "string", "pattern": window_pattern, "default": context_core::patterns::DEFAULT_WINDOW}),
     );
     let limit = qp(

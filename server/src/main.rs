@@ -81,6 +81,10 @@ struct StoreArgs {
     /// AWS region of the table (default: from the AWS environment).
     #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_REGION")]
     dynamodb_region: Option<String>,
+    /// Create the DynamoDB table when it does not exist (for local emulators; in AWS the
+    /// infrastructure template creates it).
+    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_CREATE_TABLE")]
+    dynamodb_create_table: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -212,6 +216,11 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, String> {
             })
             .await
             .map_err(|e| format!("cannot connect to DynamoDB: {e}"))?;
+            if args.dynamodb_create_table {
+                s.create_table_if_missing()
+                    .await
+                    .map_err(|e| format!("cannot create the DynamoDB table: {e}"))?;
+            }
             Ok(Arc::new(s))
         }
     }
