@@ -59,9 +59,22 @@ pub struct Discovery {
     pub available_types: Vec<ContextType>,
     pub total_types: usize,
     pub timestamp: DateTime<Utc>,
+    /// URLs of the Lambda functions of a per-function deployment (`null` where not
+    /// configured, e.g. in the combined server).
+    pub function_urls: FunctionUrlsView,
     /// Accepted `action_type` values; only with `includeMetadata=true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_action_types: Option<Vec<String>>,
+}
+
+/// [`crate::FunctionUrls`] as `/discover` shows them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FunctionUrlsView {
+    pub health: Option<String>,
+    pub discover: Option<String>,
+    pub action_history_read: Option<String>,
+    pub action_history_write: Option<String>,
+    pub patterns: Option<String>,
 }
 
 /// Gen-1's relevance adjustment for an alert type.
@@ -217,6 +230,13 @@ pub async fn discover(
         total_types: types.len(),
         available_types: types,
         timestamp: Utc::now(),
+        function_urls: FunctionUrlsView {
+            health: urls.health.clone(),
+            discover: urls.discover.clone(),
+            action_history_read: urls.action_history_read.clone(),
+            action_history_write: urls.action_history_write.clone(),
+            patterns: urls.patterns.clone(),
+        },
         accepted_action_types: meta.then(|| {
             state
                 .config

@@ -620,11 +620,23 @@ fn schemas(state: &ApiState) -> Value {
         }
     });
     let discovery = json!({
-        "type": "object", "required": ["available_types", "total_types", "timestamp"],
+        "type": "object", "required": ["available_types", "total_types", "timestamp", "function_urls"],
         "properties": {
             "available_types": {"type": "array", "items": r("ContextType")},
             "total_types": {"type": "integer", "minimum": 0},
             "timestamp": date_time(""),
+            "function_urls": {
+                "type": "object",
+                "required": ["health", "discover", "action_history_read", "action_history_write", "patterns"],
+                "description": "Lambda function URLs of a per-function deployment; null where not configured.",
+                "properties": {
+                    "health": {"type": "string", "nullable": true},
+                    "discover": {"type": "string", "nullable": true},
+                    "action_history_read": {"type": "string", "nullable": true},
+                    "action_history_write": {"type": "string", "nullable": true},
+                    "patterns": {"type": "string", "nullable": true},
+                }
+            },
             "accepted_action_types": {"type": "array", "items": s, "description": "Only with includeMetadata=true."},
         }
     });

@@ -937,6 +937,11 @@ async fn discover_lists_types_with_availability() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(prios, sorted);
     assert!(v.get("accepted_action_types").is_none());
+    assert_eq!(
+        v["function_urls"]["action_history_read"],
+        "https://read.example"
+    );
+    assert!(v["function_urls"]["action_history_write"].is_null());
 
     app.post(&trace("x-1", "2026-01-01T00:00:00Z")).await;
     let v = app.get("/api/v1/context/discover").await.json();
