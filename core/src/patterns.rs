@@ -1013,45 +1013,54 @@ pub fn detect_ineffective_loops(traces: &[&ActionTrace]) -> Vec<(Severity, Evide
 /// > 0.7; medium: mean new > 1.0 or recurrence > 0.4; low: any new alert or recurrence.
 pub fn detect_cascading_failure(
     traces: &[&ActionTrace],
-    related: &[ActionTrace],
+    related: &[&ActionTrace],
 ) -> Option<(Severity, Evidence)> {
     if traces.is_empty() {
         return None;
     }
     let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
+    // Oldest first, so each action's neighbourhood is a slice found by binary search.
+    let mut related: Vec<&ActionTrace> = related.to_vec();
+    related.sort_by_key(|r| r.action_timestamp);
+    let mut mine: Vec<&ActionTrace> = traces.to_vec();
+    mine.sort_by_key(|t| t.action_timestamp);
+    let first_after =
+        |v: &[&ActionTrace], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp <= at);
+    let first_at_or_after =
+        |v: &[&ActionTrace], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp < at);
     let mut total_new = 0usize;
     let mut recurred = 0usize;
     let mut involved: Vec<&ActionTrace> = Vec::new();
-    let mut new_alerts: BTreeSet<String> = BTreeSet::new();
-    for (i, t) in traces.iter().enumerate() {
+    let mut new_alerts: Vec<String> = Vec::new();
+    for t in &mine {
         let at = t.action_timestamp;
-        let before: BTreeSet<&str> = related
+        let before_start = first_at_or_after(&related, at - win);
+        let after_start = first_after(&related, at);
+        let after_end = first_after(&related, at + win);
+        let before: BTreeSet<&str> = related[before_start..after_start]
             .iter()
-            .filter(|r| r.action_timestamp >= at - win && r.action_timestamp <= at)
             .map(|r| r.signature.as_str())
             .collect();
         let mut new: BTreeMap<&str, &ActionTrace> = BTreeMap::new();
-        for r in related {
-            if r.action_timestamp > at
-                && r.action_timestamp <= at + win
-                && !before.contains(r.signature.as_str())
-            {
+        for r in &related[after_start..after_end] {
+            if !before.contains(r.signature.as_str()) {
                 new.entry(r.signature.as_str()).or_insert(r);
             }
         }
-        let recurs = traces[i + 1..]
-            .iter()
-            .any(|n| n.action_timestamp > at && n.action_timestamp <= at + win);
+        let next = first_after(&mine, at);
+        let recurs = mine
+            .get(next)
+            .is_some_and(|n| n.action_timestamp <= at + win);
         if !new.is_empty() || recurs {
             involved.push(t);
         }
         total_new += new.len();
         recurred += recurs as usize;
         for r in new.values() {
-            new_alerts.insert(format!(
-                "{} ({}/{})",
-                r.alert.name, r.resource.kind, r.resource.name
-            ));
+            let label = format!("{} ({}/{})", r.alert.name, r.resource.kind, r.resource.name);
+            if new_alerts.len() < 10 && !new_alerts.contains(&label) {
+                new_alerts.push(label);
+            }
         }
     }
     let n = traces.len() as f64;
@@ -1071,7 +1080,7 @@ pub fn detect_cascading_failure(
     let mut ev = evidence_of(&involved, involved.len() as u64);
     ev.mean_new_alerts = Some(r3(mean_new));
     ev.recurrence_rate = Some(r3(recurrence));
-    ev.new_alerts = new_alerts.into_iter().take(10).collect();
+    ev.new_alerts = new_alerts;
     Some((sev, ev))
 }
 
@@ -1133,13 +1142,12 @@ fn detect(
         .copied()
         .filter(|t| t.action_timestamp >= from)
         .collect();
-    let related: Vec<ActionTrace> = related
+    let related: Vec<&ActionTrace> = related
         .iter()
         .filter(|t| {
             t.action_timestamp >= from - Duration::minutes(CASCADE_WINDOW_MINUTES)
                 && t.action_timestamp <= now
         })
-        .cloned()
         .collect();
     let mut raw: Vec<(Detector, Severity, Evidence)> = Vec::new();
     if let Some((s, e)) = detect_scale_oscillation(&recent) {
@@ -1967,7 +1975,7 @@ mod tests {
     }
 
     fn cascade_sev(actions: &[ActionTrace], related: &[ActionTrace]) -> Option<Severity> {
-        detect_cascading_failure(&refs(actions), related).map(|(s, _)| s)
+        detect_cascading_failure(&refs(actions), &refs(related)).map(|(s, _)| s)
     }
 
     #[test]
@@ -2066,7 +2074,7 @@ mod tests {
                 })
                 .collect()
         };
-        let (s, ev) = detect_cascading_failure(&refs(&rec[..3]), &with_alerts(3)).unwrap();
+        let (s, ev) = detect_cascading_failure(&refs(&rec[..3]), &refs(&with_alerts(3))).unwrap();
         assert_eq!(s, Severity::Critical, "{ev:?}");
         assert_eq!(ev.mean_new_alerts, Some(3.0));
         assert_eq!(ev.recurrence_rate, Some(0.667));
@@ -2083,10 +2091,10 @@ mod tests {
             Some(Severity::Medium)
         );
         // Mean 3 but recurrence 0.5 (not > 0.5) → high, not critical.
-        let (s, ev) = detect_cascading_failure(&refs(&rec[1..3]), &with_alerts(3)).unwrap();
+        let (s, ev) = detect_cascading_failure(&refs(&rec[1..3]), &refs(&with_alerts(3))).unwrap();
         assert_eq!((s, ev.recurrence_rate), (Severity::High, Some(0.5)));
         // At most 10 new alerts are listed.
-        let (_, ev) = detect_cascading_failure(&refs(&rec[..3]), &with_alerts(14)).unwrap();
+        let (_, ev) = detect_cascading_failure(&refs(&rec[..3]), &refs(&with_alerts(14))).unwrap();
         assert_eq!(ev.new_alerts.len(), 10);
     }
 
