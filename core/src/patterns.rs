@@ -1355,7 +1355,7 @@ mod tests {
 
     fn input(recent: Vec<ActionTrace>) -> PatternInput {
         let mut sorted = recent.clone();
-        sorted.sort_by(|a, b| a.action_timestamp.cmp(&b.action_timestamp));
+        sorted.sort_by_key(|a| a.action_timestamp);
         let mut agg: Option<SignatureAggregate> = None;
         for x in &sorted {
             match agg.as_mut() {

@@ -671,7 +671,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).unwrap();
         let conn = store.inner.open_reader().unwrap();
-        let filters: [(&str, fn(&mut HistoryQuery)); 9] = [
+        type Setter = fn(&mut HistoryQuery);
+        let filters: [(&str, Setter); 9] = [
             ("none", |_| {}),
             ("namespace", |q| q.namespace = Some("x".into())),
             ("kind", |q| q.kind = Some("x".into())),
