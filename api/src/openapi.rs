@@ -168,7 +168,8 @@ fn schemas(state: &ApiState) -> Value {
             "assessed_at": opt(date_time("When assessed; the service stamps the time of the request when absent.")),
             "method": {"type": "string", "enum": ["automated", "manual", "ml-derived"]},
             "notes": opt(free("Free-text notes.")),
-        }
+        },
+        "example": {"score": 0.9, "method": "automated", "criteria": {"alert_resolved": true}}
     });
     let follow_up = json!({
         "type": "object", "additionalProperties": false,
@@ -246,7 +247,16 @@ fn schemas(state: &ApiState) -> Value {
         "type": "object", "additionalProperties": false,
         "required": ["action_id", "action_timestamp", "resource", "alert", "action_type", "execution_status"],
         "properties": common(false),
-        "description": "One action Kubernaut took. Unknown fields are rejected."
+        "description": "One action Kubernaut took. Unknown fields are rejected.",
+        "example": {
+            "action_id": "act-2026-11-25-0001",
+            "action_timestamp": "2026-11-25T17:58:00Z",
+            "resource": {"namespace": "default", "kind": "Deployment", "name": "nginx"},
+            "alert": {"name": "KubePodCrashLooping", "severity": "critical"},
+            "action_type": "restart_pod",
+            "execution_status": "completed",
+            "model": {"used": "gpt-4o-mini", "confidence": 0.82}
+        }
     });
     let trace = json!({
         "type": "object",
