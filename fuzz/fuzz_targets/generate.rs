@@ -1,0 +1,55 @@
+//! The generators' input validation (core/src/generate): options from JSON (POST body)
+//! and from query-string pairs (GET). No panics; options that pass `validate` must
+//! generate, and the toolset, config snippet and manifests must be valid YAML (user
+//! values must never break out of their YAML strings).
+#![no_main]
+
+use context_core::generate::{
+    GenerateOptions, generate_config_snippet, generate_manifests, generate_podman,
+    generate_toolset,
+};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let opts = if mode % 2 == 0 {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(rest) else {
+            return;
+        };
+        GenerateOptions::from_json(v)
+    } else {
+        // "k=v&k=v" without percent-decoding: arbitrary keys and values.
+        let s = String::from_utf8_lossy(rest);
+        GenerateOptions::from_pairs(s.split('&').filter(|p| !p.is_empty()).map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        }))
+    };
+    let Ok(opts) = opts else {
+        return;
+    };
+    let valid = opts.validate().is_ok();
+    let toolset = generate_toolset(&opts);
+    let snippet = generate_config_snippet(&opts);
+    let manifests = generate_manifests(&opts);
+    let podman = generate_podman(&opts);
+    assert_eq!(valid, toolset.is_ok(), "validate and generate_toolset disagree");
+    assert_eq!(valid, snippet.is_ok());
+    assert_eq!(valid, manifests.is_ok());
+    assert_eq!(valid, podman.is_ok());
+    if !valid {
+        return;
+    }
+    for (what, yaml) in [("toolset", toolset.unwrap()), ("config snippet", snippet.unwrap())] {
+        if let Err(e) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&yaml) {
+            panic!("{what} is not YAML ({e}):\n{yaml}");
+        }
+    }
+    for doc in serde_yaml_ng::Deserializer::from_str(&manifests.unwrap()) {
+        if let Err(e) = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc) {
+            panic!("manifests are not YAML: {e}");
+        }
+    }
+});

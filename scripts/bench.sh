@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# `make bench`: performance figures (not pass/fail). Everything runs on this machine
+# against 127.0.0.1 only, every load bounded in time (wrk -d) and count (ingest quotas).
+#
+#   1. pattern analysis latency (p50/p90/p99) at 10k, 100k and 1M traces in the embedded
+#      store, and store ingest traces/s (stores/local/examples/pattern_bench.rs);
+#   2. the combined release server (target/release/kubernaut-context, embedded store):
+#      a. batched HTTP ingest (POST batches of 100), traces/s
+#      b. 64 connections for BENCH_SECONDS each: health, a 50-row filtered history page,
+#         pattern analysis, and a mixed workload (80% reads / 20% single-trace writes):
+#         requests/s, p50/p99/p99.9, errors, peak RSS (VmHWM, reset before each run);
+#   3. `kubernaut-context import FILE` of an NDJSON file, traces/s.
+#
+# Environment:
+#   BENCH_QUICK=1     10 s per load run, 10k/100k traces for pattern analysis, smaller ingest
+#   BENCH_SECONDS     seconds per load run (default 30, quick 10)
+#   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
+#   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
+# Tools: wrk (apt, installed here if missing). Builds the release server and the
+# pattern_bench example (slow once). Results on a shared machine are pessimistic.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  SECS=${BENCH_SECONDS:-10}
+  SIZES=${BENCH_SIZES:-10000,100000}
+  HTTP_TRACES=${BENCH_HTTP_TRACES:-50000}
+  IMPORT_TRACES=${BENCH_IMPORT_TRACES:-50000}
+else
+  SECS=${BENCH_SECONDS:-30}
+  SIZES=${BENCH_SIZES:-10000,100000,1000000}
+  HTTP_TRACES=${BENCH_HTTP_TRACES:-200000}
+  IMPORT_TRACES=${BENCH_IMPORT_TRACES:-200000}
+fi
+CONNS=64
+OUT=${BENCH_OUT:-target/bench/report.txt}
+mkdir -p "$(dirname "$OUT")"
+exec > >(tee "$OUT") 2>&1
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# ------------------------------------------------------------------ tools and builds
+if ! command -v wrk >/dev/null; then
+  step "installing wrk (apt)"
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+step "building (release): server and pattern_bench"
+cargo build --release -q -p kubernaut-context-server
+cargo build --release -q -p kubernaut-context-store-local --example pattern_bench
+BIN=$ROOT/target/release/kubernaut-context
+PB=$ROOT/target/release/examples/pattern_bench
+
+step "machine"
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "cpus:    $(nproc) ($(lscpu | sed -n 's/^Model name: *//p' | head -n1))"
+echo "memory:  $(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other engineers may be compiling)"
+echo "mode:    $([ "$QUICK" = 1 ] && echo quick || echo full), $SECS s per load run, $CONNS connections"
+
+TMP=$(mktemp -d -t kctx-bench.XXXXXX)
+SERVER_PID=
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ 1. pattern analysis
+step "1. pattern analysis vs. history size (embedded store, in process)"
+"$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 100 --dir "$TMP/pattern-store"
+rm -rf "$TMP/pattern-store"
+
+# ------------------------------------------------------------------ 2. the server
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+URL=http://127.0.0.1:$PORT
+TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn "$BIN" serve --addr "127.0.0.1:$PORT" \
+  --store local --data-dir "$TMP/server-data" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fs "$URL/api/v1/context/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "$URL/api/v1/context/health" >/dev/null || { cat "$TMP/server.log"; exit 1; }
+
+reset_peak() { echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+peak_rss() { awk '/^VmHWM/ {printf "%.0f MiB", $2/1024}' "/proc/$SERVER_PID/status"; }
+
+declare -a ROWS=()
+# run_wrk LABEL MODE PATHS_FILE [extra wrk args]: one bounded wrk run; adds a table row.
+run_wrk() {
+  local label=$1 mode=$2 paths=$3; shift 3
+  reset_peak
+  local out
+  out=$(WRK_MODE=$mode WRK_PATHS=$paths WRK_TOKEN=$TOKEN WRK_PREFIX="$mode$RANDOM" \
+    wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 10s -s scripts/bench-wrk.lua "$@" "$URL" 2>&1)
+  local res
+  res=$(echo "$out" | sed -n 's/^RESULT //p')
+  if [ -z "$res" ]; then echo "$out"; return 1; fi
+  ROWS+=("$(python3 -c '
+import json, sys
+r = json.loads(sys.argv[2])
+errs = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+print(f"{sys.argv[1]:<34} {r[\"rps\"]:>9.0f} {r[\"p50_ms\"]:>8.2f} {r[\"p99_ms\"]:>8.2f} {r[\"p999_ms\"]:>9.2f} {r[\"max_ms\"]:>8.1f} {errs:>7} {sys.argv[3]:>9}")
+' "$label" "$res" "$(peak_rss)")")
+  echo "${ROWS[-1]}"
+}
+
+step "2a. batched HTTP ingest: POST batches of 100 ($HTTP_TRACES traces, 4 connections)"
+reset_peak
+BATCHES=$((HTTP_TRACES / 100))
+start=$(date +%s.%N)
+out=$(WRK_MODE=ingest WRK_TOKEN=$TOKEN WRK_PREFIX=ing WRK_QUOTA=$((BATCHES / 2)) \
+  wrk -t2 -c4 -d120s --timeout 30s -s scripts/bench-wrk.lua "$URL" 2>&1)
+res=$(echo "$out" | sed -n 's/^RESULT //p')
+[ -n "$res" ] || { echo "$out"; exit 1; }
+python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+errs = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+print(f"{r[\"requests\"]} batches ({r[\"requests\"]*100} traces) in {r[\"seconds\"]:.1f} s: "
+      f"{r[\"requests\"]*100/r[\"seconds\"]:.0f} traces/s; per batch p50 {r[\"p50_ms\"]:.1f} ms, "
+      f"p99 {r[\"p99_ms\"]:.1f} ms; errors {errs}; server peak RSS {sys.argv[2]}")
+' "$res" "$(peak_rss)"
+STORED=$(curl -fs "$URL/api/v1/context/discover" | python3 -c 'import json,sys; print(next(t["record_count"] for t in json.load(sys.stdin)["available_types"] if t["name"]=="action-history"))')
+echo "store now holds $STORED traces"
+
+# Paths for the read runs, from what is stored.
+python3 - "$URL" "$TMP" <<'PY'
+import json, sys, urllib.request
+url, tmp = sys.argv[1], sys.argv[2]
+get = lambda p: json.load(urllib.request.urlopen(url + p))
+with open(f"{tmp}/health.paths", "w") as f:
+    f.write("/api/v1/context/health\n")
+with open(f"{tmp}/history.paths", "w") as f:
+    for i in range(50):
+        f.write(f"/api/v1/context/action-history?namespace=ns-{i:02d}&status=completed&limit=50\n")
+sigs = [s["signature"] for s in get("/api/v1/context/patterns?limit=200&window=365d")["signatures"]]
+with open(f"{tmp}/patterns.paths", "w") as f:
+    for s in sigs:
+        f.write(f"/api/v1/context/patterns/{s}?window=30d\n")
+ids = [a["action_id"] for a in get("/api/v1/context/action-history?limit=200")["actions"]]
+with open(f"{tmp}/mixed.paths", "w") as f:
+    for i in range(200):
+        f.write(f"/api/v1/context/action-history?namespace=ns-{i % 50:02d}&limit=50\n")
+        f.write(f"/api/v1/context/action-history/{ids[i % len(ids)]}\n")
+        f.write(f"/api/v1/context/patterns/{sigs[i % len(sigs)]}?window=30d\n")
+        f.write(f"/api/v1/context/action-history?signature={sigs[i % len(sigs)]}&limit=50\n")
+print(f"read paths: 50 history filters, {len(sigs)} signatures, {len(ids)} trace ids")
+PY
+
+step "2b. load: $CONNS connections, ${SECS} s each (wrk -t2)"
+printf '%-34s %9s %8s %8s %9s %8s %7s %9s\n' run "req/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" errors "peak RSS"
+run_wrk "health" get "$TMP/health.paths"
+run_wrk "history page (50 rows, 2 filters)" get "$TMP/history.paths"
+run_wrk "pattern analysis (30d window)" get "$TMP/patterns.paths"
+run_wrk "mixed 80% read / 20% write" mixed "$TMP/mixed.paths"
+kill "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+
+# ------------------------------------------------------------------ 3. import
+step "3. kubernaut-context import FILE ($IMPORT_TRACES traces, NDJSON)"
+python3 - "$TMP/import.ndjson" "$IMPORT_TRACES" <<'PY'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+alerts = ["KubePodCrashLooping", "HighMemoryUsage", "PVCAlmostFull", "KubeDeploymentReplicasMismatch"]
+actions = ["restart_pod", "scale_deployment", "increase_resources", "rollback_deployment", "expand_pvc", "notify_only"]
+with open(path, "w") as f:
+    for i in range(n):
+        app = (i * 7919) % 2000
+        f.write(json.dumps({
+            "action_id": f"imp-{i}", "action_timestamp": f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
+            "resource": {"namespace": f"ns-{app % 50:02d}", "kind": "Deployment", "name": f"app-{app:05d}"},
+            "alert": {"name": alerts[app % 4], "severity": "warning", "labels": {"team": f"t{app % 5}"}},
+            "action_type": actions[i % 6], "execution_status": "completed" if i % 10 < 7 else "failed",
+            "action_parameters": {"replicas": i % 9 + 1},
+            "effectiveness": {"score": (i % 10) / 10, "method": "automated"}}) + "\n")
+PY
+start=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$TMP/import.rss" "$BIN" import "$TMP/import.ndjson" --store local --data-dir "$TMP/import-data" 2>&1 | tail -n 3
+end=$(date +%s.%N)
+python3 -c "
+import sys
+secs = $end - $start
+print(f'import: {$IMPORT_TRACES} traces in {secs:.1f} s: {$IMPORT_TRACES / secs:.0f} traces/s; peak RSS {int(open(\"$TMP/import.rss\").read().split()[-1]) / 1024:.0f} MiB')
+"
+
+step "summary (also in $OUT)"
+printf '%-34s %9s %8s %8s %9s %8s %7s %9s\n' run "req/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" errors "peak RSS"
+printf '%s\n' "${ROWS[@]}"
+echo "targets: history page >= 20000 req/s with p99 < 5 ms and 0 errors; pattern analysis p99 <= 2 ms at 1M; batched ingest >= 20000 traces/s"
+echo "Lambda figures: docs/PERFORMANCE.md (Lambda section, scripts/lambda-bench.sh)"
