@@ -29,6 +29,10 @@ build: tools
 lambda:
 	scripts/lambda-build.sh
 
+# Performance figures (not pass/fail; BENCH_QUICK=1 for a short run): docs/PERFORMANCE.md
+bench:
+	scripts/bench.sh
+
 fmt:
 	cargo fmt --all
 
