@@ -454,7 +454,11 @@ fn FieldView(
         })
     };
     let invalid = move || if error().is_empty() { "false" } else { "true" };
-    let described = format!("{help_id} {err_id}");
+    let described = if field.help.is_empty() {
+        err_id.clone()
+    } else {
+        format!("{help_id} {err_id}")
+    };
     let help = (!field.help.is_empty())
         .then(|| view! { <small id=help_id.clone() class="help">{field.help}</small> });
     let err_view = view! { <small id=err_id class="field-error" role="status" data-testid=format!("error-{name}")>{error}</small> };

@@ -88,3 +88,15 @@ test('manifests and podman previews; without JavaScript the form renders on the 
   await expect(p.getByTestId('error-namespace')).not.toBeEmpty();
   await ctx.close();
 });
+
+test('loading function URLs from this combined server explains there are none', async ({ page }) => {
+  const con = watchConsole(page);
+  await page.goto('/generate/toolset');
+  await waitForHydration(page);
+  const discover = page.waitForResponse((r) => r.url().endsWith('/api/v1/context/discover'));
+  await page.getByTestId('load-discover').click();
+  expect((await discover).status()).toBe(200);
+  await expect(page.locator('#discover-status')).toContainText('no function URLs');
+  await expect(page.getByLabel('Deployment')).toHaveValue('combined');
+  con.check();
+});

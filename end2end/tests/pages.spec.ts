@@ -58,3 +58,19 @@ test('overview shows counts and links to details; narrow screens do not scroll s
   await expect(page.getByTestId('total-traces')).not.toContainText(/^0/);
   con.check();
 });
+
+test('every page is complete without JavaScript', async ({ browser }) => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  for (const [name, url, heading] of pages) {
+    await page.goto(url);
+    await expect(page.getByRole('heading', { level: 1 }), name).toContainText(heading);
+    await expect(page.getByText('Loading…'), name).toHaveCount(0);
+  }
+  await page.goto('/');
+  await expect(page.getByTestId('actions-7d')).toBeVisible();
+  await expect(page.getByTestId('store-kind')).toHaveText('local');
+  await page.goto('/patterns?window=7d');
+  await expect(page.getByTestId('pattern-row').first()).toBeVisible();
+  await ctx.close();
+});
