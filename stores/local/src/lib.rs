@@ -146,8 +146,65 @@ fn read_json_rows<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+/// Decoded traces by rowid, each kept with the exact JSON it was decoded from. A hit
+/// needs the stored JSON to be byte-for-byte the same, so an updated trace (new
+/// assessment) is never served stale and no invalidation is needed. Decoding JSON is the
+/// main cost of reading many traces (pattern analysis reads up to 2 × 1000).
+struct TraceCache {
+    shards: Vec<Mutex<HashMap<i64, (Box<str>, ActionTrace)>>>,
+}
+
+const CACHE_SHARDS: usize = 16;
+/// Entries per shard; a full shard is emptied (64k traces in all).
+const CACHE_SHARD_CAPACITY: usize = 4096;
+
+impl TraceCache {
+    fn new() -> Self {
+        TraceCache {
+            shards: (0..CACHE_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn decode(&self, id: i64, body: &str) -> Result<ActionTrace> {
+        let shard = &self.shards[id.rem_euclid(CACHE_SHARDS as i64) as usize];
+        if let Ok(m) = shard.lock()
+            && let Some((b, t)) = m.get(&id)
+            && &**b == body
+        {
+            return Ok(t.clone());
+        }
+        let t: ActionTrace = serde_json::from_str(body)?;
+        if let Ok(mut m) = shard.lock() {
+            if m.len() >= CACHE_SHARD_CAPACITY {
+                m.clear();
+            }
+            m.insert(id, (body.into(), t.clone()));
+        }
+        Ok(t)
+    }
+}
+
+/// Reads rows of `(body, id)` as traces through the cache.
+fn read_traces(
+    cache: &TraceCache,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    capacity: usize,
+) -> Result<Vec<ActionTrace>> {
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(row) = rows.next()? {
+        let body = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        out.push(cache.decode(row.get(1)?, body)?);
+    }
+    Ok(out)
+}
+
 struct Inner {
     path: PathBuf,
+    cache: TraceCache,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -226,6 +283,7 @@ impl LocalStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            cache: TraceCache::new(),
         };
         // Fail early if readers cannot open either.
         let first = inner.open_reader()?;
@@ -420,7 +478,7 @@ const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
 /// The SQL and parameters of one `list_traces` page (fetching `limit + 1` rows to know
 /// whether another page follows).
 fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
-    let mut sql = String::from("SELECT body FROM traces");
+    let mut sql = String::from("SELECT body, id FROM traces");
     let mut conds: Vec<&str> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     let status = q.status.map(|s| s.as_str().to_string());
@@ -463,7 +521,11 @@ fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
     (sql, vals, limit)
 }
 
-fn list_traces_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<ActionTrace>> {
+fn list_traces_q(
+    conn: &Connection,
+    cache: &TraceCache,
+    q: &HistoryQuery,
+) -> Result<Page<ActionTrace>> {
     let (sql, vals, limit) = list_sql(q);
     let mut st = conn.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(vals))?;
@@ -475,7 +537,7 @@ fn list_traces_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<ActionTrace
             break;
         }
         let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        items.push(serde_json::from_str(s)?);
+        items.push(cache.decode(row.get(1)?, s)?);
     }
     let next = match (more, items.last()) {
         (true, Some(last)) => Some(PagePosition {
@@ -490,6 +552,7 @@ fn list_traces_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<ActionTrace
 
 fn pattern_input_q(
     conn: &Connection,
+    cache: &TraceCache,
     signature: &str,
     since: DateTime<Utc>,
     limit: usize,
@@ -502,17 +565,19 @@ fn pattern_input_q(
     };
     let since = micros(since);
     let lim = limit as i64;
-    let recent = read_json_rows(
+    let recent = read_traces(
+        cache,
         &mut conn.prepare_cached(
-            "SELECT body FROM traces WHERE signature = ?1 AND ts >= ?2
+            "SELECT body, id FROM traces WHERE signature = ?1 AND ts >= ?2
              ORDER BY ts DESC, action_id DESC LIMIT ?3",
         )?,
         params![signature, since, lim],
         limit.min(1024),
     )?;
-    let related = read_json_rows(
+    let related = read_traces(
+        cache,
         &mut conn.prepare_cached(
-            "SELECT body FROM traces INDEXED BY traces_namespace
+            "SELECT body, id FROM traces INDEXED BY traces_namespace
              WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
              ORDER BY ts DESC, action_id DESC LIMIT ?4",
         )?,
@@ -621,7 +686,7 @@ impl Store for LocalStore {
         query: &HistoryQuery,
     ) -> std::result::Result<Page<ActionTrace>, StoreError> {
         let q = query.clone();
-        self.blocking(move |i| i.read(|c| list_traces_q(c, &q)))
+        self.blocking(move |i| i.read(|c| list_traces_q(c, &i.cache, &q)))
             .await
     }
 
@@ -644,7 +709,7 @@ impl Store for LocalStore {
         limit: usize,
     ) -> std::result::Result<PatternInput, StoreError> {
         let sig = signature.to_string();
-        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, limit)))
+        self.blocking(move |i| i.read(|c| pattern_input_q(c, &i.cache, &sig, since, limit)))
             .await
     }
 

@@ -289,3 +289,58 @@ async fn concurrent_writers_and_readers_keep_aggregates_exact() {
     let store = LocalStore::open(dir.path()).unwrap();
     assert_aggregates_match(&store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_after_an_assessment_never_serve_the_old_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let traces: Vec<ActionTrace> = (0..5)
+        .map(|i| {
+            sample_trace(
+                &format!("cache-{i}"),
+                "shop",
+                "HighMemoryUsage",
+                "api",
+                "increase_resources",
+                ExecutionStatus::Completed,
+                t0() + Duration::minutes(i),
+            )
+        })
+        .collect();
+    store.put_traces(&traces).await.unwrap();
+    let sig = traces[0].signature.clone();
+    let q = HistoryQuery {
+        namespace: Some("shop".into()),
+        limit: 10,
+        ..HistoryQuery::default()
+    };
+    // Warm every read path, then change one trace.
+    for _ in 0..2 {
+        assert_eq!(store.list_traces(&q).await.unwrap().items.len(), 5);
+        assert_eq!(
+            store
+                .pattern_input(&sig, t0(), 100)
+                .await
+                .unwrap()
+                .recent
+                .len(),
+            5
+        );
+    }
+    let updated = store
+        .set_effectiveness("cache-2", &eff(0.25), t0() + Duration::days(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = store.list_traces(&q).await.unwrap().items;
+    assert_eq!(
+        listed.iter().find(|t| t.action_id == "cache-2"),
+        Some(&updated)
+    );
+    let pi = store.pattern_input(&sig, t0(), 100).await.unwrap();
+    assert_eq!(
+        pi.recent.iter().find(|t| t.action_id == "cache-2"),
+        Some(&updated)
+    );
+    assert_eq!(store.get_trace("cache-2").await.unwrap(), Some(updated));
+}
