@@ -151,8 +151,11 @@ fn read_json_rows<T: serde::de::DeserializeOwned>(
 /// assessment) is never served stale and no invalidation is needed. Decoding JSON is the
 /// main cost of reading many traces (pattern analysis reads up to 2 × 1000).
 struct TraceCache {
-    shards: Vec<Mutex<HashMap<i64, (Box<str>, ActionTrace)>>>,
+    shards: Vec<Mutex<CacheShard>>,
 }
+
+/// rowid → (the JSON decoded, the trace).
+type CacheShard = HashMap<i64, (Box<str>, ActionTrace)>;
 
 const CACHE_SHARDS: usize = 16;
 /// Entries per shard; a full shard is emptied (64k traces in all).
