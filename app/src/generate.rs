@@ -19,7 +19,7 @@ use context_core::generate::{
 use crate::fmt;
 
 /// Which generator page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Generator {
     Toolset,
     Manifests,
@@ -520,11 +520,11 @@ fn Fieldset(
     }
 }
 
-/// A generator page.
-#[component]
-pub fn GeneratorPage(page: Generator) -> impl IntoView {
-    let query = use_query_map();
-    let values = RwSignal::new(query.with_untracked(initial_values));
+/// A generator page: the form and the preview (an island: hydrated in the browser,
+/// where the preview is recomputed on every keystroke).
+#[island]
+pub fn GeneratorForm(page: Generator, initial: Values) -> impl IntoView {
+    let values = RwSignal::new(initial);
     let result = Memo::new(move |_| values.with(|v| outputs(page, v)));
     let errors = Memo::new(move |_| result.with(|r| r.as_ref().err().cloned().unwrap_or_default()));
     let paste = RwSignal::new(String::new());
@@ -542,16 +542,6 @@ pub fn GeneratorPage(page: Generator) -> impl IntoView {
             });
         }
     };
-    let (title, lede) = match page {
-        Generator::Toolset => (
-            "Toolset generator",
-            "A HolmesGPT custom toolset that gives HolmesGPT Kubernaut's action history and patterns (plus Kubernetes and Prometheus tools). Save it and run holmes ask -t kubernaut-toolset.yaml.",
-        ),
-        Generator::Manifests => (
-            "Manifest generator",
-            "Kubernetes manifests that run HolmesGPT with the Kubernaut toolset in your cluster, and a podman command that runs it on your machine.",
-        ),
-    };
     let groups: Vec<(&'static str, Group)> = match page {
         Generator::Toolset => vec![
             ("Where the Context API is", Group::Target),
@@ -565,9 +555,6 @@ pub fn GeneratorPage(page: Generator) -> impl IntoView {
         ],
     };
     view! {
-        <Title text=format!("{title} · Kubernaut Context")/>
-        <h1>{title}</h1>
-        <p class="lede">{lede}</p>
         <div class="gen">
             <form method="get" action=page.path() class="card gen-form" data-testid="generator-form" aria-label="Generator options">
                 <input type="hidden" name="submitted" value="1"/>
@@ -637,6 +624,33 @@ pub fn GeneratorPage(page: Generator) -> impl IntoView {
                 })}
             </div>
         </div>
+    }
+}
+
+fn page_text(page: Generator) -> (&'static str, &'static str) {
+    match page {
+        Generator::Toolset => (
+            "Toolset generator",
+            "A HolmesGPT custom toolset that gives HolmesGPT Kubernaut's action history and patterns (plus Kubernetes and Prometheus tools). Save it and run holmes ask -t kubernaut-toolset.yaml.",
+        ),
+        Generator::Manifests => (
+            "Manifest generator",
+            "Kubernetes manifests that run HolmesGPT with the Kubernaut toolset in your cluster, and a podman command that runs it on your machine.",
+        ),
+    }
+}
+
+/// A generator page (server-rendered around the form island).
+#[component]
+pub fn GeneratorPage(page: Generator) -> impl IntoView {
+    let query = use_query_map();
+    let initial = query.with_untracked(initial_values);
+    let (title, lede) = page_text(page);
+    view! {
+        <Title text=format!("{title} · Kubernaut Context")/>
+        <h1>{title}</h1>
+        <p class="lede">{lede}</p>
+        <GeneratorForm page initial/>
     }
 }
 

@@ -90,6 +90,6 @@ pub fn fill_from_discover(url: &str, status_id: &str) {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
     mark_hydrated();
 }

@@ -237,7 +237,8 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
     }
 }
 
-#[component]
+/// The one interactive part of the overview (an island: hydrated in the browser).
+#[island]
 fn HealthCard() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let health = Resource::new(move || refresh.get(), |_| get_health());
