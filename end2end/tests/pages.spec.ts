@@ -74,3 +74,34 @@ test('every page is complete without JavaScript', async ({ browser }) => {
   await expect(page.getByTestId('pattern-row').first()).toBeVisible();
   await ctx.close();
 });
+
+test('hydration does not move anything: layout with and without JavaScript is the same', async ({ browser }) => {
+  const boxes = async (js: boolean, url: string) => {
+    const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    if (js) await waitForHydration(page);
+    const r = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('main h1, main section, main form, main pre, main table'))
+        .map((e) => { const b = e.getBoundingClientRect(); return [e.tagName, Math.round(b.x), Math.round(b.y), Math.round(b.width), Math.round(b.height)].join(' '); }));
+    await ctx.close();
+    return r;
+  };
+  for (const url of ['/', '/generate/toolset', '/generate/manifests', `/history?namespace=${ns}`]) {
+    const withJs = await boxes(true, url);
+    expect(withJs.length, url).toBeGreaterThan(2);
+    expect(withJs, url).toEqual(await boxes(false, url));
+  }
+});
+
+test('keyboard: the skip link and the navigation are reachable with Tab', async ({ page }) => {
+  await page.goto('/');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/history$/);
+});
