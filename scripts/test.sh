@@ -20,10 +20,12 @@ phase() {
 phase "setup: build tools"          scripts/ensure-tools.sh
 phase "setup: system packages"      scripts/ensure-system.sh
 phase "setup: python venvs"         scripts/ensure-python.sh
-phase "build: server + wasm (cargo leptos build)" cargo leptos build
 # One cargo test run for the whole workspace (shared target dir, one feature set), with a
 # local DynamoDB-compatible server (moto) up so the DynamoDB adapter's suite runs too.
 phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
+# Server binary and wasm built together right before the browser runs them: a server
+# and wasm from different builds do not hydrate.
+phase "build: server + wasm (cargo leptos build)" cargo leptos build
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
 phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh
