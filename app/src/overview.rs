@@ -126,7 +126,6 @@ async fn count_since(
 #[server]
 pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
     use context_core::patterns::{RECENT_LIMIT, analyze};
-    use context_core::store::SignatureQuery;
     let state = crate::history::app_state()?;
     let store = state.store.as_ref();
     let err = |e: context_core::StoreError| ServerFnError::new(e.to_string());
@@ -138,17 +137,16 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
     let week = count_since(store, now - chrono::Duration::days(7))
         .await
         .map_err(err)?;
-    let top_aggs = store
-        .list_signatures(&SignatureQuery {
-            since: Some(now - chrono::Duration::days(7)),
-            limit: OSCILLATION_CHECKS,
-            ..Default::default()
-        })
+    let (ranked, _) = crate::patterns::rank_recent(store, now - chrono::Duration::days(7))
         .await
         .map_err(err)?;
     let mut warnings = Vec::new();
     let horizon = chrono::Duration::hours(24);
-    for a in top_aggs.iter().filter(|a| a.last_seen >= now - horizon) {
+    for (a, _) in ranked
+        .iter()
+        .take(OSCILLATION_CHECKS)
+        .filter(|(_, last)| *last >= now - horizon)
+    {
         let input = store
             .pattern_input(&a.signature, now - horizon, RECENT_LIMIT)
             .await
@@ -173,7 +171,7 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
     Ok(OverviewData {
         day,
         week,
-        top: top_aggs.iter().take(5).map(SignatureRow::from).collect(),
+        top: ranked.iter().take(5).map(|(r, _)| r.clone()).collect(),
         warnings,
         total_traces: stats.traces,
         newest: stats.newest.as_ref().map(fmt::ts),

@@ -31,31 +31,104 @@ pub struct SignatureRow {
     pub namespace: String,
     pub kind: String,
     pub name: String,
+    /// Occurrences in the window (the ranking key).
+    pub recent: u64,
+    /// Lifetime occurrences (0 when unknown).
     pub occurrences: u64,
     pub last_seen: String,
     pub actions: Vec<String>,
 }
 
+/// Most traces scanned to rank signatures by occurrences in a window.
+pub const RANK_SCAN_CAP: usize = 5000;
+
+/// Signatures seen since `since`, ranked by occurrences since then (ties: most recent
+/// first), with their newest time. Scans at most [`RANK_SCAN_CAP`] traces (the flag says
+/// when it stopped there); lifetime counts come from the signature aggregates.
 #[cfg(feature = "ssr")]
-impl From<&context_core::store::SignatureAggregate> for SignatureRow {
-    fn from(a: &context_core::store::SignatureAggregate) -> Self {
-        let mut actions: Vec<(String, u64)> = a
-            .actions
-            .iter()
-            .map(|(k, v)| (k.clone(), v.attempts))
-            .collect();
-        actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-        SignatureRow {
-            signature: a.signature.clone(),
-            alert_name: a.alert_name.clone(),
-            namespace: a.namespace.clone(),
-            kind: a.kind.clone(),
-            name: a.name.clone(),
-            occurrences: a.occurrences,
-            last_seen: fmt::ts(&a.last_seen),
-            actions: actions.into_iter().map(|(k, _)| k).take(3).collect(),
+pub(crate) async fn rank_recent(
+    store: &dyn context_core::Store,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<(SignatureRow, chrono::DateTime<chrono::Utc>)>, bool), context_core::StoreError> {
+    use context_core::store::{HistoryQuery, SignatureQuery};
+    use std::collections::HashMap;
+    let mut order: Vec<String> = Vec::new();
+    let mut rows: HashMap<
+        String,
+        (
+            SignatureRow,
+            chrono::DateTime<chrono::Utc>,
+            Vec<(String, u64)>,
+        ),
+    > = HashMap::new();
+    let mut q = HistoryQuery {
+        since: Some(since),
+        limit: 500,
+        ..Default::default()
+    };
+    let mut scanned = 0usize;
+    let mut truncated = false;
+    loop {
+        let page = store.list_traces(&q).await?;
+        for t in &page.items {
+            scanned += 1;
+            let e = rows.entry(t.signature.clone()).or_insert_with(|| {
+                order.push(t.signature.clone());
+                (
+                    SignatureRow {
+                        signature: t.signature.clone(),
+                        alert_name: t.alert.name.clone(),
+                        namespace: t.resource.namespace.clone(),
+                        kind: t.resource.kind.clone(),
+                        name: t.resource.name.clone(),
+                        recent: 0,
+                        occurrences: 0,
+                        last_seen: fmt::ts(&t.action_timestamp),
+                        actions: Vec::new(),
+                    },
+                    t.action_timestamp,
+                    Vec::new(),
+                )
+            });
+            e.0.recent += 1;
+            match e.2.iter_mut().find(|(a, _)| *a == t.action_type) {
+                Some(a) => a.1 += 1,
+                None => e.2.push((t.action_type.clone(), 1)),
+            }
+        }
+        match page.next {
+            Some(n) if scanned < RANK_SCAN_CAP => q.after = Some(n),
+            Some(_) => {
+                truncated = true;
+                break;
+            }
+            None => break,
         }
     }
+    let aggs = store
+        .list_signatures(&SignatureQuery {
+            since: Some(since),
+            limit: 500,
+            ..Default::default()
+        })
+        .await?;
+    for a in aggs {
+        if let Some(e) = rows.get_mut(&a.signature) {
+            e.0.occurrences = a.occurrences;
+        }
+    }
+    let mut out: Vec<_> = order
+        .into_iter()
+        .filter_map(|s| rows.remove(&s))
+        .map(|(mut row, last, mut actions)| {
+            actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+            row.actions = actions.into_iter().take(3).map(|(a, _)| a).collect();
+            (row, last)
+        })
+        .collect();
+    // Stable: equal counts keep newest-first order.
+    out.sort_by(|a, b| b.0.recent.cmp(&a.0.recent));
+    Ok((out, truncated))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,30 +136,22 @@ pub struct PatternList {
     pub rows: Vec<SignatureRow>,
     pub has_more: bool,
     pub store_empty: bool,
+    /// The ranking stopped after [`RANK_SCAN_CAP`] traces.
+    pub truncated: bool,
 }
 
-/// The signature ranking: signatures seen in `window`, most occurrences first.
+/// The signature ranking: signatures seen in `window`, most occurrences in it first.
 #[server]
 pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, ServerFnError> {
-    use context_core::store::SignatureQuery;
     let state = crate::history::app_state()?;
     let d = context_core::patterns::parse_window(&window)
         .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
-    let q = SignatureQuery {
-        namespace: None,
-        alert_name: None,
-        since: Some(chrono::Utc::now() - d),
-        limit: PATTERNS_PAGE + 1,
-        offset: page.min(1000) * PATTERNS_PAGE,
-    };
-    let mut aggs = state
-        .store
-        .list_signatures(&q)
+    let (ranked, truncated) = rank_recent(state.store.as_ref(), chrono::Utc::now() - d)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let has_more = aggs.len() > PATTERNS_PAGE;
-    aggs.truncate(PATTERNS_PAGE);
-    let store_empty = if aggs.is_empty() {
+    let start = page.saturating_mul(PATTERNS_PAGE).min(ranked.len());
+    let end = (start + PATTERNS_PAGE).min(ranked.len());
+    let store_empty = if ranked.is_empty() {
         state
             .store
             .stats()
@@ -97,9 +162,10 @@ pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, S
         false
     };
     Ok(PatternList {
-        rows: aggs.iter().map(SignatureRow::from).collect(),
-        has_more,
+        rows: ranked[start..end].iter().map(|(r, _)| r.clone()).collect(),
+        has_more: end < ranked.len(),
         store_empty,
+        truncated,
     })
 }
 
@@ -150,7 +216,8 @@ pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
                 <thead><tr>
                     <th scope="col">"Alert"</th>
                     <th scope="col">"Resource"</th>
-                    <th scope="col" class="num">"Occurrences"</th>
+                    <th scope="col" class="num">"In window"</th>
+                    <th scope="col" class="num">"Lifetime"</th>
                     <th scope="col">"Last seen"</th>
                     <th scope="col">"Actions tried"</th>
                 </tr></thead>
@@ -161,7 +228,8 @@ pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
                                 <strong>{r.alert_name.clone()}</strong></a>
                                 " "<code class="muted small">{fmt::short_sig(&r.signature)}</code></td>
                             <td><span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"{r.name.clone()}</td>
-                            <td class="num">{r.occurrences}</td>
+                            <td class="num" data-testid="recent">{r.recent}</td>
+                            <td class="num">{if r.occurrences == 0 { "—".to_string() } else { r.occurrences.to_string() }}</td>
                             <td class="nowrap">{r.last_seen.clone()}</td>
                             <td>{r.actions.iter().map(|a| view! { <code class="chip">{a.clone()}</code>" " }).collect_view()}</td>
                         </tr>
@@ -191,7 +259,7 @@ pub fn PatternsPage() -> impl IntoView {
     view! {
         <Title text="Patterns · Kubernaut Context"/>
         <h1>"Patterns"</h1>
-        <p class="lede">"Alert signatures (alert + resource) that keep coming back, ranked by occurrences; open one for its analysis and recommendation."</p>
+        <p class="lede">"Alert signatures (alert + resource) that keep coming back, ranked by occurrences in the window; open one for its analysis and recommendation."</p>
         {move || view! { <WindowPicker action="/patterns".to_string() window=window.get()/> }}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || list.get().map(|r| match r {
@@ -206,6 +274,7 @@ pub fn PatternsPage() -> impl IntoView {
                     let prev = (p > 0).then(|| format!("/patterns?window={w}&page={}", p - 1));
                     let next = l.has_more.then(|| format!("/patterns?window={w}&page={}", p + 1));
                     view! {
+                        {l.truncated.then(|| view! { <p class="warn-text">{format!("Ranked from the newest {RANK_SCAN_CAP} actions of the window; pick a shorter window for an exact ranking.")}</p> })}
                         <SignatureTable rows=l.rows.clone()/>
                         <nav class="pager" aria-label="Pages">
                             {prev.map(|h| view! { <a href=h rel="prev">"« Previous"</a> })}

@@ -36,3 +36,21 @@ test('the chart and recommendation render on the server (JavaScript disabled)', 
   await expect(page.getByTestId('oscillation')).toBeVisible();
   await ctx.close();
 });
+
+test('signatures are ranked by occurrences in the chosen window', async ({ page }) => {
+  const con = watchConsole(page);
+  await page.goto('/patterns?window=24h');
+  const mine = page.getByTestId('pattern-row').filter({ hasText: `${ns}/` });
+  // Last 24 h: cart 8 times, checkout twice, each web pod once.
+  await expect(mine.first()).toContainText('cart');
+  await expect(mine.first().getByTestId('recent')).toHaveText('8');
+  await expect(mine.filter({ hasText: 'checkout' }).getByTestId('recent')).toHaveText('2');
+  await expect(mine.filter({ hasText: 'web-0' }).getByTestId('recent')).toHaveText('1');
+  // Last 7 days: checkout has all 8 of its occurrences.
+  await page.getByLabel('Window', { exact: true }).selectOption('7d');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/window=7d/);
+  await expect(mine.filter({ hasText: 'checkout' }).getByTestId('recent')).toHaveText('8');
+  await expect(mine.filter({ hasText: 'web-0' }).getByTestId('recent')).toHaveText('5');
+  con.check();
+});
