@@ -51,10 +51,12 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 // Async: pages arrive complete (data included), so they work without
                 // JavaScript and nothing shifts when the wasm hydrates.
-                <Routes fallback=|| view! {
+                <Routes fallback=|| {
+                    crate::fmt::not_found();
+                    view! {
                     <h1>"Page not found"</h1>
                     <p class="empty">"There is no page here. Start from the "<a href="/">"overview"</a>"."</p>
-                }>
+                }}>
                     <Route path=path!("/") view=crate::overview::Overview ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=crate::history::HistoryPageView ssr=SsrMode::Async/>
                     <Route path=path!("/history/:action_id") view=crate::history::ActionDetail ssr=SsrMode::Async/>

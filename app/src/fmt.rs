@@ -3,6 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
+/// Marks the response being rendered as 404 Not Found (server side; no-op in the browser).
+pub fn not_found() {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
+
 /// `2026-11-25 19:20 UTC`.
 pub fn ts(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -427,11 +427,14 @@ pub fn ActionDetail() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || trace.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(None) => view! {
+                Ok(None) => {
+                    fmt::not_found();
+                    view! {
                     <h1>"Action not found"</h1>
                     <p class="empty" data-testid="not-found">"No action with id "<code>{id.get_untracked()}</code>
                         " is stored. It may have been recorded elsewhere; "<a href="/history">"browse the history"</a>"."</p>
-                }.into_any(),
+                }.into_any()
+                },
                 Ok(Some(t)) => view! { <TraceView t/> }.into_any(),
             })}
         </Suspense>

@@ -77,3 +77,12 @@ test('without JavaScript the filter form and paging still work', async ({ browse
   await expect(page.getByTestId('history-row')).toHaveCount(21);
   await ctx.close();
 });
+
+test('an unknown action or page answers 404 with a page that says what to do', async ({ request }) => {
+  const missing = await request.get(`/history/${ns}-no-such-action`);
+  expect(missing.status()).toBe(404);
+  expect(await missing.text()).toContain('browse the history');
+  const page = await request.get('/no-such-page');
+  expect(page.status()).toBe(404);
+  expect(await page.text()).toContain('Page not found');
+});
