@@ -345,3 +345,28 @@ async fn odd_numbers_and_shapes_are_400() {
         assert!(!fields(&v).is_empty(), "{v}");
     }
 }
+
+/// Found by the `trace_input` fuzz target: a number with more digits than an f64 holds
+/// was parsed one ULP off by serde_json's fast path, so the stored trace read back
+/// differed from the same request parsed again and an idempotent retry answered 409.
+#[tokio::test]
+async fn retry_of_a_trace_with_long_decimals_is_unchanged_not_conflict() {
+    let app = app();
+    let t = trace("float-1", "2026-01-01T00:00:00Z");
+    let body = serde_json::to_string(&t).unwrap().replace(
+        "\"action_type\":\"restart_pod\"",
+        "\"action_type\":\"restart_pod\",\"alternative_actions\":[{\"action_type\":\"scale_deployment\",\"confidence\":0.2444444444444444444444444444444444444444444}]",
+    );
+    assert!(body.contains("0.2444444444444444444444"), "{body}");
+    for want in [StatusCode::CREATED, StatusCode::OK] {
+        let r = raw(
+            &app,
+            Method::POST,
+            H,
+            Some("application/json"),
+            Body::from(body.clone()),
+        )
+        .await;
+        assert_eq!(r.status, want, "{}", r.text());
+    }
+}
