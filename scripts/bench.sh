@@ -16,6 +16,8 @@
 #   BENCH_SECONDS     seconds per load run (default 30, quick 10)
 #   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
+#   BENCH_PARTS       all (default), pattern (only 1.) or server (only 2. and 3.)
+#   BENCH_NO_BUILD=1  use the binaries already in target/release
 # Tools: wrk (apt, installed here if missing). Builds the release server and the
 # pattern_bench example (slow once). Results on a shared machine are pessimistic.
 set -euo pipefail
@@ -48,9 +50,11 @@ if ! command -v wrk >/dev/null; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
 fi
-step "building (release): server and pattern_bench"
-cargo build --release -q -p kubernaut-context-server
-cargo build --release -q -p kubernaut-context-store-local --example pattern_bench
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  step "building (release): server and pattern_bench"
+  cargo build --release -q -p kubernaut-context-server
+  cargo build --release -q -p kubernaut-context-store-local --example pattern_bench
+fi
 BIN=$ROOT/target/release/kubernaut-context
 PB=$ROOT/target/release/examples/pattern_bench
 
@@ -74,9 +78,12 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ 1. pattern analysis
-step "1. pattern analysis vs. history size (embedded store, in process)"
-"$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 100 --dir "$TMP/pattern-store"
-rm -rf "$TMP/pattern-store"
+if [ "${BENCH_PARTS:-all}" != server ]; then
+  step "1. pattern analysis vs. history size (embedded store, in process)"
+  "$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 100 --dir "$TMP/pattern-store"
+  rm -rf "$TMP/pattern-store"
+fi
+[ "${BENCH_PARTS:-all}" != pattern ] || exit 0
 
 # ------------------------------------------------------------------ 2. the server
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -109,7 +116,7 @@ run_wrk() {
 import json, sys
 r = json.loads(sys.argv[2])
 errs = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
-print(f"{sys.argv[1]:<34} {r[\"rps\"]:>9.0f} {r[\"p50_ms\"]:>8.2f} {r[\"p99_ms\"]:>8.2f} {r[\"p999_ms\"]:>9.2f} {r[\"max_ms\"]:>8.1f} {errs:>7} {sys.argv[3]:>9}")
+print("%-34s %9.0f %8.2f %8.2f %9.2f %8.1f %7d %9s" % (sys.argv[1], r["rps"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], errs, sys.argv[3]))
 ' "$label" "$res" "$(peak_rss)")")
   echo "${ROWS[-1]}"
 }
@@ -126,9 +133,9 @@ python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 errs = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
-print(f"{r[\"requests\"]} batches ({r[\"requests\"]*100} traces) in {r[\"seconds\"]:.1f} s: "
-      f"{r[\"requests\"]*100/r[\"seconds\"]:.0f} traces/s; per batch p50 {r[\"p50_ms\"]:.1f} ms, "
-      f"p99 {r[\"p99_ms\"]:.1f} ms; errors {errs}; server peak RSS {sys.argv[2]}")
+n = r["requests"]
+print("%d batches (%d traces) in %.1f s: %.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; server peak RSS %s"
+      % (n, n * 100, r["seconds"], n * 100 / r["seconds"], r["p50_ms"], r["p99_ms"], errs, sys.argv[2]))
 ' "$res" "$(peak_rss)"
 STORED=$(curl -fs "$URL/api/v1/context/discover" | python3 -c 'import json,sys; print(next(t["record_count"] for t in json.load(sys.stdin)["available_types"] if t["name"]=="action-history"))')
 echo "store now holds $STORED traces"

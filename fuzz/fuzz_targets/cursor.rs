@@ -19,8 +19,13 @@ fuzz_target!(|data: &[u8]| {
             // Arbitrary text as a cursor: no panic; unsigned junk is refused.
             let s = String::from_utf8_lossy(rest);
             if let Ok(p) = codec.decode(&s, fp) {
-                // Only possible with a forged HMAC: re-encoding must reproduce it.
-                assert_eq!(codec.decode(&codec.encode(&p, fp), fp).unwrap(), p);
+                // Only possible when the fuzzer learnt the MAC from the in-process
+                // comparison (no attacker sees that): the position must round-trip
+                // unless its canonical encoding is over the length limit.
+                let again = codec.encode(&p, fp);
+                if again.len() <= MAX_CURSOR_LEN {
+                    assert_eq!(codec.decode(&again, fp).unwrap(), p);
+                }
             }
         }
         1 => {
