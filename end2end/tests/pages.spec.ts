@@ -3,7 +3,12 @@ import path from 'node:path';
 import { demoTraces, seedTraces, waitForHydration, watchConsole } from './helpers';
 
 const ns = `shot-${Date.now().toString(36)}`;
-const shots = path.resolve(__dirname, '../screenshots');
+// Screenshots are test artifacts (test-results/screenshots, not tracked); with
+// UPDATE_SCREENSHOTS=1 they replace the committed ones in end2end/screenshots.
+const shots = path.resolve(
+  __dirname,
+  process.env.UPDATE_SCREENSHOTS ? '../screenshots' : '../test-results/screenshots',
+);
 
 test.beforeAll(async ({ request }) => {
   await seedTraces(request, demoTraces(ns));
