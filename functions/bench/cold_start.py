@@ -207,6 +207,7 @@ def main():
     ap.add_argument("--endpoint")
     ap.add_argument("--table", default="kctx-bench")
     ap.add_argument("--json")
+    ap.add_argument("--functions", default=",".join(FUNCTIONS))
     a = ap.parse_args()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA")}
@@ -231,7 +232,7 @@ def main():
         create_table(a.endpoint, a.table)
 
     results = {}
-    for fn in FUNCTIONS:
+    for fn in a.functions.split(","):
         binary = os.path.join(a.bin_dir, fn)
         if not os.path.exists(binary):
             binary = os.path.join(a.bin_dir, fn, "bootstrap")
