@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,7 +32,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 const SCHEMA_VERSION: i64 = 1;
 
 /// Most idle read connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections open at most at once. Callers beyond this wait for a free one
+/// instead of opening more (each connection has its own page cache: opening one per
+/// concurrent request under load cost memory and time).
+const MAX_READERS: usize = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS traces (
@@ -209,7 +212,15 @@ struct Inner {
     path: PathBuf,
     cache: TraceCache,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<ReaderPool>,
+    reader_freed: Condvar,
+}
+
+/// Idle read connections and how many exist in all (idle + in use).
+#[derive(Default)]
+struct ReaderPool {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 impl Inner {
@@ -228,18 +239,38 @@ impl Inner {
         Ok(c)
     }
 
-    /// Runs `f` on a pooled read connection.
+    /// Runs `f` on a pooled read connection (at most `MAX_READERS` exist; callers wait
+    /// for a free one).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = {
+            let mut pool = self.readers.lock().map_err(|_| poisoned())?;
+            loop {
+                if let Some(c) = pool.idle.pop() {
+                    break Some(c);
+                }
+                if pool.open < MAX_READERS {
+                    pool.open += 1;
+                    break None;
+                }
+                pool = self.reader_freed.wait(pool).map_err(|_| poisoned())?;
+            }
+        };
         let conn = match conn {
             Some(c) => c,
-            None => self.open_reader()?,
+            None => match self.open_reader() {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Ok(mut pool) = self.readers.lock() {
+                        pool.open -= 1;
+                    }
+                    self.reader_freed.notify_one();
+                    return Err(e);
+                }
+            },
         };
         let out = f(&conn);
-        let mut pool = self.readers.lock().map_err(|_| poisoned())?;
-        if pool.len() < MAX_IDLE_READERS {
-            pool.push(conn);
-        }
+        self.readers.lock().map_err(|_| poisoned())?.idle.push(conn);
+        self.reader_freed.notify_one();
         out
     }
 
@@ -285,12 +316,17 @@ impl LocalStore {
         let inner = Inner {
             path,
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(ReaderPool::default()),
+            reader_freed: Condvar::new(),
             cache: TraceCache::new(),
         };
         // Fail early if readers cannot open either.
         let first = inner.open_reader()?;
-        inner.readers.lock().map_err(|_| poisoned())?.push(first);
+        {
+            let mut pool = inner.readers.lock().map_err(|_| poisoned())?;
+            pool.idle.push(first);
+            pool.open = 1;
+        }
         tracing::info!(path = %inner.path.display(), "opened embedded store");
         Ok(LocalStore {
             inner: Arc::new(inner),
