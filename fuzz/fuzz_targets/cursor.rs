@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         1 => {
             // A validly signed cursor with a mutated byte must be refused (or be the same).
             let (ts, id) = position(rest);
-            let pos = PagePosition { ts, id, token: None };
+            let pos = PagePosition {
+                ts,
+                id,
+                token: None,
+            };
             let good = codec.encode(&pos, fp);
             if good.len() > MAX_CURSOR_LEN {
                 // encode does not enforce the limit decode applies (latent: positions in

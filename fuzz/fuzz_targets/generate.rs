@@ -5,8 +5,7 @@
 #![no_main]
 
 use context_core::generate::{
-    GenerateOptions, generate_config_snippet, generate_manifests, generate_podman,
-    generate_toolset,
+    GenerateOptions, generate_config_snippet, generate_manifests, generate_podman, generate_toolset,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -46,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(!ok);
             continue;
         }
-        assert_eq!(valid, ok, "validate() and the {what} generator disagree: {err:?}");
+        assert_eq!(
+            valid, ok,
+            "validate() and the {what} generator disagree: {err:?}"
+        );
     }
     if !valid {
         return;

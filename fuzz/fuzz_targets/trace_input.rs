@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!stored.signature.is_empty());
         let json = serde_json::to_string(&stored).expect("a valid trace serializes");
         let back: ActionTrace = serde_json::from_str(&json).expect("and parses back");
-        assert!(back.same_content(&stored), "round trip changed the trace: {json}");
+        assert!(
+            back.same_content(&stored),
+            "round trip changed the trace: {json}"
+        );
         assert_eq!(back, stored);
         match agg.as_mut() {
             Some(a) if a.signature == stored.signature => a.add(&stored),

@@ -14,8 +14,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(d) = parse_window(s) {
-        assert!(d >= Duration::minutes(1) && d <= Duration::days(365), "{s} -> {d}");
-        assert_eq!(parse_window(&format!("{}m", d.num_minutes())).ok(), Some(d), "{s}");
+        assert!(
+            d >= Duration::minutes(1) && d <= Duration::days(365),
+            "{s} -> {d}"
+        );
+        assert_eq!(
+            parse_window(&format!("{}m", d.num_minutes())).ok(),
+            Some(d),
+            "{s}"
+        );
         let now = DateTime::<Utc>::MAX_UTC - Duration::days(400);
         let _ = now - d;
     }
@@ -29,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
         if utc.nanosecond() >= 1_000_000_000 {
             return;
         }
-        assert!((utc - back).num_nanoseconds().is_some_and(|n| (0..1000).contains(&n)));
+        assert!(
+            (utc - back)
+                .num_nanoseconds()
+                .is_some_and(|n| (0..1000).contains(&n))
+        );
         let json = serde_json::to_string(&utc).unwrap();
         let parsed: DateTime<Utc> = serde_json::from_str(&json).unwrap();
         assert_eq!(parsed, utc);
