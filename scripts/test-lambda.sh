@@ -25,8 +25,9 @@ if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
   echo "==> the functions link no Leptos and no SQLite"
   lean=$(cargo tree -p kubernaut-context-functions -e normal,build --prefix none | grep -Ei 'leptos|rusqlite|sqlite' || true)
   if [ -n "$lean" ]; then echo "FAIL: kubernaut-context-functions depends on:" >&2; echo "$lean" | sort -u >&2; exit 1; fi
-  echo "==> building the functions (debug)"
+  echo "==> building the functions and the combined server (debug)"
   cargo build -p kubernaut-context-functions --bins
+  [ -x target/debug/kubernaut-context ] && [ -d target/site/pkg ] || cargo leptos build
   export _KCTX_TEST_LAMBDA_INNER=1
   exec scripts/with-moto.sh "$0" "$@"
 fi
@@ -106,6 +107,25 @@ for fn in $FUNCTIONS; do
   fi
 done
 
+# The combined server (web app + every endpoint) as one more Lambda function: the same
+# binary as `serve`, switching to the runtime API because AWS_LAMBDA_RUNTIME_API is set.
+# cargo lambda watch serves only the bins of the package it is given, so the server's
+# package gets its own runtime API emulator.
+WEB_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+WEB_BASE="http://127.0.0.1:$WEB_PORT"
+setsid cargo lambda watch -p kubernaut-context-server --only-lambda-apis \
+  --invoke-address 127.0.0.1 --invoke-port "$WEB_PORT" >"$LOGDIR/watch-web.log" 2>&1 &
+FN_PIDS+=($!)
+for _ in $(seq 1 600); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$WEB_PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+AWS_LAMBDA_FUNCTION_NAME=kubernaut-context AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
+  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$WEB_PORT/.rt/kubernaut-context" KUBERNAUT_CONTEXT_STORE=dynamodb \
+  LEPTOS_SITE_ROOT=target/site RUST_LOG=info \
+  setsid target/debug/kubernaut-context serve >"$LOGDIR/web.log" 2>&1 &
+FN_PIDS+=($!)
+
 export LAMBDA_BASE="$BASE" LAMBDA_PORT="$PORT" CARGO_LAMBDA="$ROOT/.venv/tools/bin/cargo-lambda"
 echo "==> suite"
 set +e
@@ -118,6 +138,24 @@ if [ "$rc" -ne 0 ]; then
     tail -n 20 "$f" >&2
   done
 fi
+# The web app as a Lambda: a server-rendered page, its assets and the API behind one URL.
+web_check() { # NAME URL EXPECTED_STATUS GREP
+  local out code
+  out=$(curl -s -w '\n%{http_code}' --max-time 20 "$2") || true
+  code=${out##*$'\n'}
+  if [ "$code" = "$3" ] && grep -q -- "$4" <<<"$out"; then
+    echo "ok   web $1 -> $code"
+  else
+    echo "FAIL web $1: status $code (want $3), body lacks '$4'" >&2
+    rc=1
+  fi
+}
+web_check "GET / (server-rendered page)" "$WEB_BASE/lambda-url/kubernaut-context/" 200 'Store health'
+web_check "GET /pkg/kubernaut-context.css" "$WEB_BASE/lambda-url/kubernaut-context/pkg/kubernaut-context.css" 200 'body'
+web_check "GET /api/v1/context/health" "$WEB_BASE/lambda-url/kubernaut-context/api/v1/context/health" 200 '"kind":"dynamodb"'
+web_check "GET unknown API path (JSON 404)" "$WEB_BASE/lambda-url/kubernaut-context/api/v1/context/nope" 404 '"error"'
+if [ "$rc" -ne 0 ]; then tail -n 20 "$LOGDIR/web.log" >&2; fi
+
 # Every function logged JSON lines carrying the Lambda request id (span.requestId).
 for fn in $FUNCTIONS; do
   if ! grep -q '"requestId":"' "$LOGDIR/$fn.log"; then

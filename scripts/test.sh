@@ -29,6 +29,7 @@ phase "build: server + wasm (cargo leptos build)" cargo leptos build
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
 phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh
+phase "faults: DynamoDB outage -> 503, recovery" scripts/test-dynamodb-outage.sh
 phase "generators: HolmesGPT 0.45 loader + tool calls" scripts/test-holmes.sh
 phase "generators: kubernetes-validate manifests" scripts/test-manifests.sh
 phase "infra: cfn-lint, checkov, kubernetes-validate" scripts/test-infra.sh

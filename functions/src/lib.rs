@@ -123,6 +123,13 @@ pub async fn run(name: &'static str, groups: &[RouteGroup]) -> Result<(), lambda
             return Err(e.into());
         }
     };
+    serve(name, router).await
+}
+
+/// Serves `router` to the Lambda runtime API until the runtime stops the container
+/// (each invocation: stage stripped, request id set, one access-log line). Also used by
+/// the combined server binary when it runs as a Lambda (`AWS_LAMBDA_RUNTIME_API` set).
+pub async fn serve(name: &str, router: Router) -> Result<(), lambda_http::Error> {
     tracing::info!(function = name, "ready");
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let router = router.clone();

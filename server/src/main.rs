@@ -276,6 +276,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_state(leptos_options);
     let api_state = ApiState::new(store, config);
     let app = context_api::router_with_fallback(api_state, &RouteGroup::ALL, web);
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Running as an AWS Lambda function (web app + every endpoint behind one URL):
+        // same router, invocations from the Lambda runtime API instead of a socket.
+        return context_functions::serve("kubernaut-context", app)
+            .await
+            .map_err(|e| e.to_string());
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
