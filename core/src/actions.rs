@@ -68,7 +68,10 @@ impl ActionTypes {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let mut set: BTreeSet<String> = CANONICAL_ACTION_TYPES.iter().map(|s| s.to_string()).collect();
+        let mut set: BTreeSet<String> = CANONICAL_ACTION_TYPES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for e in extra {
             let e = e.into();
             if Self::well_formed(&e) {
@@ -88,13 +91,17 @@ impl ActionTypes {
 
     /// Names from `extra` that are not lowercase snake_case.
     pub fn invalid_extra<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-        extra.into_iter().filter(|e| !Self::well_formed(e)).collect()
+        extra
+            .into_iter()
+            .filter(|e| !Self::well_formed(e))
+            .collect()
     }
 
     fn well_formed(s: &str) -> bool {
         !s.is_empty()
             && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     }
 
     pub fn contains(&self, s: &str) -> bool {

@@ -66,7 +66,11 @@ impl CursorCodec {
     }
 
     /// Decodes a cursor made by [`CursorCodec::encode`] for the same filters.
-    pub fn decode(&self, cursor: &str, query_fingerprint: &str) -> Result<PagePosition, CursorError> {
+    pub fn decode(
+        &self,
+        cursor: &str,
+        query_fingerprint: &str,
+    ) -> Result<PagePosition, CursorError> {
         if cursor.len() > MAX_CURSOR_LEN {
             return Err(CursorError("too long"));
         }
@@ -74,9 +78,11 @@ impl CursorCodec {
         let sig = B64.decode(sig).map_err(|_| CursorError("malformed"))?;
         let mut m = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         m.update(body.as_bytes());
-        m.verify_slice(&sig).map_err(|_| CursorError("signature mismatch (altered or from another deployment)"))?;
+        m.verify_slice(&sig)
+            .map_err(|_| CursorError("signature mismatch (altered or from another deployment)"))?;
         let json = B64.decode(body).map_err(|_| CursorError("malformed"))?;
-        let payload: Payload = serde_json::from_slice(&json).map_err(|_| CursorError("malformed"))?;
+        let payload: Payload =
+            serde_json::from_slice(&json).map_err(|_| CursorError("malformed"))?;
         if payload.q != query_fingerprint {
             return Err(CursorError("made for different filters"));
         }

@@ -19,8 +19,8 @@ pub mod actions;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cursor;
-pub mod generate;
 pub mod demo;
+pub mod generate;
 pub mod model;
 pub mod patterns;
 pub mod signature;
