@@ -262,10 +262,7 @@ impl RouteGroup {
                 )
             }
             RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
-            RouteGroup::Generate => r.merge(
-                generate::routes::<ApiState>()
-                    .route_layer(axum::middleware::from_fn(generate_body_is_object)),
-            ),
+            RouteGroup::Generate => r.merge(generate::routes::<ApiState>()),
         }
     }
 }
@@ -279,39 +276,6 @@ async fn metrics_handler(axum::extract::State(state): axum::extract::State<ApiSt
         state.metrics.render(),
     )
         .into_response()
-}
-
-/// The generators take their options as a JSON *object*: serde would also read a struct
-/// from a JSON array, so any other JSON value is refused here (400) before it gets there.
-async fn generate_body_is_object(req: Request, next: axum::middleware::Next) -> Response {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if req.method() != Method::POST || !is_json {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let bytes =
-        match axum::body::to_bytes(body, context_core::validate::limits::MAX_BODY_BYTES).await {
-            Ok(b) => b,
-            Err(_) => {
-                return ApiError::from_status(http::StatusCode::PAYLOAD_TOO_LARGE).into_response();
-            }
-        };
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
-        && !v.is_object()
-    {
-        return ApiError::invalid_param("body", "must be a JSON object of generator options")
-            .into_response();
-    }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await
 }
 
 async fn not_found(req: Request) -> Response {

@@ -359,6 +359,3 @@ pub enum PutOutcome {
     /// A trace with this id but different content exists: nothing changed.
     Conflict,
 }
-
-/// The body of `PUT /action-history/{action_id}/effectiveness`.
-pub type EffectivenessInput = Effectiveness;

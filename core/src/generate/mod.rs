@@ -249,6 +249,13 @@ impl std::error::Error for GenerateError {}
 impl GenerateOptions {
     /// Options from a JSON value (HTTP POST body, the web app).
     pub fn from_json(v: serde_json::Value) -> Result<Self, GenerateError> {
+        // serde would also read the struct from a JSON array: only an object is options.
+        if !v.is_object() {
+            return Err(GenerateError::one(
+                "body",
+                "must be a JSON object of generator options",
+            ));
+        }
         serde_json::from_value(v).map_err(|e| serde_error(&e.to_string()))
     }
 
@@ -829,6 +836,13 @@ mod tests {
     fn defaults_are_valid() {
         assert_eq!(GenerateOptions::default().validate(), Ok(()));
         let json = GenerateOptions::from_json(serde_json::json!({})).unwrap();
+        for not_object in [
+            serde_json::json!([]),
+            serde_json::json!(["x"]),
+            serde_json::json!(1),
+        ] {
+            assert!(GenerateOptions::from_json(not_object).is_err());
+        }
         assert_eq!(json, GenerateOptions::default());
     }
 }
