@@ -145,3 +145,12 @@ async fn bad_input_is_400_with_field_details() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(details(&body)[0].0, "namespace");
 }
+
+#[tokio::test]
+async fn post_bodies_other_than_objects_are_refused() {
+    for body in [json!([]), json!(["http://x"]), json!(42), json!("x")] {
+        let (s, _, text) = post("/api/v1/generate/toolset", body.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {text}");
+        assert!(text.contains("JSON object"), "{body}: {text}");
+    }
+}
