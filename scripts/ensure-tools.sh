@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tools the project needs, idempotently (skips what is present):
 #   - the Rust toolchain of rust-toolchain.toml with the wasm32 target (rustup)
-#   - cargo-leptos 0.3.11 (built with a >= 1.96 toolchain, release LTO off: ~18 min once)
+#   - cargo-leptos 0.3.11 (built with a >= 1.96 toolchain, release LTO off: 26 min once, measured here)
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
 #   - wasm-opt from npm binaryen@132 (into ./node_modules/.bin)
 # cargo-leptos would otherwise download wasm-bindgen/wasm-opt/sass from GitHub, which
@@ -22,7 +22,7 @@ rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup ta
 if command -v cargo-leptos >/dev/null && cargo-leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
   echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
 else
-  step "cargo-leptos $CARGO_LEPTOS_VERSION (one-time, ~18 min on 2 cores)"
+  step "cargo-leptos $CARGO_LEPTOS_VERSION (one-time, ~26 min on 2 cores)"
   rustup toolchain list | grep -q "^$LEPTOS_TOOLCHAIN" || rustup toolchain install "$LEPTOS_TOOLCHAIN" --profile minimal
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo "+$LEPTOS_TOOLCHAIN" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
