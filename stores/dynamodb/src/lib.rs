@@ -1492,6 +1492,54 @@ mod tests {
         assert_eq!(position_of("garbage"), None);
     }
 
+    /// The longest cursor the adapter can hand out must still be accepted by the API
+    /// (`MAX_CURSOR_LEN`): every key part at its validated maximum, over the widest index.
+    #[test]
+    fn longest_continuation_cursor_fits_the_cursor_limit() {
+        use context_core::cursor::{CursorCodec, MAX_CURSOR_LEN};
+        use context_core::validate::limits;
+        let mut input = context_core::demo::demo_history(1, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap())
+            .into_iter()
+            .next()
+            .unwrap();
+        input.action_id = "a".repeat(limits::MAX_ID_LEN);
+        input.signature = Some("s".repeat(limits::MAX_SIGNATURE_LEN));
+        input.resource.kind = "K".repeat(limits::MAX_NAME_LEN);
+        input.resource.name = "n".repeat(limits::MAX_NAME_LEN);
+        input.resource.namespace = "x".repeat(limits::MAX_NAME_LEN);
+        input.alert.name = "A".repeat(limits::MAX_NAME_LEN);
+        input.workflow_id = Some("w".repeat(limits::MAX_ID_LEN));
+        let t = ActionTrace::from_input(input, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
+        let ti: TraceItem = from_item(history_item(&t).unwrap()).unwrap();
+        let codec = CursorCodec::new("k");
+        let filters = "f".repeat(8 * 1024);
+        let mut longest = 0;
+        for (name, attr, val) in [
+            (IDX_RESOURCE, "res_pk", ti.res_pk.clone()),
+            (IDX_NAMESPACE, "ns_pk", ti.ns_pk.clone()),
+            (IDX_ALERT, "alert_pk", ti.alert_pk.clone()),
+        ] {
+            let access = Access::Index {
+                name,
+                pk_attr: attr,
+                pk_val: val,
+            };
+            let pos = PagePosition {
+                ts: t.action_timestamp,
+                id: t.action_id.clone(),
+                token: Some(encode_token(&access.key_of(&ti))),
+            };
+            let cursor = codec.encode(&pos, &filters);
+            longest = longest.max(cursor.len());
+            assert_eq!(codec.decode(&cursor, &filters).unwrap(), pos);
+        }
+        eprintln!("longest cursor: {longest} bytes");
+        assert!(
+            longest <= MAX_CURSOR_LEN,
+            "longest cursor {longest} > {MAX_CURSOR_LEN}"
+        );
+    }
+
     #[test]
     fn bad_tokens_are_bad_cursors() {
         assert!(matches!(decode_token("%%%"), Err(StoreError::BadCursor(_))));
