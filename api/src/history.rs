@@ -157,15 +157,11 @@ pub async fn list(
     State(state): State<ApiState>,
     headers: HeaderMap,
     params: Result<Query<HistoryParams>, QueryRejection>,
-) -> Result<Json<HistoryPage>, ApiError> {
+) -> Result<Response, ApiError> {
     auth::require_read(&state.config, &headers)?;
     let (mut q, cursor, contradictory) = parse_history_params(query::query(params)?, &state)?;
     if contradictory {
-        return Ok(Json(HistoryPage {
-            actions: Vec::new(),
-            next_cursor: None,
-            count: 0,
-        }));
+        return Ok(history_page_json(&[], None));
     }
     let codec = CursorCodec::new(&state.config.cursor_key);
     let fp = history_fingerprint(&q);
@@ -174,14 +170,39 @@ pub async fn list(
     }
     let page = state
         .metrics
-        .store_call("list_traces", state.store.list_traces(&q))
+        .store_call("list_traces", state.store.list_traces_json(&q))
         .await?;
     let next_cursor = page.next.as_ref().map(|p| codec.encode(p, &fp));
-    Ok(Json(HistoryPage {
-        count: page.items.len(),
-        actions: page.items,
-        next_cursor,
-    }))
+    Ok(history_page_json(&page.items, next_cursor.as_deref()))
+}
+
+/// A [`HistoryPage`] body built from traces that are already JSON: the same bytes
+/// `Json(HistoryPage { .. })` would produce, without decoding and re-encoding each trace.
+fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>) -> Response {
+    let size = actions.iter().map(|a| a.len() + 1).sum::<usize>() + 96;
+    let mut body = String::with_capacity(size + next_cursor.map_or(0, str::len));
+    body.push_str("{\"actions\":[");
+    for (i, a) in actions.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(a);
+    }
+    body.push_str("],\"next_cursor\":");
+    match next_cursor {
+        // A cursor is base64url plus '.', nothing JSON would escape; serde_json keeps
+        // this exact anyway.
+        Some(c) => body.push_str(&serde_json::to_string(c).unwrap_or_else(|_| "null".into())),
+        None => body.push_str("null"),
+    }
+    body.push_str(",\"count\":");
+    body.push_str(&actions.len().to_string());
+    body.push('}');
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
@@ -421,5 +442,47 @@ pub async fn put_effectiveness(
         None => Err(ApiError::not_found(format!(
             "no action trace with action_id {id:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod page_json_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn raw_page_body_is_what_serializing_the_page_gives() {
+        let t: ActionTrace = ActionTrace::from_input(
+            context_core::demo::demo_history(7, Utc::now())
+                .into_iter()
+                .next()
+                .unwrap(),
+            Utc::now(),
+        );
+        let raw: Vec<std::sync::Arc<str>> = vec![
+            serde_json::to_string(&t).unwrap().into(),
+            serde_json::to_string(&t).unwrap().into(),
+        ];
+        for cursor in [None, Some("abc_-.def")] {
+            let resp = history_page_json(&raw, cursor);
+            assert_eq!(
+                resp.headers()[header::CONTENT_TYPE],
+                HeaderValue::from_static("application/json")
+            );
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let expected = serde_json::to_string(&HistoryPage {
+                actions: vec![t.clone(), t.clone()],
+                next_cursor: cursor.map(str::to_string),
+                count: 2,
+            })
+            .unwrap();
+            assert_eq!(std::str::from_utf8(&bytes).unwrap(), expected);
+        }
+        let empty = history_page_json(&[], None);
+        let bytes = axum::body::to_bytes(empty.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], br#"{"actions":[],"next_cursor":null,"count":0}"#);
     }
 }

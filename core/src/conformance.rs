@@ -235,6 +235,24 @@ async fn list_all(store: &dyn Store, q: &HistoryQuery, what: &str) -> Vec<Action
             .list_traces(&q)
             .await
             .unwrap_or_else(|e| panic!("conformance[{what}]: list_traces failed: {e}"));
+        let json = store
+            .list_traces_json(&q)
+            .await
+            .unwrap_or_else(|e| panic!("conformance[{what}]: list_traces_json failed: {e}"));
+        assert_eq!(
+            json.next, page.next,
+            "conformance[{what}]: list_traces_json pages differently from list_traces"
+        );
+        let as_json: Vec<String> = page
+            .items
+            .iter()
+            .map(|t| serde_json::to_string(t).expect("trace serializes"))
+            .collect();
+        let got: Vec<&str> = json.items.iter().map(|s| &**s).collect();
+        assert_eq!(
+            got, as_json,
+            "conformance[{what}]: list_traces_json must return each trace's exact JSON"
+        );
         assert!(
             page.items.len() <= q.limit,
             "conformance[{what}]: a page returned {} rows for limit {}",

@@ -209,6 +209,30 @@ pub trait Store: Send + Sync + 'static {
 
     async fn list_traces(&self, query: &HistoryQuery) -> Result<Page<ActionTrace>, StoreError>;
 
+    /// The same page as [`Store::list_traces`], each trace as its JSON document (exactly
+    /// `serde_json::to_string(&trace)`), for callers that only pass traces on (the history
+    /// endpoint). Stores that keep that JSON override this and skip decoding and
+    /// re-encoding every row.
+    async fn list_traces_json(
+        &self,
+        query: &HistoryQuery,
+    ) -> Result<Page<std::sync::Arc<str>>, StoreError> {
+        let page = self.list_traces(query).await?;
+        let items = page
+            .items
+            .iter()
+            .map(|t| {
+                serde_json::to_string(t)
+                    .map(std::sync::Arc::from)
+                    .map_err(|e| StoreError::Internal(format!("trace to JSON: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
     /// Records or replaces the assessment of a trace, updating its aggregate in the same
     /// transaction. `None` when no trace has this id.
     async fn set_effectiveness(

@@ -517,7 +517,24 @@ const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
 /// The SQL and parameters of one `list_traces` page (fetching `limit + 1` rows to know
 /// whether another page follows).
 fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
-    let mut sql = String::from("SELECT body, id FROM traces");
+    // The index to walk is chosen here, not by SQLite's planner: without statistics the
+    // planner may walk `status` (5 values) newest-first and read thousands of wide rows to
+    // find 50 of one namespace. Most selective filter first; the other filters are then
+    // checked on the few rows that walk visits.
+    let index = [
+        ("signature", q.signature.is_some()),
+        ("workflow_id", q.workflow_id.is_some()),
+        ("name", q.name.is_some()),
+        ("namespace", q.namespace.is_some()),
+        ("alert_name", q.alert_name.is_some()),
+        ("action_type", q.action_type.is_some()),
+        ("kind", q.kind.is_some()),
+        ("status", q.status.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(col, set)| set.then_some(col))
+    .unwrap_or("ts");
+    let mut sql = format!("SELECT body, id, ts, action_id FROM traces INDEXED BY traces_{index}");
     let mut conds: Vec<&str> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     let status = q.status.map(|s| s.as_str().to_string());
@@ -582,6 +599,34 @@ fn list_traces_q(
         (true, Some(last)) => Some(PagePosition {
             ts: last.action_timestamp,
             id: last.action_id.clone(),
+            token: None,
+        }),
+        _ => None,
+    };
+    Ok(Page { items, next })
+}
+
+/// [`list_traces_q`] without decoding: each row's stored JSON as it is.
+fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<str>>> {
+    let (sql, vals, limit) = list_sql(q);
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(params_from_iter(vals))?;
+    let mut items: Vec<Arc<str>> = Vec::with_capacity(limit.min(512));
+    let mut last: Option<(i64, String)> = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        items.push(Arc::from(s));
+        last = Some((row.get(2)?, row.get(3)?));
+    }
+    let next = match (more, last) {
+        (true, Some((ts, id))) => Some(PagePosition {
+            ts: from_micros(ts)?,
+            id,
             token: None,
         }),
         _ => None,
@@ -729,6 +774,15 @@ impl Store for LocalStore {
             .await
     }
 
+    async fn list_traces_json(
+        &self,
+        query: &HistoryQuery,
+    ) -> std::result::Result<Page<Arc<str>>, StoreError> {
+        let q = query.clone();
+        self.blocking(move |i| i.read(|c| list_traces_json_q(c, &q)))
+            .await
+    }
+
     async fn set_effectiveness(
         &self,
         action_id: &str,
@@ -812,6 +866,26 @@ mod tests {
             );
             assert!(!plan.contains("TEMP B-TREE"), "{label} sorts: {plan}");
         }
+        // Filter pairs walk the more selective column's index, whatever the planner
+        // would guess (it used to walk `status` for namespace + status).
+        let q = HistoryQuery {
+            limit: 50,
+            namespace: Some("x".into()),
+            status: Some(context_core::model::ExecutionStatus::Completed),
+            action_type: Some("restart_pod".into()),
+            ..HistoryQuery::default()
+        };
+        let plan = explain_list(&conn, &q);
+        assert!(plan.contains("USING INDEX traces_namespace "), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        let q = HistoryQuery {
+            limit: 50,
+            signature: Some("s".into()),
+            namespace: Some("x".into()),
+            since: DateTime::<Utc>::from_timestamp(1_700_000_000, 0),
+            ..HistoryQuery::default()
+        };
+        assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
         let plan = explain(
             &conn,
             "EXPLAIN QUERY PLAN SELECT body FROM traces INDEXED BY traces_namespace
