@@ -106,11 +106,9 @@ pub async fn get_one(
         input = context_core::store::PatternInput::default();
     }
     if namespace.is_some() || alert.is_some() {
-        let keep = |t: &context_core::model::ActionTrace| {
-            namespace
-                .as_ref()
-                .is_none_or(|n| &t.resource.namespace == n)
-                && alert.as_ref().is_none_or(|a| &t.alert.name == a)
+        let keep = |t: &context_core::store::TraceFacts| {
+            namespace.as_ref().is_none_or(|n| &*t.namespace == n)
+                && alert.as_ref().is_none_or(|a| &*t.alert_name == a)
         };
         input.recent.retain(keep);
         let agg_matches = input.aggregate.as_ref().is_some_and(|a| {

@@ -19,7 +19,9 @@ use crate::model::{
     PutOutcome, ResourceRef, Severity,
 };
 use crate::signature::alert_signature;
-use crate::store::{HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store};
+use crate::store::{
+    HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store, TraceFacts,
+};
 
 /// A fixed point in time the suite's traces are placed around (whole microseconds, so
 /// every backend can store it exactly).
@@ -999,7 +1001,8 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
         .find(|t| t.action_id == b.action_id)
         .expect("b in recent");
     assert_eq!(
-        recent_b, &b,
+        recent_b,
+        &TraceFacts::from(&b),
         "conformance[{w}]: pattern_input sees the updated trace"
     );
 }
@@ -1205,9 +1208,13 @@ pub async fn check_pattern_input(store: &dyn Store) {
             got_related, want_related,
             "conformance[{w}]: related must be the `limit` newest traces of OTHER signatures in the same namespace with ts >= since (since {since}, limit {limit})"
         );
-        if let Some(t) = pi.related.first() {
+        for t in pi.recent.iter().chain(&pi.related) {
             let full = traces.iter().find(|x| x.action_id == t.action_id).unwrap();
-            assert_eq!(t, full, "conformance[{w}]: related traces are complete");
+            assert_eq!(
+                t,
+                &TraceFacts::from(full),
+                "conformance[{w}]: pattern_input facts must equal the stored trace's"
+            );
         }
     }
     let pi = store

@@ -1084,6 +1084,7 @@ mod tests {
     use crate::actions::ActionTypes;
     use crate::model::ActionTrace;
     use crate::patterns::{self, Severity as Sev};
+    use crate::store::TraceFacts;
     use crate::store::{PatternInput, SignatureAggregate};
     use chrono::TimeZone;
     use std::collections::{BTreeSet, HashMap};
@@ -1122,7 +1123,7 @@ mod tests {
                     .then(b.action_id.cmp(&a.action_id))
             });
             v.truncate(patterns::RECENT_LIMIT);
-            v
+            v.iter().map(TraceFacts::from).collect()
         };
         PatternInput {
             aggregate: agg,

@@ -22,10 +22,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::model::{ActionTrace, ExecutionStatus};
-use crate::store::{PatternInput, SignatureAggregate};
+use crate::model::ExecutionStatus;
+use crate::store::{PatternInput, SignatureAggregate, TraceFacts};
 
 /// Most traces of one signature read per analysis (the bounded recent window).
 pub const RECENT_LIMIT: usize = 1000;
@@ -465,11 +464,11 @@ pub fn analyze(
 ) -> PatternAnalysis {
     let start = now - window;
     // Oldest first.
-    let mut traces: Vec<&ActionTrace> = input
+    let mut traces: Vec<&TraceFacts> = input
         .recent
         .iter()
         .filter(|t| {
-            t.signature == signature && t.action_timestamp >= start && t.action_timestamp <= now
+            &*t.signature == signature && t.action_timestamp >= start && t.action_timestamp <= now
         })
         .collect();
     traces.sort_by(|a, b| {
@@ -482,10 +481,10 @@ pub fn analyze(
     let subject = traces
         .last()
         .map(|t| Subject {
-            alert_name: t.alert.name.clone(),
-            namespace: t.resource.namespace.clone(),
-            kind: t.resource.kind.clone(),
-            name: t.resource.name.clone(),
+            alert_name: t.alert_name.to_string(),
+            namespace: t.namespace.to_string(),
+            kind: t.kind.to_string(),
+            name: t.name.to_string(),
         })
         .or_else(|| {
             input.aggregate.as_ref().map(|a| Subject {
@@ -552,10 +551,10 @@ pub fn analyze(
     }
 }
 
-fn action_stats(traces: &[&ActionTrace]) -> Vec<ActionStats> {
-    let mut by_type: BTreeMap<&str, Vec<&ActionTrace>> = BTreeMap::new();
+fn action_stats(traces: &[&TraceFacts]) -> Vec<ActionStats> {
+    let mut by_type: BTreeMap<&str, Vec<&TraceFacts>> = BTreeMap::new();
     for t in traces {
-        by_type.entry(t.action_type.as_str()).or_default().push(t);
+        by_type.entry(t.action_type.as_ref()).or_default().push(t);
     }
     let mut out: Vec<ActionStats> = by_type
         .into_iter()
@@ -605,7 +604,7 @@ fn action_stats(traces: &[&ActionTrace]) -> Vec<ActionStats> {
     out
 }
 
-fn trend(traces: &[&ActionTrace]) -> Trend {
+fn trend(traces: &[&TraceFacts]) -> Trend {
     let scores: Vec<f64> = traces
         .iter()
         .filter_map(|t| t.effectiveness_score())
@@ -823,23 +822,13 @@ fn recommend(
 // ---------------------------------------------------------------------------------------
 // Oscillation detectors
 
-/// Replica count requested by a scale action (`action_parameters.replicas`, a number or
-/// a numeric string).
-fn replicas(t: &ActionTrace) -> Option<i64> {
-    match t.action_parameters.get("replicas")? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn ids(ts: &[&ActionTrace]) -> Vec<String> {
+fn ids(ts: &[&TraceFacts]) -> Vec<String> {
     let skip = ts.len().saturating_sub(MAX_EVIDENCE_IDS);
     ts.iter().skip(skip).map(|t| t.action_id.clone()).collect()
 }
 
-fn evidence_of(ts: &[&ActionTrace], events: u64) -> Evidence {
-    let types: BTreeSet<&str> = ts.iter().map(|t| t.action_type.as_str()).collect();
+fn evidence_of(ts: &[&TraceFacts], events: u64) -> Evidence {
+    let types: BTreeSet<&str> = ts.iter().map(|t| t.action_type.as_ref()).collect();
     let first = ts.first().map(|t| t.action_timestamp);
     let last = ts.last().map(|t| t.action_timestamp);
     Evidence {
@@ -858,18 +847,18 @@ fn evidence_of(ts: &[&ActionTrace], events: u64) -> Evidence {
     }
 }
 
-fn raw_mean_eff(ts: &[&ActionTrace]) -> Option<f64> {
+fn raw_mean_eff(ts: &[&TraceFacts]) -> Option<f64> {
     mean(ts.iter().filter_map(|t| t.effectiveness_score()))
 }
 
 /// Scale oscillation: direction changes of `scale_deployment` replica counts.
 /// critical: ≥ 4 changes within 60 min and mean effectiveness < 0.5; high: ≥ 3 within
 /// 120 min and < 0.7; medium: ≥ 2 within 180 min.
-pub fn detect_scale_oscillation(traces: &[&ActionTrace]) -> Option<(Severity, Evidence)> {
-    let scales: Vec<(&ActionTrace, i64)> = traces
+pub fn detect_scale_oscillation(traces: &[&TraceFacts]) -> Option<(Severity, Evidence)> {
+    let scales: Vec<(&TraceFacts, i64)> = traces
         .iter()
-        .filter(|t| t.action_type == "scale_deployment")
-        .filter_map(|t| replicas(t).map(|r| (*t, r)))
+        .filter(|t| &*t.action_type == "scale_deployment")
+        .filter_map(|t| t.replicas.map(|r| (*t, r)))
         .collect();
     // Each change: (index where the reversed step started, index of the reversing action).
     let mut changes: Vec<(usize, usize)> = Vec::new();
@@ -908,7 +897,7 @@ pub fn detect_scale_oscillation(traces: &[&ActionTrace]) -> Option<(Severity, Ev
             if count < min_changes || span > Duration::minutes(max_minutes) {
                 continue;
             }
-            let involved: Vec<&ActionTrace> = scales[from..=to].iter().map(|(t, _)| *t).collect();
+            let involved: Vec<&TraceFacts> = scales[from..=to].iter().map(|(t, _)| *t).collect();
             let eff = raw_mean_eff(&involved);
             if let Some(limit) = eff_below
                 && !eff.is_some_and(|e| e < limit)
@@ -926,15 +915,17 @@ pub fn detect_scale_oscillation(traces: &[&ActionTrace]) -> Option<(Severity, Ev
 /// Resource thrashing: switches between `increase_resources` and `scale_deployment`
 /// less than 45 minutes apart. critical: ≥ 3 switches and mean effectiveness < 0.6;
 /// high: ≥ 2 and < 0.7; medium: ≥ 1 with a gap under 15 minutes.
-pub fn detect_resource_thrashing(traces: &[&ActionTrace]) -> Option<(Severity, Evidence)> {
-    let seq: Vec<&ActionTrace> = traces
+pub fn detect_resource_thrashing(traces: &[&TraceFacts]) -> Option<(Severity, Evidence)> {
+    let seq: Vec<&TraceFacts> = traces
         .iter()
         .copied()
-        .filter(|t| t.action_type == "increase_resources" || t.action_type == "scale_deployment")
+        .filter(|t| {
+            &*t.action_type == "increase_resources" || &*t.action_type == "scale_deployment"
+        })
         .collect();
     let mut switches = 0u64;
     let mut min_gap: Option<Duration> = None;
-    let mut involved: Vec<&ActionTrace> = Vec::new();
+    let mut involved: Vec<&TraceFacts> = Vec::new();
     for w in seq.windows(2) {
         let gap = w[1].action_timestamp - w[0].action_timestamp;
         if w[0].action_type != w[1].action_type && gap < Duration::minutes(THRASH_GAP_MINUTES) {
@@ -971,10 +962,10 @@ pub fn detect_resource_thrashing(traces: &[&ActionTrace]) -> Option<(Severity, E
 /// repetitions and mean effectiveness < 0.3; high: ≥ 4 and < 0.5; medium: ≥ 3 and
 /// < 0.6; low: ≥ 2 and < 0.4. One finding per action type; the most severe is returned
 /// first.
-pub fn detect_ineffective_loops(traces: &[&ActionTrace]) -> Vec<(Severity, Evidence)> {
-    let mut by_type: BTreeMap<&str, Vec<&ActionTrace>> = BTreeMap::new();
+pub fn detect_ineffective_loops(traces: &[&TraceFacts]) -> Vec<(Severity, Evidence)> {
+    let mut by_type: BTreeMap<&str, Vec<&TraceFacts>> = BTreeMap::new();
     for t in traces {
-        by_type.entry(t.action_type.as_str()).or_default().push(t);
+        by_type.entry(t.action_type.as_ref()).or_default().push(t);
     }
     let mut out = Vec::new();
     for ts in by_type.values() {
@@ -1012,25 +1003,25 @@ pub fn detect_ineffective_loops(traces: &[&ActionTrace]) -> Vec<(Severity, Evide
 /// critical: mean new > 2 and recurrence > 0.5; high: mean new > 1.5 or recurrence
 /// > 0.7; medium: mean new > 1.0 or recurrence > 0.4; low: any new alert or recurrence.
 pub fn detect_cascading_failure(
-    traces: &[&ActionTrace],
-    related: &[&ActionTrace],
+    traces: &[&TraceFacts],
+    related: &[&TraceFacts],
 ) -> Option<(Severity, Evidence)> {
     if traces.is_empty() {
         return None;
     }
     let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
     // Oldest first, so each action's neighbourhood is a slice found by binary search.
-    let mut related: Vec<&ActionTrace> = related.to_vec();
+    let mut related: Vec<&TraceFacts> = related.to_vec();
     related.sort_by_key(|r| r.action_timestamp);
-    let mut mine: Vec<&ActionTrace> = traces.to_vec();
+    let mut mine: Vec<&TraceFacts> = traces.to_vec();
     mine.sort_by_key(|t| t.action_timestamp);
     let first_after =
-        |v: &[&ActionTrace], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp <= at);
+        |v: &[&TraceFacts], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp <= at);
     let first_at_or_after =
-        |v: &[&ActionTrace], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp < at);
+        |v: &[&TraceFacts], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp < at);
     let mut total_new = 0usize;
     let mut recurred = 0usize;
-    let mut involved: Vec<&ActionTrace> = Vec::new();
+    let mut involved: Vec<&TraceFacts> = Vec::new();
     let mut new_alerts: Vec<String> = Vec::new();
     for t in &mine {
         let at = t.action_timestamp;
@@ -1039,12 +1030,12 @@ pub fn detect_cascading_failure(
         let after_end = first_after(&related, at + win);
         let before: BTreeSet<&str> = related[before_start..after_start]
             .iter()
-            .map(|r| r.signature.as_str())
+            .map(|r| r.signature.as_ref())
             .collect();
-        let mut new: BTreeMap<&str, &ActionTrace> = BTreeMap::new();
+        let mut new: BTreeMap<&str, &TraceFacts> = BTreeMap::new();
         for r in &related[after_start..after_end] {
-            if !before.contains(r.signature.as_str()) {
-                new.entry(r.signature.as_str()).or_insert(r);
+            if !before.contains(r.signature.as_ref()) {
+                new.entry(r.signature.as_ref()).or_insert(r);
             }
         }
         let next = first_after(&mine, at);
@@ -1057,7 +1048,7 @@ pub fn detect_cascading_failure(
         total_new += new.len();
         recurred += recurs as usize;
         for r in new.values() {
-            let label = format!("{} ({}/{})", r.alert.name, r.resource.kind, r.resource.name);
+            let label = format!("{} ({}/{})", r.alert_name, r.kind, r.name);
             if new_alerts.len() < 10 && !new_alerts.contains(&label) {
                 new_alerts.push(label);
             }
@@ -1131,18 +1122,18 @@ fn cap(s: &str) -> String {
 
 /// Runs the four detectors on the traces of the last `horizon` before `now`.
 fn detect(
-    traces: &[&ActionTrace],
-    related: &[ActionTrace],
+    traces: &[&TraceFacts],
+    related: &[TraceFacts],
     now: DateTime<Utc>,
     horizon: Duration,
 ) -> Oscillation {
     let from = now - horizon;
-    let recent: Vec<&ActionTrace> = traces
+    let recent: Vec<&TraceFacts> = traces
         .iter()
         .copied()
         .filter(|t| t.action_timestamp >= from)
         .collect();
-    let related: Vec<&ActionTrace> = related
+    let related: Vec<&TraceFacts> = related
         .iter()
         .filter(|t| {
             t.action_timestamp >= from - Duration::minutes(CASCADE_WINDOW_MINUTES)
@@ -1193,7 +1184,7 @@ fn detect(
 /// Bucket sizes in minutes, smallest first.
 const BUCKET_SIZES: [i64; 12] = [1, 5, 15, 30, 60, 180, 360, 720, 1440, 2880, 10080, 43200];
 
-fn timeline(traces: &[&ActionTrace], start: DateTime<Utc>, window: Duration) -> Timeline {
+fn timeline(traces: &[&TraceFacts], start: DateTime<Utc>, window: Duration) -> Timeline {
     let window_min = window.num_minutes().max(1);
     let size = BUCKET_SIZES
         .iter()
@@ -1307,8 +1298,9 @@ fn summary(
 mod tests {
     use super::*;
     use crate::conformance::sample_trace as trace;
-    use crate::model::Effectiveness;
+    use crate::model::{ActionTrace, Effectiveness};
     use chrono::TimeZone;
+    use serde_json::Value;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
@@ -1349,8 +1341,12 @@ mod tests {
         x
     }
 
-    fn refs(v: &[ActionTrace]) -> Vec<&ActionTrace> {
-        v.iter().collect()
+    /// The detectors take `&[&TraceFacts]`; tests build full traces. Leaking the few
+    /// converted facts keeps every test a one-liner.
+    fn refs(v: &[ActionTrace]) -> Vec<&'static TraceFacts> {
+        v.iter()
+            .map(|t| &*Box::leak(Box::new(TraceFacts::from(t))))
+            .collect()
     }
 
     fn input(recent: Vec<ActionTrace>) -> PatternInput {
@@ -1366,7 +1362,7 @@ mod tests {
         sorted.reverse();
         PatternInput {
             aggregate: agg,
-            recent: sorted,
+            recent: sorted.iter().map(TraceFacts::from).collect(),
             related: vec![],
         }
     }

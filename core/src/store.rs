@@ -10,6 +10,7 @@
 //!   signature since a time: never the whole history.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -145,16 +146,70 @@ impl SignatureAggregate {
     }
 }
 
+/// What pattern analysis needs of one trace: a few fields instead of the whole
+/// document, so a store can read them from columns without decoding JSON. Strings that
+/// repeat from row to row (alert, namespace, ...) are shared `Arc<str>`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceFacts {
+    pub action_id: String,
+    pub signature: Arc<str>,
+    pub action_timestamp: DateTime<Utc>,
+    pub action_type: Arc<str>,
+    pub execution_status: ExecutionStatus,
+    /// `effectiveness.score`, when assessed.
+    pub effectiveness: Option<f64>,
+    /// The replica count a scale action asked for ([`requested_replicas`]).
+    pub replicas: Option<i64>,
+    pub alert_name: Arc<str>,
+    pub namespace: Arc<str>,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
+}
+
+impl TraceFacts {
+    pub fn effectiveness_score(&self) -> Option<f64> {
+        self.effectiveness
+    }
+}
+
+impl From<&ActionTrace> for TraceFacts {
+    fn from(t: &ActionTrace) -> TraceFacts {
+        TraceFacts {
+            action_id: t.action_id.clone(),
+            signature: Arc::from(t.signature.as_str()),
+            action_timestamp: t.action_timestamp,
+            action_type: Arc::from(t.action_type.as_str()),
+            execution_status: t.execution_status,
+            effectiveness: t.effectiveness_score(),
+            replicas: requested_replicas(t),
+            alert_name: Arc::from(t.alert.name.as_str()),
+            namespace: Arc::from(t.resource.namespace.as_str()),
+            kind: Arc::from(t.resource.kind.as_str()),
+            name: Arc::from(t.resource.name.as_str()),
+        }
+    }
+}
+
+/// Replica count requested by a scale action (`action_parameters.replicas`, a number or
+/// a numeric string).
+pub fn requested_replicas(t: &ActionTrace) -> Option<i64> {
+    match t.action_parameters.get("replicas")? {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// What pattern analysis reads for one signature.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatternInput {
     pub aggregate: Option<SignatureAggregate>,
     /// Newest first, at most the requested limit, all with `action_timestamp >= since`.
-    pub recent: Vec<ActionTrace>,
+    pub recent: Vec<TraceFacts>,
     /// Traces of *other* signatures in the aggregate's namespace since `since`, newest
     /// first, at most the requested limit (the cascading-failure detector looks for new
     /// alerts after each action here). Empty when there is no aggregate.
-    pub related: Vec<ActionTrace>,
+    pub related: Vec<TraceFacts>,
 }
 
 /// Filters of `GET /patterns` (the signature ranking).

@@ -11,7 +11,11 @@
 //! - `traces` keeps each trace's full JSON plus indexed columns for every filter of
 //!   `list_traces`. Each filter column has an index `(column, ts, action_id)`, so a
 //!   filter with newest-first ordering and keyset paging is a single index range walk.
-//!   Timestamps are integer microseconds since the epoch.
+//!   Timestamps are integer microseconds since the epoch. `list_sql` picks the index of
+//!   the most selective filter itself (SQLite's planner, without statistics, may pick a
+//!   low-cardinality column and read thousands of rows for one page).
+//! - Pattern analysis reads [`TraceFacts`] from columns (`eff` and `replicas` exist for
+//!   it), never JSON: ~1 000 rows of a hot signature cost no document decoding.
 //! - `signatures` holds each signature's lifetime aggregate, updated in the same
 //!   transaction as the trace that changes it. `counters` keeps the totals `stats` needs
 //!   without counting rows.
@@ -23,13 +27,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use context_core::model::{ActionTrace, Effectiveness, PutOutcome};
+use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
 use context_core::store::*;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 
-/// Schema version stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// Schema version stored in `PRAGMA user_version`. 2 added the `eff` and `replicas`
+/// columns (pattern analysis reads columns only); a version 1 file is migrated on open.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Most idle read connections kept open.
 /// Read connections open at most at once. Callers beyond this wait for a free one
@@ -50,7 +55,9 @@ CREATE TABLE IF NOT EXISTS traces (
     workflow_id TEXT,
     action_type TEXT NOT NULL,
     status      TEXT NOT NULL,
-    body        TEXT NOT NULL
+    body        TEXT NOT NULL,
+    eff         REAL,
+    replicas    INTEGER
 );
 CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
@@ -152,7 +159,8 @@ fn read_json_rows<T: serde::de::DeserializeOwned>(
 /// Decoded traces by rowid, each kept with the exact JSON it was decoded from. A hit
 /// needs the stored JSON to be byte-for-byte the same, so an updated trace (new
 /// assessment) is never served stale and no invalidation is needed. Decoding JSON is the
-/// main cost of reading many traces (pattern analysis reads up to 2 × 1000).
+/// main cost of reading many traces; only `list_traces` decodes (pattern analysis reads
+/// columns, and the history endpoint passes the stored JSON on).
 struct TraceCache {
     shards: Vec<Mutex<CacheShard>>,
 }
@@ -190,22 +198,6 @@ impl TraceCache {
         }
         Ok(t)
     }
-}
-
-/// Reads rows of `(body, id)` as traces through the cache.
-fn read_traces(
-    cache: &TraceCache,
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    params: impl rusqlite::Params,
-    capacity: usize,
-) -> Result<Vec<ActionTrace>> {
-    let mut rows = stmt.query(params)?;
-    let mut out = Vec::with_capacity(capacity);
-    while let Some(row) = rows.next()? {
-        let body = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        out.push(cache.decode(row.get(1)?, body)?);
-    }
-    Ok(out)
 }
 
 struct Inner {
@@ -360,6 +352,9 @@ impl LocalStore {
             )));
         }
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if version == 1 {
+            migrate_v1(&tx)?;
+        }
         tx.execute_batch(SCHEMA)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -377,6 +372,29 @@ impl LocalStore {
             .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
             .map_err(StoreError::from)
     }
+}
+
+/// Version 1 → 2: adds `eff` and `replicas` and fills them from each trace's JSON (in the
+/// caller's transaction: all or nothing).
+fn migrate_v1(tx: &Connection) -> Result<()> {
+    tracing::info!("migrating the embedded store from schema 1 to 2 (pattern columns)");
+    tx.execute_batch(
+        "ALTER TABLE traces ADD COLUMN eff REAL;
+         ALTER TABLE traces ADD COLUMN replicas INTEGER;",
+    )?;
+    let mut read = tx.prepare("SELECT id, body FROM traces")?;
+    let mut update = tx.prepare("UPDATE traces SET eff = ?2, replicas = ?3 WHERE id = ?1")?;
+    let mut rows = read.query([])?;
+    let mut n = 0u64;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let t: ActionTrace =
+            serde_json::from_str(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)?;
+        update.execute(params![id, t.effectiveness_score(), requested_replicas(&t)])?;
+        n += 1;
+    }
+    tracing::info!(traces = n, "migrated the embedded store to schema 2");
+    Ok(())
 }
 
 fn load_aggregate(tx: &Connection, signature: &str) -> Result<Option<SignatureAggregate>> {
@@ -432,8 +450,8 @@ fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>>
         let body = serde_json::to_string(t)?;
         tx.prepare_cached(
             "INSERT INTO traces (action_id, ts, namespace, kind, name, alert_name, signature,
-                                 workflow_id, action_type, status, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                 workflow_id, action_type, status, body, eff, replicas)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             t.action_id,
@@ -446,7 +464,9 @@ fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>>
             t.workflow_id,
             t.action_type,
             t.execution_status.as_str(),
-            body
+            body,
+            t.effectiveness_score(),
+            requested_replicas(t)
         ])?;
         created += 1;
         match aggs.get_mut(&t.signature) {
@@ -496,8 +516,12 @@ fn set_effectiveness_tx(
     let old = trace.effectiveness_score();
     trace.effectiveness = Some(eff.clone());
     trace.updated_at = now;
-    tx.prepare_cached("UPDATE traces SET body = ?2 WHERE action_id = ?1")?
-        .execute(params![action_id, serde_json::to_string(&trace)?])?;
+    tx.prepare_cached("UPDATE traces SET body = ?2, eff = ?3 WHERE action_id = ?1")?
+        .execute(params![
+            action_id,
+            serde_json::to_string(&trace)?,
+            eff.score
+        ])?;
     let mut agg = match load_aggregate(tx, &trace.signature)? {
         Some(a) => a,
         None => {
@@ -634,9 +658,62 @@ fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<st
     Ok(Page { items, next })
 }
 
+/// Shares equal consecutive strings of one column (a signature's rows mostly repeat
+/// alert, namespace, kind and name), so a row costs no allocation for them.
+#[derive(Default)]
+struct Interned(Option<Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        match &self.0 {
+            Some(a) if &**a == s => a.clone(),
+            _ => {
+                let a: Arc<str> = Arc::from(s);
+                self.0 = Some(a.clone());
+                a
+            }
+        }
+    }
+}
+
+/// Columns of [`TraceFacts`], in the order [`read_facts`] reads them.
+const FACT_COLUMNS: &str = "action_id, ts, action_type, status, eff, replicas, alert_name, namespace, kind, name, signature";
+
+/// Reads [`TraceFacts`] from rows of [`FACT_COLUMNS`]: no JSON is decoded.
+fn read_facts(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    capacity: usize,
+) -> Result<Vec<TraceFacts>> {
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::with_capacity(capacity);
+    let mut cols: [Interned; 6] = Default::default();
+    while let Some(row) = rows.next()? {
+        let text = |i: usize| -> Result<&str> {
+            Ok(row.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?)
+        };
+        let status = text(3)?;
+        let execution_status = ExecutionStatus::parse(status)
+            .ok_or_else(|| Error::Other(format!("unknown stored status {status:?}")))?;
+        out.push(TraceFacts {
+            action_id: text(0)?.to_string(),
+            action_timestamp: from_micros(row.get(1)?)?,
+            action_type: cols[0].get(text(2)?),
+            execution_status,
+            effectiveness: row.get(4)?,
+            replicas: row.get(5)?,
+            alert_name: cols[1].get(text(6)?),
+            namespace: cols[2].get(text(7)?),
+            kind: cols[3].get(text(8)?),
+            name: cols[4].get(text(9)?),
+            signature: cols[5].get(text(10)?),
+        });
+    }
+    Ok(out)
+}
+
 fn pattern_input_q(
     conn: &Connection,
-    cache: &TraceCache,
     signature: &str,
     since: DateTime<Utc>,
     limit: usize,
@@ -649,22 +726,21 @@ fn pattern_input_q(
     };
     let since = micros(since);
     let lim = limit as i64;
-    let recent = read_traces(
-        cache,
-        &mut conn.prepare_cached(
-            "SELECT body, id FROM traces WHERE signature = ?1 AND ts >= ?2
-             ORDER BY ts DESC, action_id DESC LIMIT ?3",
-        )?,
+    let recent = read_facts(
+        &mut conn.prepare_cached(&format!(
+            "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_signature
+             WHERE signature = ?1 AND ts >= ?2
+             ORDER BY ts DESC, action_id DESC LIMIT ?3"
+        ))?,
         params![signature, since, lim],
         limit.min(1024),
     )?;
-    let related = read_traces(
-        cache,
-        &mut conn.prepare_cached(
-            "SELECT body, id FROM traces INDEXED BY traces_namespace
+    let related = read_facts(
+        &mut conn.prepare_cached(&format!(
+            "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_namespace
              WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
-             ORDER BY ts DESC, action_id DESC LIMIT ?4",
-        )?,
+             ORDER BY ts DESC, action_id DESC LIMIT ?4"
+        ))?,
         params![aggregate.namespace, since, signature, lim],
         limit.min(1024),
     )?;
@@ -802,7 +878,7 @@ impl Store for LocalStore {
         limit: usize,
     ) -> std::result::Result<PatternInput, StoreError> {
         let sig = signature.to_string();
-        self.blocking(move |i| i.read(|c| pattern_input_q(c, &i.cache, &sig, since, limit)))
+        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, limit)))
             .await
     }
 

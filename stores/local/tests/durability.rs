@@ -8,7 +8,7 @@ use context_core::conformance::sample_trace;
 use context_core::model::{
     ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus, PutOutcome,
 };
-use context_core::store::{HistoryQuery, SignatureAggregate, SignatureQuery, Store};
+use context_core::store::{HistoryQuery, SignatureAggregate, SignatureQuery, Store, TraceFacts};
 use store_local::LocalStore;
 
 fn t0() -> DateTime<Utc> {
@@ -175,7 +175,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -184,6 +184,69 @@ fn refuses_a_newer_schema_version() {
     drop(conn);
     let err = LocalStore::open(dir.path()).unwrap_err().to_string();
     assert!(err.contains("schema version 99"), "{err}");
+}
+
+/// A schema-1 file (no `eff`/`replicas` columns) is migrated on open, and pattern
+/// analysis then reads the same facts as from the traces themselves.
+#[tokio::test]
+async fn migrates_a_schema_1_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut traces = Vec::new();
+    for i in 0..6i64 {
+        let mut t = sample_trace(
+            &format!("mig-{i}"),
+            "shop",
+            "KubePodCrashLooping",
+            "api",
+            "scale_deployment",
+            ExecutionStatus::Completed,
+            t0() + Duration::minutes(i),
+        );
+        t.action_parameters.insert(
+            "replicas".into(),
+            if i % 2 == 0 {
+                (i + 1).into()
+            } else {
+                format!("{}", i + 1).into()
+            },
+        );
+        if i % 3 != 0 {
+            t.effectiveness = Some(eff(0.1 * i as f64));
+        }
+        traces.push(t);
+    }
+    let sig = traces[0].signature.clone();
+    {
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.put_traces(&traces).await.unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE traces DROP COLUMN eff;
+             ALTER TABLE traces DROP COLUMN replicas;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = LocalStore::open(dir.path()).unwrap();
+    let pi = store.pattern_input(&sig, t0(), 100).await.unwrap();
+    let mut want: Vec<TraceFacts> = traces.iter().map(TraceFacts::from).collect();
+    want.reverse();
+    assert_eq!(pi.recent, want);
+    assert!(pi.recent.iter().all(|f| f.replicas.is_some()));
+    assert_eq!(
+        pi.recent
+            .iter()
+            .filter(|f| f.effectiveness.is_some())
+            .count(),
+        4
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -340,7 +403,7 @@ async fn reads_after_an_assessment_never_serve_the_old_trace() {
     let pi = store.pattern_input(&sig, t0(), 100).await.unwrap();
     assert_eq!(
         pi.recent.iter().find(|t| t.action_id == "cache-2"),
-        Some(&updated)
+        Some(&TraceFacts::from(&updated))
     );
     assert_eq!(store.get_trace("cache-2").await.unwrap(), Some(updated));
 }
