@@ -36,7 +36,7 @@ use chrono::{DateTime, Utc};
 use context_core::model::{ActionTrace, Effectiveness, PutOutcome};
 use context_core::store::{
     HistoryQuery, Page, PagePosition, PatternInput, SignatureAggregate, SignatureQuery, Store,
-    StoreError, StoreStats,
+    StoreError, StoreStats, TraceFacts,
 };
 use serde::{Deserialize, Serialize};
 
@@ -1350,7 +1350,7 @@ impl Store for DynamoStore {
                 let a: AggItem = from_item(item)?;
                 aggregate = Some(a.agg);
             } else if recent.len() < limit {
-                recent.push(parse_trace_item(item)?.1);
+                recent.push(TraceFacts::from(&parse_trace_item(item)?.1));
             }
         }
         let Some(agg) = aggregate else {
@@ -1390,7 +1390,7 @@ impl Store for DynamoStore {
         let out = self.query(req).await?;
         let mut related = Vec::new();
         for item in out.items.unwrap_or_default().into_iter().take(limit) {
-            related.push(parse_trace_item(item)?.1);
+            related.push(TraceFacts::from(&parse_trace_item(item)?.1));
         }
         Ok(PatternInput {
             aggregate: Some(agg),
@@ -1498,10 +1498,11 @@ mod tests {
     fn longest_continuation_cursor_fits_the_cursor_limit() {
         use context_core::cursor::{CursorCodec, MAX_CURSOR_LEN};
         use context_core::validate::limits;
-        let mut input = context_core::demo::demo_history(1, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap())
-            .into_iter()
-            .next()
-            .unwrap();
+        let mut input =
+            context_core::demo::demo_history(1, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap())
+                .into_iter()
+                .next()
+                .unwrap();
         input.action_id = "a".repeat(limits::MAX_ID_LEN);
         input.signature = Some("s".repeat(limits::MAX_SIGNATURE_LEN));
         input.resource.kind = "K".repeat(limits::MAX_NAME_LEN);
