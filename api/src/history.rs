@@ -199,7 +199,10 @@ fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>)
     body.push_str(&actions.len().to_string());
     body.push('}');
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -483,6 +486,9 @@ mod page_json_tests {
         let bytes = axum::body::to_bytes(empty.into_body(), usize::MAX)
             .await
             .unwrap();
-        assert_eq!(&bytes[..], br#"{"actions":[],"next_cursor":null,"count":0}"#);
+        assert_eq!(
+            &bytes[..],
+            br#"{"actions":[],"next_cursor":null,"count":0}"#
+        );
     }
 }
