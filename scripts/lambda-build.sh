@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # `make lambda`: builds every Lambda function (functions/src/bin/*) for AWS Lambda
-# (provided.al2023, arm64 / Graviton) with cargo-lambda + zig, and prints each
-# bootstrap's size. Output: target/lambda/<function>/bootstrap (what `cargo lambda
-# deploy` and docs/DEPLOY.md use).
+# (provided.al2023, arm64 / Graviton) with cargo-lambda + zig, in the `lambda-release`
+# profile (Cargo.toml: opt-level "z", fat LTO, 1 codegen unit, panic = abort, stripped),
+# and prints each bootstrap's size. Output: target/lambda/<function>/bootstrap — the code
+# directories infra/template.yaml deploys (docs/DEPLOY.md).
 #   ARCH=x86-64 scripts/lambda-build.sh    build for x86_64 instead
+#   scripts/lambda-build.sh --web          also the web app function: the combined server
+#       binary (`kubernaut-context`, release profile) as target/lambda/kubernaut-context/bootstrap
+#       with the web app's assets next to it in target/lambda/kubernaut-context/site/
+#       (from `cargo leptos build --release`)
+#   PROFILE=release scripts/lambda-build.sh   the functions in another cargo profile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH=${ARCH:-arm64}
+PROFILE=${PROFILE:-lambda-release}
+WEB=0
+for a in "$@"; do
+  case "$a" in
+    --web) WEB=1 ;;
+    *) echo "usage: $0 [--web]" >&2; exit 2 ;;
+  esac
+done
 case "$ARCH" in
   arm64) TRIPLE=aarch64-unknown-linux-gnu ;;
   x86-64) TRIPLE=x86_64-unknown-linux-gnu ;;
@@ -20,14 +34,26 @@ export PATH="$PWD/.venv/tools/bin:$HOME/.cargo/bin:$PATH"
 rustup target list --installed | grep -qx "$TRIPLE" || rustup target add "$TRIPLE"
 
 FUNCTIONS=$(sed -n 's/^name = "\(.*\)"$/\1/p' functions/Cargo.toml | grep -v '^kubernaut-context-functions$' | grep -v '^context_functions$')
-echo "==> cargo lambda build --release --$ARCH ($(echo $FUNCTIONS | wc -w) functions)"
+echo "==> cargo lambda build --profile $PROFILE --$ARCH ($(echo $FUNCTIONS | wc -w) functions)"
 BIN_ARGS=()
 for f in $FUNCTIONS; do BIN_ARGS+=(--bin "$f"); done
-cargo lambda build --release "--$ARCH" -p kubernaut-context-functions "${BIN_ARGS[@]}" \
+# Only the functions package: the store's `aws-config` feature stays off (functions/Cargo.toml).
+cargo lambda build --profile "$PROFILE" "--$ARCH" -p kubernaut-context-functions "${BIN_ARGS[@]}" \
   --lambda-dir target/lambda
 
+BUILT="$FUNCTIONS"
+if [ "$WEB" = 1 ]; then
+  echo "==> web app: cargo leptos build --release (site assets), then the server binary for $ARCH"
+  cargo leptos build --release
+  cargo lambda build --release "--$ARCH" -p kubernaut-context-server --bin kubernaut-context \
+    --lambda-dir target/lambda
+  rm -rf target/lambda/kubernaut-context/site
+  cp -R target/site target/lambda/kubernaut-context/site
+  BUILT="$BUILT kubernaut-context"
+fi
+
 printf '\n%-24s %12s %10s\n' function "bytes" "MiB"
-for f in $FUNCTIONS; do
+for f in $BUILT; do
   b=target/lambda/$f/bootstrap
   [ -f "$b" ] || { echo "missing $b" >&2; exit 1; }
   s=$(stat -c %s "$b")
@@ -35,3 +61,6 @@ for f in $FUNCTIONS; do
   file "$b" | grep -q "$( [ "$ARCH" = arm64 ] && echo aarch64 || echo x86-64)" \
     || { echo "$b is not a $ARCH binary: $(file -b "$b")" >&2; exit 1; }
 done
+if [ "$WEB" = 1 ]; then
+  echo "web app assets: target/lambda/kubernaut-context/site ($(du -sh target/lambda/kubernaut-context/site | cut -f1))"
+fi
