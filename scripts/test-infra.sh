@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of infra/ (offline, no AWS, no cluster):
 #   1. cfn-lint         infra/template.yaml (SAM)               no errors or warnings
+#      + the template's table matches docs/DYNAMODB.md, and its functions are exactly the
+#        bins of functions/ plus the web app, deployed from scripts/lambda-build.sh's output
 #   2. checkov          infra/template.yaml (cloudformation)    no failed checks
 #                       infra/k8s (kubernetes)                  no failed checks
 #      (justified skips live next to the resource: Metadata.checkov.skip in the template,
@@ -74,6 +76,37 @@ print("\n".join(errs) or f"{len(have)} GSIs match (template, docs, dynamodb-tabl
 sys.exit(1 if errs else 0)
 PY
   then ok "table design matches"; else bad "table design differs from docs/DYNAMODB.md"; fi
+
+step "template functions match the function binaries and make lambda's output"
+if .venv/tools/bin/python - <<'PY'
+import re, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_multi_constructor("!", lambda l, s, n: None)
+res = yaml.load(open("infra/template.yaml"), Loader=L)["Resources"]
+bins = re.findall(r'^\[\[bin\]\]\s*\nname = "([^"]+)"', open("functions/Cargo.toml").read(), re.M)
+errs = []
+code = {}
+for name, r in res.items():
+    if r.get("Type") != "AWS::Serverless::Function":
+        continue
+    uri = r["Properties"].get("CodeUri", "")
+    if not (r.get("Metadata") or {}).get("SkipBuild"):
+        errs.append(f"{name}: no Metadata.SkipBuild (SAM would build it with the release profile)")
+    m = re.fullmatch(r"\.\./target/lambda/([a-z0-9-]+)", uri)
+    if not m:
+        errs.append(f"{name}: CodeUri {uri!r} is not ../target/lambda/<function>")
+    else:
+        code[m.group(1)] = name
+for b in bins + ["kubernaut-context"]:
+    if b not in code:
+        errs.append(f"no function deploys target/lambda/{b} (scripts/lambda-build.sh output)")
+for c in code:
+    if c not in bins + ["kubernaut-context"]:
+        errs.append(f"{code[c]}: target/lambda/{c} is built by nothing")
+print("\n".join(errs) or f"{len(code)} functions: {', '.join(sorted(code))}")
+sys.exit(1 if errs else 0)
+PY
+  then ok "functions match"; else bad "template functions differ from functions/src/bin + web app"; fi
 fi
 
 step "checkov (cloudformation) infra/template.yaml"
