@@ -15,7 +15,9 @@
 //!   the most selective filter itself (SQLite's planner, without statistics, may pick a
 //!   low-cardinality column and read thousands of rows for one page).
 //! - Pattern analysis reads [`TraceFacts`] from columns (`eff` and `replicas` exist for
-//!   it), never JSON: ~1 000 rows of a hot signature cost no document decoding.
+//!   it), never JSON, and only from the covering `traces_signature` and
+//!   `traces_namespace` indexes: a signature's ~1 000 newest facts are a few contiguous
+//!   index pages, not 1 000 wide rows scattered over the table.
 //! - `signatures` holds each signature's lifetime aggregate, updated in the same
 //!   transaction as the trace that changes it. `counters` keeps the totals `stats` needs
 //!   without counting rows.
@@ -60,11 +62,15 @@ CREATE TABLE IF NOT EXISTS traces (
     replicas    INTEGER
 );
 CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
+-- Covering: pattern analysis reads the facts of a namespace's traces from here only.
+CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id,
+    signature, action_type, status, eff, replicas, alert_name, kind, name);
 CREATE INDEX IF NOT EXISTS traces_kind        ON traces (kind, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_alert_name  ON traces (alert_name, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id);
+-- Covering: pattern analysis reads a signature's facts from here only.
+CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id,
+    action_type, status, eff, replicas, alert_name, namespace, kind, name);
 CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_status      ON traces (status, ts, action_id);
@@ -374,13 +380,16 @@ impl LocalStore {
     }
 }
 
-/// Version 1 → 2: adds `eff` and `replicas` and fills them from each trace's JSON (in the
-/// caller's transaction: all or nothing).
+/// Version 1 → 2: adds `eff` and `replicas`, fills them from each trace's JSON, and
+/// drops the signature and namespace indexes so that `SCHEMA` recreates them covering
+/// (in the caller's transaction: all or nothing).
 fn migrate_v1(tx: &Connection) -> Result<()> {
     tracing::info!("migrating the embedded store from schema 1 to 2 (pattern columns)");
     tx.execute_batch(
         "ALTER TABLE traces ADD COLUMN eff REAL;
-         ALTER TABLE traces ADD COLUMN replicas INTEGER;",
+         ALTER TABLE traces ADD COLUMN replicas INTEGER;
+         DROP INDEX IF EXISTS traces_signature;
+         DROP INDEX IF EXISTS traces_namespace;",
     )?;
     let mut read = tx.prepare("SELECT id, body FROM traces")?;
     let mut update = tx.prepare("UPDATE traces SET eff = ?2, replicas = ?3 WHERE id = ?1")?;
@@ -712,6 +721,25 @@ fn read_facts(
     Ok(out)
 }
 
+/// A signature's newest facts since ?2 (limit ?3), from the covering signature index.
+fn recent_facts_sql() -> String {
+    format!(
+        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_signature
+         WHERE signature = ?1 AND ts >= ?2
+         ORDER BY ts DESC, action_id DESC LIMIT ?3"
+    )
+}
+
+/// Newest facts of other signatures (?3) in a namespace (?1) since ?2 (limit ?4), from
+/// the covering namespace index.
+fn related_facts_sql() -> String {
+    format!(
+        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_namespace
+         WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
+         ORDER BY ts DESC, action_id DESC LIMIT ?4"
+    )
+}
+
 fn pattern_input_q(
     conn: &Connection,
     signature: &str,
@@ -727,20 +755,12 @@ fn pattern_input_q(
     let since = micros(since);
     let lim = limit as i64;
     let recent = read_facts(
-        &mut conn.prepare_cached(&format!(
-            "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_signature
-             WHERE signature = ?1 AND ts >= ?2
-             ORDER BY ts DESC, action_id DESC LIMIT ?3"
-        ))?,
+        &mut conn.prepare_cached(&recent_facts_sql())?,
         params![signature, since, lim],
         limit.min(1024),
     )?;
     let related = read_facts(
-        &mut conn.prepare_cached(&format!(
-            "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_namespace
-             WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
-             ORDER BY ts DESC, action_id DESC LIMIT ?4"
-        ))?,
+        &mut conn.prepare_cached(&related_facts_sql())?,
         params![aggregate.namespace, since, signature, lim],
         limit.min(1024),
     )?;
@@ -962,26 +982,35 @@ mod tests {
             ..HistoryQuery::default()
         };
         assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
+        // Pattern analysis never touches table rows: both reads are index-only.
+        let vals = || {
+            vec![
+                Value::Text("a".into()),
+                Value::Integer(0),
+                Value::Text("b".into()),
+                Value::Integer(10),
+            ]
+        };
         let plan = explain(
             &conn,
-            "EXPLAIN QUERY PLAN SELECT body FROM traces INDEXED BY traces_namespace
-             WHERE namespace = 'a' AND ts >= 0 AND signature <> 'b'
-             ORDER BY ts DESC, action_id DESC LIMIT 10",
-            vec![],
+            &format!("EXPLAIN QUERY PLAN {}", related_facts_sql()),
+            vals(),
         );
         assert!(
-            plan.contains("SEARCH traces USING INDEX traces_namespace"),
+            plan.contains("SEARCH traces USING COVERING INDEX traces_namespace"),
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        let mut v = vals();
+        v.truncate(2);
+        v.push(Value::Integer(10));
         let plan = explain(
             &conn,
-            "EXPLAIN QUERY PLAN SELECT body FROM traces WHERE signature = 'a' AND ts >= 0
-             ORDER BY ts DESC, action_id DESC LIMIT 10",
-            vec![],
+            &format!("EXPLAIN QUERY PLAN {}", recent_facts_sql()),
+            v,
         );
         assert!(
-            plan.contains("SEARCH traces USING INDEX traces_signature"),
+            plan.contains("SEARCH traces USING COVERING INDEX traces_signature"),
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");

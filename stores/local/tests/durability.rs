@@ -223,8 +223,12 @@ async fn migrates_a_schema_1_file() {
     {
         let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
         conn.execute_batch(
-            "ALTER TABLE traces DROP COLUMN eff;
+            "DROP INDEX traces_signature;
+             DROP INDEX traces_namespace;
+             ALTER TABLE traces DROP COLUMN eff;
              ALTER TABLE traces DROP COLUMN replicas;
+             CREATE INDEX traces_signature ON traces (signature, ts, action_id);
+             CREATE INDEX traces_namespace ON traces (namespace, ts, action_id);
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -247,6 +251,14 @@ async fn migrates_a_schema_1_file() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, 2);
+    for idx in ["traces_signature", "traces_namespace"] {
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [idx], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(sql.contains("eff"), "{idx} must be covering again: {sql}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
