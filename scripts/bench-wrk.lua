@@ -1,7 +1,5 @@
 -- wrk script of scripts/bench.sh (127.0.0.1 only). Environment:
 --   WRK_MODE    get     GET the paths of WRK_PATHS in turn
---               ingest  POST batches of WRK_BATCH (100) new traces; each thread stops
---                       after WRK_QUOTA batches (0 = run for the whole duration)
 --               mixed   80% GETs of WRK_PATHS, 20% POSTs of one new trace
 --   WRK_PATHS   file with one request path per line
 --   WRK_TOKEN   bearer token for writes
@@ -30,8 +28,6 @@ end
 function init(args)
   mode = os.getenv("WRK_MODE") or "get"
   token = os.getenv("WRK_TOKEN") or ""
-  batch = tonumber(os.getenv("WRK_BATCH") or "100")
-  quota = tonumber(os.getenv("WRK_QUOTA") or "0")
   prefix = (os.getenv("WRK_PREFIX") or "w") .. "-" .. tid .. "-"
   paths = {}
   local f = os.getenv("WRK_PATHS")
@@ -41,33 +37,19 @@ function init(args)
     end
   end
   seq = 0
-  answered = 0
   math.randomseed(tid * 7919)
   write_headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }
 end
 
 function request()
   seq = seq + 1
-  if mode == "ingest" then
-    local parts = {}
-    for j = 1, batch do
-      local n = seq * batch + j
-      parts[j] = trace(prefix .. n, n + tid * 100003)
-    end
-    return wrk.format("POST", "/api/v1/context/action-history", write_headers, "[" .. table.concat(parts, ",") .. "]")
-  elseif mode == "mixed" and math.random() < 0.2 then
+  if mode == "mixed" and math.random() < 0.2 then
     return wrk.format("POST", "/api/v1/context/action-history", write_headers, trace(prefix .. seq, seq + tid * 100003))
   else
     return wrk.format("GET", paths[(seq % #paths) + 1])
   end
 end
 
-function response(status, headers, body)
-  answered = answered + 1
-  if quota > 0 and answered >= quota then
-    wrk.thread:stop()
-  end
-end
 
 function done(summary, latency, requests)
   local e = summary.errors

@@ -5,7 +5,8 @@
 #   1. pattern analysis latency (p50/p90/p99) at 10k, 100k and 1M traces in the embedded
 #      store, and store ingest traces/s (stores/local/examples/pattern_bench.rs);
 #   2. the combined release server (target/release/kubernaut-context, embedded store):
-#      a. batched HTTP ingest (POST batches of 100), traces/s
+#      a. batched HTTP ingest (POST batches of 100 over BENCH_INGEST_CONNS=8 connections,
+#         scripts/bench-ingest.py), traces/s by wall clock
 #      b. 64 connections for BENCH_SECONDS each: health, a 50-row filtered history page,
 #         pattern analysis, and a mixed workload (80% reads / 20% single-trace writes):
 #         requests/s, p50/p99/p99.9, errors, peak RSS (VmHWM, reset before each run);
@@ -121,21 +122,16 @@ print("%-34s %9.0f %8.2f %8.2f %9.2f %8.1f %7d %9s" % (sys.argv[1], r["rps"], r[
   echo "${ROWS[-1]}"
 }
 
-step "2a. batched HTTP ingest: POST batches of 100 ($HTTP_TRACES traces, 4 connections)"
+INGEST_CONNS=${BENCH_INGEST_CONNS:-8}
+step "2a. batched HTTP ingest: POST batches of 100 ($HTTP_TRACES traces, $INGEST_CONNS connections)"
 reset_peak
-BATCHES=$((HTTP_TRACES / 100))
-start=$(date +%s.%N)
-out=$(WRK_MODE=ingest WRK_TOKEN=$TOKEN WRK_PREFIX=ing WRK_QUOTA=$((BATCHES / 2)) \
-  wrk -t2 -c4 -d120s --timeout 30s -s scripts/bench-wrk.lua "$URL" 2>&1)
-res=$(echo "$out" | sed -n 's/^RESULT //p')
-[ -n "$res" ] || { echo "$out"; exit 1; }
+res=$(python3 scripts/bench-ingest.py "$URL" "$TOKEN" "$HTTP_TRACES" "$INGEST_CONNS" "ing$RANDOM" | sed -n 's/^RESULT //p')
+[ -n "$res" ] || { echo "ingest run printed no result"; exit 1; }
 python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
-errs = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
-n = r["requests"]
 print("%d batches (%d traces) in %.1f s: %.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; server peak RSS %s"
-      % (n, n * 100, r["seconds"], n * 100 / r["seconds"], r["p50_ms"], r["p99_ms"], errs, sys.argv[2]))
+      % (r["batches"], r["traces"], r["seconds"], r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], sys.argv[2]))
 ' "$res" "$(peak_rss)"
 STORED=$(curl -fs "$URL/api/v1/context/discover" | python3 -c 'import json,sys; print(next(t["record_count"] for t in json.load(sys.stdin)["available_types"] if t["name"]=="action-history"))')
 echo "store now holds $STORED traces"
