@@ -43,8 +43,10 @@ use serde::{Deserialize, Serialize};
 type Item = HashMap<String, AttributeValue>;
 
 /// Where the table is. `endpoint` (e.g. `http://127.0.0.1:5000`) and `region` override
-/// the environment; credentials always come from the AWS default chain (fake ones are
-/// used for an explicit endpoint when the environment has none).
+/// the environment; credentials come from the AWS default chain (feature `aws-config`,
+/// the default) or from the environment variables alone (without it: the Lambda
+/// functions); fake ones are used for a plain-`http://` endpoint when the environment
+/// has none. See [`DynamoStore::connect`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DynamoConfig {
     pub table: String,
@@ -444,73 +446,229 @@ impl std::fmt::Debug for DynamoStore {
 }
 
 /// The HTTPS client: hyper 1 + one rustls 0.23 stack with the ring provider (no aws-lc,
-/// no legacy hyper 0.14). Plain `http://` endpoints work with it too.
+/// no legacy hyper 0.14). Plain `http://` endpoints work with it too. Its trust roots are
+/// the system's (native) root certificates, loaded on a background thread while the rest
+/// of start-up runs ([`PrewarmTls`]).
 fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_sdk_dynamodb::config::IntoShared;
     use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    PrewarmTls(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https(),
+    )
+    .into_shared()
+}
+
+/// The SDK's HTTPS client, except that building the client does not wait for the system
+/// root certificates. The SDK builds a throw-away TLS connector while it constructs the
+/// client ("validate base client config") only so that the root certificates (read and
+/// parsed once per process, then cached by aws-smithy-http-client) are loaded at start-up
+/// rather than on the first request: ~3 ms of a ~8 ms Lambda cold start on the
+/// benchmark machine (docs/PERFORMANCE.md). This wrapper does that same work on a
+/// background thread, so it overlaps with the rest of start-up (router, Lambda runtime,
+/// waiting for the first event); a request that needs a connection before it is done
+/// waits for the same cached load, never loads twice.
+#[derive(Debug)]
+struct PrewarmTls(aws_sdk_dynamodb::config::SharedHttpClient);
+
+impl aws_sdk_dynamodb::config::HttpClient for PrewarmTls {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponentsBuilder,
+        _cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        let inner = self.0.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tls-roots".into())
+            .spawn(move || {
+                // The inner client ignores both arguments; it only builds (and drops) a
+                // connector, which loads and caches the root certificates.
+                let _ = inner.validate_base_client_config(
+                    &aws_sdk_dynamodb::config::RuntimeComponentsBuilder::new("tls-roots"),
+                    &ConfigBag::base(),
+                );
+            });
+        // No thread (resource limits): the first request loads them instead.
+        if let Err(e) = spawned {
+            tracing::debug!(error = %e, "TLS roots are loaded on the first request");
+        }
+        Ok(())
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// Retries of the SDK (per DynamoDB request; optimistic write retries are on top).
+fn retry_config() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+fn timeout_config() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Region and credentials from the process environment alone — what AWS Lambda gives
+/// every function (`AWS_REGION`, and the execution role's `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`). Used when the crate is built without
+/// the `aws-config` feature (the Lambda functions).
+///
+/// - region: `config.region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`; with an
+///   explicit endpoint and none of these, `us-east-1` (as [`DynamoStore::connect`] does
+///   with the full chain);
+/// - credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
+///   as the SDK's environment provider reads them; without them, fake ones for a
+///   plain-`http://` endpoint (a local server), else an error naming what is missing.
+#[cfg_attr(feature = "aws-config", allow(dead_code))]
+fn environment_settings(
+    config: &DynamoConfig,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<
+    (
+        aws_sdk_dynamodb::config::Region,
+        aws_sdk_dynamodb::config::Credentials,
+    ),
+    String,
+> {
+    use aws_sdk_dynamodb::config::{Credentials, Region};
+    let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    let region = config
+        .region
+        .clone()
+        .or_else(|| nonempty("AWS_REGION"))
+        .or_else(|| nonempty("AWS_DEFAULT_REGION"))
+        .or_else(|| config.endpoint.as_ref().map(|_| "us-east-1".to_string()))
+        .ok_or("no AWS region: set AWS_REGION or the DynamoDB region setting")?;
+    let local = config
+        .endpoint
+        .as_deref()
+        .is_some_and(|ep| ep.starts_with("http://"));
+    let credentials = match (
+        nonempty("AWS_ACCESS_KEY_ID"),
+        nonempty("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(id), Some(secret)) => Credentials::new(
+            id,
+            secret,
+            nonempty("AWS_SESSION_TOKEN"),
+            None,
+            "Environment",
+        ),
+        (None, None) if local => Credentials::new("local", "local", None, None, "kubernaut-local"),
+        _ => {
+            return Err(
+                "no AWS credentials in the environment: AWS_ACCESS_KEY_ID and \
+                        AWS_SECRET_ACCESS_KEY are required (AWS Lambda sets them); this \
+                        build reads no profiles, SSO, web identity or instance credentials \
+                        (cargo feature `aws-config`)"
+                    .into(),
+            );
+        }
+    };
+    Ok((Region::new(region), credentials))
+}
+
+/// The client configuration through the full AWS chain (aws-config: environment,
+/// profiles, SSO, web identity, ECS/instance metadata) — the combined server's.
+#[cfg(feature = "aws-config")]
+async fn client_config(
+    config: &DynamoConfig,
+) -> Result<aws_sdk_dynamodb::config::Builder, StoreError> {
+    use aws_config::{BehaviorVersion, Region};
+
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .timeout_config(timeout_config())
+        .retry_config(retry_config());
+    if let Some(r) = &config.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(ep) = &config.endpoint {
+        loader = loader.endpoint_url(ep.clone());
+        // A plain-http endpoint is a local server (AWS is https only): without
+        // credentials in the environment, fake ones do.
+        if ep.starts_with("http://")
+            && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
+            && std::env::var_os("AWS_PROFILE").is_none()
+        {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "kubernaut-local",
+            ));
+        }
+    }
+    let sdk = loader.load().await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if sdk.region().is_none() {
+        if config.endpoint.is_some() {
+            builder = builder.region(Region::new("us-east-1"));
+        } else {
+            return Err(StoreError::Internal(
+                "no AWS region: set AWS_REGION or the DynamoDB region setting".into(),
+            ));
+        }
+    }
+    Ok(builder)
+}
+
+/// The client configuration straight from the environment ([`environment_settings`]):
+/// no aws-config, no shared config files, no credential chain — what a Lambda function
+/// needs, built in microseconds instead of milliseconds, and without linking the STS,
+/// SSO and instance-metadata clients. Same HTTP client, retries and timeouts as the
+/// full chain.
+#[cfg(not(feature = "aws-config"))]
+async fn client_config(
+    config: &DynamoConfig,
+) -> Result<aws_sdk_dynamodb::config::Builder, StoreError> {
+    let (region, credentials) =
+        environment_settings(config, |k| std::env::var(k).ok()).map_err(StoreError::Internal)?;
+    let mut builder = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .http_client(http_client())
+        .timeout_config(timeout_config())
+        .retry_config(retry_config())
+        .region(region)
+        .credentials_provider(credentials);
+    if let Some(ep) = &config.endpoint {
+        builder = builder.endpoint_url(ep.clone());
+    }
+    Ok(builder)
 }
 
 impl DynamoStore {
-    /// Builds the client (once). Reads credentials and, unless given, the region from
-    /// the environment. Makes no request.
+    /// Builds the client (once). Makes no request. Credentials and, unless given, the
+    /// region come from the full AWS chain with the `aws-config` feature (default; the
+    /// combined server), else from the environment variables AWS Lambda sets
+    /// ([`environment_settings`]; the Lambda functions).
     pub async fn connect(config: DynamoConfig) -> Result<DynamoStore, StoreError> {
-        use aws_config::retry::RetryConfig;
-        use aws_config::timeout::TimeoutConfig;
-        use aws_config::{BehaviorVersion, Region};
-
         if config.table.is_empty() {
             return Err(StoreError::Internal("DynamoDB table name is empty".into()));
         }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http_client())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(10))
-                    .operation_timeout(Duration::from_secs(30))
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(50))
-                    .with_max_backoff(Duration::from_secs(2)),
-            );
-        if let Some(r) = &config.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(ep) = &config.endpoint {
-            loader = loader.endpoint_url(ep.clone());
-            // A plain-http endpoint is a local server (AWS is https only): without
-            // credentials in the environment, fake ones do.
-            if ep.starts_with("http://")
-                && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-                && std::env::var_os("AWS_PROFILE").is_none()
-            {
-                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "kubernaut-local",
-                ));
-            }
-        }
-        let sdk = loader.load().await;
-        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        if sdk.region().is_none() {
-            if config.endpoint.is_some() {
-                builder = builder.region(Region::new("us-east-1"));
-            } else {
-                return Err(StoreError::Internal(
-                    "no AWS region: set AWS_REGION or the DynamoDB region setting".into(),
-                ));
-            }
-        }
+        let builder = client_config(&config).await?;
         let metrics = Arc::new(Metrics::default());
         let conf = builder.interceptor(CountRequests(metrics.clone())).build();
         Ok(DynamoStore {
@@ -1627,5 +1785,85 @@ mod tests {
             let n: u64 = stats_shard(s)[2..].parse().unwrap();
             assert!(n < STATS_SHARDS);
         }
+    }
+
+    #[test]
+    fn environment_settings_read_what_lambda_sets() {
+        use aws_sdk_dynamodb::config::ProvideCredentials;
+        let lambda_env = |k: &str| {
+            match k {
+                "AWS_REGION" => Some("eu-west-1"),
+                "AWS_DEFAULT_REGION" => Some("us-west-2"),
+                "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE"),
+                "AWS_SECRET_ACCESS_KEY" => Some("secret"),
+                "AWS_SESSION_TOKEN" => Some("token"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        let cfg = DynamoConfig {
+            table: "t".into(),
+            ..Default::default()
+        };
+        let (region, creds) = environment_settings(&cfg, lambda_env).unwrap();
+        assert_eq!(region.as_ref(), "eu-west-1");
+        assert_eq!(creds.access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(creds.secret_access_key(), "secret");
+        assert_eq!(creds.session_token(), Some("token"));
+        let _ = creds.provide_credentials();
+
+        // An explicit region wins; AWS_DEFAULT_REGION is the second choice.
+        let (region, _) = environment_settings(
+            &DynamoConfig {
+                region: Some("ap-south-1".into()),
+                ..cfg.clone()
+            },
+            lambda_env,
+        )
+        .unwrap();
+        assert_eq!(region.as_ref(), "ap-south-1");
+        let (region, _) = environment_settings(&cfg, |k| {
+            if k == "AWS_REGION" {
+                Some(" ".into())
+            } else {
+                lambda_env(k)
+            }
+        })
+        .unwrap();
+        assert_eq!(region.as_ref(), "us-west-2");
+    }
+
+    #[test]
+    fn environment_settings_refuse_what_they_cannot_resolve() {
+        let cfg = DynamoConfig {
+            table: "t".into(),
+            ..Default::default()
+        };
+        let none = |_: &str| None::<String>;
+        assert!(
+            environment_settings(&cfg, none)
+                .unwrap_err()
+                .contains("AWS_REGION")
+        );
+        let region_only = |k: &str| (k == "AWS_REGION").then(|| "us-east-1".to_string());
+        let err = environment_settings(&cfg, region_only).unwrap_err();
+        assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+        // Half a key pair is an error, even for a local endpoint.
+        let local = DynamoConfig {
+            endpoint: Some("http://127.0.0.1:8000".into()),
+            ..cfg.clone()
+        };
+        let half = |k: &str| (k == "AWS_ACCESS_KEY_ID").then(|| "id".to_string());
+        assert!(environment_settings(&local, half).is_err());
+        // A local endpoint needs neither: us-east-1 and fake credentials.
+        let (region, creds) = environment_settings(&local, none).unwrap();
+        assert_eq!(region.as_ref(), "us-east-1");
+        assert_eq!(creds.access_key_id(), "local");
+        // Real AWS (https) never gets fake credentials.
+        let remote = DynamoConfig {
+            endpoint: Some("https://dynamodb.eu-west-1.amazonaws.com".into()),
+            ..cfg
+        };
+        assert!(environment_settings(&remote, none).is_err());
     }
 }
