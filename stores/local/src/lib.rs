@@ -29,6 +29,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -211,9 +212,62 @@ impl TraceCache {
     }
 }
 
+/// History pages (`list_traces_json`) by query, each tagged with the write generation
+/// it was read at. Every committed write group bumps the generation before its callers
+/// are answered, so a page is served from here only while no write has happened since it
+/// was read: never stale, and a read-mostly load (HolmesGPT asking about the same
+/// resources) skips SQLite entirely.
+struct PageCache {
+    generation: AtomicU64,
+    shards: Vec<Mutex<HashMap<String, (u64, Page<Arc<str>>)>>>,
+}
+
+const PAGE_SHARDS: usize = 8;
+/// Pages per shard; a full shard is emptied (1 024 pages in all, ~50 MB at 50 x 1 KB).
+const PAGE_SHARD_CAPACITY: usize = 128;
+
+impl PageCache {
+    fn new() -> Self {
+        PageCache {
+            generation: AtomicU64::new(0),
+            shards: (0..PAGE_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, key: &str) -> &Mutex<HashMap<String, (u64, Page<Arc<str>>)>> {
+        // FNV-1a over the key: cheap and stable.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        &self.shards[(h % PAGE_SHARDS as u64) as usize]
+    }
+
+    fn get(&self, key: &str) -> Option<Page<Arc<str>>> {
+        let current = self.generation.load(Ordering::SeqCst);
+        let m = self.shard(key).lock().ok()?;
+        match m.get(key) {
+            Some((g, page)) if *g == current => Some(page.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: String, read_at: u64, page: &Page<Arc<str>>) {
+        if let Ok(mut m) = self.shard(&key).lock() {
+            if m.len() >= PAGE_SHARD_CAPACITY && !m.contains_key(&key) {
+                m.clear();
+            }
+            m.insert(key, (read_at, page.clone()));
+        }
+    }
+}
+
 struct Inner {
     path: PathBuf,
     cache: TraceCache,
+    pages: PageCache,
     writer: Mutex<Connection>,
     /// Writes waiting for the next group commit ([`Inner::write`]).
     queue: Mutex<Vec<Box<dyn WriteJob>>>,
@@ -304,7 +358,7 @@ impl Inner {
             return r;
         }
         let jobs = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
-        let failed = run_group(&mut conn, jobs);
+        let failed = run_group(&mut conn, jobs, &self.pages.generation);
         if let Some(e) = failed {
             tracing::error!(error = %e, "embedded store: a group commit failed");
         }
@@ -358,7 +412,11 @@ where
 
 /// Runs `jobs` in one immediate transaction, each in a savepoint, commits once, then
 /// hands every job its result. Returns the group's error, if it did not commit.
-fn run_group(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>) -> Option<String> {
+fn run_group(
+    conn: &mut Connection,
+    jobs: Vec<Box<dyn WriteJob>>,
+    generation: &AtomicU64,
+) -> Option<String> {
     let mut jobs = jobs;
     let outcome: std::result::Result<(), rusqlite::Error> = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -372,6 +430,8 @@ fn run_group(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>) -> Option<Stri
         }
         tx.commit()
     })();
+    // Before anyone is answered: cached pages read before this write are stale now.
+    generation.fetch_add(1, Ordering::SeqCst);
     let err = outcome.err().map(|e| e.to_string());
     for job in jobs {
         job.finish(err.as_deref());
@@ -415,6 +475,7 @@ impl LocalStore {
             readers: Mutex::new(ReaderPool::default()),
             reader_freed: Condvar::new(),
             cache: TraceCache::new(),
+            pages: PageCache::new(),
         };
         // Fail early if readers cannot open either.
         let first = inner.open_reader()?;
@@ -974,9 +1035,20 @@ impl Store for LocalStore {
         &self,
         query: &HistoryQuery,
     ) -> std::result::Result<Page<Arc<str>>, StoreError> {
+        let key = serde_json::to_string(query)
+            .map_err(|e| StoreError::Internal(format!("history query to JSON: {e}")))?;
+        if let Some(page) = self.inner.pages.get(&key) {
+            return Ok(page);
+        }
+        // Read before the generation is checked again: a write committing meanwhile makes
+        // this page's tag old, so it is never served after that write.
+        let read_at = self.inner.pages.generation.load(Ordering::SeqCst);
         let q = query.clone();
-        self.blocking(move |i| i.read(|c| list_traces_json_q(c, &q)))
-            .await
+        let page = self
+            .blocking(move |i| i.read(|c| list_traces_json_q(c, &q)))
+            .await?;
+        self.inner.pages.put(key, read_at, &page);
+        Ok(page)
     }
 
     async fn set_effectiveness(
@@ -1139,7 +1211,9 @@ mod tests {
                 reply,
             }));
         }
-        assert_eq!(run_group(&mut conn, jobs), None);
+        let generation = AtomicU64::new(0);
+        assert_eq!(run_group(&mut conn, jobs, &generation), None);
+        assert_eq!(generation.load(Ordering::SeqCst), 1);
         let got: Vec<std::result::Result<i64, String>> = replies
             .iter()
             .map(|r| r.recv().unwrap().map_err(|e| format!("{e:?}")))

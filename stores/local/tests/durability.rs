@@ -253,12 +253,73 @@ async fn migrates_a_schema_1_file() {
     assert_eq!(v, 2);
     for idx in ["traces_signature", "traces_namespace"] {
         let sql: String = conn
-            .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [idx], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [idx],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(sql.contains("eff"), "{idx} must be covering again: {sql}");
     }
+}
+
+/// History pages are cached between writes; no acknowledged write may ever be missing
+/// from a page read after it, whichever task wrote it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cached_history_pages_never_outlive_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalStore::open(dir.path()).unwrap());
+    let q = HistoryQuery {
+        namespace: Some("pc".into()),
+        limit: 500,
+        ..HistoryQuery::default()
+    };
+    let mut tasks = Vec::new();
+    for w in 0..4i64 {
+        let store = store.clone();
+        let q = q.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40i64 {
+                let id = format!("pc-{w}-{i}");
+                let t = sample_trace(
+                    &id,
+                    "pc",
+                    "KubePodCrashLooping",
+                    &format!("app-{w}"),
+                    "restart_pod",
+                    ExecutionStatus::Completed,
+                    t0() + Duration::seconds(w * 1000 + i),
+                );
+                // Warm the cache, write, read again: the write must show.
+                store.list_traces_json(&q).await.unwrap();
+                store.put_traces(&[t]).await.unwrap();
+                let page = store.list_traces_json(&q).await.unwrap();
+                assert!(
+                    page.items.iter().any(|j| j.contains(&format!("\"{id}\""))),
+                    "{id} missing from a page read after it was stored"
+                );
+                let score = 0.01 * (i + 1) as f64;
+                store
+                    .set_effectiveness(&id, &eff(score), t0() + Duration::days(1))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let page = store.list_traces_json(&q).await.unwrap();
+                let mine: ActionTrace = serde_json::from_str(
+                    page.items
+                        .iter()
+                        .find(|j| j.contains(&format!("\"{id}\"")))
+                        .unwrap(),
+                )
+                .unwrap();
+                assert_eq!(mine.effectiveness_score(), Some(score), "{id}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.list_traces_json(&q).await.unwrap().items.len(), 160);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
