@@ -97,9 +97,12 @@ pub async fn get_one(
         .metrics
         .store_call(
             "pattern_input",
-            state
-                .store
-                .pattern_input(&sig, now - dur, patterns::RECENT_LIMIT),
+            state.store.pattern_input(
+                &sig,
+                now - dur,
+                patterns::related_since(now, dur),
+                patterns::RECENT_LIMIT,
+            ),
         )
         .await?;
     if contradictory {

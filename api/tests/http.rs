@@ -1197,6 +1197,7 @@ impl Store for DownStore {
         &self,
         _: &str,
         _: DateTime<Utc>,
+        _: DateTime<Utc>,
         _: usize,
     ) -> Result<PatternInput, StoreError> {
         Err(StoreError::Unavailable("connection refused".into()))

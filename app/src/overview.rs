@@ -148,7 +148,12 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
         .filter(|(_, last)| *last >= now - horizon)
     {
         let input = store
-            .pattern_input(&a.signature, now - horizon, RECENT_LIMIT)
+            .pattern_input(
+                &a.signature,
+                now - horizon,
+                context_core::patterns::related_since(now, horizon),
+                RECENT_LIMIT,
+            )
             .await
             .map_err(err)?;
         let analysis = analyze(&a.signature, "24h", horizon, &input, now);

@@ -182,7 +182,12 @@ pub async fn get_pattern(
     let now = chrono::Utc::now();
     let input = state
         .store
-        .pattern_input(&signature, now - d, RECENT_LIMIT)
+        .pattern_input(
+            &signature,
+            now - d,
+            context_core::patterns::related_since(now, d),
+            RECENT_LIMIT,
+        )
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(analyze(&signature, &window, d, &input, now))

@@ -991,7 +991,7 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
     assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
     assert_aggregate_eq(&aggs[0], &want, w);
     let pi = store
-        .pattern_input(&a.signature, at(-60), 100)
+        .pattern_input(&a.signature, at(-60), at(-60), 100)
         .await
         .expect("pattern_input");
     assert_aggregate_eq(pi.aggregate.as_ref().expect("aggregate present"), &want, w);
@@ -1161,16 +1161,20 @@ pub async fn check_pattern_input(store: &dyn Store) {
         .cloned()
         .collect();
 
-    for (since, limit) in [
-        (at(-100), 1000usize),
-        (at(100), 1000),
-        (at(100), 5),
-        (at(-100), 1),
-        (at(295), 3),
-        (at(10_000), 10),
+    for (since, related_since, limit) in [
+        (at(-100), at(-100), 1000usize),
+        (at(100), at(100), 1000),
+        (at(100), at(100), 5),
+        (at(-100), at(-100), 1),
+        (at(295), at(295), 3),
+        (at(10_000), at(10_000), 10),
+        // Related traces from their own bound, recent ones from theirs.
+        (at(-100), at(200), 1000),
+        (at(200), at(-100), 1000),
+        (at(-100), at(250), 4),
     ] {
         let pi = store
-            .pattern_input(&sig, since, limit)
+            .pattern_input(&sig, since, related_since, limit)
             .await
             .unwrap_or_else(|e| panic!("conformance[{w}]: pattern_input failed: {e}"));
         let agg = pi
@@ -1196,7 +1200,7 @@ pub async fn check_pattern_input(store: &dyn Store) {
         let want_related: Vec<String> = expected_order(
             &related
                 .iter()
-                .filter(|t| t.action_timestamp >= since)
+                .filter(|t| t.action_timestamp >= related_since)
                 .cloned()
                 .collect::<Vec<_>>(),
         )
@@ -1206,7 +1210,7 @@ pub async fn check_pattern_input(store: &dyn Store) {
         let got_related: Vec<String> = pi.related.iter().map(|t| t.action_id.clone()).collect();
         assert_eq!(
             got_related, want_related,
-            "conformance[{w}]: related must be the `limit` newest traces of OTHER signatures in the same namespace with ts >= since (since {since}, limit {limit})"
+            "conformance[{w}]: related must be the `limit` newest traces of OTHER signatures in the same namespace with ts >= related_since (related_since {related_since}, limit {limit})"
         );
         for t in pi.recent.iter().chain(&pi.related) {
             let full = traces.iter().find(|x| x.action_id == t.action_id).unwrap();
@@ -1218,7 +1222,7 @@ pub async fn check_pattern_input(store: &dyn Store) {
         }
     }
     let pi = store
-        .pattern_input("conf-pi-unknown-signature", at(-100), 100)
+        .pattern_input("conf-pi-unknown-signature", at(-100), at(-100), 100)
         .await
         .expect("pattern_input");
     assert!(

@@ -1150,6 +1150,35 @@ mod tests {
         patterns::analyze(sig, "30d", d, &input_for(all, sig, now() - d), now())
     }
 
+    /// Reading related traces only from `patterns::related_since` (what the API does)
+    /// gives exactly the analysis that reading them from the window start gives, for
+    /// every demo signature and several windows.
+    #[test]
+    fn related_since_bound_does_not_change_any_analysis() {
+        let all = stored(&demo_history(42, now()));
+        let sigs: BTreeSet<String> = all.iter().map(|t| t.signature.clone()).collect();
+        let mut compared = 0;
+        for w in ["1h", "24h", "7d", "30d"] {
+            let d = patterns::parse_window(w).unwrap();
+            let bound = patterns::related_since(now(), d);
+            assert!(bound >= now() - d);
+            for sig in &sigs {
+                let full = input_for(&all, sig, now() - d);
+                let mut bounded = full.clone();
+                bounded.related.retain(|t| t.action_timestamp >= bound);
+                let a = patterns::analyze(sig, w, d, &full, now());
+                let b = patterns::analyze(sig, w, d, &bounded, now());
+                assert_eq!(
+                    serde_json::to_value(&a).unwrap(),
+                    serde_json::to_value(&b).unwrap(),
+                    "{sig} {w}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 40, "{compared}");
+    }
+
     #[test]
     fn every_trace_is_valid_unique_and_in_range() {
         let h = demo_history(7, now());

@@ -454,6 +454,16 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// The oldest related trace (other signatures in the namespace) the analysis of `window`
+/// ending at `now` can use: the oscillation detectors look back at most
+/// [`OSCILLATION_HORIZON_HOURS`], and the cascading-failure detector another
+/// [`CASCADE_WINDOW_MINUTES`] before that; never before the window itself. Reading
+/// related traces from here instead of the window start gives the same analysis.
+pub fn related_since(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    let horizon = window.min(Duration::hours(OSCILLATION_HORIZON_HOURS));
+    (now - horizon - Duration::minutes(CASCADE_WINDOW_MINUTES)).max(now - window)
+}
+
 /// Analyses `input` for `signature` over `window` ending at `now`.
 pub fn analyze(
     signature: &str,

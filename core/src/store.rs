@@ -298,12 +298,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ActionTrace>, StoreError>;
 
     /// Aggregate plus at most `limit` newest traces since `since` for one signature, and
-    /// at most `limit` newest traces of other signatures in its namespace since `since`.
-    /// At most two backend requests (DynamoDB) for the whole call.
+    /// at most `limit` newest traces of other signatures in its namespace since
+    /// `related_since` (the analysis only looks at other alerts near recent actions:
+    /// [`crate::patterns::related_since`]). At most two backend requests (DynamoDB) for
+    /// the whole call.
     async fn pattern_input(
         &self,
         signature: &str,
         since: DateTime<Utc>,
+        related_since: DateTime<Utc>,
         limit: usize,
     ) -> Result<PatternInput, StoreError>;
 

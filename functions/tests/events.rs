@@ -55,6 +55,7 @@ impl Store for Empty {
         &self,
         _: &str,
         _: DateTime<Utc>,
+        _: DateTime<Utc>,
         _: usize,
     ) -> Result<PatternInput, StoreError> {
         Ok(PatternInput::default())

@@ -1475,6 +1475,7 @@ impl Store for DynamoStore {
         &self,
         signature: &str,
         since: DateTime<Utc>,
+        related_since: DateTime<Utc>,
         limit: usize,
     ) -> Result<PatternInput, StoreError> {
         let since_k = key_ts(since);
@@ -1526,12 +1527,16 @@ impl Store for DynamoStore {
             });
         }
 
-        // 2. Other signatures' traces in the aggregate's namespace since `since`. The
-        // filter drops this signature's traces after `Limit` is applied; when the first
-        // Query saw all of them (n), evaluating limit + n items is enough.
+        // 2. Other signatures' traces in the aggregate's namespace since `related_since`.
+        // The filter drops this signature's traces after `Limit` is applied; when the
+        // first Query saw all of them in that range (n, when related_since >= since),
+        // evaluating limit + n items is enough.
         let mut e = Expr::default();
         let mut cond = e.cmp("ns_pk", "=", &agg.namespace)?;
-        cond.push_str(&format!(" AND {}", e.cmp("ts_id", ">=", &since_k)?));
+        cond.push_str(&format!(
+            " AND {}",
+            e.cmp("ts_id", ">=", &key_ts(related_since))?
+        ));
         let filter = e.cmp("sig", "<>", signature)?;
         let mut req = self
             .client
@@ -1542,7 +1547,7 @@ impl Store for DynamoStore {
             .set_expression_attribute_names(Some(e.names))
             .set_expression_attribute_values(Some(e.values))
             .scan_index_forward(false);
-        if !truncated {
+        if !truncated && related_since >= since {
             req = req.limit(limit.saturating_add(recent.len()).min(i32::MAX as usize) as i32);
         }
         let out = self.query(req).await?;

@@ -257,7 +257,7 @@ async fn read_methods_make_at_most_two_requests() {
         &store,
         "pattern_input",
         2,
-        store.pattern_input(&sig, at(-10), 100),
+        store.pattern_input(&sig, at(-10), at(-10), 100),
     )
     .await;
     assert!(pi.aggregate.is_some());
@@ -271,7 +271,7 @@ async fn read_methods_make_at_most_two_requests() {
         &store,
         "pattern_input (unknown signature)",
         2,
-        store.pattern_input("nope", at(-10), 100),
+        store.pattern_input("nope", at(-10), at(-10), 100),
     )
     .await;
     let sigs = count(
@@ -483,7 +483,7 @@ async fn concurrent_writers_of_one_id_are_idempotent() {
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.traces, stats.signatures), (2, 1));
     let pi = store
-        .pattern_input(&base.signature, at(-1), 10)
+        .pattern_input(&base.signature, at(-1), at(-1), 10)
         .await
         .unwrap();
     assert_eq!(pi.aggregate.expect("aggregate").occurrences, 2);
@@ -597,7 +597,10 @@ async fn aggregate_matches_recomputation_after_concurrent_writes() {
     traces.sort_by_key(|t| t.action_timestamp);
     let want = recompute(&traces);
     let sig = traces[0].signature.clone();
-    let pi = store.pattern_input(&sig, at(-1), 1000).await.unwrap();
+    let pi = store
+        .pattern_input(&sig, at(-1), at(-1), 1000)
+        .await
+        .unwrap();
     assert_agg_eq(pi.aggregate.as_ref().expect("aggregate"), &want);
     assert_eq!(pi.recent.len(), traces.len());
     let listed = store

@@ -125,7 +125,12 @@ fn main() {
             );
             let t0 = Instant::now();
             let input = store
-                .pattern_input(&sig, now - Duration::days(30), patterns::RECENT_LIMIT)
+                .pattern_input(
+                    &sig,
+                    now - Duration::days(30),
+                    patterns::related_since(now, Duration::days(30)),
+                    patterns::RECENT_LIMIT,
+                )
                 .await
                 .unwrap();
             let a = patterns::analyze(&sig, "30d", Duration::days(30), &input, now);

@@ -266,7 +266,12 @@ async fn run(args: Args, dir: PathBuf) {
         let mut warm = 0;
         for s in subs.iter().take(20) {
             let input = store
-                .pattern_input(&s.signature, now - window, patterns::RECENT_LIMIT)
+                .pattern_input(
+                    &s.signature,
+                    now - window,
+                    patterns::related_since(now, window),
+                    patterns::RECENT_LIMIT,
+                )
                 .await
                 .expect("pattern_input");
             warm += patterns::analyze(&s.signature, "30d", window, &input, now).occurrences;
@@ -287,7 +292,12 @@ async fn run(args: Args, dir: PathBuf) {
                 let s = &subs[if hottest { 0 } else { zipf.sample(&mut rng) }];
                 let t0 = Instant::now();
                 let input = store
-                    .pattern_input(&s.signature, now - window, patterns::RECENT_LIMIT)
+                    .pattern_input(
+                        &s.signature,
+                        now - window,
+                        patterns::related_since(now, window),
+                        patterns::RECENT_LIMIT,
+                    )
                     .await
                     .expect("pattern_input");
                 let t1 = Instant::now();

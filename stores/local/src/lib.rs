@@ -905,6 +905,7 @@ fn pattern_input_q(
     conn: &Connection,
     signature: &str,
     since: DateTime<Utc>,
+    related_since: DateTime<Utc>,
     limit: usize,
 ) -> Result<PatternInput> {
     // One read transaction: the aggregate and the traces come from the same snapshot.
@@ -922,7 +923,7 @@ fn pattern_input_q(
     )?;
     let related = read_facts(
         &mut conn.prepare_cached(&related_facts_sql())?,
-        params![aggregate.namespace, since, signature, lim],
+        params![aggregate.namespace, micros(related_since), signature, lim],
         limit.min(1024),
     )?;
     drop(tx);
@@ -1067,10 +1068,11 @@ impl Store for LocalStore {
         &self,
         signature: &str,
         since: DateTime<Utc>,
+        related_since: DateTime<Utc>,
         limit: usize,
     ) -> std::result::Result<PatternInput, StoreError> {
         let sig = signature.to_string();
-        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, limit)))
+        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, related_since, limit)))
             .await
     }
 

@@ -234,7 +234,7 @@ async fn migrates_a_schema_1_file() {
         .unwrap();
     }
     let store = LocalStore::open(dir.path()).unwrap();
-    let pi = store.pattern_input(&sig, t0(), 100).await.unwrap();
+    let pi = store.pattern_input(&sig, t0(), t0(), 100).await.unwrap();
     let mut want: Vec<TraceFacts> = traces.iter().map(TraceFacts::from).collect();
     want.reverse();
     assert_eq!(pi.recent, want);
@@ -406,7 +406,10 @@ async fn concurrent_writers_and_readers_keep_aggregates_exact() {
                     .await
                     .unwrap();
                 if let Some(s) = sigs.first() {
-                    let pi = store.pattern_input(&s.signature, t0(), 100).await.unwrap();
+                    let pi = store
+                        .pattern_input(&s.signature, t0(), t0(), 100)
+                        .await
+                        .unwrap();
                     let agg = pi.aggregate.unwrap();
                     assert!(pi.recent.len() as u64 <= agg.occurrences);
                 }
@@ -455,7 +458,7 @@ async fn reads_after_an_assessment_never_serve_the_old_trace() {
         assert_eq!(store.list_traces(&q).await.unwrap().items.len(), 5);
         assert_eq!(
             store
-                .pattern_input(&sig, t0(), 100)
+                .pattern_input(&sig, t0(), t0(), 100)
                 .await
                 .unwrap()
                 .recent
@@ -473,7 +476,7 @@ async fn reads_after_an_assessment_never_serve_the_old_trace() {
         listed.iter().find(|t| t.action_id == "cache-2"),
         Some(&updated)
     );
-    let pi = store.pattern_input(&sig, t0(), 100).await.unwrap();
+    let pi = store.pattern_input(&sig, t0(), t0(), 100).await.unwrap();
     assert_eq!(
         pi.recent.iter().find(|t| t.action_id == "cache-2"),
         Some(&TraceFacts::from(&updated))
