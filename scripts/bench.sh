@@ -81,7 +81,7 @@ trap cleanup EXIT
 # ------------------------------------------------------------------ 1. pattern analysis
 if [ "${BENCH_PARTS:-all}" != server ]; then
   step "1. pattern analysis vs. history size (embedded store, in process)"
-  "$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 100 --dir "$TMP/pattern-store"
+  "$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 1000 --dir "$TMP/pattern-store"
   rm -rf "$TMP/pattern-store"
 fi
 [ "${BENCH_PARTS:-all}" != pattern ] || exit 0
