@@ -15,7 +15,7 @@
 //! | `KUBERNAUT_CONTEXT_DYNAMODB_TABLE` | table name (required) |
 //! | `KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT` | endpoint override (moto, DynamoDB Local); unset on AWS |
 //! | `KUBERNAUT_CONTEXT_DYNAMODB_REGION` | region override; default: the AWS chain (`AWS_REGION`) |
-//! | `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL` | log filter (`RUST_LOG` wins); default `info` |
+//! | `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL` | log filter (`RUST_LOG` wins: `target=level` directives and/or a bare level, see [`init_logging`]); default `info` |
 
 use std::sync::Arc;
 
@@ -62,23 +62,46 @@ impl FunctionConfig {
 /// Structured JSON logs, one object per line. Inside an invocation the current span is
 /// lambda_runtime's `Lambda runtime invoke` span, so every line carries
 /// `"span":{"requestId":"<aws request id>",...}`.
+///
+/// The filter is [`log_filter`]: `RUST_LOG` as comma-separated `target=level` directives
+/// and/or a bare default level (tracing-subscriber's `Targets` syntax, e.g.
+/// `info,store_dynamodb=debug`), else the function's log level. (No `EnvFilter`: its
+/// span/field matching pulls a regex engine into every bootstrap.)
 pub fn init_logging() {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| lambda_level(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref()));
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
         .with_current_span(true)
         .with_span_list(false)
         .flatten_event(true)
         .with_target(false)
-        .with_ansi(false)
+        .with_ansi(false);
+    let _ = tracing_subscriber::registry()
+        .with(json)
+        .with(log_filter(
+            std::env::var("RUST_LOG").ok().as_deref(),
+            std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        ))
         .try_init();
+}
+
+/// The log filter: `rust_log` (`RUST_LOG`) when set and valid, else the level of
+/// `lambda_level` (`AWS_LAMBDA_LOG_LEVEL`, see [`lambda_level`]); `info` by default.
+pub fn log_filter(
+    rust_log: Option<&str>,
+    lambda_log_level: Option<&str>,
+) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::Targets;
+    rust_log
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| {
+            lambda_level(lambda_log_level)
+                .parse()
+                .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
+        })
 }
 
 /// Maps Lambda's `AWS_LAMBDA_LOG_LEVEL` (set from the function's ApplicationLogLevel) to
@@ -252,5 +275,22 @@ mod tests {
         assert_eq!(lambda_level(Some("DEBUG")), "debug");
         assert_eq!(lambda_level(Some("FATAL")), "error");
         assert_eq!(lambda_level(None), "info");
+    }
+
+    #[test]
+    fn log_filter_prefers_rust_log_then_the_lambda_level() {
+        use tracing::Level;
+        let f = log_filter(Some("warn,store_dynamodb=debug"), Some("ERROR"));
+        assert!(f.would_enable("store_dynamodb", &Level::DEBUG));
+        assert!(!f.would_enable("context_api", &Level::INFO));
+        assert!(f.would_enable("context_api", &Level::WARN));
+        // No (or an empty) RUST_LOG: the function's log level.
+        let f = log_filter(Some(" "), Some("DEBUG"));
+        assert!(f.would_enable("context_api", &Level::DEBUG));
+        assert!(!f.would_enable("context_api", &Level::TRACE));
+        // An invalid RUST_LOG falls back too; nothing set at all: info.
+        let f = log_filter(Some("=="), None);
+        assert!(f.would_enable("x", &Level::INFO));
+        assert!(!f.would_enable("x", &Level::DEBUG));
     }
 }
