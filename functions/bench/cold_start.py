@@ -7,8 +7,11 @@ function binary exactly one invocation, the way Lambda does for a cold start:
     t_next the runtime's first GET /2018-06-01/runtime/invocation/next  (init done)
     t_resp its POST /2018-06-01/runtime/invocation/<id>/response      (first answer)
 
-cold start = t_resp - t0 (process start to first answered request); init = t_next - t0.
-Each run uses a new process (killed afterwards); several runs per function, median.
+cold start = t_resp - t0 (process start to first answered request); init = t_next - t0;
+cpu = user + system CPU time the process used until it was killed right after answering
+(from wait4's rusage): unlike the wall-clock figures it does not grow when other processes
+compete for the CPU, so it is the steadier figure on a shared machine.
+Each run uses a new process (killed afterwards); several runs per function: median, min, max.
 
 Two request kinds per function:
   route  a request the function answers without the store (unknown path -> 404 JSON):
@@ -169,14 +172,16 @@ def one_run(binary, fn, event, want_status, env):
         finished = emu.done.wait(30)
     finally:
         proc.kill()
-        proc.wait()
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = -9
         emu.close()
     if not finished or emu.error or emu.t_resp is None:
         raise RuntimeError(f"{fn}: no response ({emu.error or 'timeout'})")
     status = json.loads(emu.response).get("statusCode")
     if status != want_status:
         raise RuntimeError(f"{fn}: status {status}, expected {want_status}: {emu.response[:300]!r}")
-    return (emu.t_resp - t0) * 1000.0, (emu.t_next - t0) * 1000.0
+    cpu = (usage.ru_utime + usage.ru_stime) * 1000.0
+    return (emu.t_resp - t0) * 1000.0, (emu.t_next - t0) * 1000.0, cpu
 
 
 def create_table(endpoint, table):
@@ -244,29 +249,36 @@ def main():
             else:
                 event, want = store_event(fn)
             one_run(binary, fn, event, want, env)  # warm the page cache; not counted
-            cold, init = [], []
+            cold, init, cpu = [], [], []
             for _ in range(a.runs):
                 if kind == "store" and fn == "action-history-write":
                     event, want = store_event(fn)  # a new trace each run
-                c, i = one_run(binary, fn, event, want, env)
+                c, i, u = one_run(binary, fn, event, want, env)
                 cold.append(c)
                 init.append(i)
+                cpu.append(u)
             results[fn][kind] = {
                 "median_ms": statistics.median(cold), "min_ms": min(cold), "max_ms": max(cold),
-                "init_median_ms": statistics.median(init), "runs": a.runs,
+                "init_median_ms": statistics.median(init), "cpu_median_ms": statistics.median(cpu),
+                "runs": a.runs,
             }
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=2)
 
-    print(f"\n{'function':<22} {'size MiB':>9} {'route: cold ms (median / min-max, init)':>42}"
-          + (f" {'store: cold ms (median / min-max)':>36}" if "store" in kinds else ""))
+    print(f"\n{a.runs} fresh processes per function and kind; binaries: {a.bin_dir} "
+          f"({os.uname().machine}); ms = milliseconds")
+    print(f"{'function':<22} {'size MiB':>8}  {'route: median (min-max)':<24} {'init':>5} {'cpu':>5}"
+          + (f"  {'store: median (min-max)':<24} {'cpu':>5}" if "store" in kinds else ""))
+    def span(k):
+        return f"{k['median_ms']:.1f} ({k['min_ms']:.1f}-{k['max_ms']:.1f})"
+
     for fn, r in results.items():
-        line = (f"{fn:<22} {r['bytes'] / 1048576:>9.2f} "
-                f"{r['route']['median_ms']:>12.1f} / {r['route']['min_ms']:.1f}-{r['route']['max_ms']:.1f}"
-                f", init {r['route']['init_median_ms']:.1f}".rjust(42))
+        ro = r["route"]
+        line = (f"{fn:<22} {r['bytes'] / 1048576:>8.2f}  {span(ro):<24} "
+                f"{ro['init_median_ms']:>5.1f} {ro['cpu_median_ms']:>5.1f}")
         if "store" in r:
-            line += f" {r['store']['median_ms']:>18.1f} / {r['store']['min_ms']:.1f}-{r['store']['max_ms']:.1f}".rjust(37)
+            line += f"  {span(r['store']):<24} {r['store']['cpu_median_ms']:>5.1f}"
         print(line)
     return 0
 
