@@ -7,7 +7,12 @@ per-batch p50/p99 latency and errors. Request bodies are built before the clock 
 so the figure is the server's, not this script's JSON encoding. (wrk cannot do this: it
 always runs for its whole -d duration, so a fixed quota gave a wrong rate.)
 
-usage: bench-ingest.py URL TOKEN TRACES CONNECTIONS PREFIX
+usage: bench-ingest.py URL TOKEN TRACES CONNECTIONS PREFIX [ORDER]
+
+ORDER is `time` (default: action timestamps increase with the trace number, 10 ms apart,
+as when the workflow engine records actions as they happen) or `shuffled` (timestamps
+spread over 24 days in no order, as in a backfill: every index insert lands on a random
+page, the worst case for the store).
 """
 import http.client
 import json
@@ -21,11 +26,21 @@ ACTIONS = ["restart_pod", "scale_deployment", "increase_resources", "rollback_de
 STATUSES = ["completed"] * 7 + ["failed", "failed", "rolled-back"]
 
 
-def trace(prefix, i):
+START = 1793491200  # 2026-11-01T00:00:00Z
+
+
+def timestamp(i, order):
+    if order == "shuffled":
+        return f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z"
+    t = START * 1000 + i * 10
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000)) + f".{t % 1000:03d}Z"
+
+
+def trace(prefix, i, order):
     app = (i * 7919) % 2000
     return {
         "action_id": f"{prefix}-{i}",
-        "action_timestamp": f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
+        "action_timestamp": timestamp(i, order),
         "resource": {"namespace": f"ns-{app % 50:02d}", "kind": "Deployment", "name": f"app-{app:05d}"},
         "alert": {"name": ALERTS[app % 4], "severity": "warning", "labels": {"team": f"t{app % 5}"}},
         "action_type": ACTIONS[i % 6],
@@ -37,10 +52,12 @@ def trace(prefix, i):
 
 def main():
     url, token, total, conns, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    order = sys.argv[6] if len(sys.argv) > 6 else "time"
+    assert order in ("time", "shuffled"), "ORDER must be time or shuffled"
     u = urllib.parse.urlparse(url)
     assert u.hostname == "127.0.0.1", "benchmarks target 127.0.0.1 only"
     bodies = [
-        json.dumps([trace(prefix, i) for i in range(b, min(b + 100, total))]).encode()
+        json.dumps([trace(prefix, i, order) for i in range(b, min(b + 100, total))]).encode()
         for b in range(0, total, 100)
     ]
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
@@ -84,7 +101,7 @@ def main():
     print("RESULT " + json.dumps({
         "batches": len(bodies), "traces": total, "seconds": round(secs, 3),
         "traces_per_s": round(total / secs), "p50_ms": round(pct(50), 2), "p99_ms": round(pct(99), 2),
-        "errors": errors[0],
+        "errors": errors[0], "order": order,
     }))
 
 
