@@ -6,7 +6,8 @@
 #      store, and store ingest traces/s (stores/local/examples/pattern_bench.rs);
 #   2. the combined release server (target/release/kubernaut-context, embedded store):
 #      a. batched HTTP ingest (POST batches of 100 over BENCH_INGEST_CONNS=8 connections,
-#         scripts/bench-ingest.py), traces/s by wall clock
+#         scripts/bench-ingest.py), traces/s by wall clock: time-ordered timestamps (live
+#         ingest) and shuffled ones (a backfill, the worst case)
 #      b. 64 connections for BENCH_SECONDS each: health, a 50-row filtered history page,
 #         pattern analysis, and a mixed workload (80% reads / 20% single-trace writes):
 #         requests/s, p50/p99/p99.9, errors, peak RSS (VmHWM, reset before each run);
@@ -123,16 +124,22 @@ print("%-34s %9.0f %8.2f %8.2f %9.2f %8.1f %7d %9s" % (sys.argv[1], r["rps"], r[
 }
 
 INGEST_CONNS=${BENCH_INGEST_CONNS:-8}
-step "2a. batched HTTP ingest: POST batches of 100 ($HTTP_TRACES traces, $INGEST_CONNS connections)"
-reset_peak
-res=$(python3 scripts/bench-ingest.py "$URL" "$TOKEN" "$HTTP_TRACES" "$INGEST_CONNS" "ing$RANDOM" | sed -n 's/^RESULT //p')
-[ -n "$res" ] || { echo "ingest run printed no result"; exit 1; }
-python3 -c '
+# ingest ORDER N: one bench-ingest.py run, printed as one line.
+ingest() {
+  local order=$1 n=$2 res
+  reset_peak
+  res=$(python3 scripts/bench-ingest.py "$URL" "$TOKEN" "$n" "$INGEST_CONNS" "ing-$order-$RANDOM" "$order" | sed -n 's/^RESULT //p')
+  [ -n "$res" ] || { echo "ingest run printed no result"; return 1; }
+  python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
-print("%d batches (%d traces) in %.1f s: %.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; server peak RSS %s"
-      % (r["batches"], r["traces"], r["seconds"], r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], sys.argv[2]))
+print("%-9s %d batches (%d traces) in %.1f s: %.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; server peak RSS %s"
+      % (r["order"], r["batches"], r["traces"], r["seconds"], r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], sys.argv[2]))
 ' "$res" "$(peak_rss)"
+}
+step "2a. batched HTTP ingest: POST batches of 100, $INGEST_CONNS connections (time-ordered: $HTTP_TRACES traces; shuffled timestamps: $((HTTP_TRACES / 4)))"
+ingest time "$HTTP_TRACES"
+ingest shuffled "$((HTTP_TRACES / 4))"
 STORED=$(curl -fs "$URL/api/v1/context/discover" | python3 -c 'import json,sys; print(next(t["record_count"] for t in json.load(sys.stdin)["available_types"] if t["name"]=="action-history"))')
 echo "store now holds $STORED traces"
 
