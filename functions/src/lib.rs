@@ -14,7 +14,8 @@
 //! |---|---|
 //! | `KUBERNAUT_CONTEXT_DYNAMODB_TABLE` | table name (required) |
 //! | `KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT` | endpoint override (moto, DynamoDB Local); unset on AWS |
-//! | `KUBERNAUT_CONTEXT_DYNAMODB_REGION` | region override; default: the AWS chain (`AWS_REGION`) |
+//! | `KUBERNAUT_CONTEXT_DYNAMODB_REGION` | region override; default `AWS_REGION` (then `AWS_DEFAULT_REGION`) |
+//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | credentials (Lambda sets them from the execution role); read directly, no AWS config chain unless built with feature `aws-config` |
 //! | `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL` | log filter (`RUST_LOG` wins: `target=level` directives and/or a bare level, see [`init_logging`]); default `info` |
 
 use std::sync::Arc;

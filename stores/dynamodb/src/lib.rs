@@ -1794,7 +1794,6 @@ mod tests {
 
     #[test]
     fn environment_settings_read_what_lambda_sets() {
-        use aws_sdk_dynamodb::config::ProvideCredentials;
         let lambda_env = |k: &str| {
             match k {
                 "AWS_REGION" => Some("eu-west-1"),
@@ -1815,7 +1814,6 @@ mod tests {
         assert_eq!(creds.access_key_id(), "AKIDEXAMPLE");
         assert_eq!(creds.secret_access_key(), "secret");
         assert_eq!(creds.session_token(), Some("token"));
-        let _ = creds.provide_credentials();
 
         // An explicit region wins; AWS_DEFAULT_REGION is the second choice.
         let (region, _) = environment_settings(
