@@ -14,9 +14,14 @@
 #      API v1 on a stage) with `cargo lambda invoke`,
 #   5. stops the functions, cargo lambda watch and moto by PID (trap); exit code = the
 #      suite's. KEEP_LOG=1 keeps the logs (one per function, JSON lines).
+#   PROFILE=lambda-release scripts/test-lambda.sh   runs the suite against the functions
+#      as `make lambda` builds them (size profile, panic = abort; x86_64 build of the same
+#      code, target/lambda-release/) instead of the quick debug build (PROFILE=dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+PROFILE=${PROFILE:-dev}
+case "$PROFILE" in dev) FN_DIR=target/debug ;; *) FN_DIR=target/$PROFILE ;; esac
 export PATH="$ROOT/.venv/tools/bin:$HOME/.cargo/bin:$PATH"
 PY="$ROOT/.venv/tools/bin/python"
 
@@ -25,8 +30,8 @@ if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
   echo "==> the functions link no Leptos and no SQLite"
   lean=$(cargo tree -p kubernaut-context-functions -e normal,build --prefix none | grep -Ei 'leptos|rusqlite|sqlite' || true)
   if [ -n "$lean" ]; then echo "FAIL: kubernaut-context-functions depends on:" >&2; echo "$lean" | sort -u >&2; exit 1; fi
-  echo "==> building the functions and the combined server (debug)"
-  cargo build -p kubernaut-context-functions --bins
+  echo "==> building the functions ($PROFILE) and the combined server (debug)"
+  cargo build --profile "$PROFILE" -p kubernaut-context-functions --bins
   [ -x target/debug/kubernaut-context ] && [ -d target/site/pkg ] || cargo leptos build
   export _KCTX_TEST_LAMBDA_INNER=1
   exec scripts/with-moto.sh "$0" "$@"
@@ -86,12 +91,12 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 
-echo "==> starting the functions: $FUNCTIONS"
+echo "==> starting the functions ($FN_DIR): $FUNCTIONS"
 for fn in $FUNCTIONS; do
-  [ -x "target/debug/$fn" ] || { echo "missing target/debug/$fn" >&2; exit 1; }
+  [ -x "$FN_DIR/$fn" ] || { echo "missing $FN_DIR/$fn" >&2; exit 1; }
   AWS_LAMBDA_FUNCTION_NAME="$fn" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
     AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt/$fn" RUST_LOG=info \
-    setsid "target/debug/$fn" >"$LOGDIR/$fn.log" 2>&1 &
+    setsid "$FN_DIR/$fn" >"$LOGDIR/$fn.log" 2>&1 &
   FN_PIDS+=($!)
 done
 for fn in $FUNCTIONS; do
