@@ -18,7 +18,7 @@
 #   BENCH_SECONDS     seconds per load run (default 30, quick 10)
 #   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
-#   BENCH_PARTS       all (default), pattern (only 1.) or server (only 2. and 3.)
+#   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.) or lambda (5.)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
 # Tools: wrk (apt, installed here if missing). Builds the release server and the
 # pattern_bench example (slow once). Results on a shared machine are pessimistic.
@@ -52,10 +52,16 @@ if ! command -v wrk >/dev/null; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
 fi
+part() { [ "${BENCH_PARTS:-all}" = all ] || [ "${BENCH_PARTS:-all}" = "$1" ]; }
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  step "building (release): server and pattern_bench"
-  cargo build --release -q -p kubernaut-context-server
-  cargo build --release -q -p kubernaut-context-store-local --example pattern_bench
+  if part server; then
+    step "building (release): server"
+    cargo build --release -q -p kubernaut-context-server
+  fi
+  if part pattern; then
+    step "building (release): pattern_bench"
+    cargo build --release -q -p kubernaut-context-store-local --example pattern_bench
+  fi
 fi
 BIN=$ROOT/target/release/kubernaut-context
 PB=$ROOT/target/release/examples/pattern_bench
@@ -80,12 +86,25 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ 1. pattern analysis
-if [ "${BENCH_PARTS:-all}" != server ]; then
+if part pattern; then
   step "1. pattern analysis vs. history size (embedded store, in process)"
   "$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 1000 --dir "$TMP/pattern-store"
   rm -rf "$TMP/pattern-store"
 fi
-[ "${BENCH_PARTS:-all}" != pattern ] || exit 0
+
+# ------------------------------------------------------------------ 4. DynamoDB
+if part dynamodb; then
+  step "4. DynamoDB requests and capacity per endpoint (moto on 127.0.0.1; the adapter's counters)"
+  scripts/with-moto.sh cargo run -q -p kubernaut-context-store-dynamodb --example dynamo_bench -- \
+    --traces "${BENCH_DYNAMO_TRACES:-600}" --repeat 5
+fi
+
+# ------------------------------------------------------------------ 5. Lambda
+if part lambda; then
+  step "5. Lambda functions: bootstrap size and cold start (scripts/lambda-bench.sh)"
+  scripts/lambda-bench.sh
+fi
+part server || exit 0
 
 # ------------------------------------------------------------------ 2. the server
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -208,4 +227,3 @@ step "summary (also in $OUT)"
 printf '%-34s %9s %8s %8s %9s %8s %7s %9s\n' run "req/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" errors "peak RSS"
 printf '%s\n' "${ROWS[@]}"
 echo "targets: history page >= 20000 req/s with p99 < 5 ms and 0 errors; pattern analysis p99 <= 2 ms at 1M; batched ingest >= 20000 traces/s"
-echo "Lambda figures: docs/PERFORMANCE.md (Lambda section, scripts/lambda-bench.sh)"
