@@ -87,7 +87,7 @@ if [[ -n ${ST_SEED:-} ]]; then
 fi
 
 status=0
-timeout 170 "$ST" --config-file "$ROOT/scripts/schemathesis.toml" "${args[@]}" || status=$?
+timeout $(( ${ST_MAX_TIME:-100} + 120 )) "$ST" --config-file "$ROOT/scripts/schemathesis.toml" "${args[@]}" || status=$?
 if [[ $status != 0 ]]; then
   echo "schemathesis failed (exit $status); server log:" >&2
   tail -n 50 "$DATA/server.log" >&2 || true

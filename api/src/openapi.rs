@@ -53,6 +53,13 @@ fn date_time(description: &str) -> Value {
 
 fn nullable(mut v: Value) -> Value {
     v["nullable"] = json!(true);
+    // OpenAPI 3.0.3: `nullable` does not widen an `enum`; null must be listed too
+    // (schemathesis found `"environment": null` accepted but undocumented).
+    if let Some(e) = v.get_mut("enum").and_then(Value::as_array_mut)
+        && !e.contains(&Value::Null)
+    {
+        e.push(Value::Null);
+    }
     v
 }
 
@@ -499,7 +506,7 @@ fn schemas(state: &ApiState) -> Value {
         ],
         json!({
             "horizon_minutes": int, "detected": {"type": "boolean"},
-            "overall_severity": {"type": "string", "enum": severity_enum, "nullable": true},
+            "overall_severity": nullable(json!({"type": "string", "enum": severity_enum})),
             "confidence": n, "prevention": prevention,
             "findings": {"type": "array", "items": r("Finding")},
         }),

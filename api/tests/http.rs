@@ -1398,3 +1398,45 @@ async fn generate_is_mounted_and_refuses_non_object_bodies() {
     let t = app.get("/metrics").await.text();
     assert!(t.contains(r#"endpoint="/api/v1/generate/toolset""#), "{t}");
 }
+
+/// schemathesis finding: `"environment": null` is accepted (null = absent), so the
+/// document must allow it; in OpenAPI 3.0.3 `nullable` does not widen an `enum`, so every
+/// nullable enum lists null.
+#[tokio::test]
+async fn nullable_enums_list_null_and_null_is_accepted() {
+    fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if m.get("nullable") == Some(&json!(true))
+                    && let Some(e) = m.get("enum").and_then(Value::as_array)
+                    && !e.contains(&Value::Null)
+                {
+                    bad.push(path.to_string());
+                }
+                for (k, x) in m {
+                    walk(x, &format!("{path}/{k}"), bad);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{path}/{i}"), bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let app = app();
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    let mut bad = Vec::new();
+    walk(&doc, "", &mut bad);
+    assert!(bad.is_empty(), "nullable enums without null: {bad:?}");
+    let env = &doc["components"]["schemas"]["TraceInput"]["properties"]["environment"];
+    assert!(
+        env["enum"].as_array().unwrap().contains(&Value::Null),
+        "{env}"
+    );
+    let mut t = trace("env-null-1", "2026-01-01T00:00:00Z");
+    t["environment"] = Value::Null;
+    let r = app.post(&t).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
