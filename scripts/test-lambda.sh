@@ -157,6 +157,14 @@ web_check() { # NAME URL EXPECTED_STATUS GREP
 }
 web_check "GET / (server-rendered page)" "$WEB_BASE/lambda-url/kubernaut-context/" 200 'Store health'
 web_check "GET /pkg/kubernaut-context.css" "$WEB_BASE/lambda-url/kubernaut-context/pkg/kubernaut-context.css" 200 'body'
+# The wasm the page links must exist (a server built without LEPTOS_OUTPUT_NAME links
+# `<name>_bg.wasm`, which cargo-leptos never writes: the page would never hydrate).
+WASM_PATH=$(curl -s "$WEB_BASE/lambda-url/kubernaut-context/" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
+if [ -z "$WASM_PATH" ]; then
+  echo "FAIL web: the page links no wasm" >&2; rc=1
+else
+  web_check "GET $WASM_PATH (the wasm the page links)" "$WEB_BASE/lambda-url/kubernaut-context$WASM_PATH" 200 ''
+fi
 web_check "GET /api/v1/context/health" "$WEB_BASE/lambda-url/kubernaut-context/api/v1/context/health" 200 '"kind":"dynamodb"'
 web_check "GET unknown API path (JSON 404)" "$WEB_BASE/lambda-url/kubernaut-context/api/v1/context/nope" 404 '"error"'
 if [ "$rc" -ne 0 ]; then tail -n 20 "$LOGDIR/web.log" >&2; fi
