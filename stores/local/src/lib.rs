@@ -789,41 +789,17 @@ fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
     (sql, vals, limit)
 }
 
-fn list_traces_q(
+/// One `list_traces` page: `item` turns each row of [`list_sql`] into an item; the next
+/// position is read from the page's last row only.
+fn page_of<T>(
     conn: &Connection,
-    cache: &TraceCache,
     q: &HistoryQuery,
-) -> Result<Page<ActionTrace>> {
+    mut item: impl FnMut(&rusqlite::Row<'_>, &str) -> Result<T>,
+) -> Result<Page<T>> {
     let (sql, vals, limit) = list_sql(q);
     let mut st = conn.prepare_cached(&sql)?;
     let mut rows = st.query(params_from_iter(vals))?;
-    let mut items: Vec<ActionTrace> = Vec::with_capacity(limit.min(512));
-    let mut more = false;
-    while let Some(row) = rows.next()? {
-        if items.len() == limit {
-            more = true;
-            break;
-        }
-        let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        items.push(cache.decode(row.get(1)?, s)?);
-    }
-    let next = match (more, items.last()) {
-        (true, Some(last)) => Some(PagePosition {
-            ts: last.action_timestamp,
-            id: last.action_id.clone(),
-            token: None,
-        }),
-        _ => None,
-    };
-    Ok(Page { items, next })
-}
-
-/// [`list_traces_q`] without decoding: each row's stored JSON as it is.
-fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<str>>> {
-    let (sql, vals, limit) = list_sql(q);
-    let mut st = conn.prepare_cached(&sql)?;
-    let mut rows = st.query(params_from_iter(vals))?;
-    let mut items: Vec<Arc<str>> = Vec::with_capacity(limit.min(512));
+    let mut items: Vec<T> = Vec::with_capacity(limit.min(512));
     let mut last: Option<(i64, String)> = None;
     let mut more = false;
     while let Some(row) = rows.next()? {
@@ -831,9 +807,11 @@ fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<st
             more = true;
             break;
         }
-        let s = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        items.push(Arc::from(s));
-        last = Some((row.get(2)?, row.get(3)?));
+        let body = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        items.push(item(row, body)?);
+        if items.len() == limit {
+            last = Some((row.get(2)?, row.get(3)?));
+        }
     }
     let next = match (more, last) {
         (true, Some((ts, id))) => Some(PagePosition {
@@ -844,6 +822,19 @@ fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<st
         _ => None,
     };
     Ok(Page { items, next })
+}
+
+fn list_traces_q(
+    conn: &Connection,
+    cache: &TraceCache,
+    q: &HistoryQuery,
+) -> Result<Page<ActionTrace>> {
+    page_of(conn, q, |row, body| cache.decode(row.get(1)?, body))
+}
+
+/// [`list_traces_q`] without decoding: each row's stored JSON as it is.
+fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<str>>> {
+    page_of(conn, q, |_, body| Ok(Arc::from(body)))
 }
 
 /// Shares equal consecutive strings of one column (a signature's rows mostly repeat
