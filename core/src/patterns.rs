@@ -575,7 +575,7 @@ fn action_stats(traces: &[&TraceFacts]) -> Vec<ActionStats> {
             let failed = count(ExecutionStatus::Failed);
             let rolled_back = count(ExecutionStatus::RolledBack);
             let attempts = completed + failed + rolled_back;
-            let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness_score()).collect();
+            let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness).collect();
             let mean_eff = mean(scores.iter().copied());
             let interval = wilson_interval(completed, attempts);
             let eligible = attempts >= MIN_ATTEMPTS;
@@ -617,7 +617,7 @@ fn action_stats(traces: &[&TraceFacts]) -> Vec<ActionStats> {
 fn trend(traces: &[&TraceFacts]) -> Trend {
     let scores: Vec<f64> = traces
         .iter()
-        .filter_map(|t| t.effectiveness_score())
+        .filter_map(|t| t.effectiveness)
         .collect();
     let n = scores.len();
     if n < TREND_MIN_SAMPLES {
@@ -848,7 +848,7 @@ fn evidence_of(ts: &[&TraceFacts], events: u64) -> Evidence {
             (Some(f), Some(l)) => r3(minutes_between(f, l)),
             _ => 0.0,
         },
-        mean_effectiveness: mean(ts.iter().filter_map(|t| t.effectiveness_score())).map(r3),
+        mean_effectiveness: mean(ts.iter().filter_map(|t| t.effectiveness)).map(r3),
         action_types: types.into_iter().map(str::to_string).collect(),
         action_ids: ids(ts),
         first_at: first,
@@ -858,7 +858,7 @@ fn evidence_of(ts: &[&TraceFacts], events: u64) -> Evidence {
 }
 
 fn raw_mean_eff(ts: &[&TraceFacts]) -> Option<f64> {
-    mean(ts.iter().filter_map(|t| t.effectiveness_score()))
+    mean(ts.iter().filter_map(|t| t.effectiveness))
 }
 
 /// Scale oscillation: direction changes of `scale_deployment` replica counts.
@@ -994,7 +994,7 @@ pub fn detect_ineffective_loops(traces: &[&TraceFacts]) -> Vec<(Severity, Eviden
         } else {
             continue;
         };
-        let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness_score()).collect();
+        let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness).collect();
         let mut ev = evidence_of(ts, n as u64);
         if let (Some(f), Some(l)) = (scores.first(), scores.last())
             && scores.len() >= 2
@@ -1225,7 +1225,7 @@ fn timeline(traces: &[&TraceFacts], start: DateTime<Utc>, window: Duration) -> T
             ExecutionStatus::RolledBack => b.rolled_back += 1,
             ExecutionStatus::Pending | ExecutionStatus::Executing => b.in_progress += 1,
         }
-        if let Some(s) = t.effectiveness_score() {
+        if let Some(s) = t.effectiveness {
             eff[idx].0 += s;
             eff[idx].1 += 1;
         }

@@ -166,12 +166,6 @@ pub struct TraceFacts {
     pub name: Arc<str>,
 }
 
-impl TraceFacts {
-    pub fn effectiveness_score(&self) -> Option<f64> {
-        self.effectiveness
-    }
-}
-
 impl From<&ActionTrace> for TraceFacts {
     fn from(t: &ActionTrace) -> TraceFacts {
         TraceFacts {
