@@ -191,12 +191,14 @@ async fn main() {
         t.action_timestamp = now - Duration::seconds((i * 1000 + k) as i64);
         t
     };
-    measure(&store, "POST /action-history (one trace)", repeat, |i| {
-        let t = fresh(i, 0);
+    let put = |batch: Vec<ActionTrace>| {
         let store = &store;
         async move {
-            store.put_traces(&[t]).await.expect("put one");
+            store.put_traces(&batch).await.expect("put");
         }
+    };
+    measure(&store, "POST /action-history (one trace)", repeat, |i| {
+        put(vec![fresh(i, 0)])
     })
     .await;
     measure(
@@ -204,20 +206,15 @@ async fn main() {
         "POST /action-history (batch of 100 demo traces)",
         repeat,
         |i| {
-            let batch: Vec<ActionTrace> = traces
+            put(traces
                 .iter()
                 .take(100)
                 .enumerate()
-                .map(|(k, t)| {
-                    let mut t = t.clone();
-                    t.action_id = format!("bench-batch-{i}-{k}");
-                    t
+                .map(|(k, t)| ActionTrace {
+                    action_id: format!("bench-batch-{i}-{k}"),
+                    ..t.clone()
                 })
-                .collect();
-            let store = &store;
-            async move {
-                store.put_traces(&batch).await.expect("put batch");
-            }
+                .collect())
         },
     )
     .await;
@@ -225,13 +222,7 @@ async fn main() {
         &store,
         "POST /action-history (same trace again: unchanged)",
         repeat,
-        |_| {
-            let t = fresh(0, 0);
-            let store = &store;
-            async move {
-                store.put_traces(&[t]).await.expect("put again");
-            }
-        },
+        |_| put(vec![fresh(0, 0)]),
     )
     .await;
     measure(
