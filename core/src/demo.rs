@@ -1150,14 +1150,15 @@ mod tests {
         patterns::analyze(sig, "30d", d, &input_for(all, sig, now() - d), now())
     }
 
-    /// Reading related traces only from `patterns::related_since` (what the API does)
-    /// gives exactly the analysis that reading them from the window start gives, for
-    /// every demo signature and several windows.
+    /// Reading related traces only from `patterns::related_since` (what the API does),
+    /// and only within `patterns::related_ranges` (what the embedded store does), gives
+    /// exactly the analysis that reading them from the window start gives, for every demo
+    /// signature and several windows.
     #[test]
     fn related_since_bound_does_not_change_any_analysis() {
         let all = stored(&demo_history(42, now()));
         let sigs: BTreeSet<String> = all.iter().map(|t| t.signature.clone()).collect();
-        let mut compared = 0;
+        let (mut compared, mut narrowed) = (0, 0);
         for w in ["1h", "24h", "7d", "30d"] {
             let d = patterns::parse_window(w).unwrap();
             let bound = patterns::related_since(now(), d);
@@ -1166,17 +1167,29 @@ mod tests {
                 let full = input_for(&all, sig, now() - d);
                 let mut bounded = full.clone();
                 bounded.related.retain(|t| t.action_timestamp >= bound);
-                let a = patterns::analyze(sig, w, d, &full, now());
-                let b = patterns::analyze(sig, w, d, &bounded, now());
-                assert_eq!(
-                    serde_json::to_value(&a).unwrap(),
-                    serde_json::to_value(&b).unwrap(),
-                    "{sig} {w}"
-                );
+                // What the embedded store reads: only the ranges around recent actions.
+                let ranges = patterns::related_ranges(&full.recent, bound);
+                let mut ranged = bounded.clone();
+                ranged.related.retain(|t| {
+                    ranges
+                        .iter()
+                        .any(|(f, to)| (*f..=*to).contains(&t.action_timestamp))
+                });
+                if ranged.related.len() < bounded.related.len() {
+                    narrowed += 1;
+                }
+                let a = serde_json::to_value(patterns::analyze(sig, w, d, &full, now())).unwrap();
+                let b =
+                    serde_json::to_value(patterns::analyze(sig, w, d, &bounded, now())).unwrap();
+                let c = serde_json::to_value(patterns::analyze(sig, w, d, &ranged, now())).unwrap();
+                assert_eq!(a, b, "{sig} {w}: related_since");
+                assert_eq!(a, c, "{sig} {w}: related_ranges");
                 compared += 1;
             }
         }
         assert!(compared > 40, "{compared}");
+        // The ranges must actually leave traces out, or this compares nothing new.
+        assert!(narrowed > 10, "{narrowed}");
     }
 
     #[test]

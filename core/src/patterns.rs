@@ -464,6 +464,37 @@ pub fn related_since(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
     (now - horizon - Duration::minutes(CASCADE_WINDOW_MINUTES)).max(now - window)
 }
 
+/// The only times at which the analysis looks at related traces (other signatures in the
+/// namespace), given the signature's `recent` traces (newest first, as a store returns
+/// them): [`CASCADE_WINDOW_MINUTES`] before and after each recent trace at or after
+/// `related_since`, clipped to `related_since`, overlapping ranges merged. Inclusive
+/// `(from, to)` pairs, newest first, disjoint. A store may read related traces from these
+/// ranges only instead of everything since `related_since`: the analysis is the same
+/// (`related_ranges_do_not_change_any_analysis` in the demo tests), and a signature with no
+/// recent action reads none at all.
+pub fn related_ranges(
+    recent: &[TraceFacts],
+    related_since: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
+    let mut times: Vec<DateTime<Utc>> = recent
+        .iter()
+        .map(|t| t.action_timestamp)
+        .filter(|&t| t >= related_since)
+        .collect();
+    // Newest first (a store returns them so; sorting keeps this independent of it).
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for t in times {
+        let (from, to) = ((t - win).max(related_since), t + win);
+        match out.last_mut() {
+            Some(last) if to >= last.0 => last.0 = last.0.min(from),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
 /// Analyses `input` for `signature` over `window` ending at `now`.
 pub fn analyze(
     signature: &str,
@@ -615,10 +646,7 @@ fn action_stats(traces: &[&TraceFacts]) -> Vec<ActionStats> {
 }
 
 fn trend(traces: &[&TraceFacts]) -> Trend {
-    let scores: Vec<f64> = traces
-        .iter()
-        .filter_map(|t| t.effectiveness)
-        .collect();
+    let scores: Vec<f64> = traces.iter().filter_map(|t| t.effectiveness).collect();
     let n = scores.len();
     if n < TREND_MIN_SAMPLES {
         return Trend {
@@ -1357,6 +1385,40 @@ mod tests {
         v.iter()
             .map(|t| &*Box::leak(Box::new(TraceFacts::from(t))))
             .collect()
+    }
+
+    #[test]
+    fn related_ranges_surround_recent_actions_merged_newest_first() {
+        let facts = |mins: &[i64]| -> Vec<TraceFacts> {
+            mins.iter()
+                .map(|&m| {
+                    TraceFacts::from(&t(
+                        &format!("r{m}"),
+                        "restart_pod",
+                        ExecutionStatus::Completed,
+                        mins_ago(m),
+                        None,
+                    ))
+                })
+                .collect()
+        };
+        let since = mins_ago(600);
+        // No recent action: nothing to read.
+        assert!(related_ranges(&[], since).is_empty());
+        // 10 and 40 minutes ago overlap (each ±30 min); 200 stands alone; 590 is clipped
+        // at `since`; 700 is before `since` and has no range.
+        let r = related_ranges(&facts(&[10, 40, 200, 590, 700]), since);
+        assert_eq!(
+            r,
+            vec![
+                (mins_ago(70), mins_ago(-20)),
+                (mins_ago(230), mins_ago(170)),
+                (since, mins_ago(560)),
+            ]
+        );
+        // Ranges touching at one instant merge; input order does not matter.
+        let r = related_ranges(&facts(&[120, 60]), since);
+        assert_eq!(r, vec![(mins_ago(150), mins_ago(30))]);
     }
 
     fn input(recent: Vec<ActionTrace>) -> PatternInput {

@@ -200,9 +200,10 @@ pub struct PatternInput {
     pub aggregate: Option<SignatureAggregate>,
     /// Newest first, at most the requested limit, all with `action_timestamp >= since`.
     pub recent: Vec<TraceFacts>,
-    /// Traces of *other* signatures in the aggregate's namespace since `since`, newest
-    /// first, at most the requested limit (the cascading-failure detector looks for new
-    /// alerts after each action here). Empty when there is no aggregate.
+    /// Traces of *other* signatures in the aggregate's namespace since `related_since`
+    /// (possibly only those within [`crate::patterns::related_ranges`]), newest first, at
+    /// most the requested limit (the cascading-failure detector looks for new alerts
+    /// around each action here). Empty when there is no aggregate.
     pub related: Vec<TraceFacts>,
 }
 
@@ -294,7 +295,9 @@ pub trait Store: Send + Sync + 'static {
     /// Aggregate plus at most `limit` newest traces since `since` for one signature, and
     /// at most `limit` newest traces of other signatures in its namespace since
     /// `related_since` (the analysis only looks at other alerts near recent actions:
-    /// [`crate::patterns::related_since`]). At most two backend requests (DynamoDB) for
+    /// [`crate::patterns::related_since`]). A store may leave out related traces outside
+    /// [`crate::patterns::related_ranges`] of the recent ones (the embedded store does;
+    /// the analysis never looks at them). At most two backend requests (DynamoDB) for
     /// the whole call.
     async fn pattern_input(
         &self,

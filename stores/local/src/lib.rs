@@ -37,6 +37,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
+use context_core::patterns;
 use context_core::store::*;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
@@ -294,7 +295,9 @@ impl Inner {
         c.busy_timeout(Duration::from_secs(5))?;
         c.pragma_update(None, "query_only", true)?;
         c.pragma_update(None, "cache_size", -16_384)?;
-        c.pragma_update(None, "mmap_size", 1i64 << 30)?;
+        // SQLite caps this at its compile-time maximum (2 GiB - 64 KiB); beyond it, pages
+        // are read with pread into the connection's cache.
+        c.pragma_update(None, "mmap_size", 1i64 << 31)?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
     }
@@ -838,18 +841,21 @@ fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<st
 }
 
 /// Shares equal consecutive strings of one column (a signature's rows mostly repeat
-/// alert, namespace, kind and name), so a row costs no allocation for them.
+/// alert, namespace, kind and name), so a row costs no allocation (and no UTF-8 check)
+/// for them.
 #[derive(Default)]
 struct Interned(Option<Arc<str>>);
 
 impl Interned {
-    fn get(&mut self, s: &str) -> Arc<str> {
+    fn get(&mut self, bytes: &[u8]) -> Result<Arc<str>> {
         match &self.0 {
-            Some(a) if &**a == s => a.clone(),
+            Some(a) if a.as_bytes() == bytes => Ok(a.clone()),
             _ => {
+                let s = std::str::from_utf8(bytes)
+                    .map_err(|e| Error::Other(format!("stored text is not UTF-8: {e}")))?;
                 let a: Arc<str> = Arc::from(s);
                 self.0 = Some(a.clone());
-                a
+                Ok(a)
             }
         }
     }
@@ -858,37 +864,46 @@ impl Interned {
 /// Columns of [`TraceFacts`], in the order [`read_facts`] reads them.
 const FACT_COLUMNS: &str = "action_id, ts, action_type, status, eff, replicas, alert_name, namespace, kind, name, signature";
 
-/// Reads [`TraceFacts`] from rows of [`FACT_COLUMNS`]: no JSON is decoded.
+/// Appends [`TraceFacts`] read from rows of [`FACT_COLUMNS`] to `out`: no JSON is
+/// decoded. `cols` carries the shared strings from one call to the next.
 fn read_facts(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
-    capacity: usize,
-) -> Result<Vec<TraceFacts>> {
+    cols: &mut [Interned; 6],
+    out: &mut Vec<TraceFacts>,
+) -> Result<()> {
     let mut rows = stmt.query(params)?;
-    let mut out = Vec::with_capacity(capacity);
-    let mut cols: [Interned; 6] = Default::default();
     while let Some(row) = rows.next()? {
-        let text = |i: usize| -> Result<&str> {
-            Ok(row.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?)
+        let bytes = |i: usize| -> Result<&[u8]> {
+            Ok(row.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?)
         };
-        let status = text(3)?;
-        let execution_status = ExecutionStatus::parse(status)
-            .ok_or_else(|| Error::Other(format!("unknown stored status {status:?}")))?;
+        let status = bytes(3)?;
+        let execution_status = std::str::from_utf8(status)
+            .ok()
+            .and_then(ExecutionStatus::parse)
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "unknown stored status {:?}",
+                    String::from_utf8_lossy(status)
+                ))
+            })?;
+        let action_id = std::str::from_utf8(bytes(0)?)
+            .map_err(|e| Error::Other(format!("stored action id is not UTF-8: {e}")))?;
         out.push(TraceFacts {
-            action_id: text(0)?.to_string(),
+            action_id: action_id.to_string(),
             action_timestamp: from_micros(row.get(1)?)?,
-            action_type: cols[0].get(text(2)?),
+            action_type: cols[0].get(bytes(2)?)?,
             execution_status,
             effectiveness: row.get(4)?,
             replicas: row.get(5)?,
-            alert_name: cols[1].get(text(6)?),
-            namespace: cols[2].get(text(7)?),
-            kind: cols[3].get(text(8)?),
-            name: cols[4].get(text(9)?),
-            signature: cols[5].get(text(10)?),
+            alert_name: cols[1].get(bytes(6)?)?,
+            namespace: cols[2].get(bytes(7)?)?,
+            kind: cols[3].get(bytes(8)?)?,
+            name: cols[4].get(bytes(9)?)?,
+            signature: cols[5].get(bytes(10)?)?,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A signature's newest facts since ?2 (limit ?3), from the covering signature index.
@@ -900,13 +915,13 @@ fn recent_facts_sql() -> String {
     )
 }
 
-/// Newest facts of other signatures (?3) in a namespace (?1) since ?2 (limit ?4), from
-/// the covering namespace index.
+/// Newest facts of other signatures (?4) in a namespace (?1) from ?2 to ?3 inclusive
+/// (limit ?5), from the covering namespace index.
 fn related_facts_sql() -> String {
     format!(
         "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_namespace
-         WHERE namespace = ?1 AND ts >= ?2 AND signature <> ?3
-         ORDER BY ts DESC, action_id DESC LIMIT ?4"
+         WHERE namespace = ?1 AND ts >= ?2 AND ts <= ?3 AND signature <> ?4
+         ORDER BY ts DESC, action_id DESC LIMIT ?5"
     )
 }
 
@@ -925,16 +940,38 @@ fn pattern_input_q(
     };
     let since = micros(since);
     let lim = limit as i64;
-    let recent = read_facts(
+    let mut cols: [Interned; 6] = Default::default();
+    let mut recent = Vec::with_capacity(limit.min(1024));
+    read_facts(
         &mut conn.prepare_cached(&recent_facts_sql())?,
         params![signature, since, lim],
-        limit.min(1024),
+        &mut cols,
+        &mut recent,
     )?;
-    let related = read_facts(
-        &mut conn.prepare_cached(&related_facts_sql())?,
-        params![aggregate.namespace, micros(related_since), signature, lim],
-        limit.min(1024),
-    )?;
+    // Related facts only around the recent actions (what the analysis looks at), range by
+    // range, newest first: a signature without recent actions reads none, and a noisy
+    // neighbour in the namespace costs only what falls near this signature's actions.
+    let mut related = Vec::new();
+    let mut related_stmt = conn.prepare_cached(&related_facts_sql())?;
+    for (from, to) in patterns::related_ranges(&recent, related_since) {
+        let left = limit - related.len();
+        if left == 0 {
+            break;
+        }
+        read_facts(
+            &mut related_stmt,
+            params![
+                aggregate.namespace,
+                micros(from),
+                micros(to),
+                signature,
+                left as i64
+            ],
+            &mut cols,
+            &mut related,
+        )?;
+    }
+    drop(related_stmt);
     drop(tx);
     Ok(PatternInput {
         aggregate: Some(aggregate),
@@ -1166,31 +1203,30 @@ mod tests {
         };
         assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
         // Pattern analysis never touches table rows: both reads are index-only.
-        let vals = || {
-            vec![
-                Value::Text("a".into()),
-                Value::Integer(0),
-                Value::Text("b".into()),
-                Value::Integer(10),
-            ]
-        };
         let plan = explain(
             &conn,
             &format!("EXPLAIN QUERY PLAN {}", related_facts_sql()),
-            vals(),
+            vec![
+                Value::Text("a".into()),
+                Value::Integer(0),
+                Value::Integer(5),
+                Value::Text("b".into()),
+                Value::Integer(10),
+            ],
         );
         assert!(
-            plan.contains("SEARCH traces USING COVERING INDEX traces_namespace"),
+            plan.contains("SEARCH traces USING COVERING INDEX traces_namespace (namespace=? AND ts>? AND ts<?)"),
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
-        let mut v = vals();
-        v.truncate(2);
-        v.push(Value::Integer(10));
         let plan = explain(
             &conn,
             &format!("EXPLAIN QUERY PLAN {}", recent_facts_sql()),
-            v,
+            vec![
+                Value::Text("a".into()),
+                Value::Integer(0),
+                Value::Integer(10),
+            ],
         );
         assert!(
             plan.contains("SEARCH traces USING COVERING INDEX traces_signature"),
