@@ -43,8 +43,14 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 
 /// Schema version stored in `PRAGMA user_version`. 2 added the `eff` and `replicas`
-/// columns (pattern analysis reads columns only); a version 1 file is migrated on open.
-const SCHEMA_VERSION: i64 = 2;
+/// columns (pattern analysis reads columns only); 3 replaced the three signature rank
+/// indexes by one covering index (each trace moves its signature in every rank index:
+/// two fewer index updates per write). Older files are migrated on open.
+const SCHEMA_VERSION: i64 = 3;
+
+/// Longest a group commit waits for the writers that recently wrote together (see
+/// [`Inner::write`]); small next to a commit of several batches (tens of ms under load).
+const GATHER_WAIT: Duration = Duration::from_millis(2);
 
 /// Most idle read connections kept open.
 /// Read connections open at most at once. Callers beyond this wait for a free one
@@ -91,12 +97,10 @@ CREATE TABLE IF NOT EXISTS signatures (
     last_seen   INTEGER NOT NULL,
     body        TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS signatures_rank
-    ON signatures (occurrences DESC, last_seen DESC, signature);
-CREATE INDEX IF NOT EXISTS signatures_namespace_rank
-    ON signatures (namespace, occurrences DESC, last_seen DESC, signature);
-CREATE INDEX IF NOT EXISTS signatures_alert_rank
-    ON signatures (alert_name, occurrences DESC, last_seen DESC, signature);
+-- The ranking of `GET /patterns`, with the filter columns: a namespace or alert filter
+-- walks this index and skips other entries without reading their rows.
+CREATE INDEX IF NOT EXISTS signatures_ranking
+    ON signatures (occurrences DESC, last_seen DESC, signature, namespace, alert_name);
 
 CREATE TABLE IF NOT EXISTS counters (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
@@ -220,7 +224,8 @@ impl TraceCache {
 /// was read: never stale, and a read-mostly load (HolmesGPT asking about the same
 /// resources) skips SQLite entirely.
 struct PageCache {
-    generation: AtomicU64,
+    /// Shared with the writer thread, which bumps it.
+    generation: Arc<AtomicU64>,
     shards: Vec<Mutex<HashMap<String, (u64, Page<Arc<str>>)>>>,
 }
 
@@ -231,7 +236,7 @@ const PAGE_SHARD_CAPACITY: usize = 128;
 impl PageCache {
     fn new() -> Self {
         PageCache {
-            generation: AtomicU64::new(0),
+            generation: Arc::new(AtomicU64::new(0)),
             shards: (0..PAGE_SHARDS)
                 .map(|_| Mutex::new(HashMap::new()))
                 .collect(),
@@ -270,9 +275,11 @@ struct Inner {
     path: PathBuf,
     cache: TraceCache,
     pages: PageCache,
-    writer: Mutex<Connection>,
-    /// Writes waiting for the next group commit ([`Inner::write`]).
-    queue: Mutex<Vec<Box<dyn WriteJob>>>,
+    /// Writes waiting for the writer thread ([`Inner::write`], [`writer_loop`]).
+    writes: Arc<WriteQueue>,
+    /// The writer thread, owner of the writer connection; joined on drop (which closes
+    /// the connection and checkpoints the WAL).
+    writer: Option<std::thread::JoinHandle<()>>,
     readers: Mutex<ReaderPool>,
     reader_freed: Condvar,
 }
@@ -337,38 +344,117 @@ impl Inner {
         out
     }
 
-    /// Runs `f` in a transaction on the writer connection, with group commit: writes that
-    /// queue up while another commit is in progress run together in the next transaction,
-    /// each inside its own savepoint (a failing write is rolled back alone), and share one
-    /// commit and one fsync. Every caller gets its result only after that commit.
+    /// Runs `f` in a transaction on the writer connection, with group commit: the writer
+    /// thread runs the writes that queued up while it committed the previous group
+    /// together in one transaction and one commit (one fsync); a failing write is rolled
+    /// back alone ([`run_group`]). The caller gets its result only after that commit.
     fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnMut(&Connection) -> Result<T> + Send + 'static,
+        F: FnMut(&Connection, &mut AggCache) -> Result<T> + Send + 'static,
     {
         let (reply, result) = std::sync::mpsc::sync_channel(1);
-        self.queue
-            .lock()
-            .map_err(|_| poisoned())?
-            .push(Box::new(Pending {
+        {
+            let mut q = self.writes.state.lock().map_err(|_| poisoned())?;
+            if q.closed {
+                return Err(Error::Other("the store is closing".into()));
+            }
+            q.jobs.push(Box::new(Pending {
                 f,
                 result: None,
                 reply,
             }));
-        let mut conn = self.writer.lock().map_err(|_| poisoned())?;
-        // A leader that held the writer before us may have committed our write already
-        // (it delivers before it lets go of the writer).
-        if let Ok(r) = result.try_recv() {
-            return r;
         }
-        let jobs = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
-        let failed = run_group(&mut conn, jobs, &self.pages.generation);
-        if let Some(e) = failed {
-            tracing::error!(error = %e, "embedded store: a group commit failed");
-        }
+        self.writes.queued.notify_one();
         result
             .recv()
             .unwrap_or_else(|_| Err(Error::Other("the write was lost (writer panicked)".into())))
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Ok(mut q) = self.writes.state.lock() {
+            q.closed = true;
+        }
+        self.writes.queued.notify_all();
+        if let Some(t) = self.writer.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Writes waiting for the writer thread.
+#[derive(Default)]
+struct WriteQueue {
+    state: Mutex<QueueState>,
+    /// Signalled when a write joins the queue or the store closes.
+    queued: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Box<dyn WriteJob>>,
+    closed: bool,
+}
+
+/// The writer thread: takes every queued write, runs them as one group commit, answers
+/// them, and so on until the store is dropped (after the last queued write).
+///
+/// Concurrent writers answered by one commit come back a moment later with their next
+/// write; starting the next group with the first of them alone would make the others
+/// wait a whole commit for it. So a group waits (at most [`GATHER_WAIT`]) for as many
+/// writes as the largest recent group had (decaying by one per group): a lone writer
+/// never waits.
+fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<AtomicU64>) {
+    let mut expected = 1usize;
+    let mut aggs = AggCache::default();
+    loop {
+        let jobs = {
+            let Ok(mut q) = writes.state.lock() else {
+                return;
+            };
+            while q.jobs.is_empty() {
+                if q.closed {
+                    return;
+                }
+                q = match writes.queued.wait(q) {
+                    Ok(q) => q,
+                    Err(_) => return,
+                };
+            }
+            if expected > 1 && !q.closed {
+                let deadline = std::time::Instant::now() + GATHER_WAIT;
+                while q.jobs.len() < expected {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    q = match writes.queued.wait_timeout(q, left) {
+                        Ok((q, _)) => q,
+                        Err(_) => return,
+                    };
+                }
+            }
+            std::mem::take(&mut q.jobs)
+        };
+        expected = expected.saturating_sub(1).max(jobs.len()).max(1);
+        // A panic in a write must not end the thread (later writes would wait forever):
+        // the panicking group's callers get an error (their reply channels are dropped),
+        // its transaction is rolled back by the unwinding.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_group(&mut conn, &mut aggs, jobs, &generation)
+        }));
+        if ran.is_err() {
+            aggs.clear();
+        }
+        match ran {
+            Ok(Some(e)) => tracing::error!(error = %e, "embedded store: a group commit failed"),
+            Ok(None) => {}
+            Err(_) => {
+                tracing::error!("embedded store: a write panicked; its group was not committed")
+            }
+        }
     }
 }
 
@@ -376,7 +462,7 @@ impl Inner {
 trait WriteJob: Send {
     /// Runs the write inside the group's transaction; false when it failed. May be called
     /// again after the transaction was rolled back (writes are deterministic).
-    fn run(&mut self, conn: &Connection) -> bool;
+    fn run(&mut self, conn: &Connection, aggs: &mut AggCache) -> bool;
     /// Hands the result to the caller; `group_error` is set when the group did not commit.
     fn finish(self: Box<Self>, group_error: Option<&str>);
 }
@@ -390,10 +476,10 @@ struct Pending<T, F> {
 impl<T, F> WriteJob for Pending<T, F>
 where
     T: Send,
-    F: FnMut(&Connection) -> Result<T> + Send,
+    F: FnMut(&Connection, &mut AggCache) -> Result<T> + Send,
 {
-    fn run(&mut self, conn: &Connection) -> bool {
-        let r = (self.f)(conn);
+    fn run(&mut self, conn: &Connection, aggs: &mut AggCache) -> bool {
+        let r = (self.f)(conn, aggs);
         let ok = r.is_ok();
         self.result = Some(r);
         ok
@@ -419,15 +505,17 @@ where
 /// per job, so the failing write is rolled back alone.
 fn run_group(
     conn: &mut Connection,
+    aggs: &mut AggCache,
     jobs: Vec<Box<dyn WriteJob>>,
     generation: &AtomicU64,
 ) -> Option<String> {
     let mut jobs = jobs;
     let outcome: std::result::Result<(), rusqlite::Error> = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        aggs.check_version(&tx)?;
         let mut all_ok = true;
         for job in jobs.iter_mut() {
-            if !job.run(&tx) {
+            if !job.run(&tx, aggs) {
                 all_ok = false;
                 break;
             }
@@ -435,22 +523,29 @@ fn run_group(
         if all_ok {
             return tx.commit();
         }
+        // Whatever the cache learnt in the rolled-back transaction is not true any more.
+        aggs.clear();
         if jobs.len() == 1 {
             // Alone and failed: nothing of it stays.
             return tx.rollback();
         }
         tx.rollback()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        aggs.check_version(&tx)?;
         for job in jobs.iter_mut() {
             tx.execute_batch("SAVEPOINT job")?;
-            if job.run(&tx) {
+            if job.run(&tx, aggs) {
                 tx.execute_batch("RELEASE job")?;
             } else {
                 tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                aggs.clear();
             }
         }
         tx.commit()
     })();
+    if outcome.is_err() {
+        aggs.clear();
+    }
     // Before anyone is answered: cached pages read before this write are stale now.
     generation.fetch_add(1, Ordering::SeqCst);
     let err = outcome.err().map(|e| e.to_string());
@@ -489,14 +584,23 @@ impl LocalStore {
         })?;
         let path = data_dir.join("context.db");
         let writer = Self::open_writer(&path)?;
+        let writes = Arc::new(WriteQueue::default());
+        let pages = PageCache::new();
+        let thread = {
+            let (writes, generation) = (writes.clone(), pages.generation.clone());
+            std::thread::Builder::new()
+                .name("store-writer".into())
+                .spawn(move || writer_loop(writer, writes, generation))
+                .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?
+        };
         let inner = Inner {
             path,
-            writer: Mutex::new(writer),
-            queue: Mutex::new(Vec::new()),
+            writes,
+            writer: Some(thread),
             readers: Mutex::new(ReaderPool::default()),
             reader_freed: Condvar::new(),
             cache: TraceCache::new(),
-            pages: PageCache::new(),
+            pages,
         };
         // Fail early if readers cannot open either.
         let first = inner.open_reader()?;
@@ -543,6 +647,9 @@ impl LocalStore {
         if version == 1 {
             migrate_v1(&tx)?;
         }
+        if (1..3).contains(&version) {
+            migrate_v2(&tx)?;
+        }
         tx.execute_batch(SCHEMA)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -588,6 +695,69 @@ fn migrate_v1(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Version 2 → 3: drops the three rank indexes; `SCHEMA` creates the one that replaces
+/// them (in the caller's transaction: all or nothing).
+fn migrate_v2(tx: &Connection) -> Result<()> {
+    tracing::info!("migrating the embedded store to schema 3 (one signature ranking index)");
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS signatures_rank;
+         DROP INDEX IF EXISTS signatures_namespace_rank;
+         DROP INDEX IF EXISTS signatures_alert_rank;",
+    )?;
+    Ok(())
+}
+
+/// Most aggregates the writer keeps decoded ([`AggCache`]); past it, the cache starts
+/// over (about 1-2 KB each).
+const AGG_CACHE_MAX: usize = 50_000;
+
+/// The writer's decoded signature aggregates, as its transaction sees them: a write
+/// that adds to a known signature neither looks its row up nor decodes its JSON. Emptied
+/// whenever a transaction or one write in it is rolled back, and when another connection
+/// (another process, e.g. `kubernaut-context import`) has written the file since
+/// (`PRAGMA data_version`).
+#[derive(Default)]
+struct AggCache {
+    map: HashMap<String, SignatureAggregate>,
+    data_version: Option<i64>,
+}
+
+impl AggCache {
+    fn clear(&mut self) {
+        self.map.clear();
+        self.data_version = None;
+    }
+
+    /// At the start of each write transaction: forgets everything if someone else wrote.
+    fn check_version(&mut self, tx: &Connection) -> rusqlite::Result<()> {
+        let v: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.data_version != Some(v) {
+            self.map.clear();
+            self.data_version = Some(v);
+        }
+        Ok(())
+    }
+
+    /// The aggregate of `signature`, taken out of the cache (or read); give it back with
+    /// [`AggCache::save`].
+    fn take(&mut self, tx: &Connection, signature: &str) -> Result<Option<SignatureAggregate>> {
+        match self.map.remove(signature) {
+            Some(a) => Ok(Some(a)),
+            None => load_aggregate(tx, signature),
+        }
+    }
+
+    /// Writes `agg` in the transaction and keeps it.
+    fn save(&mut self, tx: &Connection, agg: SignatureAggregate) -> Result<()> {
+        save_aggregate(tx, &agg)?;
+        if self.map.len() >= AGG_CACHE_MAX {
+            self.map.clear();
+        }
+        self.map.insert(agg.signature.clone(), agg);
+        Ok(())
+    }
+}
+
 fn load_aggregate(tx: &Connection, signature: &str) -> Result<Option<SignatureAggregate>> {
     let mut st = tx.prepare_cached("SELECT body FROM signatures WHERE signature = ?1")?;
     let body: Option<String> = st.query_row([signature], |r| r.get(0)).optional()?;
@@ -618,19 +788,49 @@ fn save_aggregate(tx: &Connection, agg: &SignatureAggregate) -> Result<()> {
     Ok(())
 }
 
-fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>> {
+/// Stores `traces` (their JSON in `bodies`, encoded before the writer was taken) and
+/// updates their aggregates. A trace whose id is stored already is compared with the
+/// stored one instead (idempotency): the insert itself finds out, so a new trace costs
+/// one lookup of its id, not two.
+fn put_batch(
+    tx: &Connection,
+    cache: &mut AggCache,
+    traces: &[ActionTrace],
+    bodies: &[String],
+) -> Result<Vec<PutOutcome>> {
     let mut outcomes = Vec::with_capacity(traces.len());
     // Aggregates touched by this batch, written once at the end (same transaction).
     let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
     let mut new_signatures = 0i64;
     let mut created = 0i64;
-    for t in traces {
-        let existing: Option<String> = tx
-            .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
-            .query_row([&t.action_id], |r| r.get(0))
-            .optional()?;
-        if let Some(body) = existing {
-            let stored: ActionTrace = serde_json::from_str(&body)?;
+    for (t, body) in traces.iter().zip(bodies) {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO traces (action_id, ts, namespace, kind, name, alert_name, signature,
+                                 workflow_id, action_type, status, body, eff, replicas)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (action_id) DO NOTHING",
+            )?
+            .execute(params![
+                t.action_id,
+                micros(t.action_timestamp),
+                t.resource.namespace,
+                t.resource.kind,
+                t.resource.name,
+                t.alert.name,
+                t.signature,
+                t.workflow_id,
+                t.action_type,
+                t.execution_status.as_str(),
+                body,
+                t.effectiveness_score(),
+                requested_replicas(t)
+            ])?;
+        if inserted == 0 {
+            let stored: String = tx
+                .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+                .query_row([&t.action_id], |r| r.get(0))?;
+            let stored: ActionTrace = serde_json::from_str(&stored)?;
             outcomes.push(if stored.same_content(t) {
                 PutOutcome::Unchanged
             } else {
@@ -638,32 +838,11 @@ fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>>
             });
             continue;
         }
-        let body = serde_json::to_string(t)?;
-        tx.prepare_cached(
-            "INSERT INTO traces (action_id, ts, namespace, kind, name, alert_name, signature,
-                                 workflow_id, action_type, status, body, eff, replicas)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            t.action_id,
-            micros(t.action_timestamp),
-            t.resource.namespace,
-            t.resource.kind,
-            t.resource.name,
-            t.alert.name,
-            t.signature,
-            t.workflow_id,
-            t.action_type,
-            t.execution_status.as_str(),
-            body,
-            t.effectiveness_score(),
-            requested_replicas(t)
-        ])?;
         created += 1;
         match aggs.get_mut(&t.signature) {
             Some(a) => a.add(t),
             None => {
-                let agg = match load_aggregate(tx, &t.signature)? {
+                let agg = match cache.take(tx, &t.signature)? {
                     Some(mut a) => {
                         a.add(t);
                         a
@@ -678,8 +857,8 @@ fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>>
         }
         outcomes.push(PutOutcome::Created);
     }
-    for a in aggs.values() {
-        save_aggregate(tx, a)?;
+    for a in aggs.into_values() {
+        cache.save(tx, a)?;
     }
     if created > 0 {
         tx.prepare_cached(
@@ -692,6 +871,7 @@ fn put_batch(tx: &Connection, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>>
 
 fn set_effectiveness_tx(
     tx: &Connection,
+    cache: &mut AggCache,
     action_id: &str,
     eff: &Effectiveness,
     now: DateTime<Utc>,
@@ -713,7 +893,7 @@ fn set_effectiveness_tx(
             serde_json::to_string(&trace)?,
             eff.score
         ])?;
-    let mut agg = match load_aggregate(tx, &trace.signature)? {
+    let mut agg = match cache.take(tx, &trace.signature)? {
         Some(a) => a,
         None => {
             return Err(Error::Other(format!(
@@ -723,7 +903,7 @@ fn set_effectiveness_tx(
         }
     };
     agg.replace_effectiveness(&trace.action_type, old, eff.score);
-    save_aggregate(tx, &agg)?;
+    cache.save(tx, agg)?;
     Ok(Some(trace))
 }
 
@@ -981,7 +1161,7 @@ fn pattern_input_q(
 }
 
 fn list_signatures_q(conn: &Connection, q: &SignatureQuery) -> Result<Vec<SignatureAggregate>> {
-    let mut sql = String::from("SELECT body FROM signatures");
+    let mut sql = String::from("SELECT body FROM signatures INDEXED BY signatures_ranking");
     let mut conds: Vec<&str> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     if let Some(ns) = &q.namespace {
@@ -1045,8 +1225,15 @@ impl Store for LocalStore {
             return Ok(Vec::new());
         }
         let traces = traces.to_vec();
-        self.blocking(move |i| i.write(move |tx| put_batch(tx, &traces)))
-            .await
+        self.blocking(move |i| {
+            // Encoded here, on the caller's thread: the single writer only stores them.
+            let bodies = traces
+                .iter()
+                .map(serde_json::to_string)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            i.write(move |tx, cache| put_batch(tx, cache, &traces, &bodies))
+        })
+        .await
     }
 
     async fn get_trace(
@@ -1106,8 +1293,10 @@ impl Store for LocalStore {
     ) -> std::result::Result<Option<ActionTrace>, StoreError> {
         let id = action_id.to_string();
         let eff = effectiveness.clone();
-        self.blocking(move |i| i.write(move |tx| set_effectiveness_tx(tx, &id, &eff, now)))
-            .await
+        self.blocking(move |i| {
+            i.write(move |tx, cache| set_effectiveness_tx(tx, cache, &id, &eff, now))
+        })
+        .await
     }
 
     async fn pattern_input(
@@ -1244,7 +1433,7 @@ mod tests {
         for fail in [true, false] {
             let (reply, rx) = std::sync::mpsc::sync_channel(1);
             let job: Box<dyn WriteJob> = Box::new(Pending {
-                f: move |c: &Connection| -> Result<i64> {
+                f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
                     c.execute("INSERT INTO t (v) VALUES (7)", [])?;
                     if fail {
                         return Err(Error::Other("fails after writing".into()));
@@ -1254,7 +1443,15 @@ mod tests {
                 result: None,
                 reply,
             });
-            assert_eq!(run_group(&mut conn, vec![job], &AtomicU64::new(0)), None);
+            assert_eq!(
+                run_group(
+                    &mut conn,
+                    &mut AggCache::default(),
+                    vec![job],
+                    &AtomicU64::new(0)
+                ),
+                None
+            );
             assert_eq!(rx.recv().unwrap().is_ok(), !fail);
             let n: i64 = conn
                 .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
@@ -1275,7 +1472,7 @@ mod tests {
             let (reply, rx) = std::sync::mpsc::sync_channel(1);
             replies.push(rx);
             jobs.push(Box::new(Pending {
-                f: move |c: &Connection| -> Result<i64> {
+                f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
                     c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
                     if v == 2 {
                         return Err(Error::Other("job 2 fails after writing".into()));
@@ -1287,7 +1484,10 @@ mod tests {
             }));
         }
         let generation = AtomicU64::new(0);
-        assert_eq!(run_group(&mut conn, jobs, &generation), None);
+        assert_eq!(
+            run_group(&mut conn, &mut AggCache::default(), jobs, &generation),
+            None
+        );
         assert_eq!(generation.load(Ordering::SeqCst), 1);
         let got: Vec<std::result::Result<i64, String>> = replies
             .iter()
@@ -1303,6 +1503,35 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(rows, vec![1, 3]);
+    }
+
+    /// A write that panics loses only its own group: its caller gets an error, the
+    /// writer thread lives on, and later writes commit.
+    #[test]
+    fn a_panicking_write_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let err = store
+            .inner
+            .write(|_c: &Connection, _: &mut AggCache| -> Result<()> { panic!("a bug in a write") })
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("writer panicked"), "{err:?}");
+        let n: i64 = store
+            .inner
+            .write(|c: &Connection, _: &mut AggCache| -> Result<i64> {
+                c.execute("UPDATE counters SET traces = traces + 5 WHERE id = 1", [])?;
+                Ok(c.query_row("SELECT traces FROM counters", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(n, 5);
+        drop(store);
+        // Dropping the store ended the writer thread and closed its connection.
+        let store = LocalStore::open(dir.path()).unwrap();
+        let n: i64 = store
+            .inner
+            .read(|c| Ok(c.query_row("SELECT traces FROM counters", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 5);
     }
 
     fn explain_list(conn: &Connection, q: &HistoryQuery) -> String {

@@ -175,7 +175,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -250,7 +250,7 @@ async fn migrates_a_schema_1_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     for idx in ["traces_signature", "traces_namespace"] {
         let sql: String = conn
             .query_row(
@@ -260,6 +260,122 @@ async fn migrates_a_schema_1_file() {
             )
             .unwrap();
         assert!(sql.contains("eff"), "{idx} must be covering again: {sql}");
+    }
+}
+
+/// A schema-2 file (three rank indexes) is migrated on open to the one covering ranking
+/// index, and the ranking with its filters is unchanged.
+#[tokio::test]
+async fn migrates_a_schema_2_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut traces = Vec::new();
+    for i in 0..12i64 {
+        traces.push(sample_trace(
+            &format!("mig2-{i}"),
+            ["shop", "pay"][(i % 2) as usize],
+            ["KubePodCrashLooping", "HighMemoryUsage"][(i / 2 % 2) as usize],
+            ["api", "db", "web"][(i % 3) as usize],
+            "restart_pod",
+            ExecutionStatus::Completed,
+            t0() + Duration::minutes(i),
+        ));
+    }
+    let queries = [
+        SignatureQuery {
+            limit: 100,
+            ..SignatureQuery::default()
+        },
+        SignatureQuery {
+            namespace: Some("pay".into()),
+            limit: 100,
+            ..SignatureQuery::default()
+        },
+        SignatureQuery {
+            alert_name: Some("HighMemoryUsage".into()),
+            limit: 2,
+            offset: 1,
+            ..SignatureQuery::default()
+        },
+    ];
+    let mut before = Vec::new();
+    {
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.put_traces(&traces).await.unwrap();
+        for q in &queries {
+            before.push(store.list_signatures(q).await.unwrap());
+        }
+    }
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+        conn.execute_batch(
+            "DROP INDEX signatures_ranking;
+             CREATE INDEX signatures_rank ON signatures (occurrences DESC, last_seen DESC, signature);
+             CREATE INDEX signatures_namespace_rank
+                 ON signatures (namespace, occurrences DESC, last_seen DESC, signature);
+             CREATE INDEX signatures_alert_rank
+                 ON signatures (alert_name, occurrences DESC, last_seen DESC, signature);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let store = LocalStore::open(dir.path()).unwrap();
+    for (q, want) in queries.iter().zip(&before) {
+        assert_eq!(&store.list_signatures(q).await.unwrap(), want, "{q:?}");
+    }
+    assert!(before[1].len() >= 2 && before[2].len() == 2, "{before:?}");
+    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'signatures' AND type = 'index' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["signatures_ranking", "sqlite_autoindex_signatures_1"]
+    );
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 3);
+}
+
+/// The writer keeps aggregates decoded between writes; when another process (here a
+/// second store on the same file, as `kubernaut-context import` beside a running server)
+/// writes the file, that copy is dropped instead of overwriting the other's update.
+#[tokio::test]
+async fn aggregates_stay_exact_when_another_process_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = LocalStore::open(dir.path()).unwrap();
+    let b = LocalStore::open(dir.path()).unwrap();
+    let trace = |i: i64| {
+        sample_trace(
+            &format!("two-{i}"),
+            "shop",
+            "KubePodCrashLooping",
+            "api",
+            "restart_pod",
+            ExecutionStatus::Completed,
+            t0() + Duration::minutes(i),
+        )
+    };
+    a.put_traces(&[trace(0)]).await.unwrap();
+    b.put_traces(&[trace(1), trace(2)]).await.unwrap();
+    a.put_traces(&[trace(3)]).await.unwrap();
+    b.put_traces(&[trace(4)]).await.unwrap();
+    a.put_traces(&[trace(5)]).await.unwrap();
+    for s in [&a, &b] {
+        assert_aggregates_match(s).await;
+        let sig = s
+            .list_signatures(&SignatureQuery {
+                limit: 10,
+                ..SignatureQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(sig.len(), 1);
+        assert_eq!(sig[0].occurrences, 6);
     }
 }
 
