@@ -44,20 +44,39 @@ impl fmt::Display for Summary {
 /// faster than 100 (docs/PERFORMANCE.md); the DynamoDB store bounds its own concurrency.
 const IMPORT_BATCH: usize = 1000;
 
+/// Stores `batch` and adds its outcomes to `summary` (conflicts are reported).
 async fn flush(
     store: &dyn Store,
     batch: &mut Vec<(u64, ActionTrace)>,
     summary: &mut Summary,
     pb: &ProgressBar,
 ) -> Result<(), String> {
+    let outcomes = store_batch(store, batch).await?;
+    count(batch, outcomes, summary, pb);
+    batch.clear();
+    Ok(())
+}
+
+async fn store_batch(
+    store: &dyn Store,
+    batch: &[(u64, ActionTrace)],
+) -> Result<Vec<PutOutcome>, String> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let traces: Vec<ActionTrace> = batch.iter().map(|(_, t)| t.clone()).collect();
-    let outcomes = store
+    store
         .put_traces(&traces)
         .await
-        .map_err(|e| format!("store write failed (re-run to resume): {e}"))?;
+        .map_err(|e| format!("store write failed (re-run to resume): {e}"))
+}
+
+fn count(
+    batch: &[(u64, ActionTrace)],
+    outcomes: Vec<PutOutcome>,
+    summary: &mut Summary,
+    pb: &ProgressBar,
+) {
     for ((line, t), o) in batch.iter().zip(outcomes) {
         match o {
             PutOutcome::Created => summary.created += 1,
@@ -73,47 +92,29 @@ async fn flush(
             }
         }
     }
-    batch.clear();
-    Ok(())
 }
 
-/// Imports `path` ("-" for stdin).
-pub async fn import_file(
-    store: &dyn Store,
-    path: &Path,
+/// Reads, parses and validates lines until `batch` holds [`IMPORT_BATCH`] traces or the
+/// input ends (then returns true). Invalid lines are counted and reported.
+fn read_batch(
+    reader: &mut dyn BufRead,
     types: &ActionTypes,
-) -> Result<Summary, String> {
-    let (reader, len): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
-        (Box::new(std::io::stdin()), None)
-    } else {
-        let f = std::fs::File::open(path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let len = f.metadata().ok().map(|m| m.len());
-        (Box::new(f), len)
-    };
-    let pb = match len {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        None => ProgressBar::new_spinner(),
-    };
-    let mut reader = BufReader::new(reader);
-    let mut summary = Summary::default();
-    let mut batch: Vec<(u64, ActionTrace)> = Vec::with_capacity(IMPORT_BATCH);
-    let mut line_no = 0u64;
+    batch: &mut Vec<(u64, ActionTrace)>,
+    line_no: &mut u64,
+    summary: &mut Summary,
+    pb: &ProgressBar,
+) -> Result<bool, String> {
     let mut buf = Vec::new();
-    loop {
+    while batch.len() < IMPORT_BATCH {
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
             .map_err(|e| format!("read error after line {line_no}: {e}"))?;
         if n == 0 {
-            break;
+            return Ok(true);
         }
-        line_no += 1;
+        *line_no += 1;
+        let line_no = *line_no;
         pb.inc(n as u64);
         let text = match std::str::from_utf8(&buf) {
             Ok(t) => t.trim(),
@@ -157,12 +158,66 @@ pub async fn import_file(
             continue;
         }
         batch.push((line_no, ActionTrace::from_input(input, Utc::now())));
-        if batch.len() >= IMPORT_BATCH {
-            flush(store, &mut batch, &mut summary, &pb).await?;
+    }
+    Ok(false)
+}
+
+/// Imports `path` ("-" for stdin). While one batch is being stored, the next one is read
+/// and parsed (the store works on its own threads); batches are stored one after the
+/// other, in file order, so the first of two lines with the same `action_id` wins.
+pub async fn import_file(
+    store: &dyn Store,
+    path: &Path,
+    types: &ActionTypes,
+) -> Result<Summary, String> {
+    let (reader, len): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let pb = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    let mut reader = BufReader::new(reader);
+    let mut summary = Summary::default();
+    let mut line_no = 0u64;
+    // The batch being stored, and the one being read meanwhile.
+    let mut storing: Vec<(u64, ActionTrace)> = Vec::new();
+    loop {
+        let mut next = Vec::with_capacity(IMPORT_BATCH);
+        let mut read_summary = Summary::default();
+        let (stored, read) = tokio::join!(store_batch(store, &storing), async {
+            read_batch(
+                &mut reader,
+                types,
+                &mut next,
+                &mut line_no,
+                &mut read_summary,
+                &pb,
+            )
+        });
+        count(&storing, stored?, &mut summary, &pb);
+        summary.lines += read_summary.lines;
+        summary.invalid += read_summary.invalid;
+        if !storing.is_empty() {
             pb.set_message(format!("{} created", summary.created));
         }
+        let ended = read?;
+        storing = next;
+        if ended {
+            break;
+        }
     }
-    flush(store, &mut batch, &mut summary, &pb).await?;
+    flush(store, &mut storing, &mut summary, &pb).await?;
     pb.finish_and_clear();
     Ok(summary)
 }
@@ -235,6 +290,32 @@ mod tests {
         assert_eq!(s.created, 0);
         assert_eq!(s.unchanged, 250);
         assert_eq!(store.stats().await.unwrap().traces, 250);
+    }
+
+    /// Batches are stored in file order while the next is parsed: across a batch
+    /// boundary, the first of two lines with the same id is stored, the second conflicts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_batches_keep_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_local::LocalStore::open(&dir.path().join("data")).unwrap();
+        let path = dir.path().join("traces.ndjson");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let n = IMPORT_BATCH * 2 + 500;
+        for i in 0..n {
+            writeln!(f, "{}", line(&format!("imp-{i}"))).unwrap();
+        }
+        let mut again: serde_json::Value = serde_json::from_str(&line("imp-5")).unwrap();
+        again["action_type"] = "notify_only".into();
+        writeln!(f, "{again}").unwrap();
+        drop(f);
+        let s = import_file(&store, &path, &ActionTypes::default())
+            .await
+            .unwrap();
+        assert_eq!(s.lines, n as u64 + 1);
+        assert_eq!((s.created, s.conflicts), (n as u64, 1));
+        let t = store.get_trace("imp-5").await.unwrap().unwrap();
+        assert_eq!(t.action_type, "restart_pod");
+        assert_eq!(store.stats().await.unwrap().traces, n as u64);
     }
 
     #[tokio::test]
