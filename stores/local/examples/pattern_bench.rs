@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p kubernaut-context-store-local --example pattern_bench -- \
 //!     [--sizes 10000,100000,1000000] [--signatures 2000] [--queries 2000] [--batch 100] [--dir DIR]
+//!     [--warm 20]
 //! ```
 //!
 //! One store is filled in stages (10k, then up to 100k, then up to 1M traces) with
@@ -171,6 +172,8 @@ struct Args {
     queries: usize,
     batch: usize,
     dir: Option<PathBuf>,
+    /// Signatures analysed once before measuring (default 20).
+    warm: usize,
 }
 
 fn parse_args() -> Args {
@@ -180,6 +183,7 @@ fn parse_args() -> Args {
         queries: 2000,
         batch: 100,
         dir: None,
+        warm: 20,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -195,6 +199,7 @@ fn parse_args() -> Args {
             "--queries" => a.queries = v.parse().expect("--queries: a number"),
             "--batch" => a.batch = v.parse().expect("--batch: a number"),
             "--dir" => a.dir = Some(PathBuf::from(v)),
+            "--warm" => a.warm = v.parse().expect("--warm: a number"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -264,7 +269,7 @@ async fn run(args: Args, dir: PathBuf) {
         // ---- pattern analysis latency
         let window = Duration::days(30);
         let mut warm = 0;
-        for s in subs.iter().take(20) {
+        for s in subs.iter().take(args.warm) {
             let input = store
                 .pattern_input(
                     &s.signature,
