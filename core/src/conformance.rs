@@ -1216,12 +1216,7 @@ pub async fn check_pattern_input(store: &dyn Store) {
                 &related
                     .iter()
                     .filter(|t| t.action_timestamp >= related_since)
-                    .filter(|t| {
-                        !ranged
-                            || ranges
-                                .iter()
-                                .any(|(f, to)| (*f..=*to).contains(&t.action_timestamp))
-                    })
+                    .filter(|t| !ranged || crate::patterns::in_ranges(&ranges, t.action_timestamp))
                     .cloned()
                     .collect::<Vec<_>>(),
             )

@@ -1170,11 +1170,9 @@ mod tests {
                 // What the embedded store reads: only the ranges around recent actions.
                 let ranges = patterns::related_ranges(&full.recent, bound);
                 let mut ranged = bounded.clone();
-                ranged.related.retain(|t| {
-                    ranges
-                        .iter()
-                        .any(|(f, to)| (*f..=*to).contains(&t.action_timestamp))
-                });
+                ranged
+                    .related
+                    .retain(|t| patterns::in_ranges(&ranges, t.action_timestamp));
                 if ranged.related.len() < bounded.related.len() {
                     narrowed += 1;
                 }

@@ -470,8 +470,8 @@ pub fn related_since(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 /// `related_since`, clipped to `related_since`, overlapping ranges merged. Inclusive
 /// `(from, to)` pairs, newest first, disjoint. A store may read related traces from these
 /// ranges only instead of everything since `related_since`: the analysis is the same
-/// (`related_ranges_do_not_change_any_analysis` in the demo tests), and a signature with no
-/// recent action reads none at all.
+/// (`related_since_bound_does_not_change_any_analysis` in the demo tests), and a
+/// signature with no recent action reads none at all.
 pub fn related_ranges(
     recent: &[TraceFacts],
     related_since: DateTime<Utc>,
@@ -488,11 +488,17 @@ pub fn related_ranges(
     for t in times {
         let (from, to) = ((t - win).max(related_since), t + win);
         match out.last_mut() {
-            Some(last) if to >= last.0 => last.0 = last.0.min(from),
+            // Times come newest first, so `from` never lies after the last range's start.
+            Some(last) if to >= last.0 => last.0 = from,
             _ => out.push((from, to)),
         }
     }
     out
+}
+
+/// Whether `at` lies in one of `ranges` (as [`related_ranges`] returns them).
+pub fn in_ranges(ranges: &[(DateTime<Utc>, DateTime<Utc>)], at: DateTime<Utc>) -> bool {
+    ranges.iter().any(|(from, to)| (*from..=*to).contains(&at))
 }
 
 /// Analyses `input` for `signature` over `window` ending at `now`.

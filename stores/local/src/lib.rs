@@ -4,12 +4,13 @@
 //! - WAL journal with `synchronous=FULL`: a write is acknowledged only after its commit
 //!   is on disk, so killing the process never loses an answered write; readers never
 //!   block the writer and vice versa.
-//! - One writer connection behind a mutex (SQLite allows one writer at a time anyway),
-//!   with group commit: writes that queue up while a commit is in progress run together
-//!   in the next transaction and share one commit (one fsync); every caller is answered
-//!   only after that commit. If one write of a group fails, the group is run again with
-//!   a savepoint per write so that only the failing one is rolled back. A small pool of read
-//!   connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
+//! - One writer thread owns the writer connection (SQLite allows one writer at a time
+//!   anyway), with group commit: writes that queue up while a commit is in progress run
+//!   together in the next transaction and share one commit (one fsync); every caller is
+//!   answered only after that commit ([`writer_loop`]). If one write of a group fails,
+//!   the group is run again with a savepoint per write so that only the failing one is
+//!   rolled back. The writer keeps the aggregates it wrote decoded ([`AggCache`]). A
+//!   small pool of read connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
 //!   rather than SQLite's 1 000: frequent checkpoints rewrote the same index pages and
 //!   halved ingest. Every call runs in
 //!   `tokio::task::spawn_blocking`; statements are prepared once per connection and
@@ -49,7 +50,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 const SCHEMA_VERSION: i64 = 3;
 
 /// Longest a group commit waits for the writers that recently wrote together (see
-/// [`Inner::write`]); small next to a commit of several batches (tens of ms under load).
+/// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
 const GATHER_WAIT: Duration = Duration::from_millis(2);
 
 /// Most idle read connections kept open.
@@ -445,13 +446,11 @@ fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<At
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_group(&mut conn, &mut aggs, jobs, &generation)
         }));
-        if ran.is_err() {
-            aggs.clear();
-        }
         match ran {
             Ok(Some(e)) => tracing::error!(error = %e, "embedded store: a group commit failed"),
             Ok(None) => {}
             Err(_) => {
+                aggs.clear();
                 tracing::error!("embedded store: a write panicked; its group was not committed")
             }
         }
@@ -707,8 +706,8 @@ fn migrate_v2(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Most aggregates the writer keeps decoded ([`AggCache`]); past it, the cache starts
-/// over (about 1-2 KB each).
+/// Most aggregates the writer keeps decoded ([`AggCache`], one per signature); past it,
+/// the cache starts over.
 const AGG_CACHE_MAX: usize = 50_000;
 
 /// The writer's decoded signature aggregates, as its transaction sees them: a write
