@@ -41,47 +41,57 @@ impl fmt::Display for Summary {
 
 /// Traces per `put_traces` call, far above the HTTP batch limit (100): the embedded store
 /// commits each call as one transaction, and what a transaction costs is the index pages
-/// it touches, which many traces share. Measured on 200 000 traces (docs/PERFORMANCE.md):
-/// 1 000 per call 9 200 (shuffled timestamps) / 15 000 (time-ordered) traces/s, 5 000
-/// 13 600 / 21 300, 20 000 19 500 / 28 200 at 310 MiB peak RSS. An interrupted import
+/// it touches, which many traces share. Measured on 200 000 traces (docs/PERFORMANCE.md,
+/// "Import"): about 9 200 (shuffled timestamps) / 14 800 (time-ordered) traces/s at 1 000
+/// per call, 13 600 / 21 300 at 5 000, 19 500–20 200 / 28 200–29 300 at 20 000 with
+/// 300–317 MiB peak RSS. An interrupted import
 /// loses at most the batch in flight; re-running completes it. The DynamoDB store bounds
 /// its own concurrency.
 const IMPORT_BATCH: usize = 20_000;
 
+/// Traces to store, with the input line each came from (for conflict reports).
+#[derive(Default)]
+struct Batch {
+    lines: Vec<u64>,
+    traces: Vec<ActionTrace>,
+}
+
+impl Batch {
+    fn push(&mut self, line: u64, trace: ActionTrace) {
+        self.lines.push(line);
+        self.traces.push(trace);
+    }
+
+    fn len(&self) -> usize {
+        self.traces.len()
+    }
+}
+
 /// Stores `batch` and adds its outcomes to `summary` (conflicts are reported).
 async fn flush(
     store: &dyn Store,
-    batch: &mut Vec<(u64, ActionTrace)>,
+    batch: &mut Batch,
     summary: &mut Summary,
     pb: &ProgressBar,
 ) -> Result<(), String> {
     let outcomes = store_batch(store, batch).await?;
     count(batch, outcomes, summary, pb);
-    batch.clear();
+    *batch = Batch::default();
     Ok(())
 }
 
-async fn store_batch(
-    store: &dyn Store,
-    batch: &[(u64, ActionTrace)],
-) -> Result<Vec<PutOutcome>, String> {
-    if batch.is_empty() {
+async fn store_batch(store: &dyn Store, batch: &Batch) -> Result<Vec<PutOutcome>, String> {
+    if batch.traces.is_empty() {
         return Ok(Vec::new());
     }
-    let traces: Vec<ActionTrace> = batch.iter().map(|(_, t)| t.clone()).collect();
     store
-        .put_traces(&traces)
+        .put_traces(&batch.traces)
         .await
         .map_err(|e| format!("store write failed (re-run to resume): {e}"))
 }
 
-fn count(
-    batch: &[(u64, ActionTrace)],
-    outcomes: Vec<PutOutcome>,
-    summary: &mut Summary,
-    pb: &ProgressBar,
-) {
-    for ((line, t), o) in batch.iter().zip(outcomes) {
+fn count(batch: &Batch, outcomes: Vec<PutOutcome>, summary: &mut Summary, pb: &ProgressBar) {
+    for ((line, t), o) in batch.lines.iter().zip(&batch.traces).zip(outcomes) {
         match o {
             PutOutcome::Created => summary.created += 1,
             PutOutcome::Unchanged => summary.unchanged += 1,
@@ -103,7 +113,7 @@ fn count(
 fn read_batch(
     reader: &mut dyn BufRead,
     types: &ActionTypes,
-    batch: &mut Vec<(u64, ActionTrace)>,
+    batch: &mut Batch,
     line_no: &mut u64,
     summary: &mut Summary,
     pb: &ProgressBar,
@@ -161,7 +171,7 @@ fn read_batch(
             });
             continue;
         }
-        batch.push((line_no, ActionTrace::from_input(input, Utc::now())));
+        batch.push(line_no, ActionTrace::from_input(input, Utc::now()));
     }
     Ok(false)
 }
@@ -195,24 +205,21 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut line_no = 0u64;
     // The batch being stored, and the one being read meanwhile.
-    let mut storing: Vec<(u64, ActionTrace)> = Vec::new();
+    let mut storing = Batch::default();
     loop {
-        let mut next = Vec::with_capacity(IMPORT_BATCH);
-        let mut read_summary = Summary::default();
+        let mut next = Batch::default();
         let (stored, read) = tokio::join!(store_batch(store, &storing), async {
             read_batch(
                 &mut reader,
                 types,
                 &mut next,
                 &mut line_no,
-                &mut read_summary,
+                &mut summary,
                 &pb,
             )
         });
         count(&storing, stored?, &mut summary, &pb);
-        summary.lines += read_summary.lines;
-        summary.invalid += read_summary.invalid;
-        if !storing.is_empty() {
+        if !storing.traces.is_empty() {
             pb.set_message(format!("{} created", summary.created));
         }
         let ended = read?;
@@ -231,10 +238,10 @@ pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<
     let pb = ProgressBar::new(inputs.len() as u64);
     let mut summary = Summary::default();
     let now = Utc::now();
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut batch = Batch::default();
     for (i, t) in inputs.into_iter().enumerate() {
         summary.lines += 1;
-        batch.push((i as u64 + 1, ActionTrace::from_input(t, now)));
+        batch.push(i as u64 + 1, ActionTrace::from_input(t, now));
         pb.inc(1);
         if batch.len() >= IMPORT_BATCH {
             flush(store, &mut batch, &mut summary, &pb).await?;
