@@ -8,6 +8,8 @@ so the figure is the server's, not this script's JSON encoding. (wrk cannot do t
 always runs for its whole -d duration, so a fixed quota gave a wrong rate.)
 
 usage: bench-ingest.py URL TOKEN TRACES CONNECTIONS PREFIX [ORDER]
+       bench-ingest.py --ndjson PATH TRACES PREFIX [ORDER]   (the same traces as an NDJSON
+                                                             file, for `kubernaut-context import`)
 
 ORDER is `time` (default: action timestamps increase with the trace number, 10 ms apart,
 as when the workflow engine records actions as they happen) or `shuffled` (timestamps
@@ -50,7 +52,18 @@ def trace(prefix, i, order):
     }
 
 
+def write_ndjson(path, total, prefix, order):
+    with open(path, "w") as f:
+        for i in range(total):
+            f.write(json.dumps(trace(prefix, i, order)) + "\n")
+
+
 def main():
+    if sys.argv[1] == "--ndjson":
+        order = sys.argv[5] if len(sys.argv) > 5 else "time"
+        assert order in ("time", "shuffled"), "ORDER must be time or shuffled"
+        write_ndjson(sys.argv[2], int(sys.argv[3]), sys.argv[4], order)
+        return
     url, token, total, conns, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     order = sys.argv[6] if len(sys.argv) > 6 else "time"
     assert order in ("time", "shuffled"), "ORDER must be time or shuffled"

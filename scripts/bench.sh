@@ -209,27 +209,7 @@ SERVER_PID=
 # ------------------------------------------------------------------ 3. import
 step "3. kubernaut-context import FILE ($IMPORT_TRACES traces, NDJSON; shuffled, then time-ordered timestamps)"
 for order in shuffled time; do
-python3 - "$TMP/import.ndjson" "$IMPORT_TRACES" "$order" <<'PY'
-import json, sys, time
-path, n, order = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-alerts = ["KubePodCrashLooping", "HighMemoryUsage", "PVCAlmostFull", "KubeDeploymentReplicasMismatch"]
-actions = ["restart_pod", "scale_deployment", "increase_resources", "rollback_deployment", "expand_pvc", "notify_only"]
-def ts(i):
-    if order == "shuffled":
-        return f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z"
-    t = 1793491200 * 1000 + i * 10
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000)) + f".{t % 1000:03d}Z"
-with open(path, "w") as f:
-    for i in range(n):
-        app = (i * 7919) % 2000
-        f.write(json.dumps({
-            "action_id": f"imp-{i}", "action_timestamp": ts(i),
-            "resource": {"namespace": f"ns-{app % 50:02d}", "kind": "Deployment", "name": f"app-{app:05d}"},
-            "alert": {"name": alerts[app % 4], "severity": "warning", "labels": {"team": f"t{app % 5}"}},
-            "action_type": actions[i % 6], "execution_status": "completed" if i % 10 < 7 else "failed",
-            "action_parameters": {"replicas": i % 9 + 1},
-            "effectiveness": {"score": (i % 10) / 10, "method": "automated"}}) + "\n")
-PY
+python3 scripts/bench-ingest.py --ndjson "$TMP/import.ndjson" "$IMPORT_TRACES" imp "$order"
 rm -rf "$TMP/import-data"
 start=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$TMP/import.rss" "$BIN" import "$TMP/import.ndjson" --store local --data-dir "$TMP/import-data" 2>&1 | tail -n 3
