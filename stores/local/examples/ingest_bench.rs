@@ -25,20 +25,8 @@ use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, Executio
 use context_core::store::Store;
 use store_local::LocalStore;
 
-const ALERTS: [&str; 4] = [
-    "KubePodCrashLooping",
-    "HighMemoryUsage",
-    "PVCAlmostFull",
-    "KubeDeploymentReplicasMismatch",
-];
-const ACTIONS: [&str; 6] = [
-    "restart_pod",
-    "scale_deployment",
-    "increase_resources",
-    "rollback_deployment",
-    "expand_pvc",
-    "notify_only",
-];
+mod workload;
+use workload::{ACTIONS, ALERTS, splitmix};
 
 struct Args {
     traces: usize,
@@ -101,14 +89,6 @@ fn parse_args() -> Args {
     a
 }
 
-/// splitmix64 of `i`: deterministic pseudo-random ids.
-fn mix(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn make_trace(i: usize, a: &Args) -> ActionTrace {
     let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
     let at = if a.shuffled {
@@ -122,7 +102,7 @@ fn make_trace(i: usize, a: &Args) -> ActionTrace {
     };
     let app = (i * 7919) % 2000;
     let id = if a.random_ids {
-        format!("{:016x}{:016x}", mix(i as u64), mix(!(i as u64)))
+        format!("{:016x}{:016x}", splitmix(i as u64), splitmix(!(i as u64)))
     } else {
         format!("b-{i}")
     };

@@ -11,14 +11,8 @@ use context_core::patterns;
 use context_core::store::{HistoryQuery, Store};
 use store_local::LocalStore;
 
-const ACTIONS: [&str; 6] = [
-    "restart_pod",
-    "scale_deployment",
-    "increase_resources",
-    "rollback_deployment",
-    "expand_pvc",
-    "notify_only",
-];
+mod workload;
+use workload::ACTIONS;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

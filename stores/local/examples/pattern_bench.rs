@@ -29,41 +29,12 @@ use context_core::patterns;
 use context_core::store::Store;
 use store_local::LocalStore;
 
-const ACTIONS: [&str; 6] = [
-    "restart_pod",
-    "scale_deployment",
-    "increase_resources",
-    "rollback_deployment",
-    "expand_pvc",
-    "notify_only",
-];
-const ALERTS: [&str; 4] = [
-    "KubePodCrashLooping",
-    "HighMemoryUsage",
-    "PVCAlmostFull",
-    "KubeDeploymentReplicasMismatch",
-];
+mod workload;
+use workload::{ACTIONS, ALERTS, Rng};
+
 const NAMESPACES: usize = 50;
 const HISTORY_DAYS: i64 = 90;
 const ZIPF_S: f64 = 1.1;
-
-/// splitmix64: small, deterministic, good enough for a workload generator.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Zipf sampler over 0..n by its cumulative distribution.
 struct Zipf(Vec<f64>);
