@@ -18,7 +18,7 @@
 //!
 //! docs/PATTERNS.md describes every rule.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -1054,47 +1054,75 @@ pub fn detect_cascading_failure(
         return None;
     }
     let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
-    // Oldest first, so each action's neighbourhood is a slice found by binary search.
+    // Oldest first: each action's neighbourhood is then a slice of `related` whose bounds
+    // only move forward from one action to the next (cursors over the timestamps).
     let mut related: Vec<&TraceFacts> = related.to_vec();
     related.sort_by_key(|r| r.action_timestamp);
     let mut mine: Vec<&TraceFacts> = traces.to_vec();
     mine.sort_by_key(|t| t.action_timestamp);
-    let first_after =
-        |v: &[&TraceFacts], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp <= at);
-    let first_at_or_after =
-        |v: &[&TraceFacts], at: DateTime<Utc>| v.partition_point(|r| r.action_timestamp < at);
+    let related_ts: Vec<DateTime<Utc>> = related.iter().map(|r| r.action_timestamp).collect();
+    let mine_ts: Vec<DateTime<Utc>> = mine.iter().map(|t| t.action_timestamp).collect();
+    // Moves `i` to the first of `ts` that `before` no longer holds for.
+    fn advance(ts: &[DateTime<Utc>], i: &mut usize, before: impl Fn(DateTime<Utc>) -> bool) {
+        while *i < ts.len() && before(ts[*i]) {
+            *i += 1;
+        }
+    }
+    let (mut before_start, mut after_start, mut after_end, mut next) = (0, 0, 0, 0);
+    // Related signatures as dense numbers, so that the sets of signatures before and after
+    // each action are marks in two vectors instead of a tree per action.
+    let mut numbers: HashMap<&str, usize> = HashMap::new();
+    let related_number: Vec<usize> = related
+        .iter()
+        .map(|r| {
+            let next = numbers.len();
+            *numbers.entry(r.signature.as_ref()).or_insert(next)
+        })
+        .collect();
+    // `seen_before[s] == k`: signature s fired in the 30 min before action k;
+    // `counted[s] == k`: s is already counted as new after action k.
+    let mut seen_before = vec![usize::MAX; numbers.len()];
+    let mut counted = vec![usize::MAX; numbers.len()];
     let mut total_new = 0usize;
     let mut recurred = 0usize;
     let mut involved: Vec<&TraceFacts> = Vec::new();
     let mut new_alerts: Vec<String> = Vec::new();
-    for t in &mine {
+    let mut new_here: Vec<&TraceFacts> = Vec::new();
+    for (k, t) in mine.iter().enumerate() {
         let at = t.action_timestamp;
-        let before_start = first_at_or_after(&related, at - win);
-        let after_start = first_after(&related, at);
-        let after_end = first_after(&related, at + win);
-        let before: BTreeSet<&str> = related[before_start..after_start]
+        advance(&related_ts, &mut before_start, |r| r < at - win);
+        advance(&related_ts, &mut after_start, |r| r <= at);
+        advance(&related_ts, &mut after_end, |r| r <= at + win);
+        for &s in &related_number[before_start..after_start] {
+            seen_before[s] = k;
+        }
+        // The first trace of each new signature (oldest first), for the labels.
+        new_here.clear();
+        let mut new = 0usize;
+        for (r, &s) in related[after_start..after_end]
             .iter()
-            .map(|r| r.signature.as_ref())
-            .collect();
-        let mut new: BTreeMap<&str, &TraceFacts> = BTreeMap::new();
-        for r in &related[after_start..after_end] {
-            if !before.contains(r.signature.as_ref()) {
-                new.entry(r.signature.as_ref()).or_insert(r);
+            .zip(&related_number[after_start..after_end])
+        {
+            if seen_before[s] != k && counted[s] != k {
+                counted[s] = k;
+                new += 1;
+                new_here.push(r);
             }
         }
-        let next = first_after(&mine, at);
-        let recurs = mine
-            .get(next)
-            .is_some_and(|n| n.action_timestamp <= at + win);
-        if !new.is_empty() || recurs {
+        advance(&mine_ts, &mut next, |m| m <= at);
+        let recurs = mine_ts.get(next).is_some_and(|n| *n <= at + win);
+        if new > 0 || recurs {
             involved.push(t);
         }
-        total_new += new.len();
+        total_new += new;
         recurred += recurs as usize;
-        for r in new.values() {
-            let label = format!("{} ({}/{})", r.alert_name, r.kind, r.name);
-            if new_alerts.len() < 10 && !new_alerts.contains(&label) {
-                new_alerts.push(label);
+        if new_alerts.len() < 10 {
+            new_here.sort_by(|a, b| a.signature.cmp(&b.signature));
+            for r in &new_here {
+                let label = format!("{} ({}/{})", r.alert_name, r.kind, r.name);
+                if new_alerts.len() < 10 && !new_alerts.contains(&label) {
+                    new_alerts.push(label);
+                }
             }
         }
     }
@@ -2170,6 +2198,23 @@ mod tests {
         // At most 10 new alerts are listed.
         let (_, ev) = detect_cascading_failure(&refs(&rec[..3]), &refs(&with_alerts(14))).unwrap();
         assert_eq!(ev.new_alerts.len(), 10);
+        // A signature that fires twice after an action is one new alert, listed once.
+        let mut twice = with_alerts(3);
+        twice.extend(with_alerts(3));
+        let (_, ev) = detect_cascading_failure(&refs(&rec[..3]), &refs(&twice)).unwrap();
+        assert_eq!(ev.mean_new_alerts, Some(3.0));
+        assert_eq!(ev.new_alerts.len(), 3);
+        // One that also fired in the 30 min before the last action is new only after the
+        // first two: (3 + 3 + 2) / 3.
+        let mut pre = with_alerts(3);
+        pre.push(other(
+            "c0-pre",
+            "Cascade0",
+            "db",
+            rec[2].action_timestamp - Duration::minutes(5),
+        ));
+        let (_, ev) = detect_cascading_failure(&refs(&rec[..3]), &refs(&pre)).unwrap();
+        assert_eq!(ev.mean_new_alerts, Some(2.667), "{ev:?}");
     }
 
     // --- engine: confidence, prevention, recommendation interplay --------------------
