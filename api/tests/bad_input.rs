@@ -370,3 +370,28 @@ async fn retry_of_a_trace_with_long_decimals_is_unchanged_not_conflict() {
         assert_eq!(r.status, want, "{}", r.text());
     }
 }
+
+/// A key given twice in a trace: the last one counts, as it did before traces were read
+/// without a JSON tree first (typed parsing refuses the repeat; the tree path takes it).
+#[tokio::test]
+async fn a_repeated_key_keeps_the_last_value() {
+    let app = common::app();
+    let t = common::trace("dup-last", "2026-11-20T10:00:00Z").to_string();
+    let body = format!(r#"{{"action_id":"dup-first",{}"#, &t[1..]);
+    let r = raw(
+        &app,
+        Method::POST,
+        "/api/v1/context/action-history",
+        Some("application/json"),
+        Body::from(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["action_id"], "dup-last");
+    assert_eq!(
+        app.get("/api/v1/context/action-history/dup-last")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
