@@ -3,7 +3,9 @@
 # against 127.0.0.1 only, every load bounded in time (wrk -d) and count (ingest quotas).
 #
 #   1. pattern analysis latency (p50/p90/p99) at 10k, 100k and 1M traces in the embedded
-#      store, and store ingest traces/s (stores/local/examples/pattern_bench.rs); then the
+#      store, and store ingest traces/s (stores/local/examples/pattern_bench.rs), by a
+#      new process and again by one that first analysed every signature (a running
+#      server: no first touches of the mapped file while measuring); then the
 #      store's own ingest rate with 8 concurrent writers of 100-trace batches, no HTTP
 #      (stores/local/examples/ingest_bench.rs: time-ordered, random ids, shuffled);
 #   2. the combined release server (target/release/kubernaut-context, embedded store):
@@ -92,7 +94,10 @@ trap cleanup EXIT
 # ------------------------------------------------------------------ 1. pattern analysis
 if part pattern; then
   step "1. pattern analysis vs. history size (embedded store, in process)"
-  "$PB" --sizes "$SIZES" --signatures 2000 --queries 2000 --batch 1000 --dir "$TMP/pattern-store"
+  "$PB" --sizes "$SIZES" --signatures 2000 --queries 4000 --batch 1000 --dir "$TMP/pattern-store"
+  # The same store from a second process that first analyses every signature once: a
+  # server that has been running (its mapped pages touched), without first-touch faults.
+  "$PB" --sizes "${SIZES##*,}" --signatures 2000 --queries 4000 --warm 2000 --dir "$TMP/pattern-store"
   rm -rf "$TMP/pattern-store"
   step "1b. store ingest in process: 8 writers x batches of 100 ($HTTP_TRACES / 2 traces each run)"
   for args in "--order time --ids seq" "--order time --ids random" "--order shuffled --ids seq"; do

@@ -15,6 +15,12 @@
 //! asked about more often), and separately for the hottest signature (the worst case:
 //! its 30-day window holds far more than RECENT_LIMIT traces), printing p50/p90/p99/max.
 //!
+//! It also prints the minor page faults per query (mean, middle 1%, slowest 1%): a new
+//! process touches the store's mapped pages for the first time while it measures, and
+//! those first touches are where its slowest queries lose time. `--warm N` analyses the
+//! first N signatures once before measuring (`--warm 2000` = every one: a server that
+//! has been running).
+//!
 //! History: traces over the last 90 days; `--signatures` signatures with Zipf(s = 1.1)
 //! popularity, 50 namespaces, 6 action types, statuses 70% completed / 15% failed /
 //! 5% rolled back / 10% in flight, 40% assessed.
@@ -30,7 +36,7 @@ use context_core::store::Store;
 use store_local::LocalStore;
 
 mod workload;
-use workload::{ACTIONS, ALERTS, Rng};
+use workload::{ACTIONS, ALERTS, Rng, minor_faults};
 
 const NAMESPACES: usize = 50;
 const HISTORY_DAYS: i64 = 90;
@@ -264,8 +270,11 @@ async fn run(args: Args, dir: PathBuf) {
             };
             let (mut total, mut read, mut analyze) = (Vec::new(), Vec::new(), Vec::new());
             let mut traces_read = 0usize;
+            // (time, page faults) of each query, to tell where the slowest ones lose time.
+            let mut faults: Vec<(StdDuration, u64)> = Vec::new();
             for _ in 0..n {
                 let s = &subs[if hottest { 0 } else { zipf.sample(&mut rng) }];
+                let f0 = minor_faults();
                 let t0 = Instant::now();
                 let input = store
                     .pattern_input(
@@ -280,6 +289,9 @@ async fn run(args: Args, dir: PathBuf) {
                 let a = patterns::analyze(&s.signature, "30d", window, &input, now);
                 let t2 = Instant::now();
                 std::hint::black_box(&a);
+                if let (Some(f0), Some(f1)) = (f0, minor_faults()) {
+                    faults.push((t2 - t0, f1 - f0));
+                }
                 traces_read += input.recent.len() + input.related.len();
                 read.push(t1 - t0);
                 analyze.push(t2 - t1);
@@ -292,6 +304,20 @@ async fn run(args: Args, dir: PathBuf) {
             println!("    {}", summary("pattern_input + analyze", total));
             println!("    {}", summary("  pattern_input (store)", read));
             println!("    {}", summary("  analyze (pure)", analyze));
+            if faults.len() >= 100 {
+                faults.sort();
+                let mean = |v: &[(StdDuration, u64)]| {
+                    v.iter().map(|f| f.1).sum::<u64>() as f64 / v.len() as f64
+                };
+                let k = faults.len() / 100;
+                let mid = faults.len() / 2;
+                println!(
+                    "    page faults per query: mean {:.1}, middle 1% {:.1}, slowest 1% {:.1}",
+                    mean(&faults),
+                    mean(&faults[mid - k / 2..mid - k / 2 + k]),
+                    mean(&faults[faults.len() - k..])
+                );
+            }
         }
     }
 }
