@@ -25,6 +25,8 @@
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
 #   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.) or lambda (5.)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
+#   BENCH_BIN=PATH    the server binary to measure (default target/release/kubernaut-context;
+#                     e.g. an older build, to compare two in the same minutes)
 # Tools: wrk (apt, installed here if missing). Builds the release server and the
 # pattern_bench example (slow once). Results on a shared machine are pessimistic.
 set -euo pipefail
@@ -68,13 +70,14 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     cargo build --release -q -p kubernaut-context-store-local --example pattern_bench --example ingest_bench
   fi
 fi
-BIN=$ROOT/target/release/kubernaut-context
+BIN=${BENCH_BIN:-$ROOT/target/release/kubernaut-context}
 PB=$ROOT/target/release/examples/pattern_bench
 IB=$ROOT/target/release/examples/ingest_bench
 
 step "machine"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "server:  $BIN"
 echo "cpus:    $(nproc) ($(lscpu | sed -n 's/^Model name: *//p' | head -n1))"
 echo "memory:  $(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other engineers may be compiling)"

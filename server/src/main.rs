@@ -158,10 +158,6 @@ struct SeedArgs {
     seed: u64,
 }
 
-/// See the `mimalloc` entry in Cargo.toml.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()

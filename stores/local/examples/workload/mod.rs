@@ -2,11 +2,6 @@
 //! their traces from. Not an example of its own (a directory without `main.rs`).
 #![allow(dead_code)] // each benchmark uses part of it
 
-/// The benchmarks run with the allocator the combined server ships with
-/// (server/Cargo.toml), so that their figures are the server's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Minor page faults of this process so far (Linux; `None` elsewhere): a first touch of
 /// a page of the store's memory-mapped file, or of memory new to the process, is one.
 pub fn minor_faults() -> Option<u64> {
