@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use context_core::actions::ActionTypes;
 use context_core::cursor::CursorCodec;
 use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome, TraceInput};
 use context_core::store::HistoryQuery;
@@ -270,7 +271,7 @@ fn outcome_status(o: PutOutcome) -> StatusCode {
 }
 
 /// Parses and validates one or many traces; every field error of every item is listed.
-pub fn parse_traces(body: Value, state: &ApiState) -> Result<(Vec<TraceInput>, bool), ApiError> {
+fn parse_traces(body: Value, types: &ActionTypes) -> Result<(Vec<TraceInput>, bool), ApiError> {
     let (items, batch) = match body {
         Value::Array(a) => (a, true),
         v @ Value::Object(_) => (vec![v], false),
@@ -297,7 +298,7 @@ pub fn parse_traces(body: Value, state: &ApiState) -> Result<(Vec<TraceInput>, b
         let prefix = item_prefix(batch, i);
         query::from_value::<TraceInput>(v, &prefix)
     });
-    check_traces(parsed, batch, state)
+    check_traces(parsed, batch, types)
 }
 
 /// `[i]` in a batch, nothing for a single trace: what field names in errors start with.
@@ -315,9 +316,9 @@ fn item_prefix(batch: bool, i: usize) -> String {
 /// the server's CPU time per ingested trace). `None` when it does not (a wrong field, a
 /// wrong shape, an empty or too large batch): then [`parse_traces`] finds and names
 /// every error, exactly as before.
-pub fn parse_traces_fast(
+fn parse_traces_fast(
     text: &str,
-    state: &ApiState,
+    types: &ActionTypes,
 ) -> Option<Result<(Vec<TraceInput>, bool), ApiError>> {
     let batch = match text.trim_start().as_bytes().first()? {
         b'[' => true,
@@ -332,7 +333,7 @@ pub fn parse_traces_fast(
     if inputs.is_empty() || inputs.len() > limits::MAX_BATCH {
         return None;
     }
-    Some(check_traces(inputs.into_iter().map(Ok), batch, state))
+    Some(check_traces(inputs.into_iter().map(Ok), batch, types))
 }
 
 /// Validates parsed traces (item `i` of `items`: the trace, or why it did not parse);
@@ -340,7 +341,7 @@ pub fn parse_traces_fast(
 fn check_traces(
     items: impl ExactSizeIterator<Item = Result<TraceInput, FieldError>>,
     batch: bool,
-    state: &ApiState,
+    types: &ActionTypes,
 ) -> Result<(Vec<TraceInput>, bool), ApiError> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut inputs = Vec::with_capacity(items.len());
@@ -350,11 +351,7 @@ fn check_traces(
         match item {
             Err(e) => errors.push(e),
             Ok(t) => {
-                errors.extend(validate::validate_trace(
-                    &t,
-                    &state.config.action_types,
-                    &prefix,
-                ));
+                errors.extend(validate::validate_trace(&t, types, &prefix));
                 if let Some(first) = seen.get(&t.action_id) {
                     errors.push(fe(
                         &format!("{prefix}.action_id"),
@@ -384,17 +381,12 @@ pub async fn create(
     // Syntax and content type are checked by the extractor; the text is parsed once more,
     // into traces (or, when something in it is wrong, into a tree to name what).
     let text = body.map(|Json(raw)| raw).map_err(ApiError::from)?;
-    let (inputs, batch) = match parse_traces_fast(text.get(), &state) {
+    let types = &state.config.action_types;
+    let (inputs, batch) = match parse_traces_fast(text.get(), types) {
         Some(parsed) => parsed?,
         None => {
-            let tree: Value = serde_json::from_str(text.get()).map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    format!("the request body is not valid JSON: {e}"),
-                )
-            })?;
-            parse_traces(tree, &state)?
+            let Json(tree) = Json::<Value>::from_bytes(text.get().as_bytes())?;
+            parse_traces(tree, types)?
         }
     };
     let now = Utc::now();
@@ -557,35 +549,26 @@ mod page_json_tests {
 mod parse_tests {
     use super::*;
 
-    fn state() -> (ApiState, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_local::LocalStore::open(dir.path()).unwrap();
-        (
-            ApiState::new(std::sync::Arc::new(store), crate::ApiConfig::default()),
-            dir,
-        )
-    }
-
-    fn slow(text: &str, state: &ApiState) -> Result<(Vec<TraceInput>, bool), ApiError> {
-        parse_traces(serde_json::from_str(text).unwrap(), state)
+    fn slow(text: &str, types: &ActionTypes) -> Result<(Vec<TraceInput>, bool), ApiError> {
+        parse_traces(serde_json::from_str(text).unwrap(), types)
     }
 
     #[test]
     fn the_fast_path_reads_what_the_tree_reads() {
-        let (state, _dir) = state();
+        let types = ActionTypes::default();
         let history = context_core::demo::demo_history(11, Utc::now());
         assert!(history.len() > 300);
         for chunk in history.chunks(limits::MAX_BATCH) {
             let text = serde_json::to_string(chunk).unwrap();
-            let (fast, batch) = parse_traces_fast(&text, &state)
+            let (fast, batch) = parse_traces_fast(&text, &types)
                 .expect("a valid batch takes the fast path")
                 .unwrap();
             assert!(batch);
-            assert_eq!(fast, slow(&text, &state).unwrap().0);
+            assert_eq!(fast, slow(&text, &types).unwrap().0);
             assert_eq!(fast, chunk);
         }
         let one = serde_json::to_string(&history[0]).unwrap();
-        let (fast, batch) = parse_traces_fast(&format!(" \n{one}"), &state)
+        let (fast, batch) = parse_traces_fast(&format!(" \n{one}"), &types)
             .unwrap()
             .unwrap();
         assert!(!batch);
@@ -594,7 +577,7 @@ mod parse_tests {
 
     #[test]
     fn the_fast_path_leaves_what_it_cannot_read_to_the_tree() {
-        let (state, _dir) = state();
+        let types = ActionTypes::default();
         let t = serde_json::to_value(&context_core::demo::demo_history(3, Utc::now())[0]).unwrap();
         let text = t.to_string();
         let body = &text[1..]; // the members without the opening brace
@@ -609,28 +592,28 @@ mod parse_tests {
         ];
         for text in &cases {
             assert!(
-                parse_traces_fast(text, &state).is_none(),
+                parse_traces_fast(text, &types).is_none(),
                 "{}",
                 &text[..text.len().min(80)]
             );
         }
         // What the tree makes of them is what the endpoint answers.
-        let (kept, _) = slow(&cases[0], &state).unwrap();
+        let (kept, _) = slow(&cases[0], &types).unwrap();
         assert_eq!(kept[0].action_id, t["action_id"].as_str().unwrap());
-        assert!(slow(&cases[1], &state).is_err());
-        assert!(slow(&cases[2], &state).is_err());
+        assert!(slow(&cases[1], &types).is_err());
+        assert!(slow(&cases[2], &types).is_err());
     }
 
     #[test]
     fn the_fast_path_validates_like_the_tree() {
-        let (state, _dir) = state();
+        let types = ActionTypes::default();
         let mut items = context_core::demo::demo_history(5, Utc::now());
         items.truncate(3);
         items[1].action_type = "reboot_cluster".into();
         items[2].action_id = items[0].action_id.clone();
         let text = serde_json::to_string(&items).unwrap();
-        let fast = parse_traces_fast(&text, &state).unwrap().unwrap_err();
-        let slow = slow(&text, &state).unwrap_err();
+        let fast = parse_traces_fast(&text, &types).unwrap().unwrap_err();
+        let slow = slow(&text, &types).unwrap_err();
         assert_eq!(fast.details, slow.details);
         let fields: Vec<&str> = fast
             .details

@@ -1096,25 +1096,23 @@ pub fn detect_cascading_failure(
         for &s in &related_number[before_start..after_start] {
             seen_before[s] = k;
         }
-        // The first trace of each new signature (oldest first), for the labels.
+        // The first trace of each new signature (oldest first).
         new_here.clear();
-        let mut new = 0usize;
         for (r, &s) in related[after_start..after_end]
             .iter()
             .zip(&related_number[after_start..after_end])
         {
             if seen_before[s] != k && counted[s] != k {
                 counted[s] = k;
-                new += 1;
                 new_here.push(r);
             }
         }
         advance(&mine_ts, &mut next, |m| m <= at);
         let recurs = mine_ts.get(next).is_some_and(|n| *n <= at + win);
-        if new > 0 || recurs {
+        if !new_here.is_empty() || recurs {
             involved.push(t);
         }
-        total_new += new;
+        total_new += new_here.len();
         recurred += recurs as usize;
         if new_alerts.len() < 10 {
             new_here.sort_by(|a, b| a.signature.cmp(&b.signature));

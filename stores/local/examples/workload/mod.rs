@@ -2,16 +2,6 @@
 //! their traces from. Not an example of its own (a directory without `main.rs`).
 #![allow(dead_code)] // each benchmark uses part of it
 
-/// Minor page faults of this process so far (Linux; `None` elsewhere): a first touch of
-/// a page of the store's memory-mapped file, or of memory new to the process, is one.
-pub fn minor_faults() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses; minflt is
-    // the 10th field of the line, the 8th after the name.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    rest.split(' ').nth(7)?.parse().ok()
-}
-
 pub const ACTIONS: [&str; 6] = [
     "restart_pod",
     "scale_deployment",
