@@ -53,7 +53,10 @@ const SCHEMA_VERSION: i64 = 3;
 /// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
 const GATHER_WAIT: Duration = Duration::from_millis(2);
 
-/// Most idle read connections kept open.
+/// Most writes in one group commit, counting those that join it while it runs
+/// ([`run_group`]): bounds how long the first of them waits for its answer.
+const MAX_GROUP: usize = 16;
+
 /// Read connections open at most at once. Callers beyond this wait for a free one
 /// instead of opening more (each connection has its own page cache: opening one per
 /// concurrent request under load cost memory and time).
@@ -452,11 +455,15 @@ fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<At
         // the panicking group's callers get an error (their reply channels are dropped),
         // its transaction is rolled back by the unwinding.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_group(&mut conn, &mut aggs, jobs, &generation)
+            run_group(&mut conn, &mut aggs, jobs, &writes, &generation)
         }));
         match ran {
-            Ok(Some(e)) => tracing::error!(error = %e, "embedded store: a group commit failed"),
-            Ok(None) => {}
+            Ok((n, err)) => {
+                expected = expected.max(n);
+                if let Some(e) = err {
+                    tracing::error!(error = %e, "embedded store: a group commit failed")
+                }
+            }
             Err(_) => {
                 aggs.clear();
                 tracing::error!("embedded store: a write panicked; its group was not committed")
@@ -506,25 +513,32 @@ where
 }
 
 /// Runs `jobs` in one immediate transaction, commits once, then hands every job its
-/// result. Returns the group's error, if it did not commit. Fast path: all jobs in a row,
-/// no savepoints (a savepoint copies every page it touches to a sub-journal). If one of
-/// them fails, that transaction is rolled back and the group runs again with a savepoint
-/// per job, so the failing write is rolled back alone.
+/// result. Writes that queue up while the group runs join it before the commit (up to
+/// [`MAX_GROUP`] writes in all): their callers would otherwise wait for this commit and
+/// then a commit of their own, and one commit of many batches writes each page they
+/// share once. Returns how many writes the group had and its error, if it did not
+/// commit. Fast path: all jobs in a row, no savepoints (a savepoint copies every page it
+/// touches to a sub-journal). If one of them fails, that transaction is rolled back and
+/// the group runs again with a savepoint per job, so the failing write is rolled back
+/// alone.
 fn run_group(
     conn: &mut Connection,
     aggs: &mut AggCache,
     jobs: Vec<Box<dyn WriteJob>>,
+    queue: &WriteQueue,
     generation: &AtomicU64,
-) -> Option<String> {
+) -> (usize, Option<String>) {
     let mut jobs = jobs;
     let outcome: std::result::Result<(), rusqlite::Error> = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         aggs.check_version(&tx)?;
         let mut all_ok = true;
-        for job in jobs.iter_mut() {
-            if !job.run(&tx, aggs) {
-                all_ok = false;
-                break;
+        let mut next = 0;
+        while all_ok && next < jobs.len() {
+            all_ok = jobs[next].run(&tx, aggs);
+            next += 1;
+            if next == jobs.len() && jobs.len() < MAX_GROUP {
+                join_queued(queue, &mut jobs);
             }
         }
         if all_ok {
@@ -556,10 +570,20 @@ fn run_group(
     // Before anyone is answered: cached pages read before this write are stale now.
     generation.fetch_add(1, Ordering::SeqCst);
     let err = outcome.err().map(|e| e.to_string());
+    let n = jobs.len();
     for job in jobs {
         job.finish(err.as_deref());
     }
-    err
+    (n, err)
+}
+
+/// Moves writes queued meanwhile into `jobs`, up to [`MAX_GROUP`] in all.
+fn join_queued(queue: &WriteQueue, jobs: &mut Vec<Box<dyn WriteJob>>) {
+    let Ok(mut q) = queue.state.lock() else {
+        return;
+    };
+    let take = q.jobs.len().min(MAX_GROUP.saturating_sub(jobs.len()));
+    jobs.extend(q.jobs.drain(..take));
 }
 
 fn poisoned() -> Error {
@@ -1484,9 +1508,10 @@ mod tests {
                     &mut conn,
                     &mut AggCache::default(),
                     vec![job],
+                    &WriteQueue::default(),
                     &AtomicU64::new(0)
                 ),
-                None
+                (1, None)
             );
             assert_eq!(rx.recv().unwrap().is_ok(), !fail);
             let n: i64 = conn
@@ -1520,9 +1545,16 @@ mod tests {
             }));
         }
         let generation = AtomicU64::new(0);
+        let queue = WriteQueue::default();
         assert_eq!(
-            run_group(&mut conn, &mut AggCache::default(), jobs, &generation),
-            None
+            run_group(
+                &mut conn,
+                &mut AggCache::default(),
+                jobs,
+                &queue,
+                &generation
+            ),
+            (3, None)
         );
         assert_eq!(generation.load(Ordering::SeqCst), 1);
         let got: Vec<std::result::Result<i64, String>> = replies
@@ -1539,6 +1571,59 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(rows, vec![1, 3]);
+    }
+
+    /// An insert of `v` into table `t` as a queued write, and where its answer arrives.
+    fn insert_job(v: i64) -> (Box<dyn WriteJob>, std::sync::mpsc::Receiver<Result<i64>>) {
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        let job = Pending {
+            f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
+                c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                Ok(v)
+            },
+            result: None,
+            reply,
+        };
+        (Box::new(job), rx)
+    }
+
+    /// Writes that queue up while a group runs join it (one commit for all), up to
+    /// MAX_GROUP; the rest wait for the next group.
+    #[test]
+    fn writes_queued_during_a_group_join_its_commit() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let queue = WriteQueue::default();
+        let (first, first_rx) = insert_job(0);
+        let mut replies = vec![first_rx];
+        for v in 1..(MAX_GROUP as i64 + 3) {
+            let (job, rx) = insert_job(v);
+            queue.state.lock().unwrap().jobs.push(job);
+            replies.push(rx);
+        }
+        let generation = AtomicU64::new(0);
+        let got = run_group(
+            &mut conn,
+            &mut AggCache::default(),
+            vec![first],
+            &queue,
+            &generation,
+        );
+        assert_eq!(got, (MAX_GROUP, None));
+        assert_eq!(generation.load(Ordering::SeqCst), 1, "one commit");
+        for (v, rx) in replies.iter().enumerate().take(MAX_GROUP) {
+            assert_eq!(rx.try_recv().unwrap().unwrap(), v as i64);
+        }
+        assert_eq!(
+            queue.state.lock().unwrap().jobs.len(),
+            3,
+            "left for the next group"
+        );
+        assert!(replies[MAX_GROUP].try_recv().is_err());
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, MAX_GROUP as i64);
     }
 
     /// A write that panics loses only its own group: its caller gets an error, the
