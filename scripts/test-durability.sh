@@ -14,8 +14,5 @@
 # SELFTEST_LOSE_ONE=1 (deletes one acknowledged trace before the last restart: must fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ ! -x target/debug/kubernaut-context ]]; then
-  echo "building the server (cargo build -p kubernaut-context-server)" >&2
-  cargo build -p kubernaut-context-server
-fi
+scripts/build-server.sh
 exec timeout 170 python3 scripts/durability-driver.py

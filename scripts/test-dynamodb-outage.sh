@@ -7,7 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
-if [[ ! -x target/debug/kubernaut-context ]]; then
-  cargo build -p kubernaut-context-server
-fi
+scripts/build-server.sh
 exec timeout 300 python3 scripts/dynamodb-outage-driver.py

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-server.sh
+scripts/build-server.sh
 tmp=$(mktemp -d)
 trap 'stop_server; rm -rf "$tmp"' EXIT
 port=$(free_port)

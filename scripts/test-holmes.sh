@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Generated HolmesGPT toolsets against HolmesGPT 0.45.0 itself (tests/holmes/):
-#   1. generates every toolset variant with `kubernaut-context toolset` (falls back to the
-#      core crate's `generate` example while the CLI subcommand is not wired);
+#   1. generates every toolset variant with `kubernaut-context toolset`;
 #   2. starts `kubernaut-context serve` on a free 127.0.0.1 port with a temp data dir,
 #      a token and --require-read-auth;
 #   3. runs tests/holmes/test_toolsets.py with .venv/holmes/bin/python: loads each variant
@@ -20,7 +19,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP=True
 
 # KN_SKIP_BUILD=1 uses the existing binary (e.g. while another crate is mid-edit).
 if [ "${KN_SKIP_BUILD:-0}" != 1 ]; then
-  cargo build -q -p kubernaut-context-server --bin kubernaut-context
+  scripts/build-server.sh
 fi
 BIN=target/debug/kubernaut-context
 
@@ -41,28 +40,9 @@ TOKEN="holmes-test-token-$(date +%s)-$$"
 VARIANTS="$WORK/variants"
 mkdir -p "$VARIANTS"
 
-if "$BIN" toolset --help >/dev/null 2>&1; then
-  echo "==> generating with $BIN toolset / manifests"
-  gen() { local out=$1; shift; "$BIN" toolset "$@" --output "$VARIANTS/$out"; }
-  genm() { local out=$1; shift; "$BIN" manifests "$@" --output "$VARIANTS/$out"; }
-else
-  echo "==> '$BIN toolset' is not available yet: generating with the core 'generate' example"
-  cargo build -q -p kubernaut-context-core --example generate
-  EX=target/debug/examples/generate
-  gen() {
-    local out=$1; shift
-    local spec kind json
-    spec=$("$PY" tests/holmes/flags_to_json.py "$@")
-    kind=$(sed -n 1p <<<"$spec"); json=$(sed -n 2p <<<"$spec")
-    "$EX" "$kind" "$json" > "$VARIANTS/$out"
-  }
-  genm() {
-    local out=$1; shift
-    local json
-    json=$("$PY" tests/holmes/flags_to_json.py "$@" | sed -n 2p)
-    "$EX" manifests "$json" > "$VARIANTS/$out"
-  }
-fi
+echo "==> generating with $BIN toolset / manifests"
+gen() { local out=$1; shift; "$BIN" toolset "$@" --output "$VARIANTS/$out"; }
+genm() { local out=$1; shift; "$BIN" manifests "$@" --output "$VARIANTS/$out"; }
 
 # Loading variants (defaults of every switch).
 gen toolset_default.yaml

@@ -32,7 +32,7 @@ if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
   if [ -n "$lean" ]; then echo "FAIL: kubernaut-context-functions depends on:" >&2; echo "$lean" | sort -u >&2; exit 1; fi
   echo "==> building the functions ($PROFILE) and the combined server (debug)"
   cargo build --profile "$PROFILE" -p kubernaut-context-functions --bins
-  [ -x target/debug/kubernaut-context ] && [ -d target/site/pkg ] || cargo leptos build
+  scripts/build-server.sh
   export _KCTX_TEST_LAMBDA_INNER=1
   exec scripts/with-moto.sh "$0" "$@"
 fi

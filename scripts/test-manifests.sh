@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Generated Kubernetes manifests against the Kubernetes OpenAPI schemas: representative
-# option sets are generated with `kubernaut-context manifests` (or the core crate's
-# `generate` example while the CLI subcommand is not wired) and every document is
+# option sets are generated with `kubernaut-context manifests` and every document is
 # validated with kubernetes-validate --strict (unknown fields are errors) for Kubernetes
 # 1.33, the API version the generator's k8s-openapi types are built for (feature v1_33).
 # Exits non-zero if any document fails. Needs .venv/tools (scripts/ensure-python.sh tools).
@@ -18,19 +17,8 @@ BIN=target/debug/kubernaut-context
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kn-manifests.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-if cargo build -q -p kubernaut-context-server --bin kubernaut-context \
-  && "$BIN" manifests --help >/dev/null 2>&1; then
-  gen() { local out=$1; shift; "$BIN" manifests "$@" --output "$WORK/$out"; }
-else
-  echo "==> '$BIN manifests' is not available: generating with the core 'generate' example"
-  cargo build -q -p kubernaut-context-core --example generate
-  gen() {
-    local out=$1; shift
-    local json
-    json=$(python3 tests/holmes/flags_to_json.py "$@" | sed -n 2p)
-    target/debug/examples/generate manifests "$json" > "$WORK/$out"
-  }
-fi
+scripts/build-server.sh
+gen() { local out=$1; shift; "$BIN" manifests "$@" --output "$WORK/$out"; }
 
 gen default.yaml
 gen full.yaml --create-namespace --namespace kubernaut-system --name holmes \

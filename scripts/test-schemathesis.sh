@@ -18,10 +18,7 @@ if [[ ! -x $ST ]]; then
   echo "schemathesis missing: run scripts/ensure-python.sh tools" >&2
   exit 2
 fi
-if [[ ! -x $BIN ]]; then
-  echo "building the server (cargo build -p kubernaut-context-server)" >&2
-  cargo build -p kubernaut-context-server
-fi
+scripts/build-server.sh
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/kctx-st.XXXXXX")

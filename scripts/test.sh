@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 T0=$(date +%s)
+# A run from a fresh clone fills about 10 GB (target/ and .venv/; README.md has the last
+# measurement): say so up front rather than fail later with "No space left".
+free_gb=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 ))
+echo "disk: ${free_gb} GB free here; a first run needs about 10 GB"
+if [ "$free_gb" -lt 12 ]; then
+  echo "WARNING: less than 12 GB free: the build may fail with 'No space left on device'" >&2
+fi
 declare -a SUMMARY=()
 phase() {
   local name=$1; shift
@@ -25,7 +32,7 @@ phase "setup: python venvs"         scripts/ensure-python.sh
 phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
 # Server binary and wasm built together right before the browser runs them: a server
 # and wasm from different builds do not hydrate.
-phase "build: server + wasm (cargo leptos build)" cargo leptos build
+phase "build: server + wasm (cargo leptos build)" scripts/build-server.sh
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
 phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh
@@ -38,3 +45,4 @@ phase "lambda: functions via cargo lambda watch" scripts/test-lambda.sh
 printf '\n==== phase times\n'
 printf '%s\n' "${SUMMARY[@]}"
 printf 'total: %ss\n' "$(( $(date +%s) - T0 ))"
+printf 'disk: target/ %s, .venv/ %s\n' "$(du -sh target 2>/dev/null | cut -f1)" "$(du -sh .venv 2>/dev/null | cut -f1)"
