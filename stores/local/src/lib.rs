@@ -1626,6 +1626,47 @@ mod tests {
         assert_eq!(n, MAX_GROUP as i64);
     }
 
+    /// A joined write that fails is rolled back alone, like any write of the group: the
+    /// writes before and after it (the first one and another joined one) commit.
+    #[test]
+    fn a_failing_joined_write_is_rolled_back_alone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let queue = WriteQueue::default();
+        let (first, first_rx) = insert_job(1);
+        let (reply, failing_rx) = std::sync::mpsc::sync_channel(1);
+        let failing: Box<dyn WriteJob> = Box::new(Pending {
+            f: |c: &Connection, _: &mut AggCache| -> Result<i64> {
+                c.execute("INSERT INTO t (v) VALUES (2)", [])?;
+                Err(Error::Other("joined write fails after writing".into()))
+            },
+            result: None,
+            reply,
+        });
+        let (last, last_rx) = insert_job(3);
+        queue.state.lock().unwrap().jobs.extend([failing, last]);
+        let generation = AtomicU64::new(0);
+        let got = run_group(
+            &mut conn,
+            &mut AggCache::default(),
+            vec![first],
+            &queue,
+            &generation,
+        );
+        assert_eq!(got, (3, None));
+        assert_eq!(first_rx.try_recv().unwrap().unwrap(), 1);
+        let err = failing_rx.try_recv().unwrap().unwrap_err();
+        assert!(format!("{err:?}").contains("joined write fails"), "{err:?}");
+        assert_eq!(last_rx.try_recv().unwrap().unwrap(), 3);
+        let mut st = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        let rows: Vec<i64> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows, vec![1, 3]);
+    }
+
     /// A write that panics loses only its own group: its caller gets an error, the
     /// writer thread lives on, and later writes commit.
     #[test]
