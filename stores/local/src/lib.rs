@@ -6,8 +6,9 @@
 //!   block the writer and vice versa.
 //! - One writer thread owns the writer connection (SQLite allows one writer at a time
 //!   anyway), with group commit: writes that queue up while a commit is in progress run
-//!   together in the next transaction and share one commit (one fsync); every caller is
-//!   answered only after that commit (`writer_loop`). If one write of a group fails,
+//!   together in the next transaction and share one commit (one fsync), and writes that
+//!   queue up while that transaction runs join it (up to `MAX_GROUP`); every caller is
+//!   answered only after that commit (`writer_loop`, `run_group`). If one write of a group fails,
 //!   the group is run again with a savepoint per write so that only the failing one is
 //!   rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
 //!   small pool of read connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
