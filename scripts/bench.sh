@@ -16,13 +16,17 @@
 #         pattern analysis, and a mixed workload (80% reads / 20% single-trace writes):
 #         requests/s, p50/p99/p99.9, errors, peak RSS (VmHWM, reset before each run);
 #   3. `kubernaut-context import FILE` of an NDJSON file (shuffled, then time-ordered
-#      timestamps), traces/s.
+#      timestamps), traces/s;
+#   3b. batched HTTP ingest into fresh stores, one server each: 8 and 16 connections,
+#      100 000 and 200 000 time-ordered traces (quick: 50 000), traces/s and the
+#      store writer thread's CPU per trace (from /proc).
 #
 # Environment:
 #   BENCH_QUICK=1     10 s per load run, 10k/100k traces for pattern analysis, smaller ingest
 #   BENCH_SECONDS     seconds per load run (default 30, quick 10)
 #   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
+#   BENCH_FRESH_SIZES store sizes of part 3b (default "100000 200000", quick 50000)
 #   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.) or lambda (5.)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
 #   BENCH_BIN=PATH    the server binary to measure (default target/release/kubernaut-context;
@@ -227,6 +231,46 @@ secs = $end - $start
 print(f'import ($order): {$IMPORT_TRACES} traces in {secs:.1f} s: {$IMPORT_TRACES / secs:.0f} traces/s; peak RSS {int(open(\"$TMP/import.rss\").read().split()[-1]) / 1024:.0f} MiB')
 "
 done
+
+# ------------------------------------------------------------------ 3b. ingest, fresh stores
+if [ "$QUICK" = 1 ]; then FRESH_SIZES=${BENCH_FRESH_SIZES:-50000}; else FRESH_SIZES=${BENCH_FRESH_SIZES:-100000 200000}; fi
+step "3b. HTTP ingest into fresh stores (one server each): 8 and 16 connections x $FRESH_SIZES time-ordered traces"
+# writer_cpu PID: CPU ticks (user + system) of the server's store-writer thread so far.
+writer_cpu() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    if [ "$(cat "$t/comm")" = store-writer ]; then awk '{print $14 + $15}' "$t/stat"; return; fi
+  done
+  echo 0
+}
+for n in $FRESH_SIZES; do
+  for c in 8 16; do
+    fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+    rm -rf "$TMP/fresh-data"
+    KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn "$BIN" serve --addr "127.0.0.1:$fport" \
+      --store local --data-dir "$TMP/fresh-data" >"$TMP/fresh.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+      curl -fs "http://127.0.0.1:$fport/api/v1/context/health" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    cpu0=$(writer_cpu "$SERVER_PID")
+    res=$(python3 scripts/bench-ingest.py "http://127.0.0.1:$fport" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
+    cpu1=$(writer_cpu "$SERVER_PID")
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+    [ -n "$res" ] || { cat "$TMP/fresh.log"; echo "ingest run printed no result"; exit 1; }
+    python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); n, c = int(sys.argv[2]), int(sys.argv[3])
+us = (float(sys.argv[5]) - float(sys.argv[4])) / float(sys.argv[6]) * 1e6 / n
+print("%7d traces, %2d connections: %6.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; writer CPU %.0f us/trace"
+      % (n, c, r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], us))
+' "$res" "$n" "$c" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
+  done
+done
+rm -rf "$TMP/fresh-data"
 
 step "summary (also in $OUT)"
 printf '%-34s %9s %8s %8s %9s %8s %7s %9s\n' run "req/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" errors "peak RSS"
