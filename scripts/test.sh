@@ -30,6 +30,9 @@ phase "setup: python venvs"         scripts/ensure-python.sh
 # One cargo test run for the whole workspace (shared target dir, one feature set), with a
 # local DynamoDB-compatible server (moto) up so the DynamoDB adapter's suite runs too.
 phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
+# The style and lint rules every change keeps (`make lint`): rustfmt, and clippy with
+# warnings as errors on every crate and target.
+phase "lint: rustfmt + clippy -D warnings" make --no-print-directory lint
 # Server binary and wasm built together right before the browser runs them: a server
 # and wasm from different builds do not hydrate.
 phase "build: server + wasm (cargo leptos build)" scripts/build-server.sh

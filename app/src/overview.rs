@@ -157,20 +157,19 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
             .await
             .map_err(err)?;
         let analysis = analyze(&a.signature, "24h", horizon, &input, now);
-        if analysis.oscillation.detected {
-            if let Some(f) = analysis
+        if analysis.oscillation.detected
+            && let Some(f) = analysis
                 .oscillation
                 .findings
                 .iter()
                 .max_by_key(|f| f.severity)
-            {
-                warnings.push(Warning {
-                    signature: a.signature.clone(),
-                    title: format!("{} on {}/{}/{}", a.alert_name, a.namespace, a.kind, a.name),
-                    severity: fmt::enum_name(&f.severity),
-                    description: f.description.clone(),
-                });
-            }
+        {
+            warnings.push(Warning {
+                signature: a.signature.clone(),
+                title: format!("{} on {}/{}/{}", a.alert_name, a.namespace, a.kind, a.name),
+                severity: fmt::enum_name(&f.severity),
+                description: f.description.clone(),
+            });
         }
     }
     Ok(OverviewData {

@@ -53,14 +53,13 @@ pub(crate) async fn rank_recent(
     use context_core::store::{HistoryQuery, SignatureQuery};
     use std::collections::HashMap;
     let mut order: Vec<String> = Vec::new();
-    let mut rows: HashMap<
-        String,
-        (
-            SignatureRow,
-            chrono::DateTime<chrono::Utc>,
-            Vec<(String, u64)>,
-        ),
-    > = HashMap::new();
+    // Per signature: its row, its newest time, and attempts per action type.
+    type Ranked = (
+        SignatureRow,
+        chrono::DateTime<chrono::Utc>,
+        Vec<(String, u64)>,
+    );
+    let mut rows: HashMap<String, Ranked> = HashMap::new();
     let mut q = HistoryQuery {
         since: Some(since),
         limit: 500,
@@ -127,7 +126,7 @@ pub(crate) async fn rank_recent(
         })
         .collect();
     // Stable: equal counts keep newest-first order.
-    out.sort_by(|a, b| b.0.recent.cmp(&a.0.recent));
+    out.sort_by_key(|(row, _)| std::cmp::Reverse(row.recent));
     Ok((out, truncated))
 }
 

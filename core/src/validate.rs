@@ -213,13 +213,13 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
     if let Some(s) = &t.signature {
         e.identifier("signature", s, limits::MAX_SIGNATURE_LEN);
     }
-    if let (Some(s), Some(end)) = (t.execution_start_time, t.execution_end_time) {
-        if end < s {
-            e.push(
-                "execution_end_time",
-                "must not be before execution_start_time",
-            );
-        }
+    if let (Some(s), Some(end)) = (t.execution_start_time, t.execution_end_time)
+        && end < s
+    {
+        e.push(
+            "execution_end_time",
+            "must not be before execution_start_time",
+        );
     }
     e.opt_text("cluster_name", &t.cluster_name, limits::MAX_NAME_LEN);
     e.required(

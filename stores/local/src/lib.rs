@@ -231,8 +231,11 @@ impl TraceCache {
 struct PageCache {
     /// Shared with the writer thread, which bumps it.
     generation: Arc<AtomicU64>,
-    shards: Vec<Mutex<HashMap<String, (u64, Page<Arc<str>>)>>>,
+    shards: Vec<PageShard>,
 }
+
+/// One shard of [`PageCache`]: page by query key, with the generation it was read at.
+type PageShard = Mutex<HashMap<String, (u64, Page<Arc<str>>)>>;
 
 const PAGE_SHARDS: usize = 8;
 /// Pages per shard; a full shard is emptied (1 024 pages in all, ~50 MB at 50 x 1 KB).
@@ -248,7 +251,7 @@ impl PageCache {
         }
     }
 
-    fn shard(&self, key: &str) -> &Mutex<HashMap<String, (u64, Page<Arc<str>>)>> {
+    fn shard(&self, key: &str) -> &PageShard {
         // FNV-1a over the key: cheap and stable.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in key.bytes() {
