@@ -1055,24 +1055,29 @@ fn list_traces_json_q(conn: &Connection, q: &HistoryQuery) -> Result<Page<Arc<st
     page_of(conn, q, |_, body| Ok(Arc::from(body)))
 }
 
-/// Shares equal consecutive strings of one column (a signature's rows mostly repeat
-/// alert, namespace, kind and name), so a row costs no allocation (and no UTF-8 check)
-/// for them.
+/// Shares equal strings of one column among the rows of a read, so a row costs no
+/// allocation (and no UTF-8 check) for a value seen a moment ago: the last
+/// [`INTERNED_MAX`] distinct values are kept (a signature's rows repeat alert, namespace,
+/// kind and name; its action types are a handful, mixed).
 #[derive(Default)]
-struct Interned(Option<Arc<str>>);
+struct Interned(Vec<Arc<str>>);
+
+/// Distinct values an [`Interned`] column keeps.
+const INTERNED_MAX: usize = 8;
 
 impl Interned {
     fn get(&mut self, bytes: &[u8]) -> Result<Arc<str>> {
-        match &self.0 {
-            Some(a) if a.as_bytes() == bytes => Ok(a.clone()),
-            _ => {
-                let s = std::str::from_utf8(bytes)
-                    .map_err(|e| Error::Other(format!("stored text is not UTF-8: {e}")))?;
-                let a: Arc<str> = Arc::from(s);
-                self.0 = Some(a.clone());
-                Ok(a)
-            }
+        if let Some(a) = self.0.iter().find(|a| a.as_bytes() == bytes) {
+            return Ok(a.clone());
         }
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| Error::Other(format!("stored text is not UTF-8: {e}")))?;
+        let a: Arc<str> = Arc::from(s);
+        if self.0.len() == INTERNED_MAX {
+            self.0.pop();
+        }
+        self.0.insert(0, a.clone());
+        Ok(a)
     }
 }
 
@@ -1575,6 +1580,28 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(rows, vec![1, 3]);
+    }
+
+    /// Values that alternate (a signature's action types) are shared, not allocated per
+    /// row; past INTERNED_MAX distinct values the oldest is forgotten.
+    #[test]
+    fn interned_shares_alternating_values() {
+        let mut col = Interned::default();
+        let a = col.get(b"restart_pod").unwrap();
+        let b = col.get(b"scale_deployment").unwrap();
+        assert!(Arc::ptr_eq(&a, &col.get(b"restart_pod").unwrap()));
+        assert!(Arc::ptr_eq(&b, &col.get(b"scale_deployment").unwrap()));
+        assert_eq!(&*col.get(b"notify_only").unwrap(), "notify_only");
+        for i in 0..INTERNED_MAX {
+            col.get(format!("other-{i}").as_bytes()).unwrap();
+        }
+        let again = col.get(b"restart_pod").unwrap();
+        assert_eq!(&*again, "restart_pod");
+        assert!(
+            !Arc::ptr_eq(&a, &again),
+            "forgotten after INTERNED_MAX others"
+        );
+        assert!(col.get(&[0xff, 0xfe]).is_err(), "not UTF-8");
     }
 
     /// An insert of `v` into table `t` as a queued write, and where its answer arrives.
