@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use context_core::actions::ActionTypes;
 use context_core::cursor::CursorCodec;
-use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome, TraceInput};
+use context_core::model::{
+    ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
+};
 use context_core::store::HistoryQuery;
 use context_core::validate::{self, FieldError, limits};
 use serde::{Deserialize, Serialize};
@@ -296,7 +298,7 @@ fn parse_traces(body: Value, types: &ActionTypes) -> Result<(Vec<TraceInput>, bo
     }
     let parsed = items.into_iter().enumerate().map(|(i, v)| {
         let prefix = item_prefix(batch, i);
-        query::from_value::<TraceInput>(v, &prefix)
+        query::from_value::<Object<TraceInput>>(v, &prefix).map(|o| o.0)
     });
     check_traces(parsed, batch, types)
 }
@@ -326,9 +328,13 @@ fn parse_traces_fast(
         _ => return None,
     };
     let inputs: Vec<TraceInput> = if batch {
-        serde_json::from_str(text).ok()?
+        serde_json::from_str::<Vec<Object<TraceInput>>>(text)
+            .ok()?
+            .into_iter()
+            .map(|o| o.0)
+            .collect()
     } else {
-        vec![serde_json::from_str(text).ok()?]
+        vec![serde_json::from_str::<Object<TraceInput>>(text).ok()?.0]
     };
     if inputs.is_empty() || inputs.len() > limits::MAX_BATCH {
         return None;
@@ -479,8 +485,9 @@ pub async fn put_effectiveness(
     auth::require_write(&state.config, &headers)?;
     let id = path_id(id)?;
     let body = query::body(body)?;
-    let mut eff: Effectiveness =
-        query::from_value(body, "").map_err(|e| ApiError::validation(vec![e]))?;
+    let mut eff: Effectiveness = query::from_value::<Object<Effectiveness>>(body, "")
+        .map_err(|e| ApiError::validation(vec![e]))?
+        .0;
     let errs = validate::validate_effectiveness(&eff);
     query::check(errs)?;
     let now = Utc::now();

@@ -346,6 +346,71 @@ async fn odd_numbers_and_shapes_are_400() {
     }
 }
 
+/// Serde's derived structs also read a JSON array, field by field in order: found by
+/// schemathesis, `"criteria": []` was taken for all-false criteria (200). Every field
+/// holding a struct, and every body, must be an object: 400 naming the field.
+#[tokio::test]
+async fn structs_given_as_arrays_are_400_naming_the_field() {
+    let app = app();
+    let base = trace("arr-1", "2026-01-01T00:00:00Z");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("resource", json!(["ns", "Deployment", "web"]), "resource"),
+        ("alert", json!(["KubePodCrashLooping", "warning"]), "alert"),
+        ("model", json!(["gpt", 0.5]), "model"),
+        ("effectiveness", json!([0.5]), "effectiveness"),
+        (
+            "effectiveness",
+            json!({"score": 0.5, "method": "manual", "criteria": []}),
+            "effectiveness.criteria",
+        ),
+        (
+            "alternative_actions",
+            json!([["restart_pod", 0.5]]),
+            "alternative_actions[0]",
+        ),
+        (
+            "follow_up_actions",
+            json!([["a-2", "correction", "2026-01-01T00:00:00Z"]]),
+            "follow_up_actions[0]",
+        ),
+    ];
+    for (field, value, named) in cases {
+        let mut t = base.clone();
+        t[field] = value.clone();
+        let v = client_error(
+            &app.post(&t).await,
+            Some((StatusCode::BAD_REQUEST, "validation_failed")),
+        );
+        assert!(
+            fields(&v).iter().any(|f| f == named),
+            "{field}={value}: {v}"
+        );
+    }
+    let v = client_error(
+        &app.post(&json!([base.clone(), ["arr-2"]])).await,
+        Some((StatusCode::BAD_REQUEST, "validation_failed")),
+    );
+    assert!(fields(&v).iter().any(|f| f == "[1]"), "{v}");
+    for (body, named) in [
+        (
+            r#"{"score": 0.8, "method": "manual", "criteria": []}"#,
+            "criteria",
+        ),
+        (r#"[0.8, {}, null, "manual"]"#, "body"),
+    ] {
+        let r = raw(
+            &app,
+            Method::PUT,
+            EFF,
+            Some("application/json"),
+            Body::from(body),
+        )
+        .await;
+        let v = client_error(&r, Some((StatusCode::BAD_REQUEST, "validation_failed")));
+        assert!(fields(&v).iter().any(|f| f == named), "{body}: {v}");
+    }
+}
+
 /// Found by the `trace_input` fuzz target: a number with more digits than an f64 holds
 /// was parsed one ULP off by serde_json's fast path, so the stored trace read back
 /// differed from the same request parsed again and an idempotent retry answered 409.

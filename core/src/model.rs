@@ -10,8 +10,52 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+
+/// Deserializes a struct from a JSON object only. Serde's derived structs also accept an
+/// array (fields by position: `"criteria": []` read as all defaults), which the API
+/// documents nowhere; input fields holding a struct use this (and [`object_opt`],
+/// [`object_vec`]) so an array there is an error naming the field.
+pub fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
+}
+
+/// A struct from a JSON object, or `null`/absent ([`object`]).
+pub fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// A list of structs, each from a JSON object ([`object`]).
+pub fn object_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Vec::<Object<T>>::deserialize(d)?
+        .into_iter()
+        .map(|o| o.0)
+        .collect())
+}
+
+/// A `T` read from a JSON object only ([`object`]), e.g. a request body.
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d).map(Object)
+    }
+}
 
 /// Deployment environment of the cluster the action ran in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -173,7 +217,7 @@ pub struct EffectivenessCriteria {
 pub struct Effectiveness {
     /// 0.0 (useless or harmful) ..= 1.0 (fully effective).
     pub score: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub criteria: EffectivenessCriteria,
     /// When the assessment was made; the service stamps "now" when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,11 +259,17 @@ pub struct TraceInput {
     pub cluster_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
+    #[serde(deserialize_with = "object")]
     pub resource: ResourceRef,
+    #[serde(deserialize_with = "object")]
     pub alert: AlertInfo,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "object_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model: Option<ModelInfo>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_vec")]
     pub alternative_actions: Vec<AlternativeAction>,
     pub action_type: String,
     #[serde(default)]
@@ -231,9 +281,13 @@ pub struct TraceInput {
     pub execution_status: ExecutionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "object_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effectiveness: Option<Effectiveness>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_vec")]
     pub follow_up_actions: Vec<FollowUp>,
 }
 
