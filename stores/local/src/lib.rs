@@ -54,8 +54,9 @@ const SCHEMA_VERSION: i64 = 3;
 /// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
 const GATHER_WAIT: Duration = Duration::from_millis(2);
 
-/// Most writes in one group commit, counting those that join it while it runs
-/// ([`run_group`]): bounds how long the first of them waits for its answer.
+/// Writes that queue up while a group commit runs join it until it holds this many
+/// ([`run_group`]): bounds how long the first of them waits for its answer. (The writes
+/// queued before the group started all run in it, however many.)
 const MAX_GROUP: usize = 16;
 
 /// Read connections open at most at once. Callers beyond this wait for a free one
@@ -454,25 +455,27 @@ fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<At
             }
             std::mem::take(&mut q.jobs)
         };
-        expected = expected.saturating_sub(1).max(jobs.len()).max(1);
+        let taken = jobs.len();
         // A panic in a write must not end the thread (later writes would wait forever):
         // the panicking group's callers get an error (their reply channels are dropped),
         // its transaction is rolled back by the unwinding.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_group(&mut conn, &mut aggs, jobs, &writes, &generation)
         }));
-        match ran {
+        let n = match ran {
             Ok((n, err)) => {
-                expected = expected.max(n);
                 if let Some(e) = err {
                     tracing::error!(error = %e, "embedded store: a group commit failed")
                 }
+                n
             }
             Err(_) => {
                 aggs.clear();
-                tracing::error!("embedded store: a write panicked; its group was not committed")
+                tracing::error!("embedded store: a write panicked; its group was not committed");
+                taken
             }
-        }
+        };
+        expected = expected.saturating_sub(1).max(n).max(1);
     }
 }
 
@@ -541,7 +544,7 @@ fn run_group(
         while all_ok && next < jobs.len() {
             all_ok = jobs[next].run(&tx, aggs);
             next += 1;
-            if next == jobs.len() && jobs.len() < MAX_GROUP {
+            if all_ok && next == jobs.len() {
                 join_queued(queue, &mut jobs);
             }
         }
@@ -1497,89 +1500,47 @@ mod tests {
     /// stays.
     #[test]
     fn a_failing_write_alone_leaves_nothing() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let mut conn = table();
         for fail in [true, false] {
-            let (reply, rx) = std::sync::mpsc::sync_channel(1);
-            let job: Box<dyn WriteJob> = Box::new(Pending {
-                f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
-                    c.execute("INSERT INTO t (v) VALUES (7)", [])?;
-                    if fail {
-                        return Err(Error::Other("fails after writing".into()));
-                    }
-                    Ok(7)
-                },
-                result: None,
-                reply,
-            });
-            assert_eq!(
-                run_group(
-                    &mut conn,
-                    &mut AggCache::default(),
-                    vec![job],
-                    &WriteQueue::default(),
-                    &AtomicU64::new(0)
-                ),
-                (1, None)
-            );
+            let (job, rx) = write_job(7, fail);
+            let (got, _) = run(&mut conn, vec![job], &WriteQueue::default());
+            assert_eq!(got, (1, None));
             assert_eq!(rx.recv().unwrap().is_ok(), !fail);
-            let n: i64 = conn
-                .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(n, if fail { 0 } else { 1 });
+            assert_eq!(rows(&conn), if fail { vec![] } else { vec![7] });
         }
     }
 
     /// One group commit: a failing write is rolled back alone, the others commit, and
-    /// every caller gets its own result.
+    /// every caller gets its own result, whether the writes started the group or joined
+    /// it while it ran (the savepoint path then covers the joined writes too).
     #[test]
     fn group_commit_isolates_a_failing_write() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        let mut replies = Vec::new();
-        let mut jobs: Vec<Box<dyn WriteJob>> = Vec::new();
-        for v in 1..=3i64 {
-            let (reply, rx) = std::sync::mpsc::sync_channel(1);
-            replies.push(rx);
-            jobs.push(Box::new(Pending {
-                f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
-                    c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
-                    if v == 2 {
-                        return Err(Error::Other("job 2 fails after writing".into()));
-                    }
-                    Ok(v * 10)
-                },
-                result: None,
-                reply,
-            }));
+        for joined in [false, true] {
+            let mut conn = table();
+            let queue = WriteQueue::default();
+            let mut replies = Vec::new();
+            let mut jobs = Vec::new();
+            for v in 1..=3i64 {
+                let (job, rx) = write_job(v, v == 2);
+                replies.push(rx);
+                if joined && v > 1 {
+                    queue.state.lock().unwrap().jobs.push(job);
+                } else {
+                    jobs.push(job);
+                }
+            }
+            let (got, commits) = run(&mut conn, jobs, &queue);
+            assert_eq!(got, (3, None), "joined: {joined}");
+            assert_eq!(commits, 1);
+            let got: Vec<std::result::Result<i64, String>> = replies
+                .iter()
+                .map(|r| r.recv().unwrap().map_err(|e| format!("{e:?}")))
+                .collect();
+            assert_eq!(got[0], Ok(10));
+            assert!(got[1].as_ref().unwrap_err().contains("job 2 fails"));
+            assert_eq!(got[2], Ok(30));
+            assert_eq!(rows(&conn), vec![1, 3]);
         }
-        let generation = AtomicU64::new(0);
-        let queue = WriteQueue::default();
-        assert_eq!(
-            run_group(
-                &mut conn,
-                &mut AggCache::default(),
-                jobs,
-                &queue,
-                &generation
-            ),
-            (3, None)
-        );
-        assert_eq!(generation.load(Ordering::SeqCst), 1);
-        let got: Vec<std::result::Result<i64, String>> = replies
-            .iter()
-            .map(|r| r.recv().unwrap().map_err(|e| format!("{e:?}")))
-            .collect();
-        assert_eq!(got[0], Ok(10));
-        assert!(got[1].as_ref().unwrap_err().contains("job 2 fails"));
-        assert_eq!(got[2], Ok(30));
-        let mut st = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
-        let rows: Vec<i64> = st
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        assert_eq!(rows, vec![1, 3]);
     }
 
     /// Values that alternate (a signature's action types) are shared, not allocated per
@@ -1604,13 +1565,36 @@ mod tests {
         assert!(col.get(&[0xff, 0xfe]).is_err(), "not UTF-8");
     }
 
-    /// An insert of `v` into table `t` as a queued write, and where its answer arrives.
-    fn insert_job(v: i64) -> (Box<dyn WriteJob>, std::sync::mpsc::Receiver<Result<i64>>) {
+    /// A connection with the table `t (v INTEGER)` the write tests insert into.
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        conn
+    }
+
+    /// The values in `t`, in order.
+    fn rows(conn: &Connection) -> Vec<i64> {
+        let mut st = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    /// A write that inserts `v` into `t`, then answers `v * 10` or, when `fail`, an
+    /// error; and where its answer arrives.
+    fn write_job(
+        v: i64,
+        fail: bool,
+    ) -> (Box<dyn WriteJob>, std::sync::mpsc::Receiver<Result<i64>>) {
         let (reply, rx) = std::sync::mpsc::sync_channel(1);
         let job = Pending {
             f: move |c: &Connection, _: &mut AggCache| -> Result<i64> {
                 c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
-                Ok(v)
+                if fail {
+                    return Err(Error::Other(format!("job {v} fails after writing")));
+                }
+                Ok(v * 10)
             },
             result: None,
             reply,
@@ -1618,32 +1602,36 @@ mod tests {
         (Box::new(job), rx)
     }
 
+    /// [`run_group`] on `jobs` with `queue` as the writes queued meanwhile: its result
+    /// and how many commits it made.
+    fn run(
+        conn: &mut Connection,
+        jobs: Vec<Box<dyn WriteJob>>,
+        queue: &WriteQueue,
+    ) -> ((usize, Option<String>), u64) {
+        let generation = AtomicU64::new(0);
+        let got = run_group(conn, &mut AggCache::default(), jobs, queue, &generation);
+        (got, generation.load(Ordering::SeqCst))
+    }
+
     /// Writes that queue up while a group runs join it (one commit for all), up to
     /// MAX_GROUP; the rest wait for the next group.
     #[test]
     fn writes_queued_during_a_group_join_its_commit() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let mut conn = table();
         let queue = WriteQueue::default();
-        let (first, first_rx) = insert_job(0);
+        let (first, first_rx) = write_job(0, false);
         let mut replies = vec![first_rx];
         for v in 1..(MAX_GROUP as i64 + 3) {
-            let (job, rx) = insert_job(v);
+            let (job, rx) = write_job(v, false);
             queue.state.lock().unwrap().jobs.push(job);
             replies.push(rx);
         }
-        let generation = AtomicU64::new(0);
-        let got = run_group(
-            &mut conn,
-            &mut AggCache::default(),
-            vec![first],
-            &queue,
-            &generation,
-        );
+        let (got, commits) = run(&mut conn, vec![first], &queue);
         assert_eq!(got, (MAX_GROUP, None));
-        assert_eq!(generation.load(Ordering::SeqCst), 1, "one commit");
+        assert_eq!(commits, 1, "one commit");
         for (v, rx) in replies.iter().enumerate().take(MAX_GROUP) {
-            assert_eq!(rx.try_recv().unwrap().unwrap(), v as i64);
+            assert_eq!(rx.try_recv().unwrap().unwrap(), v as i64 * 10);
         }
         assert_eq!(
             queue.state.lock().unwrap().jobs.len(),
@@ -1651,51 +1639,7 @@ mod tests {
             "left for the next group"
         );
         assert!(replies[MAX_GROUP].try_recv().is_err());
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, MAX_GROUP as i64);
-    }
-
-    /// A joined write that fails is rolled back alone, like any write of the group: the
-    /// writes before and after it (the first one and another joined one) commit.
-    #[test]
-    fn a_failing_joined_write_is_rolled_back_alone() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        let queue = WriteQueue::default();
-        let (first, first_rx) = insert_job(1);
-        let (reply, failing_rx) = std::sync::mpsc::sync_channel(1);
-        let failing: Box<dyn WriteJob> = Box::new(Pending {
-            f: |c: &Connection, _: &mut AggCache| -> Result<i64> {
-                c.execute("INSERT INTO t (v) VALUES (2)", [])?;
-                Err(Error::Other("joined write fails after writing".into()))
-            },
-            result: None,
-            reply,
-        });
-        let (last, last_rx) = insert_job(3);
-        queue.state.lock().unwrap().jobs.extend([failing, last]);
-        let generation = AtomicU64::new(0);
-        let got = run_group(
-            &mut conn,
-            &mut AggCache::default(),
-            vec![first],
-            &queue,
-            &generation,
-        );
-        assert_eq!(got, (3, None));
-        assert_eq!(first_rx.try_recv().unwrap().unwrap(), 1);
-        let err = failing_rx.try_recv().unwrap().unwrap_err();
-        assert!(format!("{err:?}").contains("joined write fails"), "{err:?}");
-        assert_eq!(last_rx.try_recv().unwrap().unwrap(), 3);
-        let mut st = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
-        let rows: Vec<i64> = st
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        assert_eq!(rows, vec![1, 3]);
+        assert_eq!(rows(&conn), (0..MAX_GROUP as i64).collect::<Vec<_>>());
     }
 
     /// A write that panics loses only its own group: its caller gets an error, the
