@@ -51,6 +51,18 @@ async fn raw(app: &TestApp, method: Method, uri: &str, ctype: Option<&str>, body
     app.send(b.body(body).unwrap()).await
 }
 
+/// `PUT` of a JSON assessment body (`text`) to [`EFF`].
+async fn put_effectiveness(app: &TestApp, text: &str) -> Resp {
+    raw(
+        app,
+        Method::PUT,
+        EFF,
+        Some("application/json"),
+        Body::from(text.to_string()),
+    )
+    .await
+}
+
 fn fields(v: &Value) -> Vec<String> {
     v["details"]
         .as_array()
@@ -318,14 +330,7 @@ async fn odd_numbers_and_shapes_are_400() {
         r#"[]"#,
         r#""""#,
     ] {
-        let r = raw(
-            &app,
-            Method::PUT,
-            EFF,
-            Some("application/json"),
-            Body::from(body),
-        )
-        .await;
+        let r = put_effectiveness(&app, body).await;
         let v = client_error(&r, None);
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {v}");
     }
@@ -398,14 +403,7 @@ async fn structs_given_as_arrays_are_400_naming_the_field() {
         ),
         (r#"[0.8, {}, null, "manual"]"#, "body"),
     ] {
-        let r = raw(
-            &app,
-            Method::PUT,
-            EFF,
-            Some("application/json"),
-            Body::from(body),
-        )
-        .await;
+        let r = put_effectiveness(&app, body).await;
         let v = client_error(&r, Some((StatusCode::BAD_REQUEST, "validation_failed")));
         assert!(fields(&v).iter().any(|f| f == named), "{body}: {v}");
     }
