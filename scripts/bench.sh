@@ -89,11 +89,10 @@ echo "mode:    $([ "$QUICK" = 1 ] && echo quick || echo full), $SECS s per load 
 
 TMP=$(mktemp -d -t kctx-bench.XXXXXX)
 SERVER_PID=
+. scripts/lib-server.sh
+SERVER_BIN=$BIN
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_server
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -129,17 +128,9 @@ fi
 part server || exit 0
 
 # ------------------------------------------------------------------ 2. the server
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-URL=http://127.0.0.1:$PORT
 TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn "$BIN" serve --addr "127.0.0.1:$PORT" \
-  --store local --data-dir "$TMP/server-data" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "$URL/api/v1/context/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "$URL/api/v1/context/health" >/dev/null || { cat "$TMP/server.log"; exit 1; }
+KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn start_server "$TMP/server-data" "$(free_port)" --store local
+URL=$SERVER_URL
 
 reset_peak() { echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
 peak_rss() { awk '/^VmHWM/ {printf "%.0f MiB", $2/1024}' "/proc/$SERVER_PID/status"; }
@@ -214,9 +205,7 @@ run_wrk "health" get "$TMP/health.paths"
 run_wrk "history page (50 rows, 2 filters)" get "$TMP/history.paths"
 run_wrk "pattern analysis (30d window)" get "$TMP/patterns.paths"
 run_wrk "mixed 80% read / 20% write" mixed "$TMP/mixed.paths"
-kill "$SERVER_PID" 2>/dev/null || true
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=
+stop_server
 
 # ------------------------------------------------------------------ 3. import
 step "3. kubernaut-context import FILE ($IMPORT_TRACES traces, NDJSON; shuffled, then time-ordered timestamps)"
@@ -245,22 +234,13 @@ writer_cpu() {
 }
 for n in $FRESH_SIZES; do
   for c in 8 16; do
-    fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
     rm -rf "$TMP/fresh-data"
-    KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn "$BIN" serve --addr "127.0.0.1:$fport" \
-      --store local --data-dir "$TMP/fresh-data" >"$TMP/fresh.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-      curl -fs "http://127.0.0.1:$fport/api/v1/context/health" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
+    KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn start_server "$TMP/fresh-data" "$(free_port)" --store local
     cpu0=$(writer_cpu "$SERVER_PID")
-    res=$(python3 scripts/bench-ingest.py "http://127.0.0.1:$fport" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
+    res=$(python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
     cpu1=$(writer_cpu "$SERVER_PID")
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-    [ -n "$res" ] || { cat "$TMP/fresh.log"; echo "ingest run printed no result"; exit 1; }
+    stop_server
+    [ -n "$res" ] || { cat "$TMP/fresh-data.server.log"; echo "ingest run printed no result"; exit 1; }
     python3 -c '
 import json, sys
 r = json.loads(sys.argv[1]); n, c = int(sys.argv[2]), int(sys.argv[3])

@@ -13,12 +13,13 @@ wait_http() {
   echo "timed out waiting for $url" >&2
   return 1
 }
-# start_server DATA_DIR PORT [extra args...]: starts target/debug/kubernaut-context serve in
-# the background, sets SERVER_PID and SERVER_URL, waits for health.
+# start_server DATA_DIR PORT [extra args...]: starts `kubernaut-context serve` ($SERVER_BIN,
+# default target/debug/kubernaut-context) in the background, logging to DATA_DIR.server.log;
+# sets SERVER_PID and SERVER_URL, waits until it answers.
 start_server() {
   local dir=$1 port=$2; shift 2
   LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site} \
-    target/debug/kubernaut-context serve --addr "127.0.0.1:$port" --data-dir "$dir" "$@" \
+    "${SERVER_BIN:-target/debug/kubernaut-context}" serve --addr "127.0.0.1:$port" --data-dir "$dir" "$@" \
     >"$dir.server.log" 2>&1 &
   SERVER_PID=$!
   SERVER_URL="http://127.0.0.1:$port"
