@@ -12,8 +12,8 @@
 //!   the group is run again with a savepoint per write so that only the failing one is
 //!   rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
 //!   small pool of read connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
-//!   rather than SQLite's 1 000: frequent checkpoints rewrote the same index pages and
-//!   halved ingest. Every call runs in
+//!   rather than SQLite's 1 000 (frequent checkpoints rewrote the same index pages and
+//!   halved ingest), on a thread of its own (`Checkpoints`). Every call runs in
 //!   `tokio::task::spawn_blocking`; statements are prepared once per connection and
 //!   cached.
 //! - `traces` keeps each trace's full JSON plus indexed columns for every filter of
@@ -53,6 +53,11 @@ const SCHEMA_VERSION: i64 = 3;
 /// Longest a group commit waits for the writers that recently wrote together (see
 /// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
 const GATHER_WAIT: Duration = Duration::from_millis(2);
+
+/// WAL size (pages) at which the writer asks the checkpointer thread to copy the WAL into
+/// the database file ([`Checkpoints`]); 128 MiB. SQLite's default of 1 000 made
+/// checkpoints rewrite the same index pages over and over and halved ingest.
+const CHECKPOINT_PAGES: i32 = 32_768;
 
 /// Writes that queue up while a group commit runs join it until it holds this many
 /// ([`run_group`]): bounds how long the first of them waits for its answer. (The writes
@@ -289,6 +294,8 @@ struct Inner {
     /// The writer thread, owner of the writer connection; joined on drop (which closes
     /// the connection and checkpoints the WAL).
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The checkpointer thread ([`Checkpoints`]); stopped and joined after the writer.
+    checkpointer: Option<(Arc<Checkpoints>, std::thread::JoinHandle<()>)>,
     readers: Mutex<ReaderPool>,
     reader_freed: Condvar,
 }
@@ -398,6 +405,159 @@ impl Drop for Inner {
         if let Some(t) = self.writer.take() {
             let _ = t.join();
         }
+        if let Some((c, t)) = self.checkpointer.take() {
+            c.set(Checkpoint::Closed);
+            let _ = t.join();
+        }
+    }
+}
+
+/// Checkpoints off the writer thread. A checkpoint copies the WAL's pages into the
+/// database file (hundreds of MiB, and an fsync); run by the committing writer, as SQLite's
+/// automatic checkpoint does, it stalled every write queued behind it for a second or more
+/// and took the writer's CPU. Here the writer only asks (`Requested`) when the WAL has
+/// [`CHECKPOINT_PAGES`]; the checkpointer thread copies the WAL while the writer goes on
+/// appending to it, and reports `Done`. The writer then copies the few pages written
+/// meanwhile itself (a short checkpoint), so that the WAL is wholly in the database file
+/// and SQLite starts it over from the beginning at the next write: the WAL file stays
+/// bounded. Durability does not change: a commit is on disk in the WAL before it is
+/// answered, and a checkpoint only copies committed pages.
+struct Checkpoints {
+    state: Mutex<Checkpoint>,
+    changed: Condvar,
+    /// WAL pages at which the writer asks for a checkpoint ([`CHECKPOINT_PAGES`]; less in
+    /// tests), and at which it waits for one (four times as many).
+    request_at: i32,
+    /// Checkpoints the checkpointer thread completed.
+    completed: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checkpoint {
+    Idle,
+    Requested,
+    Running,
+    Done,
+    Closed,
+}
+
+thread_local! {
+    /// Pages in the WAL after the last commit on this thread's connection (the writer's).
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// `sqlite3_wal_hook` of the writer connection: remembers the WAL's size.
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::os::raw::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|p| p.set(pages));
+    Ok(())
+}
+
+impl Checkpoints {
+    fn new(request_at: i32) -> Checkpoints {
+        Checkpoints {
+            state: Mutex::new(Checkpoint::Idle),
+            changed: Condvar::new(),
+            request_at,
+            completed: AtomicU64::new(0),
+        }
+    }
+
+    fn set(&self, to: Checkpoint) {
+        if let Ok(mut s) = self.state.lock()
+            && *s != Checkpoint::Closed
+        {
+            *s = to;
+        }
+        self.changed.notify_all();
+    }
+
+    /// The writer, after each commit: asks for a checkpoint when the WAL is large,
+    /// finishes one the checkpointer completed, and waits for a running one when the WAL
+    /// reached four times the size that asks for one.
+    fn after_commit(&self, conn: &Connection) {
+        let pages = WAL_PAGES.with(|p| p.get());
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        if pages >= 4 * self.request_at {
+            while matches!(*s, Checkpoint::Requested | Checkpoint::Running) {
+                s = match self.changed.wait(s) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            }
+        }
+        match *s {
+            Checkpoint::Done => {
+                *s = Checkpoint::Idle;
+                drop(s);
+                checkpoint(conn, "writer");
+            }
+            Checkpoint::Idle if pages >= self.request_at => {
+                *s = Checkpoint::Requested;
+                drop(s);
+                self.changed.notify_all();
+            }
+            _ => {}
+        }
+    }
+
+    /// The checkpointer thread: one checkpoint per request until the store closes.
+    fn run(&self, conn: Connection) {
+        loop {
+            {
+                let Ok(mut s) = self.state.lock() else {
+                    return;
+                };
+                loop {
+                    match *s {
+                        Checkpoint::Closed => return,
+                        Checkpoint::Requested => break,
+                        _ => {}
+                    }
+                    s = match self.changed.wait(s) {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    };
+                }
+                *s = Checkpoint::Running;
+            }
+            // Again while the pages written during the last pass were many: the writer's
+            // own pass then copies only what a short one leaves.
+            let mut before = 0;
+            for _ in 0..4 {
+                let copied = checkpoint(&conn, "checkpointer");
+                if copied - before < self.request_at as i64 / 16 {
+                    break;
+                }
+                before = copied;
+            }
+            self.completed.fetch_add(1, Ordering::Relaxed);
+            self.set(Checkpoint::Done);
+        }
+    }
+}
+
+/// A passive checkpoint on `conn` (copies what no reader still needs; never blocks).
+fn checkpoint(conn: &Connection, who: &str) -> i64 {
+    let started = std::time::Instant::now();
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    }) {
+        Ok((wal, copied)) => {
+            tracing::debug!(
+                who,
+                wal_pages = wal,
+                copied_pages = copied,
+                ms = started.elapsed().as_millis() as u64,
+                "embedded store: WAL checkpoint"
+            );
+            copied
+        }
+        Err(e) => {
+            tracing::warn!(who, error = %e, "embedded store: WAL checkpoint failed");
+            0
+        }
     }
 }
 
@@ -423,7 +583,12 @@ struct QueueState {
 /// wait a whole commit for it. So a group waits (at most [`GATHER_WAIT`]) for as many
 /// writes as the largest recent group had (decaying by one per group): a lone writer
 /// never waits.
-fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<AtomicU64>) {
+fn writer_loop(
+    mut conn: Connection,
+    writes: Arc<WriteQueue>,
+    generation: Arc<AtomicU64>,
+    checkpoints: Arc<Checkpoints>,
+) {
     let mut expected = 1usize;
     let mut aggs = AggCache::default();
     loop {
@@ -476,6 +641,7 @@ fn writer_loop(mut conn: Connection, writes: Arc<WriteQueue>, generation: Arc<At
             }
         };
         expected = expected.saturating_sub(1).max(n).max(1);
+        checkpoints.after_commit(&conn);
     }
 }
 
@@ -614,6 +780,14 @@ impl std::fmt::Debug for LocalStore {
 impl LocalStore {
     /// Opens (creating if needed) the store under `data_dir`.
     pub fn open(data_dir: &Path) -> std::result::Result<LocalStore, StoreError> {
+        Self::open_with(data_dir, CHECKPOINT_PAGES)
+    }
+
+    /// [`LocalStore::open`] with a checkpoint every `checkpoint_pages` WAL pages.
+    fn open_with(
+        data_dir: &Path,
+        checkpoint_pages: i32,
+    ) -> std::result::Result<LocalStore, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Internal(format!(
                 "cannot create data directory {}: {e}",
@@ -622,19 +796,32 @@ impl LocalStore {
         })?;
         let path = data_dir.join("context.db");
         let writer = Self::open_writer(&path)?;
+        let checkpoints = Arc::new(Checkpoints::new(checkpoint_pages));
+        let checkpointer = {
+            let conn = Self::open_checkpointer(&path)?;
+            let c = checkpoints.clone();
+            let t = std::thread::Builder::new()
+                .name("store-checkpointer".into())
+                .spawn(move || c.run(conn))
+                .map_err(|e| {
+                    StoreError::Internal(format!("cannot start the checkpointer thread: {e}"))
+                })?;
+            (checkpoints.clone(), t)
+        };
         let writes = Arc::new(WriteQueue::default());
         let pages = PageCache::new();
         let thread = {
             let (writes, generation) = (writes.clone(), pages.generation.clone());
             std::thread::Builder::new()
                 .name("store-writer".into())
-                .spawn(move || writer_loop(writer, writes, generation))
+                .spawn(move || writer_loop(writer, writes, generation, checkpoints))
                 .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?
         };
         let inner = Inner {
             path,
             writes,
             writer: Some(thread),
+            checkpointer: Some(checkpointer),
             readers: Mutex::new(ReaderPool::default()),
             reader_freed: Condvar::new(),
             cache: TraceCache::new(),
@@ -658,6 +845,14 @@ impl LocalStore {
         &self.inner.path
     }
 
+    /// The checkpointer's connection ([`Checkpoints`]).
+    fn open_checkpointer(path: &Path) -> Result<Connection> {
+        let c = Connection::open(path)?;
+        c.busy_timeout(Duration::from_secs(5))?;
+        c.pragma_update(None, "synchronous", "FULL")?;
+        Ok(c)
+    }
+
     fn open_writer(path: &Path) -> Result<Connection> {
         let mut c = Connection::open(path)?;
         c.busy_timeout(Duration::from_secs(5))?;
@@ -670,7 +865,10 @@ impl LocalStore {
         }
         c.pragma_update(None, "synchronous", "FULL")?;
         c.pragma_update(None, "cache_size", -65_536)?;
-        c.pragma_update(None, "wal_autocheckpoint", 32_768)?;
+        // Checkpoints run on their own thread ([`Checkpoints`]); the hook tells the writer
+        // the WAL's size (and replaces SQLite's automatic checkpoint, which it disables).
+        c.pragma_update(None, "wal_autocheckpoint", 0)?;
+        c.wal_hook(Some(note_wal_pages));
         c.pragma_update(None, "journal_size_limit", 128i64 << 20)?;
         c.pragma_update(None, "temp_store", "MEMORY")?;
         c.set_prepared_statement_cache_capacity(64);
@@ -1682,5 +1880,67 @@ mod tests {
             .query_map(params_from_iter(vals), |r| r.get::<_, String>(3))
             .unwrap();
         rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Checkpoints run on the checkpointer thread when the WAL reaches the threshold, and
+    /// the writer's finishing pass lets SQLite start the WAL over: its file stays near the
+    /// threshold instead of growing with everything written (which it does when the writer
+    /// never asks, or never finishes).
+    #[test]
+    fn checkpoints_run_off_the_writer_and_keep_the_wal_bounded() {
+        use context_core::conformance::sample_trace;
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 1, 0, 0, 0).unwrap();
+        let (batches, per_batch) = (60, 50);
+        let store = LocalStore::open_with(dir.path(), 64).unwrap();
+        rt.block_on(async {
+            for b in 0..batches {
+                let traces: Vec<ActionTrace> = (0..per_batch)
+                    .map(|i| {
+                        let n = b * per_batch + i;
+                        sample_trace(
+                            &format!("ckpt-{n}"),
+                            &format!("ns-{}", n % 7),
+                            "KubePodCrashLooping",
+                            &format!("app-{}", n % 97),
+                            "restart_pod",
+                            ExecutionStatus::Completed,
+                            t0 + chrono::Duration::seconds(n as i64),
+                        )
+                    })
+                    .collect();
+                store.put_traces(&traces).await.unwrap();
+            }
+        });
+        let completed = store
+            .inner
+            .checkpointer
+            .as_ref()
+            .unwrap()
+            .0
+            .completed
+            .load(Ordering::Relaxed);
+        let size = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().len();
+        let (db, wal) = (size("context.db"), size("context.db-wal"));
+        assert!(completed >= 3, "{completed} background checkpoints");
+        // 64 pages of 4 KiB ask for a checkpoint; the WAL may hold 4 times as many before
+        // the writer waits, plus the commits meanwhile (~100 pages each here). Without
+        // restarts it grows to several times the database file.
+        assert!(
+            wal <= 12 * 64 * 4096,
+            "WAL file {wal} bytes (database file {db} bytes)"
+        );
+        assert!(
+            db > 2 * 1024 * 1024,
+            "database file only {db} bytes: too little written"
+        );
+        drop(store);
+        let store = LocalStore::open(dir.path()).unwrap();
+        let stats = rt.block_on(store.stats()).unwrap();
+        assert_eq!(stats.traces, (batches * per_batch) as u64);
     }
 }
