@@ -1,14 +1,16 @@
 //! Embedded store: one SQLite file, `<data_dir>/context.db`.
 //!
 //! Design:
-//! - WAL journal with `synchronous=FULL`: a write is acknowledged only after its commit
-//!   is on disk, so killing the process never loses an answered write; readers never
-//!   block the writer and vice versa.
+//! - WAL journal; a write is acknowledged only after its commit is on disk (the syncer
+//!   thread `fdatasync`s the WAL after each commit, [`syncer_loop`]), so neither killing
+//!   the process nor a power cut loses an answered write; readers never block the writer
+//!   and vice versa. The writer goes on with the next group while a commit is synced.
 //! - One writer thread owns the writer connection (SQLite allows one writer at a time
 //!   anyway), with group commit: writes that queue up while a commit is in progress run
 //!   together in the next transaction and share one commit (one fsync), and writes that
-//!   queue up while that transaction runs join it (up to `MAX_GROUP`); every caller is
-//!   answered only after that commit (`writer_loop`, `run_group`). If one write of a group fails,
+//!   queue up while that transaction runs join it; a group holds half the writes in
+//!   flight (`group_cap`), so two groups alternate. Every caller is answered only after
+//!   its group's commit is synced (`writer_loop`, `run_group`, `syncer_loop`). If one write of a group fails,
 //!   the group is run again with a savepoint per write so that only the failing one is
 //!   rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
 //!   small pool of read connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
@@ -32,7 +34,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -59,9 +61,8 @@ const GATHER_WAIT: Duration = Duration::from_millis(2);
 /// checkpoints rewrite the same index pages over and over and halved ingest.
 const CHECKPOINT_PAGES: i32 = 32_768;
 
-/// Writes that queue up while a group commit runs join it until it holds this many
-/// ([`run_group`]): bounds how long the first of them waits for its answer. (The writes
-/// queued before the group started all run in it, however many.)
+/// The most writes one group commit holds ([`group_cap`]); also bounds how long the first
+/// of them waits for its answer.
 const MAX_GROUP: usize = 16;
 
 /// Read connections open at most at once. Callers beyond this wait for a free one
@@ -294,6 +295,8 @@ struct Inner {
     /// The writer thread, owner of the writer connection; joined on drop (which closes
     /// the connection and checkpoints the WAL).
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The syncer thread ([`syncer_loop`]); ends after the writer (which holds its channel).
+    syncer: Option<std::thread::JoinHandle<()>>,
     /// The checkpointer thread ([`Checkpoints`]); stopped and joined after the writer.
     checkpointer: Option<(Arc<Checkpoints>, std::thread::JoinHandle<()>)>,
     readers: Mutex<ReaderPool>,
@@ -388,11 +391,14 @@ impl Inner {
                 result: None,
                 reply,
             }));
+            self.writes.in_flight.fetch_add(1, Ordering::SeqCst);
         }
         self.writes.queued.notify_one();
-        result
+        let out = result
             .recv()
-            .unwrap_or_else(|_| Err(Error::Other("the write was lost (writer panicked)".into())))
+            .unwrap_or_else(|_| Err(Error::Other("the write was lost (writer panicked)".into())));
+        self.writes.in_flight.fetch_sub(1, Ordering::SeqCst);
+        out
     }
 }
 
@@ -403,6 +409,9 @@ impl Drop for Inner {
         }
         self.writes.queued.notify_all();
         if let Some(t) = self.writer.take() {
+            let _ = t.join();
+        }
+        if let Some(t) = self.syncer.take() {
             let _ = t.join();
         }
         if let Some((c, t)) = self.checkpointer.take() {
@@ -567,6 +576,8 @@ struct WriteQueue {
     state: Mutex<QueueState>,
     /// Signalled when a write joins the queue or the store closes.
     queued: Condvar,
+    /// Writes handed in and not answered yet (queued, running or being synced).
+    in_flight: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -575,8 +586,10 @@ struct QueueState {
     closed: bool,
 }
 
-/// The writer thread: takes every queued write, runs them as one group commit, answers
-/// them, and so on until the store is dropped (after the last queued write).
+/// The writer thread: takes the queued writes (up to [`group_cap`]), runs them as one
+/// group commit, hands them to the syncer thread, which answers them once the commit is
+/// on disk, and goes on with the next group meanwhile; until the store is dropped (after
+/// the last queued write).
 ///
 /// Concurrent writers answered by one commit come back a moment later with their next
 /// write; starting the next group with the first of them alone would make the others
@@ -588,11 +601,12 @@ fn writer_loop(
     writes: Arc<WriteQueue>,
     generation: Arc<AtomicU64>,
     checkpoints: Arc<Checkpoints>,
+    synced: std::sync::mpsc::Sender<Committed>,
 ) {
     let mut expected = 1usize;
     let mut aggs = AggCache::default();
     loop {
-        let jobs = {
+        let (jobs, cap) = {
             let Ok(mut q) = writes.state.lock() else {
                 return;
             };
@@ -605,9 +619,10 @@ fn writer_loop(
                     Err(_) => return,
                 };
             }
+            let cap = group_cap(writes.in_flight.load(Ordering::SeqCst));
             if expected > 1 && !q.closed {
                 let deadline = std::time::Instant::now() + GATHER_WAIT;
-                while q.jobs.len() < expected {
+                while q.jobs.len() < expected.min(cap) {
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     if left.is_zero() {
                         break;
@@ -618,19 +633,25 @@ fn writer_loop(
                     };
                 }
             }
-            std::mem::take(&mut q.jobs)
+            let take = q.jobs.len().min(cap);
+            (q.jobs.drain(..take).collect::<Vec<_>>(), cap)
         };
         let taken = jobs.len();
         // A panic in a write must not end the thread (later writes would wait forever):
         // the panicking group's callers get an error (their reply channels are dropped),
         // its transaction is rolled back by the unwinding.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_group(&mut conn, &mut aggs, jobs, &writes, &generation)
+            run_group(&mut conn, &mut aggs, jobs, cap, &writes, &generation)
         }));
         let n = match ran {
-            Ok((n, err)) => {
-                if let Some(e) = err {
+            Ok(group) => {
+                if let Some(e) = &group.error {
                     tracing::error!(error = %e, "embedded store: a group commit failed")
+                }
+                let n = group.jobs.len();
+                if let Err(std::sync::mpsc::SendError(group)) = synced.send(group) {
+                    // The syncer is gone (it panicked): answer without it, with an error.
+                    group.finish(Some("the store's syncer thread stopped"));
                 }
                 n
             }
@@ -642,6 +663,61 @@ fn writer_loop(
         };
         expected = expected.saturating_sub(1).max(n).max(1);
         checkpoints.after_commit(&conn);
+    }
+}
+
+/// How many writes the next group may hold when `in_flight` writes are waiting for an
+/// answer: half of them (at least 1, at most [`MAX_GROUP`]). The other half then runs as
+/// the next group while this one's commit is synced and its writers send their next
+/// batches, so the writer thread never waits for the disk or for its clients. (One group
+/// of all 8 clients of a benchmark left the writer idle during each fsync and each
+/// round trip: 17 068 traces/s, against 20 432 with two alternating halves.)
+fn group_cap(in_flight: usize) -> usize {
+    in_flight.div_ceil(2).clamp(1, MAX_GROUP)
+}
+
+/// A group the writer committed (or failed to), on its way to the syncer.
+struct Committed {
+    jobs: Vec<Box<dyn WriteJob>>,
+    /// Set when the group did not commit.
+    error: Option<String>,
+}
+
+impl Committed {
+    fn finish(self, error: Option<&str>) {
+        for job in self.jobs {
+            job.finish(self.error.as_deref().or(error));
+        }
+    }
+}
+
+/// The syncer thread: makes committed groups durable and only then answers their writes.
+/// The writer connection commits with `synchronous=NORMAL` (SQLite writes the WAL but
+/// does not fsync it); here one `sync` (`fdatasync` of the WAL file) covers every group
+/// committed before it started, so a group waits for at most one sync in progress plus
+/// its own. After a failed sync nothing is answered as stored any more: Linux may have
+/// dropped the unsynced pages, so what follows cannot be trusted either (the store must be
+/// reopened).
+fn syncer_loop(
+    groups: std::sync::mpsc::Receiver<Committed>,
+    mut sync: impl FnMut() -> std::io::Result<()>,
+) {
+    let mut broken: Option<String> = None;
+    while let Ok(first) = groups.recv() {
+        let mut batch = vec![first];
+        batch.extend(groups.try_iter());
+        if broken.is_none()
+            && batch.iter().any(|g| g.error.is_none())
+            && let Err(e) = sync()
+        {
+            tracing::error!(error = %e, "embedded store: syncing the WAL to disk failed");
+            broken = Some(format!(
+                "syncing the WAL to disk failed ({e}); the store must be reopened"
+            ));
+        }
+        for group in batch {
+            group.finish(broken.as_deref());
+        }
     }
 }
 
@@ -685,12 +761,11 @@ where
     }
 }
 
-/// Runs `jobs` in one immediate transaction, commits once, then hands every job its
-/// result. Writes that queue up while the group runs join it before the commit (up to
-/// [`MAX_GROUP`] writes in all): their callers would otherwise wait for this commit and
-/// then a commit of their own, and one commit of many batches writes each page they
-/// share once. Returns how many writes the group had and its error, if it did not
-/// commit. Fast path: all jobs in a row, no savepoints (a savepoint copies every page it
+/// Runs `jobs` in one immediate transaction and commits once. Writes that queue up while
+/// the group runs join it before the commit (up to `cap` writes in all): their callers
+/// would otherwise wait for this commit and then a commit of their own, and one commit of
+/// many batches writes each page they share once. Returns the group (every job holds its
+/// result) with its error, if it did not commit; the caller answers them. Fast path: all jobs in a row, no savepoints (a savepoint copies every page it
 /// touches to a sub-journal). If one of them fails, that transaction is rolled back and
 /// the group runs again with a savepoint per job, so the failing write is rolled back
 /// alone.
@@ -698,9 +773,10 @@ fn run_group(
     conn: &mut Connection,
     aggs: &mut AggCache,
     jobs: Vec<Box<dyn WriteJob>>,
+    cap: usize,
     queue: &WriteQueue,
     generation: &AtomicU64,
-) -> (usize, Option<String>) {
+) -> Committed {
     let mut jobs = jobs;
     let outcome: std::result::Result<(), rusqlite::Error> = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -711,7 +787,7 @@ fn run_group(
             all_ok = jobs[next].run(&tx, aggs);
             next += 1;
             if all_ok && next == jobs.len() {
-                join_queued(queue, &mut jobs);
+                join_queued(queue, &mut jobs, cap);
             }
         }
         if all_ok {
@@ -742,20 +818,18 @@ fn run_group(
     }
     // Before anyone is answered: cached pages read before this write are stale now.
     generation.fetch_add(1, Ordering::SeqCst);
-    let err = outcome.err().map(|e| e.to_string());
-    let n = jobs.len();
-    for job in jobs {
-        job.finish(err.as_deref());
+    Committed {
+        jobs,
+        error: outcome.err().map(|e| e.to_string()),
     }
-    (n, err)
 }
 
-/// Moves writes queued meanwhile into `jobs`, up to [`MAX_GROUP`] in all.
-fn join_queued(queue: &WriteQueue, jobs: &mut Vec<Box<dyn WriteJob>>) {
+/// Moves writes queued meanwhile into `jobs`, up to `cap` in all.
+fn join_queued(queue: &WriteQueue, jobs: &mut Vec<Box<dyn WriteJob>>, cap: usize) {
     let Ok(mut q) = queue.state.lock() else {
         return;
     };
-    let take = q.jobs.len().min(MAX_GROUP.saturating_sub(jobs.len()));
+    let take = q.jobs.len().min(cap.saturating_sub(jobs.len()));
     jobs.extend(q.jobs.drain(..take));
 }
 
@@ -808,19 +882,30 @@ impl LocalStore {
                 })?;
             (checkpoints.clone(), t)
         };
+        // The WAL exists: the writer has written to it (open_writer's schema transaction).
+        let wal_path = PathBuf::from(format!("{}-wal", path.display()));
+        let wal = std::fs::File::open(&wal_path).map_err(|e| {
+            StoreError::Internal(format!("cannot open {}: {e}", wal_path.display()))
+        })?;
+        let (synced, to_sync) = std::sync::mpsc::channel();
+        let syncer = std::thread::Builder::new()
+            .name("store-syncer".into())
+            .spawn(move || syncer_loop(to_sync, || wal.sync_data()))
+            .map_err(|e| StoreError::Internal(format!("cannot start the syncer thread: {e}")))?;
         let writes = Arc::new(WriteQueue::default());
         let pages = PageCache::new();
         let thread = {
             let (writes, generation) = (writes.clone(), pages.generation.clone());
             std::thread::Builder::new()
                 .name("store-writer".into())
-                .spawn(move || writer_loop(writer, writes, generation, checkpoints))
+                .spawn(move || writer_loop(writer, writes, generation, checkpoints, synced))
                 .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?
         };
         let inner = Inner {
             path,
             writes,
             writer: Some(thread),
+            syncer: Some(syncer),
             checkpointer: Some(checkpointer),
             readers: Mutex::new(ReaderPool::default()),
             reader_freed: Condvar::new(),
@@ -863,7 +948,9 @@ impl LocalStore {
                 path.display()
             )));
         }
-        c.pragma_update(None, "synchronous", "FULL")?;
+        // Commits are made durable by the syncer thread before anyone is answered
+        // ([`syncer_loop`]); checkpoints still sync the WAL before and the file after.
+        c.pragma_update(None, "synchronous", "NORMAL")?;
         c.pragma_update(None, "cache_size", -65_536)?;
         // Checkpoints run on their own thread ([`Checkpoints`]); the hook tells the writer
         // the WAL's size (and replaces SQLite's automatic checkpoint, which it disables).
@@ -1800,6 +1887,109 @@ mod tests {
         (Box::new(job), rx)
     }
 
+    /// A committed group of one write of `v` (run on a fresh table), and its answer.
+    fn committed(v: i64) -> (Committed, std::sync::mpsc::Receiver<Result<i64>>) {
+        let mut conn = table();
+        let (job, rx) = write_job(v, false);
+        let generation = AtomicU64::new(0);
+        let queue = WriteQueue::default();
+        let group = run_group(
+            &mut conn,
+            &mut AggCache::default(),
+            vec![job],
+            1,
+            &queue,
+            &generation,
+        );
+        assert!(group.error.is_none());
+        (group, rx)
+    }
+
+    /// A committed write is answered only after the sync that follows its commit has
+    /// returned; one sync covers the groups that queued up meanwhile.
+    #[test]
+    fn writes_are_answered_only_after_the_wal_is_synced() {
+        let (groups, to_sync) = std::sync::mpsc::channel();
+        let (open_gate, gate) = std::sync::mpsc::channel::<()>();
+        let syncs = Arc::new(AtomicUsize::new(0));
+        let counted = syncs.clone();
+        let syncer = std::thread::spawn(move || {
+            syncer_loop(to_sync, || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                gate.recv().map_err(std::io::Error::other)
+            })
+        });
+        let (first, first_rx) = committed(1);
+        groups.send(first).unwrap();
+        // The syncer is now held in the first sync; two more groups queue up behind it.
+        let started = std::time::Instant::now();
+        while syncs.load(Ordering::SeqCst) == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no sync started"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (second, second_rx) = committed(2);
+        let (third, third_rx) = committed(3);
+        groups.send(second).unwrap();
+        groups.send(third).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            first_rx.try_recv().is_err(),
+            "answered before its sync returned"
+        );
+        open_gate.send(()).unwrap();
+        assert_eq!(first_rx.recv().unwrap().unwrap(), 10);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            second_rx.try_recv().is_err(),
+            "answered before its sync returned"
+        );
+        open_gate.send(()).unwrap();
+        assert_eq!(second_rx.recv().unwrap().unwrap(), 20);
+        assert_eq!(third_rx.recv().unwrap().unwrap(), 30);
+        assert_eq!(
+            syncs.load(Ordering::SeqCst),
+            2,
+            "one sync for the two queued groups"
+        );
+        drop(groups);
+        syncer.join().unwrap();
+    }
+
+    /// After a failed sync no write is answered as stored, neither that group's nor any
+    /// later one's.
+    #[test]
+    fn a_failed_sync_fails_its_writes_and_every_later_one() {
+        let (groups, to_sync) = std::sync::mpsc::channel();
+        let syncs = Arc::new(AtomicUsize::new(0));
+        let counted = syncs.clone();
+        let syncer = std::thread::spawn(move || {
+            syncer_loop(to_sync, || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Err(std::io::Error::other("disk on fire"))
+            })
+        });
+        for v in 1..=2 {
+            let (group, rx) = committed(v);
+            groups.send(group).unwrap();
+            let err = format!("{:?}", rx.recv().unwrap().unwrap_err());
+            assert!(err.contains("disk on fire"), "write {v}: {err}");
+        }
+        assert_eq!(syncs.load(Ordering::SeqCst), 1);
+        drop(groups);
+        syncer.join().unwrap();
+    }
+
+    /// Half the writes in flight per group: two groups alternate, one running while the
+    /// other's commit is synced.
+    #[test]
+    fn a_group_holds_half_the_writes_in_flight() {
+        let caps: Vec<usize> = [0, 1, 2, 3, 8, 16, 40].map(group_cap).to_vec();
+        assert_eq!(caps, vec![1, 1, 1, 2, 4, 8, MAX_GROUP]);
+    }
+
     /// [`run_group`] on `jobs` with `queue` as the writes queued meanwhile: its result
     /// and how many commits it made.
     fn run(
@@ -1808,7 +1998,16 @@ mod tests {
         queue: &WriteQueue,
     ) -> ((usize, Option<String>), u64) {
         let generation = AtomicU64::new(0);
-        let got = run_group(conn, &mut AggCache::default(), jobs, queue, &generation);
+        let group = run_group(
+            conn,
+            &mut AggCache::default(),
+            jobs,
+            MAX_GROUP,
+            queue,
+            &generation,
+        );
+        let got = (group.jobs.len(), group.error.clone());
+        group.finish(None);
         (got, generation.load(Ordering::SeqCst))
     }
 
