@@ -1934,20 +1934,18 @@ mod tests {
         let (third, third_rx) = committed(3);
         groups.send(second).unwrap();
         groups.send(third).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(
-            first_rx.try_recv().is_err(),
-            "answered before its sync returned"
-        );
-        open_gate.send(()).unwrap();
-        assert_eq!(first_rx.recv().unwrap().unwrap(), 10);
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(
-            second_rx.try_recv().is_err(),
-            "answered before its sync returned"
-        );
-        open_gate.send(()).unwrap();
-        assert_eq!(second_rx.recv().unwrap().unwrap(), 20);
+        // Not answered while its sync is held; answered once it returns.
+        let held_then_released = |rx: &std::sync::mpsc::Receiver<Result<i64>>, v: i64| {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(
+                rx.try_recv().is_err(),
+                "{v} answered before its sync returned"
+            );
+            open_gate.send(()).unwrap();
+            assert_eq!(rx.recv().unwrap().unwrap(), v);
+        };
+        held_then_released(&first_rx, 10);
+        held_then_released(&second_rx, 20);
         assert_eq!(third_rx.recv().unwrap().unwrap(), 30);
         assert_eq!(
             syncs.load(Ordering::SeqCst),
