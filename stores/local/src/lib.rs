@@ -422,12 +422,12 @@ impl Drop for Inner {
 }
 
 /// Checkpoints off the writer thread. A checkpoint copies the WAL's pages into the
-/// database file (hundreds of MiB, and an fsync); run by the committing writer, as SQLite's
-/// automatic checkpoint does, it stalled every write queued behind it for a second or more
-/// and took the writer's CPU. Here the writer only asks (`Requested`) when the WAL has
-/// [`CHECKPOINT_PAGES`]; the checkpointer thread copies the WAL while the writer goes on
-/// appending to it, and reports `Done`. The writer then copies the few pages written
-/// meanwhile itself (a short checkpoint), so that the WAL is wholly in the database file
+/// database file (128 MiB, and an fsync); run by the committing writer, as SQLite's
+/// automatic checkpoint does, it stalled every write queued behind it and took the
+/// writer's CPU (per-batch p99 with 8 clients 134–156 ms, 90–124 ms without). Here the
+/// writer only asks (`Requested`) when the WAL has [`CHECKPOINT_PAGES`]; the checkpointer
+/// thread copies the WAL while the writer goes on appending to it, and reports `Done`.
+/// The writer then copies the pages written meanwhile itself (a fifth or less), so that the WAL is wholly in the database file
 /// and SQLite starts it over from the beginning at the next write: the WAL file stays
 /// bounded. Durability does not change: a commit is on disk in the WAL before it is
 /// answered, and a checkpoint only copies committed pages.
