@@ -427,9 +427,9 @@ impl Drop for Inner {
 /// writer's CPU (per-batch p99 with 8 clients 134–156 ms, 90–124 ms without). Here the
 /// writer only asks (`Requested`) when the WAL has [`CHECKPOINT_PAGES`]; the checkpointer
 /// thread copies the WAL while the writer goes on appending to it, and reports `Done`.
-/// The writer then copies the pages written meanwhile itself (about a fifth), so that the WAL is wholly in the database file
-/// and SQLite starts it over from the beginning at the next write: the WAL file stays
-/// bounded. Durability does not change: a commit is on disk in the WAL before it is
+/// The writer then copies the pages written meanwhile itself (about a fifth), so that
+/// the WAL is wholly in the database file and SQLite starts it over from the beginning
+/// at the next write: the WAL file stays bounded. Durability does not change: a commit is on disk in the WAL before it is
 /// answered, and a checkpoint only copies committed pages.
 struct Checkpoints {
     state: Mutex<Checkpoint>,
