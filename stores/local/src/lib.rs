@@ -10,9 +10,9 @@
 //!   together in the next transaction and share one commit (one fsync), and writes that
 //!   queue up while that transaction runs join it; a group holds half the writes in
 //!   flight (`group_cap`), so two groups alternate. Every caller is answered only after
-//!   its group's commit is synced (`writer_loop`, `run_group`, `syncer_loop`). If one write of a group fails,
-//!   the group is run again with a savepoint per write so that only the failing one is
-//!   rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
+//!   its group's commit is synced (`writer_loop`, `run_group`, `syncer_loop`). If one
+//!   write of a group fails, the group is run again with a savepoint per write so that
+//!   only the failing one is rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
 //!   small pool of read connections serves reads. The WAL is checkpointed every 32 768 pages (128 MiB)
 //!   rather than SQLite's 1 000 (frequent checkpoints rewrote the same index pages and
 //!   halved ingest), on a thread of its own (`Checkpoints`). Every call runs in
@@ -429,8 +429,8 @@ impl Drop for Inner {
 /// thread copies the WAL while the writer goes on appending to it, and reports `Done`.
 /// The writer then copies the pages written meanwhile itself (about a fifth), so that
 /// the WAL is wholly in the database file and SQLite starts it over from the beginning
-/// at the next write: the WAL file stays bounded. Durability does not change: a commit is on disk in the WAL before it is
-/// answered, and a checkpoint only copies committed pages.
+/// at the next write: the WAL file stays bounded. Durability does not change: a commit is
+/// on disk in the WAL before it is answered, and a checkpoint only copies committed pages.
 struct Checkpoints {
     state: Mutex<Checkpoint>,
     changed: Condvar,
@@ -531,16 +531,7 @@ impl Checkpoints {
                 }
                 *s = Checkpoint::Running;
             }
-            // Again while the pages written during the last pass were many: the writer's
-            // own pass then copies only what a short one leaves.
-            let mut before = 0;
-            for _ in 0..4 {
-                let copied = checkpoint(&conn, "checkpointer");
-                if copied - before < self.request_at as i64 / 16 {
-                    break;
-                }
-                before = copied;
-            }
+            checkpoint(&conn, "checkpointer");
             self.completed.fetch_add(1, Ordering::Relaxed);
             self.set(Checkpoint::Done);
         }
@@ -548,7 +539,7 @@ impl Checkpoints {
 }
 
 /// A passive checkpoint on `conn` (copies what no reader still needs; never blocks).
-fn checkpoint(conn: &Connection, who: &str) -> i64 {
+fn checkpoint(conn: &Connection, who: &str) {
     let started = std::time::Instant::now();
     match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
@@ -561,12 +552,8 @@ fn checkpoint(conn: &Connection, who: &str) -> i64 {
                 ms = started.elapsed().as_millis() as u64,
                 "embedded store: WAL checkpoint"
             );
-            copied
         }
-        Err(e) => {
-            tracing::warn!(who, error = %e, "embedded store: WAL checkpoint failed");
-            0
-        }
+        Err(e) => tracing::warn!(who, error = %e, "embedded store: WAL checkpoint failed"),
     }
 }
 
@@ -671,7 +658,7 @@ fn writer_loop(
 /// the next group while this one's commit is synced and its writers send their next
 /// batches, so the writer thread never waits for the disk or for its clients. (One group
 /// of all 8 clients of a benchmark left the writer idle during each fsync and each
-/// round trip: 17 068 traces/s, against 20 432 with two alternating halves.)
+/// round trip: 16 129 traces/s, against 20 432 / 21 764 with two alternating halves.)
 fn group_cap(in_flight: usize) -> usize {
     in_flight.div_ceil(2).clamp(1, MAX_GROUP)
 }
@@ -765,8 +752,9 @@ where
 /// the group runs join it before the commit (up to `cap` writes in all): their callers
 /// would otherwise wait for this commit and then a commit of their own, and one commit of
 /// many batches writes each page they share once. Returns the group (every job holds its
-/// result) with its error, if it did not commit; the caller answers them. Fast path: all jobs in a row, no savepoints (a savepoint copies every page it
-/// touches to a sub-journal). If one of them fails, that transaction is rolled back and
+/// result) with its error, if it did not commit; the caller answers them. Fast path: all
+/// jobs in a row, no savepoints (a savepoint copies every page it touches to a
+/// sub-journal). If one of them fails, that transaction is rolled back and
 /// the group runs again with a savepoint per job, so the failing write is rolled back
 /// alone.
 fn run_group(
