@@ -20,7 +20,8 @@ use crate::model::{
 };
 use crate::signature::alert_signature;
 use crate::store::{
-    HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store, TraceFacts,
+    Counts, HistoryQuery, HourBucket, PagePosition, PatternInput, PatternRequest,
+    SignatureAggregate, SignatureQuery, Store, TraceFacts, WindowQuery, hour_of,
 };
 
 /// A fixed point in time the suite's traces are placed around (whole microseconds, so
@@ -990,13 +991,10 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
     .await;
     assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
     assert_aggregate_eq(&aggs[0], &want, w);
-    let pi = store
-        .pattern_input(&a.signature, at(-60), at(-60), 100)
-        .await
-        .expect("pattern_input");
+    let pi = pattern_input(store, &a.signature, at(-60), 100, w).await;
     assert_aggregate_eq(pi.aggregate.as_ref().expect("aggregate present"), &want, w);
     let recent_b = pi
-        .recent
+        .resource
         .iter()
         .find(|t| t.action_id == b.action_id)
         .expect("b in recent");
@@ -1109,21 +1107,177 @@ pub async fn check_aggregates(store: &dyn Store) {
     }
 }
 
-/// pattern_input: aggregate, `since` and `limit` bounds on recent, `related`.
-pub async fn check_pattern_input(store: &dyn Store) {
-    let w = "pattern_input";
+/// Hour buckets of one signature since `since`, recomputed from its traces (the oracle
+/// the stores' `pattern_input` buckets must equal).
+pub fn expected_buckets(
+    traces: &[ActionTrace],
+    signature: &str,
+    since: DateTime<Utc>,
+) -> Vec<HourBucket> {
+    let mut m: BTreeMap<(DateTime<Utc>, String), Counts> = BTreeMap::new();
+    for t in traces
+        .iter()
+        .filter(|t| t.signature == signature && t.action_timestamp >= since)
+    {
+        m.entry((hour_of(t.action_timestamp), t.action_type.clone()))
+            .or_default()
+            .add(&Counts::of_trace(t));
+    }
+    m.into_iter()
+        .map(|((hour, action_type), counts)| HourBucket {
+            hour,
+            action_type,
+            counts,
+        })
+        .collect()
+}
+
+/// Window counts per signature and action type, recomputed from traces.
+pub fn expected_window_counts(
+    traces: &[ActionTrace],
+    q: &WindowQuery,
+) -> BTreeMap<(String, String), Counts> {
+    let mut m: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    for t in traces.iter().filter(|t| {
+        t.action_timestamp >= q.since
+            && q.namespace.as_ref().is_none_or(|n| &t.resource.namespace == n)
+            && q.alert_name.as_ref().is_none_or(|a| &t.alert.name == a)
+    }) {
+        m.entry((t.signature.clone(), t.action_type.clone()))
+            .or_default()
+            .add(&Counts::of_trace(t));
+    }
+    m
+}
+
+fn counts_eq(a: &Counts, b: &Counts) -> bool {
+    let mut x = *a;
+    let mut y = *b;
+    let close = (x.effectiveness_sum - y.effectiveness_sum).abs() < 1e-9;
+    x.effectiveness_sum = 0.0;
+    y.effectiveness_sum = 0.0;
+    close && x == y
+}
+
+fn assert_buckets_eq(got: &[HourBucket], want: &[HourBucket], what: &str) {
+    let key = |b: &HourBucket| (b.hour, b.action_type.clone());
+    let mut got = got.to_vec();
+    got.sort_by_key(key);
+    assert_eq!(
+        got.iter().map(key).collect::<Vec<_>>(),
+        want.iter().map(key).collect::<Vec<_>>(),
+        "conformance[{what}]: buckets must be the non-empty (hour, action type) pairs of the traces at or after since"
+    );
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            counts_eq(&g.counts, &w.counts),
+            "conformance[{what}]: bucket {} {} is {:?}, recomputation gives {:?}",
+            w.hour,
+            w.action_type,
+            g.counts,
+            w.counts
+        );
+    }
+}
+
+async fn pattern_input(
+    store: &dyn Store,
+    signature: &str,
+    since: DateTime<Utc>,
+    facts_limit: usize,
+    what: &str,
+) -> PatternInput {
+    store
+        .pattern_input(&PatternRequest {
+            signature: signature.to_string(),
+            since,
+            facts_limit,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{what}]: pattern_input failed: {e}"))
+}
+
+/// Checks one `pattern_input` answer against a recomputation from `all` (every trace
+/// stored by the check).
+fn check_pattern_answer(
+    pi: &PatternInput,
+    all: &[ActionTrace],
+    sig: &str,
+    since: DateTime<Utc>,
+    limit: usize,
+    what: &str,
+) {
+    let main: Vec<ActionTrace> = all.iter().filter(|t| t.signature == sig).cloned().collect();
+    let agg = pi
+        .aggregate
+        .as_ref()
+        .unwrap_or_else(|| panic!("conformance[{what}]: aggregate missing"));
+    assert_aggregate_eq(agg, &recompute(&main)[sig], what);
+    assert_buckets_eq(&pi.buckets, &expected_buckets(all, sig, since), what);
+    assert_eq!(
+        pi.first_seen,
+        main.iter()
+            .map(|t| t.action_timestamp)
+            .filter(|t| *t >= since)
+            .min(),
+        "conformance[{what}]: first_seen is the oldest trace of the signature at or after since ({since})"
+    );
+    let res = &main[0].resource;
+    let want: Vec<String> = expected_order(
+        &all.iter()
+            .filter(|t| {
+                t.resource.namespace == res.namespace
+                    && t.resource.kind == res.kind
+                    && t.resource.name == res.name
+                    && t.action_timestamp >= since
+            })
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .take(limit)
+    .collect();
+    let got: Vec<String> = pi.resource.iter().map(|t| t.action_id.clone()).collect();
+    assert_eq!(
+        got, want,
+        "conformance[{what}]: resource must be the `facts_limit` newest traces on the signature's resource (any alert) with ts >= since (since {since}, limit {limit})"
+    );
+    for t in &pi.resource {
+        let full = all.iter().find(|x| x.action_id == t.action_id).unwrap();
+        assert_eq!(
+            t,
+            &TraceFacts::from(full),
+            "conformance[{what}]: pattern_input facts must equal the stored trace's"
+        );
+    }
+}
+
+/// The traces of the pattern_input and window_counts checks: a signature with traces
+/// over several hours, other alerts on the same resource, the same alert on another
+/// resource, and another namespace.
+fn pattern_fixture() -> Vec<ActionTrace> {
     let ns = "conf-pi";
     let mut traces = Vec::new();
     for i in 0..30i64 {
-        traces.push(sample_trace(
+        let mut t = sample_trace(
             &format!("conf-pi-main-{i:03}"),
             ns,
             "KubePodCrashLooping",
             "api",
-            ["restart_pod", "increase_resources"][(i % 2) as usize],
-            ExecutionStatus::Completed,
-            at(i * 10),
-        ));
+            ["restart_pod", "increase_resources", "scale_deployment"][(i % 3) as usize],
+            [
+                ExecutionStatus::Completed,
+                ExecutionStatus::Failed,
+                ExecutionStatus::Completed,
+                ExecutionStatus::RolledBack,
+                ExecutionStatus::Pending,
+            ][(i % 5) as usize],
+            at(i * 17 - 7),
+        );
+        if i % 4 != 0 {
+            t.effectiveness = Some(effectiveness(((i * 7) % 10) as f64 / 10.0, at(i * 17)));
+        }
+        traces.push(t);
     }
     for i in 0..20i64 {
         traces.push(sample_trace(
@@ -1136,117 +1290,333 @@ pub async fn check_pattern_input(store: &dyn Store) {
             at(i * 15 + 3),
         ));
     }
-    // Far from every action of the signature (the last is at 290 min): outside
-    // `patterns::related_ranges`, so a store may leave these out of related.
-    for i in 0..3i64 {
-        traces.push(sample_trace(
-            &format!("conf-pi-far-{i:03}"),
-            ns,
-            "PVCAlmostFull",
-            "db",
-            "notify_only",
-            ExecutionStatus::Completed,
-            at(600 + i * 100),
-        ));
-    }
-    // Same alert and name in another namespace: must not appear in related.
+    // Same alert and name in another namespace: another resource, another signature.
     for i in 0..5i64 {
         traces.push(sample_trace(
             &format!("conf-pi-other-{i:03}"),
             "conf-pi-elsewhere",
-            "HighMemoryUsage",
+            "KubePodCrashLooping",
             "api",
-            "notify_only",
+            "restart_pod",
             ExecutionStatus::Completed,
             at(i * 20 + 1),
         ));
     }
+    traces
+}
+
+/// pattern_input: the aggregate, exact hour buckets since the window start (the first
+/// hour cut at `since`), the oldest trace in the window, and the capped facts of the
+/// signature's resource.
+pub async fn check_pattern_input(store: &dyn Store) {
+    let w = "pattern_input";
+    let traces = pattern_fixture();
     put_all_created(store, &traces, w).await;
     let sig = traces[0].signature.clone();
-    let main: Vec<ActionTrace> = traces
-        .iter()
-        .filter(|t| t.signature == sig)
-        .cloned()
-        .collect();
-    let related: Vec<ActionTrace> = traces
-        .iter()
-        .filter(|t| t.signature != sig && t.resource.namespace == ns)
-        .cloned()
-        .collect();
-
-    for (since, related_since, limit) in [
-        (at(-100), at(-100), 1000usize),
-        (at(100), at(100), 1000),
-        (at(100), at(100), 5),
-        (at(-100), at(-100), 1),
-        (at(295), at(295), 3),
-        (at(10_000), at(10_000), 10),
-        // Related traces from their own bound, recent ones from theirs.
-        (at(-100), at(200), 1000),
-        (at(200), at(-100), 1000),
-        (at(-100), at(250), 4),
+    for (since, limit) in [
+        (at(-100), 1000usize),
+        (at(100), 1000),
+        (at(100), 5),
+        (at(-100), 1),
+        (at(95), 3),
+        (at(301), 1000),
+        (at(10_000), 10),
+        (at(-7), 1000),
+        (at(-6), 1000),
     ] {
-        let pi = store
-            .pattern_input(&sig, since, related_since, limit)
+        let pi = pattern_input(store, &sig, since, limit, w).await;
+        check_pattern_answer(&pi, &traces, &sig, since, limit, &format!("{w} since {since}"));
+    }
+    let pi = pattern_input(store, "conf-pi-unknown-signature", at(-100), 100, w).await;
+    assert!(
+        pi.aggregate.is_none()
+            && pi.buckets.is_empty()
+            && pi.first_seen.is_none()
+            && pi.resource.is_empty(),
+        "conformance[{w}]: unknown signature gives no aggregate, buckets or facts"
+    );
+}
+
+/// window_counts: exact per signature and action type since a time, with the namespace
+/// and alert filters; get_aggregates; recent_facts.
+pub async fn check_window_counts(store: &dyn Store) {
+    let w = "window_counts";
+    // The traces of check_pattern_input (already stored when run_all runs it first;
+    // stored here otherwise).
+    let traces = pattern_fixture();
+    if store
+        .get_trace(&traces[0].action_id)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: get_trace failed: {e}"))
+        .is_none()
+    {
+        put_all_created(store, &traces, w).await;
+    }
+    for q in [
+        WindowQuery {
+            since: at(-100),
+            namespace: Some("conf-pi".into()),
+            alert_name: None,
+        },
+        WindowQuery {
+            since: at(100),
+            namespace: Some("conf-pi".into()),
+            alert_name: None,
+        },
+        WindowQuery {
+            since: at(-6),
+            namespace: None,
+            alert_name: Some("KubePodCrashLooping".into()),
+        },
+        WindowQuery {
+            since: at(250),
+            namespace: Some("conf-pi".into()),
+            alert_name: Some("HighMemoryUsage".into()),
+        },
+        WindowQuery {
+            since: at(100_000),
+            namespace: None,
+            alert_name: None,
+        },
+    ] {
+        let got = store
+            .window_counts(&q)
             .await
-            .unwrap_or_else(|e| panic!("conformance[{w}]: pattern_input failed: {e}"));
-        let agg = pi
-            .aggregate
-            .as_ref()
-            .unwrap_or_else(|| panic!("conformance[{w}]: aggregate missing"));
-        assert_aggregate_eq(agg, &recompute(&main)[&sig], w);
-        let want_recent: Vec<String> = expected_order(
-            &main
-                .iter()
-                .filter(|t| t.action_timestamp >= since)
-                .cloned()
-                .collect::<Vec<_>>(),
-        )
-        .into_iter()
-        .take(limit)
-        .collect();
-        let got_recent: Vec<String> = pi.recent.iter().map(|t| t.action_id.clone()).collect();
+            .unwrap_or_else(|e| panic!("conformance[{w}]: window_counts failed: {e}"));
+        let want = expected_window_counts(&traces, &q);
+        // Other checks' traces may share the store: compare only signatures of this
+        // fixture (a namespace or alert filter of this fixture selects only those).
+        let mine: BTreeSet<&str> = traces.iter().map(|t| t.signature.as_str()).collect();
+        let mut got_m: BTreeMap<(String, String), Counts> = BTreeMap::new();
+        for c in got {
+            if q.namespace.is_some() || mine.contains(c.signature.as_str()) {
+                let prev = got_m.insert((c.signature.clone(), c.action_type.clone()), c.counts);
+                assert!(
+                    prev.is_none(),
+                    "conformance[{w}]: one row per signature and action type ({} {})",
+                    c.signature,
+                    c.action_type
+                );
+            }
+        }
+        if q.namespace.is_none() && q.alert_name.is_some() {
+            got_m.retain(|(s, _), _| mine.contains(s.as_str()));
+        }
         assert_eq!(
-            got_recent, want_recent,
-            "conformance[{w}]: recent must be the `limit` newest traces of the signature with ts >= since (since {since}, limit {limit})"
+            got_m.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "conformance[{w}]: rows for {q:?}"
         );
-        let want_related = |ranged: bool| -> Vec<String> {
-            let ranges = crate::patterns::related_ranges(&pi.recent, related_since);
-            expected_order(
-                &related
-                    .iter()
-                    .filter(|t| t.action_timestamp >= related_since)
-                    .filter(|t| !ranged || crate::patterns::in_ranges(&ranges, t.action_timestamp))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            )
-            .into_iter()
-            .take(limit)
-            .collect()
-        };
-        let got_related: Vec<String> = pi.related.iter().map(|t| t.action_id.clone()).collect();
-        assert!(
-            got_related == want_related(false) || got_related == want_related(true),
-            "conformance[{w}]: related must be the `limit` newest traces of OTHER signatures in the same namespace with ts >= related_since, either all of them or only those within patterns::related_ranges of recent (related_since {related_since}, limit {limit}): got {got_related:?}, want {:?} or {:?}",
-            want_related(false),
-            want_related(true)
-        );
-        for t in pi.recent.iter().chain(&pi.related) {
-            let full = traces.iter().find(|x| x.action_id == t.action_id).unwrap();
-            assert_eq!(
-                t,
-                &TraceFacts::from(full),
-                "conformance[{w}]: pattern_input facts must equal the stored trace's"
+        for (k, g) in &got_m {
+            assert!(
+                counts_eq(g, &want[k]),
+                "conformance[{w}]: counts of {k:?} for {q:?}: {g:?}, recomputation gives {:?}",
+                want[k]
             );
         }
     }
-    let pi = store
-        .pattern_input("conf-pi-unknown-signature", at(-100), at(-100), 100)
+    let sigs: Vec<String> = traces
+        .iter()
+        .map(|t| t.signature.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .chain(["conf-wc-unknown".to_string()])
+        .collect();
+    let mut aggs = store
+        .get_aggregates(&sigs)
         .await
-        .expect("pattern_input");
+        .unwrap_or_else(|e| panic!("conformance[{w}]: get_aggregates failed: {e}"));
+    aggs.sort_by(|a, b| a.signature.cmp(&b.signature));
+    let want = recompute(&traces);
+    assert_eq!(
+        aggs.len(),
+        want.len(),
+        "conformance[{w}]: get_aggregates returns the known signatures only"
+    );
+    for a in &aggs {
+        assert_aggregate_eq(a, &want[&a.signature], w);
+    }
+    let facts = store
+        .recent_facts(at(400), 1000)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: recent_facts failed: {e}"));
+    let got: Vec<String> = facts
+        .iter()
+        .filter(|f| traces.iter().any(|t| t.action_id == f.action_id))
+        .map(|f| f.action_id.clone())
+        .collect();
+    let want: Vec<String> = expected_order(
+        &traces
+            .iter()
+            .filter(|t| t.action_timestamp >= at(400))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        got, want,
+        "conformance[{w}]: recent_facts are the traces since `since`, newest first"
+    );
+    let capped = store.recent_facts(at(400), 2).await.expect("recent_facts");
     assert!(
-        pi.aggregate.is_none() && pi.recent.is_empty() && pi.related.is_empty(),
-        "conformance[{w}]: unknown signature gives no aggregate, no recent, no related"
+        capped.len() <= 2,
+        "conformance[{w}]: recent_facts returns at most `limit`"
+    );
+}
+
+/// delete_traces: the trace is gone, and aggregates, buckets, window counts and stats
+/// equal a recomputation from the remaining traces; effectiveness updates keep the
+/// buckets exact too.
+pub async fn check_delete(store: &dyn Store) {
+    let w = "delete";
+    let ns = "conf-del";
+    let mut traces: Vec<ActionTrace> = (0..12i64)
+        .map(|i| {
+            let mut t = sample_trace(
+                &format!("conf-del-{i:03}"),
+                ns,
+                "KubeDeploymentReplicasMismatch",
+                "web",
+                ["scale_deployment", "restart_pod"][(i % 2) as usize],
+                [ExecutionStatus::Completed, ExecutionStatus::Failed][(i / 2 % 2) as usize],
+                at(i * 40),
+            );
+            if i % 3 == 0 {
+                t.effectiveness = Some(effectiveness(0.25, at(i * 40 + 5)));
+            }
+            t
+        })
+        .collect();
+    // A second signature on the same resource, deleted entirely below.
+    traces.push(sample_trace(
+        "conf-del-other",
+        ns,
+        "HighMemoryUsage",
+        "web",
+        "increase_resources",
+        ExecutionStatus::Completed,
+        at(100),
+    ));
+    put_all_created(store, &traces, w).await;
+    let sig = traces[0].signature.clone();
+    let before = store.stats().await.expect("stats");
+
+    // Effectiveness replaced on a stored trace: buckets follow.
+    let eff = effectiveness(0.75, at(500));
+    store
+        .set_effectiveness("conf-del-003", &eff, at(500))
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: set_effectiveness failed: {e}"))
+        .expect("trace exists");
+    traces[3].effectiveness = Some(eff);
+
+    // Delete the oldest, the newest, one in the middle, the other signature's only
+    // trace, and an unknown id.
+    let ids: Vec<String> = [
+        "conf-del-000",
+        "conf-del-011",
+        "conf-del-005",
+        "conf-del-other",
+        "conf-del-missing",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = store
+        .delete_traces(&ids)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: delete_traces failed: {e}"));
+    assert_eq!(
+        out,
+        vec![true, true, true, true, false],
+        "conformance[{w}]: one answer per id: deleted, or no such trace"
+    );
+    let again = store.delete_traces(&ids[..1]).await.expect("delete again");
+    assert_eq!(again, vec![false], "conformance[{w}]: deleting twice finds nothing the second time");
+    traces.retain(|t| !ids.contains(&t.action_id));
+    for id in &ids {
+        assert!(
+            get(store, id, w).await.is_none(),
+            "conformance[{w}]: {id} must be gone"
+        );
+    }
+    let listed = list_ids(
+        store,
+        &HistoryQuery {
+            namespace: Some(ns.into()),
+            ..query(100)
+        },
+        w,
+    )
+    .await;
+    assert_eq!(
+        listed,
+        expected_order(&traces),
+        "conformance[{w}]: history lists only the remaining traces"
+    );
+    for since in [at(-10), at(45), at(130)] {
+        let pi = pattern_input(store, &sig, since, 1000, w).await;
+        check_pattern_answer(&pi, &traces, &sig, since, 1000, &format!("{w} since {since}"));
+    }
+    let other = alert_signature("HighMemoryUsage", ns, "Deployment", "web");
+    let pi = pattern_input(store, &other, at(-10), 100, w).await;
+    assert!(
+        pi.aggregate.is_none() && pi.buckets.is_empty(),
+        "conformance[{w}]: a signature whose last trace is deleted has no aggregate and no buckets"
+    );
+    let wc = store
+        .window_counts(&WindowQuery {
+            since: at(-10),
+            namespace: Some(ns.into()),
+            alert_name: None,
+        })
+        .await
+        .expect("window_counts");
+    let want = expected_window_counts(
+        &traces,
+        &WindowQuery {
+            since: at(-10),
+            namespace: Some(ns.into()),
+            alert_name: None,
+        },
+    );
+    assert_eq!(
+        wc.len(),
+        want.len(),
+        "conformance[{w}]: window counts after delete: {wc:?}"
+    );
+    for c in &wc {
+        assert!(
+            counts_eq(&c.counts, &want[&(c.signature.clone(), c.action_type.clone())]),
+            "conformance[{w}]: window counts after delete of {} {}",
+            c.signature,
+            c.action_type
+        );
+    }
+    let after = store.stats().await.expect("stats");
+    assert_eq!(
+        after.traces,
+        before.traces - 4,
+        "conformance[{w}]: stats count deleted traces out"
+    );
+    assert_eq!(
+        after.signatures,
+        before.signatures - 1,
+        "conformance[{w}]: a signature without traces is no longer counted"
+    );
+    let sigs = signatures(
+        store,
+        &SignatureQuery {
+            namespace: Some(ns.into()),
+            limit: 10,
+            ..SignatureQuery::default()
+        },
+        w,
+    )
+    .await;
+    assert_eq!(
+        sigs.iter().map(|a| a.signature.clone()).collect::<Vec<_>>(),
+        vec![sig.clone()],
+        "conformance[{w}]: the ranking drops a signature without traces"
     );
 }
 
@@ -1469,6 +1839,8 @@ pub async fn run_all(store: &dyn Store) {
     check_set_effectiveness(store).await;
     check_aggregates(store).await;
     check_pattern_input(store).await;
+    check_window_counts(store).await;
     check_list_signatures(store).await;
     check_stats(store).await;
+    check_delete(store).await;
 }

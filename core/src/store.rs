@@ -6,8 +6,10 @@
 //!   together or not at all; idempotent on `action_id`.
 //! - `list_traces` returns newest first (`action_timestamp` desc, then `action_id` desc),
 //!   at most `limit` rows, and a `next` cursor position when more may follow.
-//! - `pattern_input` reads the aggregate and at most `limit` newest traces of one
-//!   signature since a time: never the whole history.
+//! - `pattern_input` and `window_counts` answer exact counts of any window from hour
+//!   buckets kept on write: never the whole history.
+//! - every write (put, effectiveness, delete) keeps aggregates, hour buckets and stats
+//!   exact.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -134,6 +136,58 @@ impl SignatureAggregate {
         }
     }
 
+    /// Removes a deleted trace's counts. Returns `true` when the trace was at a boundary
+    /// the counters cannot restore (`first_seen`, `last_seen` or its action's
+    /// `last_attempt`): the store then sets those from the remaining traces
+    /// ([`SignatureAggregate::set_bounds`]).
+    pub fn remove(&mut self, trace: &ActionTrace) -> bool {
+        self.occurrences = self.occurrences.saturating_sub(1);
+        let ts = trace.action_timestamp;
+        let mut bounds = ts <= self.first_seen || ts >= self.last_seen;
+        if let Some(a) = self.actions.get_mut(&trace.action_type) {
+            a.attempts = a.attempts.saturating_sub(1);
+            match trace.execution_status {
+                ExecutionStatus::Completed => a.completed = a.completed.saturating_sub(1),
+                ExecutionStatus::Failed => a.failed = a.failed.saturating_sub(1),
+                ExecutionStatus::RolledBack => a.rolled_back = a.rolled_back.saturating_sub(1),
+                _ => {}
+            }
+            if let Some(s) = trace.effectiveness_score() {
+                a.effectiveness_sum -= s;
+                a.effectiveness_count = a.effectiveness_count.saturating_sub(1);
+                if a.effectiveness_count == 0 {
+                    a.effectiveness_sum = 0.0;
+                }
+            }
+            if a.last_attempt.is_some_and(|t| ts >= t) {
+                bounds = true;
+            }
+            if a.attempts == 0 {
+                self.actions.remove(&trace.action_type);
+            }
+        }
+        bounds
+    }
+
+    /// Sets the time bounds and display fields from the signature's oldest and newest
+    /// remaining traces and each action type's newest one (after [`Self::remove`]).
+    pub fn set_bounds(
+        &mut self,
+        oldest: &ActionTrace,
+        newest: &ActionTrace,
+        last_attempts: &BTreeMap<String, DateTime<Utc>>,
+    ) {
+        self.first_seen = oldest.action_timestamp;
+        self.last_seen = newest.action_timestamp;
+        self.alert_name = newest.alert.name.clone();
+        self.namespace = newest.resource.namespace.clone();
+        self.kind = newest.resource.kind.clone();
+        self.name = newest.resource.name.clone();
+        for (k, a) in self.actions.iter_mut() {
+            a.last_attempt = last_attempts.get(k).copied();
+        }
+    }
+
     /// Replaces the effectiveness score of one stored trace (`old` → `new`).
     pub fn replace_effectiveness(&mut self, action_type: &str, old: Option<f64>, new: f64) {
         let a = self.actions.entry(action_type.to_string()).or_default();
@@ -194,17 +248,139 @@ pub fn requested_replicas(t: &ActionTrace) -> Option<i64> {
     }
 }
 
-/// What pattern analysis reads for one signature.
+/// Outcome counters of a set of traces. Additive: a store keeps them per signature,
+/// hour and action type on every write ([`HourBucket`]) and sums them to answer any
+/// window exactly, without reading the traces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Every trace, finished or not.
+    pub traces: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rolled_back: u64,
+    /// Sum and count of assessed effectiveness scores.
+    pub effectiveness_sum: f64,
+    pub effectiveness_count: u64,
+}
+
+impl Counts {
+    /// The counts of one trace with this status and score.
+    pub fn of(status: ExecutionStatus, effectiveness: Option<f64>) -> Counts {
+        let mut c = Counts {
+            traces: 1,
+            ..Counts::default()
+        };
+        match status {
+            ExecutionStatus::Completed => c.completed = 1,
+            ExecutionStatus::Failed => c.failed = 1,
+            ExecutionStatus::RolledBack => c.rolled_back = 1,
+            ExecutionStatus::Pending | ExecutionStatus::Executing => {}
+        }
+        if let Some(s) = effectiveness {
+            c.effectiveness_sum = s;
+            c.effectiveness_count = 1;
+        }
+        c
+    }
+
+    /// The counts of one trace.
+    pub fn of_trace(t: &ActionTrace) -> Counts {
+        Counts::of(t.execution_status, t.effectiveness_score())
+    }
+
+    pub fn add(&mut self, o: &Counts) {
+        self.traces += o.traces;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.rolled_back += o.rolled_back;
+        self.effectiveness_sum += o.effectiveness_sum;
+        self.effectiveness_count += o.effectiveness_count;
+    }
+
+    /// Removes counts added before (a deleted trace, a replaced score).
+    pub fn sub(&mut self, o: &Counts) {
+        self.traces = self.traces.saturating_sub(o.traces);
+        self.completed = self.completed.saturating_sub(o.completed);
+        self.failed = self.failed.saturating_sub(o.failed);
+        self.rolled_back = self.rolled_back.saturating_sub(o.rolled_back);
+        self.effectiveness_sum -= o.effectiveness_sum;
+        self.effectiveness_count = self.effectiveness_count.saturating_sub(o.effectiveness_count);
+        if self.effectiveness_count == 0 {
+            self.effectiveness_sum = 0.0;
+        }
+    }
+
+    /// Completed, failed or rolled back.
+    pub fn finished(&self) -> u64 {
+        self.completed + self.failed + self.rolled_back
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.traces == 0
+    }
+}
+
+/// The start of the hour `t` falls in (UTC): the key of [`HourBucket`]s.
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp().div_euclid(3600) * 3600;
+    DateTime::from_timestamp(secs, 0).unwrap_or(t)
+}
+
+/// The counts of one signature's traces of one action type in one hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourBucket {
+    /// Start of the hour ([`hour_of`]).
+    pub hour: DateTime<Utc>,
+    pub action_type: String,
+    pub counts: Counts,
+}
+
+/// Counts of one signature and action type over a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureActionCounts {
+    pub signature: String,
+    pub action_type: String,
+    pub counts: Counts,
+}
+
+/// What pattern analysis asks a store for one signature: built by the use-case layer
+/// (`crate::service`), answered by one store call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternRequest {
+    pub signature: String,
+    /// Window start (inclusive); the window runs to the newest trace.
+    pub since: DateTime<Utc>,
+    /// Most facts of the signature's resource to return.
+    pub facts_limit: usize,
+}
+
+/// What a store answers to a [`PatternRequest`]. Every count is exact whatever the
+/// volume; only `resource` is capped (the analysis says so when the cap bites).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatternInput {
     pub aggregate: Option<SignatureAggregate>,
-    /// Newest first, at most the requested limit, all with `action_timestamp >= since`.
-    pub recent: Vec<TraceFacts>,
-    /// Traces of *other* signatures in the aggregate's namespace since `related_since`
-    /// (possibly only those within [`crate::patterns::related_ranges`]), newest first, at
-    /// most the requested limit (the cascading-failure detector looks for new alerts
-    /// around each action here). Empty when there is no aggregate.
-    pub related: Vec<TraceFacts>,
+    /// The signature's counts per hour and action type for every trace with
+    /// `action_timestamp >= since`, oldest hour first (ties: action type). The first
+    /// hour holds only the traces at or after `since`. Hours without traces are absent.
+    pub buckets: Vec<HourBucket>,
+    /// The oldest `action_timestamp` of the signature at or after `since`.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Traces on the signature's resource (same namespace, kind and name; any alert,
+    /// this signature included) with `action_timestamp >= since`, newest first
+    /// (`action_timestamp` desc, then `action_id` desc), at most `facts_limit`. Empty
+    /// when the signature has no aggregate.
+    pub resource: Vec<TraceFacts>,
+}
+
+/// Filters of the window counts behind the signature ranking and the overview.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowQuery {
+    /// Window start (inclusive).
+    pub since: DateTime<Utc>,
+    /// Only signatures of this namespace (exact).
+    pub namespace: Option<String>,
+    /// Only signatures of this alert (exact).
+    pub alert_name: Option<String>,
 }
 
 /// Filters of `GET /patterns` (the signature ranking).
@@ -292,26 +468,42 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<ActionTrace>, StoreError>;
 
-    /// Aggregate plus at most `limit` newest traces since `since` for one signature, and
-    /// at most `limit` newest traces of other signatures in its namespace since
-    /// `related_since` (the analysis only looks at other alerts near recent actions:
-    /// [`crate::patterns::related_since`]). A store may leave out related traces outside
-    /// [`crate::patterns::related_ranges`] of the recent ones (the embedded store does;
-    /// the analysis never looks at them). At most two backend requests (DynamoDB) for
-    /// the whole call.
-    async fn pattern_input(
+    /// Everything pattern analysis reads of one signature ([`PatternInput`]). At most
+    /// a few backend requests (DynamoDB) for the whole call, never the whole history.
+    async fn pattern_input(&self, request: &PatternRequest) -> Result<PatternInput, StoreError>;
+
+    /// Exact counts per signature and action type of every trace with
+    /// `action_timestamp >= query.since` (filters applied), in any order. Signatures
+    /// without traces in the window are absent.
+    async fn window_counts(
         &self,
-        signature: &str,
-        since: DateTime<Utc>,
-        related_since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<PatternInput, StoreError>;
+        query: &WindowQuery,
+    ) -> Result<Vec<SignatureActionCounts>, StoreError>;
+
+    /// The aggregates of these signatures (unknown ones left out), in any order.
+    async fn get_aggregates(
+        &self,
+        signatures: &[String],
+    ) -> Result<Vec<SignatureAggregate>, StoreError>;
 
     /// Signature aggregates, most occurrences first (ties: most recent first).
     async fn list_signatures(
         &self,
         query: &SignatureQuery,
     ) -> Result<Vec<SignatureAggregate>, StoreError>;
+
+    /// Facts of every trace with `action_timestamp >= since`, newest first, at most
+    /// `limit` (the overview's "oscillating now" check).
+    async fn recent_facts(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<TraceFacts>, StoreError>;
+
+    /// Deletes traces by id, keeping aggregates, hour buckets and stats exact (a
+    /// signature whose last trace goes loses its aggregate). One answer per id, in
+    /// order: `true` when a trace was deleted, `false` when none had that id.
+    async fn delete_traces(&self, action_ids: &[String]) -> Result<Vec<bool>, StoreError>;
 
     async fn stats(&self) -> Result<StoreStats, StoreError>;
 }
