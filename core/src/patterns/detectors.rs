@@ -1,0 +1,308 @@
+//! Kubernaut's four oscillation detectors, applied to the actions on one resource.
+//!
+//! Each detector follows the rule of Kubernaut's stored procedure of the same name
+//! (`detect_scale_oscillation`, `detect_resource_thrashing`, `detect_ineffective_loops`,
+//! `detect_cascading_failures`): same rows, same counts, same thresholds, evaluated on
+//! the actions of one 120-minute oscillation window. One deliberate difference: a mean
+//! effectiveness is taken over *assessed* actions only, and an effectiveness condition
+//! ("mean < 0.5") does not hold when nothing was assessed. Kubernaut counts a missing
+//! score as 0, which makes any action repeated before its assessment (5 minutes later)
+//! an ineffective loop. docs/PATTERNS.md states every rule.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Evidence, MAX_EVIDENCE_IDS, Severity, mean, r3};
+use crate::store::TraceFacts;
+
+/// Cascading failure: other alerts within this many minutes after an action count.
+pub const CASCADE_WINDOW_MINUTES: i64 = 30;
+
+/// Resource thrashing: a pair of actions counts when the second follows the first by
+/// less than this many minutes.
+pub const THRASH_GAP_MINUTES: i64 = 45;
+
+fn minutes(d: Duration) -> f64 {
+    d.num_milliseconds() as f64 / 60_000.0
+}
+
+fn ids(ts: &[&TraceFacts]) -> Vec<String> {
+    let skip = ts.len().saturating_sub(MAX_EVIDENCE_IDS);
+    ts.iter().skip(skip).map(|t| t.action_id.clone()).collect()
+}
+
+/// Mean of the assessed scores (None when none is assessed).
+pub fn assessed_mean(ts: &[&TraceFacts]) -> Option<f64> {
+    mean(ts.iter().filter_map(|t| t.effectiveness))
+}
+
+/// `mean < limit`, false when nothing was assessed.
+fn below(eff: Option<f64>, limit: f64) -> bool {
+    eff.is_some_and(|e| e < limit)
+}
+
+/// The common evidence of the actions `ts` (oldest first).
+pub fn evidence_of(ts: &[&TraceFacts], events: u64) -> Evidence {
+    let types: BTreeSet<&str> = ts.iter().map(|t| t.action_type.as_ref()).collect();
+    let first = ts.first().map(|t| t.action_timestamp);
+    let last = ts.last().map(|t| t.action_timestamp);
+    Evidence {
+        action_count: ts.len() as u64,
+        events,
+        span_minutes: match (first, last) {
+            (Some(f), Some(l)) => r3(minutes(l - f)),
+            _ => 0.0,
+        },
+        mean_effectiveness: assessed_mean(ts).map(r3),
+        assessed: ts.iter().filter(|t| t.effectiveness.is_some()).count() as u64,
+        action_types: types.into_iter().map(str::to_string).collect(),
+        action_ids: ids(ts),
+        first_at: first,
+        last_at: last,
+        ..Evidence::default()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+    None,
+}
+
+/// Scale oscillation: `scale_deployment` actions whose requested replica count turns
+/// from up to down or back. A row is an action whose previous scale action asked for a
+/// replica count; its direction compares the two counts (`none` when equal or unknown).
+/// A direction change is a row whose direction differs from the previous row's, both
+/// not `none`. Reported from 2 changes: critical with ≥ 4 changes within 60 min and mean
+/// effectiveness < 0.5; high with ≥ 3 within 120 min and < 0.7; medium with ≥ 2 within
+/// 180 min; low otherwise.
+pub fn scale_oscillation(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)> {
+    let scales: Vec<&TraceFacts> = facts
+        .iter()
+        .copied()
+        .filter(|t| &*t.action_type == "scale_deployment")
+        .collect();
+    let mut rows: Vec<(&TraceFacts, Direction)> = Vec::new();
+    for w in scales.windows(2) {
+        let (prev, cur) = (w[0], w[1]);
+        let Some(p) = prev.replicas else { continue };
+        let dir = match cur.replicas {
+            Some(c) if c > p => Direction::Up,
+            Some(c) if c < p => Direction::Down,
+            _ => Direction::None,
+        };
+        rows.push((cur, dir));
+    }
+    let changes = rows
+        .windows(2)
+        .filter(|w| w[0].1 != w[1].1 && w[0].1 != Direction::None && w[1].1 != Direction::None)
+        .count() as u64;
+    if changes < 2 {
+        return None;
+    }
+    let involved: Vec<&TraceFacts> = rows.iter().map(|(t, _)| *t).collect();
+    let duration = minutes(involved[involved.len() - 1].action_timestamp - involved[0].action_timestamp);
+    let eff = assessed_mean(&involved);
+    let sev = if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
+        Severity::Critical
+    } else if changes >= 3 && duration <= 120.0 && below(eff, 0.7) {
+        Severity::High
+    } else if duration <= 180.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let mut ev = evidence_of(&involved, changes);
+    // The replica counts from the first row's predecessor on.
+    let first_idx = scales
+        .iter()
+        .position(|t| t.action_id == involved[0].action_id)
+        .unwrap_or(0);
+    ev.replicas = scales[first_idx.saturating_sub(1)..]
+        .iter()
+        .filter_map(|t| t.replicas)
+        .collect();
+    Some((sev, ev))
+}
+
+/// Resource thrashing: `increase_resources` and `scale_deployment` actions; a row is an
+/// action that follows the previous one of them by less than 45 minutes, and a
+/// transition is a row whose type differs from the previous action's. Reported from 1
+/// transition: critical with ≥ 3 and mean effectiveness (of the rows) < 0.6; high with
+/// ≥ 2 and < 0.7; medium when the mean gap of the rows is under 15 minutes; low
+/// otherwise.
+pub fn resource_thrashing(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)> {
+    let seq: Vec<&TraceFacts> = facts
+        .iter()
+        .copied()
+        .filter(|t| {
+            &*t.action_type == "increase_resources" || &*t.action_type == "scale_deployment"
+        })
+        .collect();
+    let mut rows: Vec<&TraceFacts> = Vec::new();
+    let mut gaps: Vec<f64> = Vec::new();
+    let mut transitions = 0u64;
+    for w in seq.windows(2) {
+        let gap = w[1].action_timestamp - w[0].action_timestamp;
+        if gap >= Duration::minutes(THRASH_GAP_MINUTES) {
+            continue;
+        }
+        rows.push(w[1]);
+        gaps.push(minutes(gap));
+        if w[0].action_type != w[1].action_type {
+            transitions += 1;
+        }
+    }
+    if transitions == 0 {
+        return None;
+    }
+    let eff = assessed_mean(&rows);
+    let mean_gap = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    let sev = if transitions >= 3 && below(eff, 0.6) {
+        Severity::Critical
+    } else if transitions >= 2 && below(eff, 0.7) {
+        Severity::High
+    } else if mean_gap < 15.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let mut ev = evidence_of(&rows, transitions);
+    ev.mean_gap_minutes = Some(r3(mean_gap));
+    Some((sev, ev))
+}
+
+/// Ineffective loop: one action type repeated on the resource. Reported per action type
+/// from 2 repetitions: critical with ≥ 5 and mean effectiveness < 0.3; high with ≥ 4 and
+/// < 0.5; medium with ≥ 3 and < 0.6; low with ≥ 2 and < 0.4. The trend is
+/// (last score − first score) / max(first, 0.1) from 3 repetitions.
+pub fn ineffective_loops(facts: &[&TraceFacts]) -> Vec<(Severity, Evidence)> {
+    let mut by_type: BTreeMap<&str, Vec<&TraceFacts>> = BTreeMap::new();
+    for t in facts {
+        by_type.entry(t.action_type.as_ref()).or_default().push(t);
+    }
+    let mut out = Vec::new();
+    for ts in by_type.values() {
+        let n = ts.len();
+        if n < 2 {
+            continue;
+        }
+        let eff = assessed_mean(ts);
+        let sev = if n >= 5 && below(eff, 0.3) {
+            Severity::Critical
+        } else if n >= 4 && below(eff, 0.5) {
+            Severity::High
+        } else if n >= 3 && below(eff, 0.6) {
+            Severity::Medium
+        } else if below(eff, 0.4) {
+            Severity::Low
+        } else {
+            continue;
+        };
+        let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness).collect();
+        let mut ev = evidence_of(ts, n as u64);
+        if let (Some(f), Some(l)) = (scores.first(), scores.last())
+            && n >= 3
+            && scores.len() >= 2
+        {
+            ev.effectiveness_trend = Some(r3((l - f) / f.max(0.1)));
+        }
+        out.push((sev, ev));
+    }
+    out
+}
+
+/// What followed one action on its resource (the cascading-failure detector's inputs,
+/// independent of the oscillation window).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Aftermath {
+    /// Distinct other alerts on the resource within 30 minutes from the action on.
+    pub new_alerts: Vec<String>,
+    /// The action's own alert fired again on the resource later.
+    pub recurred: bool,
+}
+
+/// The aftermath of every action in `facts` (all actions on one resource, oldest
+/// first), in the same order.
+pub fn aftermaths(facts: &[&TraceFacts]) -> Vec<Aftermath> {
+    let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
+    let mut latest: HashMap<&str, DateTime<Utc>> = HashMap::new();
+    for t in facts {
+        let e = latest.entry(t.alert_name.as_ref()).or_insert(t.action_timestamp);
+        *e = (*e).max(t.action_timestamp);
+    }
+    let mut out = Vec::with_capacity(facts.len());
+    let mut start = 0usize;
+    for (i, a) in facts.iter().enumerate() {
+        // First action at or after a's time (equal times before `i` count too).
+        while start < i && facts[start].action_timestamp < a.action_timestamp {
+            start += 1;
+        }
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for b in &facts[start..] {
+            if b.action_timestamp > a.action_timestamp + win {
+                break;
+            }
+            if b.alert_name != a.alert_name {
+                names.insert(b.alert_name.as_ref());
+            }
+        }
+        out.push(Aftermath {
+            new_alerts: names.into_iter().map(str::to_string).collect(),
+            recurred: latest
+                .get(a.alert_name.as_ref())
+                .is_some_and(|l| *l > a.action_timestamp),
+        });
+    }
+    out
+}
+
+/// Cascading failure, per action type: the mean number of other alerts on the resource
+/// within 30 minutes after its actions, and the share of its actions whose alert came
+/// back later. Reported only for action types some of whose actions were followed by
+/// other alerts: critical with mean > 2 and recurrence > 0.5; high with mean > 1.5 or
+/// recurrence > 0.7; medium with mean > 1.0 or recurrence > 0.4; low otherwise.
+/// `after[i]` is the aftermath of `facts[i]`.
+pub fn cascading_failures(facts: &[&TraceFacts], after: &[&Aftermath]) -> Vec<(Severity, Evidence)> {
+    let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in facts.iter().enumerate() {
+        by_type.entry(t.action_type.as_ref()).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for idx in by_type.values() {
+        let n = idx.len() as f64;
+        let total_new: usize = idx.iter().map(|&i| after[i].new_alerts.len()).sum();
+        let causing: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| !after[i].new_alerts.is_empty())
+            .collect();
+        if causing.is_empty() {
+            continue;
+        }
+        let mean_new = total_new as f64 / n;
+        let recurrence = idx.iter().filter(|&&i| after[i].recurred).count() as f64 / n;
+        let sev = if mean_new > 2.0 && recurrence > 0.5 {
+            Severity::Critical
+        } else if mean_new > 1.5 || recurrence > 0.7 {
+            Severity::High
+        } else if mean_new > 1.0 || recurrence > 0.4 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let all: Vec<&TraceFacts> = idx.iter().map(|&i| facts[i]).collect();
+        let mut ev = evidence_of(&all, causing.len() as u64);
+        ev.mean_new_alerts = Some(r3(mean_new));
+        ev.recurrence_rate = Some(r3(recurrence));
+        let names: BTreeSet<&str> = causing
+            .iter()
+            .flat_map(|&i| after[i].new_alerts.iter().map(String::as_str))
+            .collect();
+        ev.new_alerts = names.into_iter().take(10).map(str::to_string).collect();
+        out.push((sev, ev));
+    }
+    out
+}
