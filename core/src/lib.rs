@@ -11,6 +11,7 @@
 //! - [`cursor`]: tamper-evident page cursors.
 //! - [`store`]: the store trait the adapters implement.
 //! - [`patterns`]: pattern analysis (statistics, recommendation, oscillation).
+//! - [`service`]: the use cases every door (API, web app, CLI) calls.
 //! - [`generate`]: HolmesGPT toolset, Kubernetes manifests and podman generators.
 //! - `conformance` (feature `conformance`): the store contract as executable checks.
 //! - [`demo`]: deterministic demo history.
@@ -23,6 +24,7 @@ pub mod demo;
 pub mod generate;
 pub mod model;
 pub mod patterns;
+pub mod service;
 pub mod signature;
 pub mod store;
 pub mod validate;

@@ -1,0 +1,437 @@
+//! The use-case layer: one function per question the product answers. Every door — API
+//! handlers, Leptos server functions, MCP tools, the CLI — parses its input, calls one
+//! of these and renders the result; none of them drives the store or the pattern
+//! engine itself.
+//!
+//! | question | function |
+//! |---|---|
+//! | what happened to this alert, what to do next | [`Service::analyze`] |
+//! | which signatures recur most in a window | [`Service::rank`] |
+//! | what is going on (counts, top signatures, live oscillations) | [`Service::overview`] |
+//! | the history, one page | [`Service::history_page`] / [`Service::history_json`] |
+//! | one action | [`Service::action`] |
+//! | record actions / an assessment | [`Service::ingest`] / [`Service::assess`] |
+//! | remove actions | [`Service::delete`] / [`Service::remove_demo`] |
+//! | is the store there, how big | [`Service::ping`] / [`Service::stats`] |
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ActionTrace, Effectiveness, PutOutcome};
+use crate::patterns::{self, AnalysisConfig, Finding, OSCILLATION_WINDOW_MINUTES, PatternAnalysis};
+use crate::store::{
+    Counts, HistoryQuery, Page, PatternInput, PatternRequest, SignatureActionCounts,
+    SignatureAggregate, Store, StoreError, StoreStats, TraceFacts, WindowQuery,
+};
+
+/// Most actions the overview reads to find what oscillates now (the last 120 minutes).
+pub const OVERVIEW_FACTS_LIMIT: usize = 5000;
+
+/// Signatures listed on the overview.
+pub const OVERVIEW_TOP: usize = 5;
+
+/// The prefix of the action ids `seed-demo` writes: `seed-demo --remove` deletes the
+/// traces whose id starts with it.
+pub const DEMO_ID_PREFIX: &str = "demo-";
+
+/// The use cases over one store.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    config: AnalysisConfig,
+}
+
+/// What to analyse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeRequest {
+    pub signature: String,
+    /// As the client gave it (e.g. `30d`), already parsed into `window`.
+    pub window_label: String,
+    pub window: Duration,
+    /// Only when the signature's namespace is this (else: no history).
+    pub namespace: Option<String>,
+    /// Only when the signature's alert is this (else: no history).
+    pub alert_name: Option<String>,
+}
+
+/// Which signatures to rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankRequest {
+    pub window: Duration,
+    pub namespace: Option<String>,
+    pub alert_name: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One signature in the ranking: its lifetime aggregate and its counts in the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedSignature {
+    #[serde(flatten)]
+    pub aggregate: SignatureAggregate,
+    /// Traces in the window (the ranking key; exact).
+    pub window_occurrences: u64,
+    /// Completed, failed, rolled back, assessed in the window.
+    pub window_completed: u64,
+    pub window_finished: u64,
+    /// Action types tried in the window, most traces first (at most 3).
+    pub window_actions: Vec<String>,
+}
+
+/// One page of the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    pub signatures: Vec<RankedSignature>,
+    /// Signatures with traces in the window (all pages).
+    pub total: usize,
+}
+
+/// Exact counts of one period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodCounts {
+    pub actions: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rolled_back: u64,
+}
+
+impl PeriodCounts {
+    fn from(c: &Counts) -> PeriodCounts {
+        PeriodCounts {
+            actions: c.traces,
+            completed: c.completed,
+            failed: c.failed,
+            rolled_back: c.rolled_back,
+        }
+    }
+
+    /// Completed over finished (completed, failed, rolled back).
+    pub fn success_rate(&self) -> Option<f64> {
+        let done = self.completed + self.failed + self.rolled_back;
+        (done > 0).then(|| self.completed as f64 / done as f64)
+    }
+}
+
+/// An oscillation going on now on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The signature of the newest action involved (the page to open).
+    pub signature: String,
+    pub alert_name: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub finding: Finding,
+}
+
+/// What the overview shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub day: PeriodCounts,
+    pub week: PeriodCounts,
+    /// The most recurring signatures of the last 7 days.
+    pub top: Vec<RankedSignature>,
+    /// Oscillations in the last 120 minutes, on every resource, most severe first.
+    pub warnings: Vec<Warning>,
+    /// Actions of the last 120 minutes checked for oscillations.
+    pub checked_actions: u64,
+    /// True when more actions than [`OVERVIEW_FACTS_LIMIT`] happened in the last 120
+    /// minutes: only the newest were checked.
+    pub warnings_sampled: bool,
+    pub stats: StoreStats,
+}
+
+/// Result of removing the demo history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Removed {
+    pub deleted: u64,
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, config: AnalysisConfig) -> Service {
+        Service { store, config }
+    }
+
+    /// The store behind (for adapters' own checks such as its kind).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &AnalysisConfig {
+        &self.config
+    }
+
+    /// The analysis of one signature over a window ending `now`.
+    pub async fn analyze(
+        &self,
+        req: &AnalyzeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<PatternAnalysis, StoreError> {
+        let mut input = self
+            .store
+            .pattern_input(&PatternRequest {
+                signature: req.signature.clone(),
+                since: now - req.window,
+                facts_limit: self.config.facts_limit,
+            })
+            .await?;
+        let matches = input.aggregate.as_ref().is_some_and(|a| {
+            req.namespace.as_ref().is_none_or(|n| &a.namespace == n)
+                && req.alert_name.as_ref().is_none_or(|x| &a.alert_name == x)
+        });
+        if !matches {
+            input = PatternInput::default();
+        }
+        Ok(patterns::analyze(
+            &req.signature,
+            &req.window_label,
+            req.window,
+            &input,
+            now,
+            &self.config,
+        ))
+    }
+
+    /// Signatures with traces in the window, most traces in the window first (ties:
+    /// signature), one page.
+    pub async fn rank(&self, req: &RankRequest, now: DateTime<Utc>) -> Result<Ranking, StoreError> {
+        let counts = self
+            .store
+            .window_counts(&WindowQuery {
+                since: now - req.window,
+                namespace: req.namespace.clone(),
+                alert_name: req.alert_name.clone(),
+            })
+            .await?;
+        self.rank_counts(counts, req.offset, req.limit).await
+    }
+
+    async fn rank_counts(
+        &self,
+        counts: Vec<SignatureActionCounts>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Ranking, StoreError> {
+        let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+        for c in counts {
+            let e = per_sig.entry(c.signature).or_default();
+            e.0.add(&c.counts);
+            e.1.push((c.action_type, c.counts.traces));
+        }
+        let mut rows: Vec<(String, Counts, Vec<(String, u64)>)> = per_sig
+            .into_iter()
+            .filter(|(_, (c, _))| c.traces > 0)
+            .map(|(s, (c, a))| (s, c, a))
+            .collect();
+        rows.sort_by(|a, b| b.1.traces.cmp(&a.1.traces).then_with(|| a.0.cmp(&b.0)));
+        let total = rows.len();
+        let page: Vec<_> = rows.into_iter().skip(offset).take(limit).collect();
+        if page.is_empty() {
+            return Ok(Ranking {
+                signatures: Vec::new(),
+                total,
+            });
+        }
+        let sigs: Vec<String> = page.iter().map(|(s, _, _)| s.clone()).collect();
+        let aggs: HashMap<String, SignatureAggregate> = self
+            .store
+            .get_aggregates(&sigs)
+            .await?
+            .into_iter()
+            .map(|a| (a.signature.clone(), a))
+            .collect();
+        let signatures = page
+            .into_iter()
+            .filter_map(|(s, c, mut actions)| {
+                let aggregate = aggs.get(&s)?.clone();
+                actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+                Some(RankedSignature {
+                    aggregate,
+                    window_occurrences: c.traces,
+                    window_completed: c.completed,
+                    window_finished: c.finished(),
+                    window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
+                })
+            })
+            .collect();
+        Ok(Ranking { signatures, total })
+    }
+
+    /// Counts of the last 24 hours and 7 days, the top signatures of the week, and every
+    /// oscillation going on now.
+    pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+        let all = |since: DateTime<Utc>| WindowQuery {
+            since,
+            ..WindowQuery::default()
+        };
+        let sum = |rows: &[SignatureActionCounts], since: Option<&std::collections::HashSet<String>>| {
+            let mut c = Counts::default();
+            for r in rows {
+                if since.is_none_or(|s| s.contains(&r.signature)) {
+                    c.add(&r.counts);
+                }
+            }
+            PeriodCounts::from(&c)
+        };
+        let (stats, week_rows, day_rows, facts) = futures_util::future::join4(
+            self.store.stats(),
+            self.store.window_counts(&all(now - Duration::days(7))),
+            self.store.window_counts(&all(now - Duration::hours(24))),
+            self.store.recent_facts(
+                now - Duration::minutes(OSCILLATION_WINDOW_MINUTES),
+                OVERVIEW_FACTS_LIMIT,
+            ),
+        )
+        .await;
+        let (stats, week_rows, day_rows, facts) = (stats?, week_rows?, day_rows?, facts?);
+        let week = sum(&week_rows, None);
+        let day = sum(&day_rows, None);
+        let top = self.rank_counts(week_rows, 0, OVERVIEW_TOP).await?;
+        let warnings = oscillating_now(&facts, now);
+        Ok(Overview {
+            day,
+            week,
+            top: top.signatures,
+            warnings,
+            checked_actions: facts.len() as u64,
+            warnings_sampled: facts.len() >= OVERVIEW_FACTS_LIMIT,
+            stats,
+        })
+    }
+
+    /// One page of history, each trace decoded.
+    pub async fn history_page(&self, q: &HistoryQuery) -> Result<Page<ActionTrace>, StoreError> {
+        self.store.list_traces(q).await
+    }
+
+    /// One page of history, each trace as its stored JSON document.
+    pub async fn history_json(&self, q: &HistoryQuery) -> Result<Page<Arc<str>>, StoreError> {
+        self.store.list_traces_json(q).await
+    }
+
+    /// One action by id.
+    pub async fn action(&self, action_id: &str) -> Result<Option<ActionTrace>, StoreError> {
+        self.store.get_trace(action_id).await
+    }
+
+    /// Stores validated traces (one outcome per trace, in order).
+    pub async fn ingest(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
+        self.store.put_traces(traces).await
+    }
+
+    /// Records the assessment of one action (`None`: no such action).
+    pub async fn assess(
+        &self,
+        action_id: &str,
+        effectiveness: &Effectiveness,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ActionTrace>, StoreError> {
+        self.store
+            .set_effectiveness(action_id, effectiveness, now)
+            .await
+    }
+
+    /// Deletes actions by id (one answer per id: deleted or not found).
+    pub async fn delete(&self, action_ids: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.store.delete_traces(action_ids).await
+    }
+
+    /// Deletes every trace `seed-demo` wrote (ids starting with [`DEMO_ID_PREFIX`]),
+    /// reading the history page by page. `progress` is called after each page with the
+    /// number deleted so far.
+    pub async fn remove_demo(
+        &self,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Removed, StoreError> {
+        let mut q = HistoryQuery {
+            limit: 500,
+            ..HistoryQuery::default()
+        };
+        let mut deleted = 0u64;
+        loop {
+            let page = self.store.list_traces(&q).await?;
+            let ids: Vec<String> = page
+                .items
+                .iter()
+                .filter(|t| t.action_id.starts_with(DEMO_ID_PREFIX))
+                .map(|t| t.action_id.clone())
+                .collect();
+            if !ids.is_empty() {
+                deleted += self
+                    .store
+                    .delete_traces(&ids)
+                    .await?
+                    .into_iter()
+                    .filter(|d| *d)
+                    .count() as u64;
+                progress(deleted);
+            }
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => break,
+            }
+        }
+        Ok(Removed { deleted })
+    }
+
+    /// Reachability of the store.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
+    /// Counters of the store.
+    pub async fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.store.stats().await
+    }
+}
+
+/// The oscillations in the 120 minutes before `now` among `facts` (any resources), one
+/// warning per resource and detector, most severe first.
+pub fn oscillating_now(facts: &[TraceFacts], now: DateTime<Utc>) -> Vec<Warning> {
+    let mut by_resource: BTreeMap<(&str, &str, &str), Vec<&TraceFacts>> = BTreeMap::new();
+    for f in facts {
+        by_resource
+            .entry((&f.namespace, &f.kind, &f.name))
+            .or_default()
+            .push(f);
+    }
+    let mut out = Vec::new();
+    for ((namespace, kind, name), mut fs) in by_resource {
+        fs.sort_by(|a, b| {
+            a.action_timestamp
+                .cmp(&b.action_timestamp)
+                .then_with(|| a.action_id.cmp(&b.action_id))
+        });
+        let osc = patterns::episodes::oscillation(&fs, now, false);
+        for f in osc.findings.into_iter().filter(|f| f.active) {
+            let newest = f
+                .evidence
+                .action_ids
+                .last()
+                .and_then(|id| fs.iter().find(|t| &t.action_id == id))
+                .copied()
+                .or_else(|| fs.last().copied());
+            let Some(t) = newest else { continue };
+            out.push(Warning {
+                signature: t.signature.to_string(),
+                alert_name: t.alert_name.to_string(),
+                namespace: namespace.to_string(),
+                kind: kind.to_string(),
+                name: name.to_string(),
+                finding: f,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.finding.detector.cmp(&b.finding.detector))
+            .then_with(|| a.signature.cmp(&b.signature))
+    });
+    out
+}
+
