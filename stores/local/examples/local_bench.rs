@@ -1,6 +1,7 @@
 //! Rough single-process benchmark of the embedded store (not a test):
 //! `cargo run --release -p kubernaut-context-store-local --example local_bench -- <traces> <dir>`
-//! Measures batched ingest, 50-row history pages and pattern_input + analyze latency.
+//! Measures batched ingest, 50-row history pages, pattern_input + analyze latency and the
+//! window counts of the signature ranking.
 
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use context_core::conformance::sample_trace;
 use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
 use context_core::patterns;
-use context_core::store::{HistoryQuery, Store};
+use context_core::store::{HistoryQuery, PatternRequest, Store, WindowQuery};
 use store_local::LocalStore;
 
 mod workload;
@@ -108,7 +109,8 @@ fn main() {
 
         // Pattern analysis.
         let mut lat = Vec::new();
-        let (mut recent, mut related) = (0, 0);
+        let config = patterns::AnalysisConfig::default();
+        let (mut buckets, mut facts) = (0, 0);
         for i in 0..2000 {
             let s = (i * 7919) % signatures;
             let sig = context_core::signature::alert_signature(
@@ -119,27 +121,52 @@ fn main() {
             );
             let t0 = Instant::now();
             let input = store
-                .pattern_input(
-                    &sig,
-                    now - Duration::days(30),
-                    patterns::related_since(now, Duration::days(30)),
-                    patterns::RECENT_LIMIT,
-                )
+                .pattern_input(&PatternRequest {
+                    signature: sig.clone(),
+                    since: now - Duration::days(30),
+                    facts_limit: config.facts_limit,
+                })
                 .await
                 .unwrap();
-            let a = patterns::analyze(&sig, "30d", Duration::days(30), &input, now);
+            let a = patterns::analyze(&sig, "30d", Duration::days(30), &input, now, &config);
             lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-            recent += input.recent.len();
-            related += input.related.len();
+            buckets += input.buckets.len();
+            facts += input.resource.len();
             std::hint::black_box(a);
         }
         lat.sort_by(|a, b| a.total_cmp(b));
         println!(
-            "pattern_input+analyze: p50 {:.2} ms, p99 {:.2} ms (mean recent {}, related {})",
+            "pattern_input+analyze: p50 {:.2} ms, p99 {:.2} ms (mean buckets {}, resource facts {})",
             lat[lat.len() / 2],
             lat[lat.len() * 99 / 100],
-            recent / 2000,
-            related / 2000
+            buckets / 2000,
+            facts / 2000
         );
+
+        // Window counts (the signature ranking), whole store and one namespace.
+        for (label, namespace) in [("all", None), ("one namespace", Some("ns-7".to_string()))] {
+            let mut lat = Vec::new();
+            let mut rows = 0;
+            for i in 0..50 {
+                let t0 = Instant::now();
+                let c = store
+                    .window_counts(&WindowQuery {
+                        // Not on an hour: a partial first hour every time.
+                        since: now - Duration::days(30) + Duration::seconds(i * 61),
+                        namespace: namespace.clone(),
+                        alert_name: None,
+                    })
+                    .await
+                    .unwrap();
+                lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                rows = c.len();
+            }
+            lat.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "window_counts 30d ({label}): p50 {:.2} ms, max {:.2} ms ({rows} rows)",
+                lat[lat.len() / 2],
+                lat[lat.len() - 1]
+            );
+        }
     });
 }

@@ -4,16 +4,19 @@
 //! ```text
 //! cargo run --release -p kubernaut-context-store-local --example pattern_bench -- \
 //!     [--sizes 10000,100000,1000000] [--signatures 2000] [--queries 2000] [--batch 100] [--dir DIR]
-//!     [--warm 20]
+//!     [--warm 20] [--window-queries 50]
 //! ```
 //!
 //! One store is filled in stages (10k, then up to 100k, then up to 1M traces) with
 //! `Store::put_traces` in batches, printing the ingest rate of each stage. After each
-//! stage it times `store.pattern_input(sig, now - 30d, RECENT_LIMIT)` +
+//! stage it times `store.pattern_input(sig, since now - 30d, DEFAULT_FACTS_LIMIT)` +
 //! `patterns::analyze(..)` (what `GET /patterns/{sig}` does besides HTTP) for
 //! signatures drawn with the same Zipf distribution as the writes (hot signatures are
 //! asked about more often), and separately for the hottest signature (the worst case:
-//! its 30-day window holds far more than RECENT_LIMIT traces), printing p50/p90/p99/max.
+//! the most hour buckets and resource facts), printing p50/p90/p99/max. Then it times
+//! `store.window_counts` (the exact counts behind the signature ranking) over 30 days and
+//! 24 hours, for the whole store and one namespace, each window starting at a different
+//! second (a partial first hour every time), and `recent_facts` of the last 2 hours.
 //!
 //! It also prints the minor page faults per query (mean, middle 1%, slowest 1%): a new
 //! process touches the store's mapped pages for the first time while it measures, and
@@ -32,7 +35,7 @@ use chrono::{DateTime, Duration, Utc};
 use context_core::conformance::sample_trace;
 use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
 use context_core::patterns;
-use context_core::store::Store;
+use context_core::store::{PatternRequest, Store, WindowQuery};
 use store_local::LocalStore;
 
 mod workload;
@@ -151,6 +154,8 @@ struct Args {
     dir: Option<PathBuf>,
     /// Signatures analysed once before measuring (default 20).
     warm: usize,
+    /// Calls of each window-count query measured (default 50).
+    window_queries: usize,
 }
 
 fn parse_args() -> Args {
@@ -161,6 +166,7 @@ fn parse_args() -> Args {
         batch: 100,
         dir: None,
         warm: 20,
+        window_queries: 50,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -177,6 +183,7 @@ fn parse_args() -> Args {
             "--batch" => a.batch = v.parse().expect("--batch: a number"),
             "--dir" => a.dir = Some(PathBuf::from(v)),
             "--warm" => a.warm = v.parse().expect("--warm: a number"),
+            "--window-queries" => a.window_queries = v.parse().expect("--window-queries: a number"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -204,12 +211,18 @@ async fn run(args: Args, dir: PathBuf) {
     let mut rng = Rng(0x5EED_CAFE);
     println!(
         "pattern_bench: {} signatures (Zipf s={ZIPF_S}: hottest {:.1}% of traces), {NAMESPACES} namespaces, \
-         {HISTORY_DAYS} days of history, window 30d, RECENT_LIMIT {}, put_traces batches of {}",
+         {HISTORY_DAYS} days of history, window 30d, facts limit {}, put_traces batches of {}",
         args.signatures,
         zipf.share(0) * 100.0,
-        patterns::RECENT_LIMIT,
+        patterns::DEFAULT_FACTS_LIMIT,
         args.batch
     );
+    let config = patterns::AnalysisConfig::default();
+    let request = |signature: &str, since: DateTime<Utc>| PatternRequest {
+        signature: signature.to_string(),
+        since,
+        facts_limit: config.facts_limit,
+    };
     let mut have = store.stats().await.expect("stats").traces;
     for &size in &args.sizes {
         // ---- ingest up to `size`
@@ -248,15 +261,11 @@ async fn run(args: Args, dir: PathBuf) {
         let mut warm = 0;
         for s in subs.iter().take(args.warm) {
             let input = store
-                .pattern_input(
-                    &s.signature,
-                    now - window,
-                    patterns::related_since(now, window),
-                    patterns::RECENT_LIMIT,
-                )
+                .pattern_input(&request(&s.signature, now - window))
                 .await
                 .expect("pattern_input");
-            warm += patterns::analyze(&s.signature, "30d", window, &input, now).occurrences;
+            warm +=
+                patterns::analyze(&s.signature, "30d", window, &input, now, &config).occurrences;
         }
         std::hint::black_box(warm);
         for (label, hottest) in [
@@ -269,7 +278,7 @@ async fn run(args: Args, dir: PathBuf) {
                 args.queries
             };
             let (mut total, mut read, mut analyze) = (Vec::new(), Vec::new(), Vec::new());
-            let mut traces_read = 0usize;
+            let (mut buckets_read, mut facts_read) = (0usize, 0usize);
             // (time, page faults) of each query, to tell where the slowest ones lose time.
             let mut faults: Vec<(StdDuration, u64)> = Vec::new();
             for _ in 0..n {
@@ -277,29 +286,26 @@ async fn run(args: Args, dir: PathBuf) {
                 let f0 = minor_faults();
                 let t0 = Instant::now();
                 let input = store
-                    .pattern_input(
-                        &s.signature,
-                        now - window,
-                        patterns::related_since(now, window),
-                        patterns::RECENT_LIMIT,
-                    )
+                    .pattern_input(&request(&s.signature, now - window))
                     .await
                     .expect("pattern_input");
                 let t1 = Instant::now();
-                let a = patterns::analyze(&s.signature, "30d", window, &input, now);
+                let a = patterns::analyze(&s.signature, "30d", window, &input, now, &config);
                 let t2 = Instant::now();
                 std::hint::black_box(&a);
                 if let (Some(f0), Some(f1)) = (f0, minor_faults()) {
                     faults.push((t2 - t0, f1 - f0));
                 }
-                traces_read += input.recent.len() + input.related.len();
+                buckets_read += input.buckets.len();
+                facts_read += input.resource.len();
                 read.push(t1 - t0);
                 analyze.push(t2 - t1);
                 total.push(t2 - t0);
             }
             println!(
-                "  {label} (mean {:.0} traces read per analysis)",
-                traces_read as f64 / n.max(1) as f64
+                "  {label} (mean {:.0} hour buckets and {:.0} resource facts read per analysis)",
+                buckets_read as f64 / n.max(1) as f64,
+                facts_read as f64 / n.max(1) as f64
             );
             println!("    {}", summary("pattern_input + analyze", total));
             println!("    {}", summary("  pattern_input (store)", read));
@@ -319,6 +325,44 @@ async fn run(args: Args, dir: PathBuf) {
                 );
             }
         }
+        // ---- window counts and recent facts
+        println!("  window counts ({} calls each):", args.window_queries);
+        for (label, days, namespace) in [
+            ("window_counts 30d, all", 30, None),
+            ("window_counts 24h, all", 1, None),
+            (
+                "window_counts 30d, 1 ns",
+                30,
+                Some(subs[0].namespace.clone()),
+            ),
+        ] {
+            let mut d = Vec::new();
+            let mut rows = 0usize;
+            for i in 0..args.window_queries {
+                let q = WindowQuery {
+                    since: now - Duration::days(days) + Duration::seconds(i as i64 * 61),
+                    namespace: namespace.clone(),
+                    alert_name: None,
+                };
+                let t0 = Instant::now();
+                rows = store.window_counts(&q).await.expect("window_counts").len();
+                d.push(t0.elapsed());
+            }
+            println!("    {} ({rows} rows)", summary(label, d));
+        }
+        let mut d = Vec::new();
+        let mut rows = 0usize;
+        for i in 0..args.window_queries {
+            let since = now - Duration::hours(2) + Duration::seconds(i as i64);
+            let t0 = Instant::now();
+            rows = store
+                .recent_facts(since, config.facts_limit)
+                .await
+                .expect("recent_facts")
+                .len();
+            d.push(t0.elapsed());
+        }
+        println!("    {} ({rows} facts)", summary("recent_facts 2h", d));
     }
 }
 

@@ -24,10 +24,15 @@
 //!   Timestamps are integer microseconds since the epoch. `list_sql` picks the index of
 //!   the most selective filter itself (SQLite's planner, without statistics, may pick a
 //!   low-cardinality column and read thousands of rows for one page).
+//! - `buckets` holds, per signature, hour and action type, the [`Counts`] of its traces
+//!   (a `WITHOUT ROWID` table keyed `(signature, hour, action_type)`), upserted in the
+//!   same transaction as every trace write, assessment and delete. Pattern analysis and
+//!   the window counts sum whole hours from here and read only the traces of a window's
+//!   partial first hour: exact at any volume, never the whole history.
 //! - Pattern analysis reads [`TraceFacts`] from columns (`eff` and `replicas` exist for
-//!   it), never JSON, and only from the covering `traces_signature` and
-//!   `traces_namespace` indexes: a signature's ~1 000 newest facts are a few contiguous
-//!   index pages, not 1 000 wide rows scattered over the table.
+//!   it), never JSON, and only from the covering `traces_resource` index: the newest
+//!   facts of one resource are a few contiguous index pages, not rows scattered over the
+//!   table.
 //! - `signatures` holds each signature's lifetime aggregate, updated in the same
 //!   transaction as the trace that changes it. `counters` keeps the totals `stats` needs
 //!   without counting rows.
@@ -41,7 +46,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
-use context_core::patterns;
 use context_core::store::*;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
@@ -49,8 +53,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 /// Schema version stored in `PRAGMA user_version`. 2 added the `eff` and `replicas`
 /// columns (pattern analysis reads columns only); 3 replaced the three signature rank
 /// indexes by one covering index (each trace moves its signature in every rank index:
-/// two fewer index updates per write). Older files are migrated on open.
-const SCHEMA_VERSION: i64 = 3;
+/// two fewer index updates per write); 4 added the hour `buckets` (exact counts of any
+/// window) and the covering resource index, and narrowed the signature and namespace
+/// indexes to the history filters they serve. Older files are migrated on open.
+const SCHEMA_VERSION: i64 = 4;
+
+/// One hour in microseconds (the unit of `ts` and of `buckets.hour`).
+const HOUR_US: i64 = 3_600_000_000;
 
 /// Longest a group commit waits for the writers that recently wrote together (see
 /// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
@@ -88,18 +97,33 @@ CREATE TABLE IF NOT EXISTS traces (
     replicas    INTEGER
 );
 CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
--- Covering: pattern analysis reads the facts of a namespace's traces from here only.
-CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id,
-    signature, action_type, status, eff, replicas, alert_name, kind, name);
+CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_kind        ON traces (kind, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_alert_name  ON traces (alert_name, ts, action_id);
--- Covering: pattern analysis reads a signature's facts from here only.
-CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id,
-    action_type, status, eff, replicas, alert_name, namespace, kind, name);
+CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_status      ON traces (status, ts, action_id);
+-- Covering: pattern analysis reads the facts of a signature's resource from here only.
+CREATE INDEX IF NOT EXISTS traces_resource    ON traces (namespace, kind, name, ts, action_id,
+    signature, action_type, status, eff, replicas, alert_name);
+
+-- Counts of each signature's traces per hour (start, in microseconds) and action type,
+-- kept on every write: any window's counts are a range of these plus the traces of its
+-- partial first hour.
+CREATE TABLE IF NOT EXISTS buckets (
+    signature   TEXT NOT NULL,
+    hour        INTEGER NOT NULL,
+    action_type TEXT NOT NULL,
+    traces      INTEGER NOT NULL,
+    completed   INTEGER NOT NULL,
+    failed      INTEGER NOT NULL,
+    rolled_back INTEGER NOT NULL,
+    eff_sum     REAL NOT NULL,
+    eff_n       INTEGER NOT NULL,
+    PRIMARY KEY (signature, hour, action_type)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS signatures (
     signature   TEXT PRIMARY KEY,
@@ -961,7 +985,13 @@ impl LocalStore {
         if (1..3).contains(&version) {
             migrate_v2(&tx)?;
         }
+        if (1..4).contains(&version) {
+            migrate_v3(&tx)?;
+        }
         tx.execute_batch(SCHEMA)?;
+        if (1..4).contains(&version) {
+            backfill_buckets(&tx)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(c)
@@ -1015,6 +1045,46 @@ fn migrate_v2(tx: &Connection) -> Result<()> {
          DROP INDEX IF EXISTS signatures_namespace_rank;
          DROP INDEX IF EXISTS signatures_alert_rank;",
     )?;
+    Ok(())
+}
+
+/// Version 3 → 4: drops the covering signature and namespace indexes (pattern analysis
+/// reads the resource index now) so that `SCHEMA` recreates them narrow, next to the new
+/// resource index and `buckets` (filled by [`backfill_buckets`]); in the caller's
+/// transaction: all or nothing.
+fn migrate_v3(tx: &Connection) -> Result<()> {
+    tracing::info!("migrating the embedded store to schema 4 (hour buckets, resource index)");
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS traces_signature;
+         DROP INDEX IF EXISTS traces_namespace;",
+    )?;
+    Ok(())
+}
+
+/// Fills `buckets` from every stored trace (a file of schema 3 or older has none); in
+/// the caller's transaction, after `SCHEMA` created the table.
+fn backfill_buckets(tx: &Connection) -> Result<()> {
+    let started = std::time::Instant::now();
+    tx.execute("DELETE FROM buckets", [])?;
+    let n = tx.execute(
+        &format!(
+            "INSERT INTO buckets (signature, hour, action_type, traces, completed, failed,
+                                  rolled_back, eff_sum, eff_n)
+             SELECT signature, ts - ((ts % {HOUR_US}) + {HOUR_US}) % {HOUR_US} AS hour,
+                    action_type, COUNT(*), SUM(status = '{c}'), SUM(status = '{f}'),
+                    SUM(status = '{r}'), COALESCE(SUM(eff), 0.0), COUNT(eff)
+             FROM traces GROUP BY signature, hour, action_type",
+            c = ExecutionStatus::Completed.as_str(),
+            f = ExecutionStatus::Failed.as_str(),
+            r = ExecutionStatus::RolledBack.as_str(),
+        ),
+        [],
+    )?;
+    tracing::info!(
+        buckets = n,
+        ms = started.elapsed().as_millis() as u64,
+        "filled the embedded store's hour buckets from its traces"
+    );
     Ok(())
 }
 
@@ -1099,6 +1169,89 @@ fn save_aggregate(tx: &Connection, agg: &SignatureAggregate) -> Result<()> {
     Ok(())
 }
 
+/// A change to one bucket's counters (negative when traces leave it).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Delta {
+    traces: i64,
+    completed: i64,
+    failed: i64,
+    rolled_back: i64,
+    eff_sum: f64,
+    eff_n: i64,
+}
+
+impl Delta {
+    /// `c` added (`sign` 1) or taken away (`sign` -1).
+    fn of(c: &Counts, sign: i64) -> Delta {
+        Delta {
+            traces: sign * c.traces as i64,
+            completed: sign * c.completed as i64,
+            failed: sign * c.failed as i64,
+            rolled_back: sign * c.rolled_back as i64,
+            eff_sum: sign as f64 * c.effectiveness_sum,
+            eff_n: sign * c.effectiveness_count as i64,
+        }
+    }
+
+    fn add(&mut self, o: &Delta) {
+        self.traces += o.traces;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.rolled_back += o.rolled_back;
+        self.eff_sum += o.eff_sum;
+        self.eff_n += o.eff_n;
+    }
+}
+
+/// The `buckets.hour` of a trace: the start of its hour in µs ([`hour_of`]).
+fn hour_us(t: &ActionTrace) -> i64 {
+    micros(hour_of(t.action_timestamp))
+}
+
+/// Applies `d` to the bucket of (`signature`, `hour`, `action_type`), creating it; a
+/// bucket left without traces is removed. An effectiveness sum whose count drops to 0 is
+/// set to exactly 0 (no float residue).
+fn bump_bucket(
+    tx: &Connection,
+    signature: &str,
+    hour: i64,
+    action_type: &str,
+    d: &Delta,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO buckets (signature, hour, action_type, traces, completed, failed,
+                              rolled_back, eff_sum, eff_n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (signature, hour, action_type) DO UPDATE SET
+            traces = traces + excluded.traces,
+            completed = completed + excluded.completed,
+            failed = failed + excluded.failed,
+            rolled_back = rolled_back + excluded.rolled_back,
+            eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0
+                           ELSE eff_sum + excluded.eff_sum END,
+            eff_n = eff_n + excluded.eff_n",
+    )?
+    .execute(params![
+        signature,
+        hour,
+        action_type,
+        d.traces,
+        d.completed,
+        d.failed,
+        d.rolled_back,
+        d.eff_sum,
+        d.eff_n
+    ])?;
+    if d.traces < 0 {
+        tx.prepare_cached(
+            "DELETE FROM buckets
+             WHERE signature = ?1 AND hour = ?2 AND action_type = ?3 AND traces <= 0",
+        )?
+        .execute(params![signature, hour, action_type])?;
+    }
+    Ok(())
+}
+
 /// Stores `traces` (their JSON in `bodies`, encoded before the writer was taken) and
 /// updates their aggregates. A trace whose id is stored already is compared with the
 /// stored one instead (idempotency): the insert itself finds out, so a new trace costs
@@ -1112,6 +1265,8 @@ fn put_batch(
     let mut outcomes = Vec::with_capacity(traces.len());
     // Aggregates touched by this batch, written once at the end (same transaction).
     let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
+    // Hour buckets touched by this batch, each written once at the end.
+    let mut buckets: HashMap<(&str, i64, &str), Delta> = HashMap::new();
     let mut new_signatures = 0i64;
     let mut created = 0i64;
     for (t, body) in traces.iter().zip(bodies) {
@@ -1150,6 +1305,10 @@ fn put_batch(
             continue;
         }
         created += 1;
+        buckets
+            .entry((&t.signature, hour_us(t), &t.action_type))
+            .or_default()
+            .add(&Delta::of(&Counts::of_trace(t), 1));
         match aggs.get_mut(&t.signature) {
             Some(a) => a.add(t),
             None => {
@@ -1170,6 +1329,9 @@ fn put_batch(
     }
     for a in aggs.into_values() {
         cache.save(tx, a)?;
+    }
+    for ((signature, hour, action_type), d) in &buckets {
+        bump_bucket(tx, signature, *hour, action_type, d)?;
     }
     if created > 0 {
         tx.prepare_cached(
@@ -1215,7 +1377,130 @@ fn set_effectiveness_tx(
     };
     agg.replace_effectiveness(&trace.action_type, old, eff.score);
     cache.save(tx, agg)?;
+    let mut d = Delta::of(&Counts::of(trace.execution_status, Some(eff.score)), 1);
+    d.add(&Delta::of(&Counts::of(trace.execution_status, old), -1));
+    bump_bucket(
+        tx,
+        &trace.signature,
+        hour_us(&trace),
+        &trace.action_type,
+        &d,
+    )?;
     Ok(Some(trace))
+}
+
+/// Deletes the traces with these ids (one answer per id: whether it existed) and takes
+/// them out of their buckets, aggregates and the counters. A signature left without
+/// traces loses its aggregate; one that lost a trace at a time bound (first or last
+/// seen, an action's last attempt) has its bounds read again from its remaining traces.
+fn delete_tx(tx: &Connection, cache: &mut AggCache, ids: &[String]) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Aggregates touched, with whether their bounds must be read again.
+    let mut aggs: HashMap<String, (SignatureAggregate, bool)> = HashMap::new();
+    let mut deleted = 0i64;
+    for id in ids {
+        let row: Option<(i64, String)> = tx
+            .prepare_cached("SELECT id, body FROM traces WHERE action_id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((rowid, body)) = row else {
+            out.push(false);
+            continue;
+        };
+        let t: ActionTrace = serde_json::from_str(&body)?;
+        tx.prepare_cached("DELETE FROM traces WHERE id = ?1")?
+            .execute([rowid])?;
+        bump_bucket(
+            tx,
+            &t.signature,
+            hour_us(&t),
+            &t.action_type,
+            &Delta::of(&Counts::of_trace(&t), -1),
+        )?;
+        let entry = match aggs.entry(t.signature.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let agg = cache.take(tx, &t.signature)?.ok_or_else(|| {
+                    Error::Other(format!(
+                        "aggregate of signature {} missing for trace {id}",
+                        t.signature
+                    ))
+                })?;
+                e.insert((agg, false))
+            }
+        };
+        if entry.0.remove(&t) {
+            entry.1 = true;
+        }
+        deleted += 1;
+        out.push(true);
+    }
+    let mut gone = 0i64;
+    for (signature, (mut agg, bounds)) in aggs {
+        if agg.occurrences == 0 {
+            tx.prepare_cached("DELETE FROM signatures WHERE signature = ?1")?
+                .execute([&signature])?;
+            // Empty already (each bucket went with its last trace); kept exact whatever
+            // the aggregate said.
+            tx.prepare_cached("DELETE FROM buckets WHERE signature = ?1")?
+                .execute([&signature])?;
+            gone += 1;
+            continue;
+        }
+        if bounds {
+            read_bounds(tx, &mut agg)?;
+        }
+        cache.save(tx, agg)?;
+    }
+    if deleted > 0 {
+        tx.prepare_cached(
+            "UPDATE counters SET traces = traces - ?1, signatures = signatures - ?2 WHERE id = 1",
+        )?
+        .execute(params![deleted, gone])?;
+    }
+    Ok(out)
+}
+
+/// Sets `agg`'s time bounds and display fields from the signature's remaining traces
+/// ([`SignatureAggregate::set_bounds`]): its oldest and newest trace (ties: the one
+/// stored last, as [`SignatureAggregate::add`] keeps), and each action type's newest,
+/// found in the newest hour bucket of that type.
+fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<()> {
+    let sig = agg.signature.clone();
+    let trace = |sql: &str| -> Result<ActionTrace> {
+        let body: String = tx.prepare_cached(sql)?.query_row([&sig], |r| r.get(0))?;
+        Ok(serde_json::from_str(&body)?)
+    };
+    let oldest = trace(
+        "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
+         ORDER BY ts, id LIMIT 1",
+    )?;
+    let newest = trace(
+        "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
+         ORDER BY ts DESC, id DESC LIMIT 1",
+    )?;
+    let mut last = std::collections::BTreeMap::new();
+    for action in agg.actions.keys() {
+        let hour: Option<i64> = tx
+            .prepare_cached(
+                "SELECT hour FROM buckets WHERE signature = ?1 AND action_type = ?2
+                 ORDER BY hour DESC LIMIT 1",
+            )?
+            .query_row(params![sig, action], |r| r.get(0))
+            .optional()?;
+        let Some(hour) = hour else { continue };
+        let ts: Option<i64> = tx
+            .prepare_cached(
+                "SELECT MAX(ts) FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3 AND action_type = ?4",
+            )?
+            .query_row(params![sig, hour, hour + HOUR_US, action], |r| r.get(0))?;
+        if let Some(ts) = ts {
+            last.insert(action.clone(), from_micros(ts)?);
+        }
+    }
+    agg.set_bounds(&oldest, &newest, &last);
+    Ok(())
 }
 
 const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
@@ -1357,21 +1642,26 @@ impl Interned {
     }
 }
 
-/// Columns of [`TraceFacts`], in the order [`read_facts`] reads them; `signature` last,
-/// so that a read of one signature's facts can leave it out ([`RECENT_COLUMNS`]).
+/// Columns of [`TraceFacts`], in the order [`read_facts`] reads them.
 const FACT_COLUMNS: &str = "action_id, ts, action_type, status, eff, replicas, alert_name, namespace, kind, name, signature";
 
-/// [`FACT_COLUMNS`] without `signature`, for a read whose rows all have the same one.
-const RECENT_COLUMNS: &str =
-    "action_id, ts, action_type, status, eff, replicas, alert_name, namespace, kind, name";
+fn parse_status(bytes: &[u8]) -> Result<ExecutionStatus> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(ExecutionStatus::parse)
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "unknown stored status {:?}",
+                String::from_utf8_lossy(bytes)
+            ))
+        })
+}
 
-/// Appends [`TraceFacts`] read from rows of [`FACT_COLUMNS`] (or of [`RECENT_COLUMNS`]
-/// when `signature` is given: the signature of every row) to `out`: no JSON is decoded.
-/// `cols` carries the shared strings from one call to the next.
+/// Appends [`TraceFacts`] read from rows of [`FACT_COLUMNS`] to `out`: no JSON is
+/// decoded. `cols` carries the shared strings from one call to the next.
 fn read_facts(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
-    signature: Option<&Arc<str>>,
     cols: &mut [Interned; 6],
     out: &mut Vec<TraceFacts>,
 ) -> Result<()> {
@@ -1380,16 +1670,7 @@ fn read_facts(
         let bytes = |i: usize| -> Result<&[u8]> {
             Ok(row.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?)
         };
-        let status = bytes(3)?;
-        let execution_status = std::str::from_utf8(status)
-            .ok()
-            .and_then(ExecutionStatus::parse)
-            .ok_or_else(|| {
-                Error::Other(format!(
-                    "unknown stored status {:?}",
-                    String::from_utf8_lossy(status)
-                ))
-            })?;
+        let execution_status = parse_status(bytes(3)?)?;
         let action_id = std::str::from_utf8(bytes(0)?)
             .map_err(|e| Error::Other(format!("stored action id is not UTF-8: {e}")))?;
         out.push(TraceFacts {
@@ -1403,89 +1684,263 @@ fn read_facts(
             namespace: cols[2].get(bytes(7)?)?,
             kind: cols[3].get(bytes(8)?)?,
             name: cols[4].get(bytes(9)?)?,
-            signature: match signature {
-                Some(s) => s.clone(),
-                None => cols[5].get(bytes(10)?)?,
-            },
+            signature: cols[5].get(bytes(10)?)?,
         });
     }
     Ok(())
 }
 
-/// A signature's newest facts since ?2 (limit ?3), from the covering signature index.
-fn recent_facts_sql() -> String {
+/// The newest facts of one resource (namespace ?1, kind ?2, name ?3) since ?4 (limit
+/// ?5), from the covering resource index.
+fn resource_facts_sql() -> String {
     format!(
-        "SELECT {RECENT_COLUMNS} FROM traces INDEXED BY traces_signature
-         WHERE signature = ?1 AND ts >= ?2
-         ORDER BY ts DESC, action_id DESC LIMIT ?3"
-    )
-}
-
-/// Newest facts of other signatures (?4) in a namespace (?1) from ?2 to ?3 inclusive
-/// (limit ?5), from the covering namespace index.
-fn related_facts_sql() -> String {
-    format!(
-        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_namespace
-         WHERE namespace = ?1 AND ts >= ?2 AND ts <= ?3 AND signature <> ?4
+        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_resource
+         WHERE namespace = ?1 AND kind = ?2 AND name = ?3 AND ts >= ?4
          ORDER BY ts DESC, action_id DESC LIMIT ?5"
     )
 }
 
-fn pattern_input_q(
-    conn: &Connection,
-    signature: &str,
-    since: DateTime<Utc>,
-    related_since: DateTime<Utc>,
-    limit: usize,
-) -> Result<PatternInput> {
-    // One read transaction: the aggregate and the traces come from the same snapshot.
+/// The newest facts of every signature since ?1 (limit ?2).
+fn recent_facts_sql() -> String {
+    format!(
+        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_ts
+         WHERE ts >= ?1 ORDER BY ts DESC, action_id DESC LIMIT ?2"
+    )
+}
+
+/// The columns of a [`Counts`] in `buckets`, in the order [`counts_at`] reads them.
+const COUNT_COLUMNS: &str = "traces, completed, failed, rolled_back, eff_sum, eff_n";
+
+/// The [`Counts`] in the [`COUNT_COLUMNS`] of `row` from column `i` on.
+fn counts_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Counts> {
+    let n = |k: usize| -> Result<u64> { Ok(row.get::<_, i64>(i + k)?.max(0) as u64) };
+    Ok(Counts {
+        traces: n(0)?,
+        completed: n(1)?,
+        failed: n(2)?,
+        rolled_back: n(3)?,
+        effectiveness_sum: row.get(i + 4)?,
+        effectiveness_count: n(5)?,
+    })
+}
+
+/// Where a window starting at `since` (µs) stops being a partial hour: the start of its
+/// first whole hour (`since` itself when it starts an hour). Its traces from `since` up to
+/// there are read from `traces`, every later hour from `buckets`.
+fn first_whole_hour(since: i64) -> i64 {
+    let h0 = since - since.rem_euclid(HOUR_US);
+    if h0 == since { h0 } else { h0 + HOUR_US }
+}
+
+/// `counts` of `key` in a short list of (key, counts), added to the entry or appended.
+fn add_counts<K: PartialEq>(list: &mut Vec<(K, Counts)>, key: K, counts: &Counts) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, c)) => c.add(counts),
+        None => list.push((key, *counts)),
+    }
+}
+
+/// The `(action_type, status, eff)` rows of `stmt` added up per action type into `out`.
+fn add_trace_counts(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    out: &mut Vec<(String, Counts)>,
+) -> Result<()> {
+    let mut rows = stmt.query(params)?;
+    while let Some(row) = rows.next()? {
+        let c = Counts::of(
+            parse_status(row.get_ref(1)?.as_bytes().map_err(rusqlite::Error::from)?)?,
+            row.get(2)?,
+        );
+        let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        match out.iter_mut().find(|(k, _)| k == action) {
+            Some((_, counts)) => counts.add(&c),
+            None => out.push((action.to_string(), c)),
+        }
+    }
+    Ok(())
+}
+
+fn pattern_input_q(conn: &Connection, r: &PatternRequest) -> Result<PatternInput> {
+    // One read transaction: the aggregate, the counts and the facts come from the same
+    // snapshot.
     let tx = conn.unchecked_transaction()?;
     let conn: &Connection = &tx;
-    let Some(aggregate) = load_aggregate(conn, signature)? else {
+    let Some(aggregate) = load_aggregate(conn, &r.signature)? else {
         return Ok(PatternInput::default());
     };
-    let since = micros(since);
-    let lim = limit as i64;
-    let mut cols: [Interned; 6] = Default::default();
-    let mut recent = Vec::with_capacity(limit.min(1024));
-    read_facts(
-        &mut conn.prepare_cached(&recent_facts_sql())?,
-        params![signature, since, lim],
-        Some(&Arc::from(signature)),
-        &mut cols,
-        &mut recent,
-    )?;
-    // Related facts only around the recent actions (what the analysis looks at), range by
-    // range, newest first: a signature without recent actions reads none, and a noisy
-    // neighbour in the namespace costs only what falls near this signature's actions.
-    let mut related = Vec::new();
-    let mut related_stmt = conn.prepare_cached(&related_facts_sql())?;
-    for (from, to) in patterns::related_ranges(&recent, related_since) {
-        let left = limit - related.len();
-        if left == 0 {
-            break;
-        }
-        read_facts(
-            &mut related_stmt,
-            params![
-                aggregate.namespace,
-                micros(from),
-                micros(to),
-                signature,
-                left as i64
-            ],
-            None,
-            &mut cols,
-            &mut related,
+    let since = micros(r.since);
+    let whole = first_whole_hour(since);
+    let mut buckets = Vec::new();
+    if whole > since {
+        // The partial first hour, from the signature's traces in it.
+        let mut partial = Vec::new();
+        add_trace_counts(
+            &mut conn.prepare_cached(
+                "SELECT action_type, status, eff FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
+            )?,
+            params![r.signature, since, whole],
+            &mut partial,
         )?;
+        partial.sort_by(|a, b| a.0.cmp(&b.0));
+        let hour = from_micros(whole - HOUR_US)?;
+        buckets.extend(partial.into_iter().map(|(action_type, counts)| HourBucket {
+            hour,
+            action_type,
+            counts,
+        }));
     }
-    drop(related_stmt);
+    {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT hour, action_type, {COUNT_COLUMNS} FROM buckets
+             WHERE signature = ?1 AND hour >= ?2 ORDER BY hour, action_type"
+        ))?;
+        let mut rows = st.query(params![r.signature, whole])?;
+        while let Some(row) = rows.next()? {
+            buckets.push(HourBucket {
+                hour: from_micros(row.get(0)?)?,
+                action_type: row.get(1)?,
+                counts: counts_at(row, 2)?,
+            });
+        }
+    }
+    let first_seen: Option<i64> = conn
+        .prepare_cached(
+            "SELECT MIN(ts) FROM traces INDEXED BY traces_signature
+             WHERE signature = ?1 AND ts >= ?2",
+        )?
+        .query_row(params![r.signature, since], |row| row.get(0))?;
+    let mut resource = Vec::with_capacity(r.facts_limit.min(1024));
+    read_facts(
+        &mut conn.prepare_cached(&resource_facts_sql())?,
+        params![
+            aggregate.namespace,
+            aggregate.kind,
+            aggregate.name,
+            since,
+            r.facts_limit as i64
+        ],
+        &mut Default::default(),
+        &mut resource,
+    )?;
     drop(tx);
     Ok(PatternInput {
         aggregate: Some(aggregate),
-        recent,
-        related,
+        buckets,
+        first_seen: first_seen.map(from_micros).transpose()?,
+        resource,
     })
+}
+
+fn window_counts_q(conn: &Connection, q: &WindowQuery) -> Result<Vec<SignatureActionCounts>> {
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
+    let since = micros(q.since);
+    let whole = first_whole_hour(since);
+    // Only signatures seen since the window start can have traces in it; the ranking
+    // index holds every column this needs (no aggregate is read).
+    let mut per_sig: Vec<(String, Vec<(String, Counts)>)> = Vec::new();
+    {
+        let mut st = conn.prepare_cached(
+            "SELECT signature FROM signatures INDEXED BY signatures_ranking
+             WHERE last_seen >= ?1 AND (?2 IS NULL OR namespace = ?2)
+               AND (?3 IS NULL OR alert_name = ?3)",
+        )?;
+        let mut rows = st.query(params![since, q.namespace, q.alert_name])?;
+        while let Some(row) = rows.next()? {
+            per_sig.push((row.get(0)?, Vec::new()));
+        }
+    }
+    {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT action_type, {COUNT_COLUMNS} FROM buckets
+             WHERE signature = ?1 AND hour >= ?2"
+        ))?;
+        for (sig, counts) in per_sig.iter_mut() {
+            let mut rows = st.query(params![&*sig, whole])?;
+            while let Some(row) = rows.next()? {
+                let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let c = counts_at(row, 1)?;
+                match counts.iter_mut().find(|(k, _)| k == action) {
+                    Some((_, acc)) => acc.add(&c),
+                    None => counts.push((action.to_string(), c)),
+                }
+            }
+        }
+    }
+    if whole > since {
+        // The partial first hour: every trace in it, counted for the signatures above.
+        let index: HashMap<&str, usize> = per_sig
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| (s.as_str(), i))
+            .collect();
+        let mut partial: Vec<(usize, String, Counts)> = Vec::new();
+        let mut st = conn.prepare_cached(
+            "SELECT signature, action_type, status, eff FROM traces INDEXED BY traces_ts
+             WHERE ts >= ?1 AND ts < ?2",
+        )?;
+        let mut rows = st.query(params![since, whole])?;
+        while let Some(row) = rows.next()? {
+            let sig = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let Some(&i) = index.get(sig) else { continue };
+            let c = Counts::of(
+                parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
+                row.get(3)?,
+            );
+            partial.push((i, row.get(1)?, c));
+        }
+        drop(rows);
+        drop(index);
+        for (i, action, c) in partial {
+            add_counts(&mut per_sig[i].1, action, &c);
+        }
+    }
+    drop(tx);
+    Ok(per_sig
+        .into_iter()
+        .flat_map(|(signature, counts)| {
+            counts
+                .into_iter()
+                .filter(|(_, c)| !c.is_empty())
+                .map(move |(action_type, counts)| SignatureActionCounts {
+                    signature: signature.clone(),
+                    action_type,
+                    counts,
+                })
+        })
+        .collect())
+}
+
+fn recent_facts_q(
+    conn: &Connection,
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<TraceFacts>> {
+    let mut out = Vec::with_capacity(limit.min(1024));
+    read_facts(
+        &mut conn.prepare_cached(&recent_facts_sql())?,
+        params![micros(since), limit as i64],
+        &mut Default::default(),
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+fn get_aggregates_q(conn: &Connection, signatures: &[String]) -> Result<Vec<SignatureAggregate>> {
+    let tx = conn.unchecked_transaction()?;
+    let mut out = Vec::with_capacity(signatures.len());
+    let mut seen = std::collections::HashSet::new();
+    for s in signatures {
+        if seen.insert(s.as_str())
+            && let Some(a) = load_aggregate(&tx, s)?
+        {
+            out.push(a);
+        }
+    }
+    drop(tx);
+    Ok(out)
 }
 
 fn list_signatures_q(conn: &Connection, q: &SignatureQuery) -> Result<Vec<SignatureAggregate>> {
@@ -1629,13 +2084,31 @@ impl Store for LocalStore {
 
     async fn pattern_input(
         &self,
-        signature: &str,
-        since: DateTime<Utc>,
-        related_since: DateTime<Utc>,
-        limit: usize,
+        request: &PatternRequest,
     ) -> std::result::Result<PatternInput, StoreError> {
-        let sig = signature.to_string();
-        self.blocking(move |i| i.read(|c| pattern_input_q(c, &sig, since, related_since, limit)))
+        let r = request.clone();
+        self.blocking(move |i| i.read(|c| pattern_input_q(c, &r)))
+            .await
+    }
+
+    async fn window_counts(
+        &self,
+        query: &WindowQuery,
+    ) -> std::result::Result<Vec<SignatureActionCounts>, StoreError> {
+        let q = query.clone();
+        self.blocking(move |i| i.read(|c| window_counts_q(c, &q)))
+            .await
+    }
+
+    async fn get_aggregates(
+        &self,
+        signatures: &[String],
+    ) -> std::result::Result<Vec<SignatureAggregate>, StoreError> {
+        if signatures.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sigs = signatures.to_vec();
+        self.blocking(move |i| i.read(|c| get_aggregates_q(c, &sigs)))
             .await
     }
 
@@ -1645,6 +2118,30 @@ impl Store for LocalStore {
     ) -> std::result::Result<Vec<SignatureAggregate>, StoreError> {
         let q = query.clone();
         self.blocking(move |i| i.read(|c| list_signatures_q(c, &q)))
+            .await
+    }
+
+    async fn recent_facts(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> std::result::Result<Vec<TraceFacts>, StoreError> {
+        self.blocking(move |i| i.read(|c| recent_facts_q(c, since, limit)))
+            .await
+    }
+
+    async fn delete_traces(
+        &self,
+        action_ids: &[String],
+    ) -> std::result::Result<Vec<bool>, StoreError> {
+        if action_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = action_ids.to_vec();
+        // A write like any other: committed with its group, which bumps the history
+        // pages' generation before anyone is answered (no cached page shows a deleted
+        // trace); the decoded-trace cache only serves a rowid with its exact stored JSON.
+        self.blocking(move |i| i.write(move |tx, cache| delete_tx(tx, cache, &ids)))
             .await
     }
 
@@ -1662,9 +2159,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).unwrap();
         let conn = store.inner.open_reader().unwrap();
-        let mut st = conn.prepare_cached(&recent_facts_sql()).unwrap();
+        let mut st = conn.prepare_cached(&resource_facts_sql()).unwrap();
         for limit in [10i64, 20, 30] {
-            let mut rows = st.query(params!["sig", 0i64, limit]).unwrap();
+            let mut rows = st
+                .query(params!["ns", "Deployment", "api", 0i64, limit])
+                .unwrap();
             while rows.next().unwrap().is_some() {}
         }
         assert_eq!(
@@ -1736,37 +2235,57 @@ mod tests {
             ..HistoryQuery::default()
         };
         assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
-        // Pattern analysis never touches table rows: both reads are index-only.
-        let plan = explain(
-            &conn,
-            &format!("EXPLAIN QUERY PLAN {}", related_facts_sql()),
-            vec![
-                Value::Text("a".into()),
-                Value::Integer(0),
-                Value::Integer(5),
-                Value::Text("b".into()),
-                Value::Integer(10),
-            ],
-        );
-        assert!(
-            plan.contains("SEARCH traces USING COVERING INDEX traces_namespace (namespace=? AND ts>? AND ts<?)"),
-            "{plan}"
-        );
-        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
-        let plan = explain(
-            &conn,
-            &format!("EXPLAIN QUERY PLAN {}", recent_facts_sql()),
-            vec![
-                Value::Text("a".into()),
-                Value::Integer(0),
-                Value::Integer(10),
-            ],
-        );
-        assert!(
-            plan.contains("SEARCH traces USING COVERING INDEX traces_signature"),
-            "{plan}"
-        );
-        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        // Pattern analysis reads facts from the covering resource index only, counts from
+        // bucket ranges, and the partial first hour from one signature's index range.
+        let pattern_reads: [(String, Vec<Value>, &str); 5] = [
+            (
+                resource_facts_sql(),
+                vec![
+                    Value::Text("a".into()),
+                    Value::Text("b".into()),
+                    Value::Text("c".into()),
+                    Value::Integer(0),
+                    Value::Integer(10),
+                ],
+                "SEARCH traces USING COVERING INDEX traces_resource (namespace=? AND kind=? AND name=? AND ts>?)",
+            ),
+            (
+                recent_facts_sql(),
+                vec![Value::Integer(0), Value::Integer(10)],
+                "SEARCH traces USING INDEX traces_ts (ts>?)",
+            ),
+            (
+                format!(
+                    "SELECT hour, action_type, {COUNT_COLUMNS} FROM buckets
+                     WHERE signature = ?1 AND hour >= ?2 ORDER BY hour, action_type"
+                ),
+                vec![Value::Text("s".into()), Value::Integer(0)],
+                "SEARCH buckets USING PRIMARY KEY (signature=? AND hour>?)",
+            ),
+            (
+                "SELECT MIN(ts) FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2"
+                    .into(),
+                vec![Value::Text("s".into()), Value::Integer(0)],
+                "SEARCH traces USING COVERING INDEX traces_signature (signature=? AND ts>?)",
+            ),
+            (
+                "SELECT action_type, status, eff FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3"
+                    .into(),
+                vec![
+                    Value::Text("s".into()),
+                    Value::Integer(0),
+                    Value::Integer(5),
+                ],
+                "SEARCH traces USING INDEX traces_signature (signature=? AND ts>? AND ts<?)",
+            ),
+        ];
+        for (sql, vals, want) in pattern_reads {
+            let plan = explain(&conn, &format!("EXPLAIN QUERY PLAN {sql}"), vals);
+            assert!(plan.contains(want), "{sql}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
     }
 
     /// A write alone in its group runs without a savepoint; when it fails nothing of it

@@ -9,52 +9,191 @@ async fn local_store_passes_the_conformance_suite() {
     context_core::conformance::run_all(&store).await;
 }
 
-/// The embedded store reads related traces only within `patterns::related_ranges` of the
-/// signature's recent actions (the conformance suite allows both): a neighbour's traces
-/// far from any action are not read, and a signature without recent actions reads none.
+/// A data directory of schema 3 (no hour buckets; covering signature and namespace
+/// indexes, no resource index) is upgraded when it is opened: its buckets are filled from
+/// the traces it holds, so pattern analysis and the window counts are exact at once, not
+/// only for traces written after the upgrade; the old covering indexes give way to the
+/// new layout (the same schema as a fresh store's), and later writes and deletes keep the
+/// counts exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn related_traces_are_read_only_near_recent_actions() {
-    use chrono::{Duration, TimeZone, Utc};
-    use context_core::conformance::sample_trace;
-    use context_core::model::ExecutionStatus;
-    use context_core::store::Store;
+async fn a_schema_3_store_gets_its_hour_buckets_on_open() {
+    use std::collections::BTreeSet;
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = LocalStore::open(dir.path()).unwrap();
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use context_core::conformance::{expected_buckets, expected_window_counts, sample_trace};
+    use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
+    use context_core::store::{Counts, PatternRequest, Store, WindowQuery};
+
     let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
-    let at = |m: i64| t0 + Duration::minutes(m);
-    let mine = sample_trace(
-        "near-mine",
-        "near",
+    let statuses = [
+        ExecutionStatus::Completed,
+        ExecutionStatus::Failed,
+        ExecutionStatus::RolledBack,
+        ExecutionStatus::Executing,
+    ];
+    let mut traces: Vec<ActionTrace> = (0..120i64)
+        .map(|i| {
+            let mut t = sample_trace(
+                &format!("upgrade-{i:03}"),
+                ["upg-a", "upg-b"][(i % 2) as usize],
+                ["KubePodCrashLooping", "HighMemoryUsage"][(i / 2 % 2) as usize],
+                ["api", "db", "web"][(i % 3) as usize],
+                ["restart_pod", "scale_deployment", "increase_resources"][(i % 5 % 3) as usize],
+                statuses[(i % 4) as usize],
+                t0 + Duration::minutes(i * 23),
+            );
+            if i % 3 != 1 {
+                t.effectiveness = Some(Effectiveness {
+                    score: (i % 10) as f64 / 10.0,
+                    criteria: Default::default(),
+                    assessed_at: None,
+                    method: AssessmentMethod::Automated,
+                    notes: None,
+                });
+            }
+            t
+        })
+        .collect();
+    // Before 1970: its hour is floored, not truncated towards zero.
+    traces.push(sample_trace(
+        "upgrade-old",
+        "upg-a",
         "KubePodCrashLooping",
         "api",
         "restart_pod",
         ExecutionStatus::Completed,
-        at(0),
-    );
-    let mut traces = vec![mine.clone()];
-    for (i, m) in [-40i64, -20, 10, 29, 31, 120, 500].into_iter().enumerate() {
-        traces.push(sample_trace(
-            &format!("near-other-{i}"),
-            "near",
-            "HighMemoryUsage",
-            "db",
-            "notify_only",
-            ExecutionStatus::Completed,
-            at(m),
-        ));
+        Utc.with_ymd_and_hms(1969, 12, 31, 23, 30, 0).unwrap(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.put_traces(&traces).await.unwrap();
     }
-    store.put_traces(&traces).await.unwrap();
-    let pi = store
-        .pattern_input(&mine.signature, at(-600), at(-600), 1000)
-        .await
+    let schema = |path: &std::path::Path| -> Vec<(String, String)> {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let mut st = c
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let db = dir.path().join("context.db");
+    let fresh = schema(&db);
+    // What schema 3 had and had not, as it had it (its `SCHEMA` at 8ab2c94).
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE buckets;
+             DROP INDEX traces_resource;
+             DROP INDEX traces_signature;
+             DROP INDEX traces_namespace;
+             CREATE INDEX traces_namespace ON traces (namespace, ts, action_id,
+                 signature, action_type, status, eff, replicas, alert_name, kind, name);
+             CREATE INDEX traces_signature ON traces (signature, ts, action_id,
+                 action_type, status, eff, replicas, alert_name, namespace, kind, name);
+             PRAGMA user_version = 3;",
+        )
         .unwrap();
-    let ids: Vec<&str> = pi.related.iter().map(|t| t.action_id.as_str()).collect();
-    assert_eq!(ids, ["near-other-3", "near-other-2", "near-other-1"]);
-    // No action of the signature since `since`: nothing related is read.
-    let pi = store
-        .pattern_input(&mine.signature, at(1), at(1), 1000)
-        .await
-        .unwrap();
-    assert!(pi.recent.is_empty() && pi.related.is_empty(), "{pi:?}");
+
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(
+        schema(&db),
+        fresh,
+        "the upgraded file has a fresh store's tables and indexes"
+    );
+    let close = |a: &Counts, b: &Counts| {
+        (a.effectiveness_sum - b.effectiveness_sum).abs() < 1e-9
+            && Counts {
+                effectiveness_sum: 0.0,
+                ..*a
+            } == Counts {
+                effectiveness_sum: 0.0,
+                ..*b
+            }
+    };
+    let check = |store: LocalStore, traces: Vec<ActionTrace>, what: &'static str| async move {
+        let sigs: BTreeSet<String> = traces.iter().map(|t| t.signature.clone()).collect();
+        let sinces: [DateTime<Utc>; 4] = [
+            Utc.with_ymd_and_hms(1969, 1, 1, 0, 0, 0).unwrap(),
+            t0 + Duration::minutes(7),
+            t0 + Duration::hours(20) + Duration::minutes(41),
+            t0 + Duration::hours(40),
+        ];
+        for sig in &sigs {
+            for since in sinces {
+                let pi = store
+                    .pattern_input(&PatternRequest {
+                        signature: sig.clone(),
+                        since,
+                        facts_limit: 1000,
+                    })
+                    .await
+                    .unwrap();
+                let want = expected_buckets(&traces, sig, since);
+                assert_eq!(pi.buckets.len(), want.len(), "{what}: {sig} since {since}");
+                for (g, w) in pi.buckets.iter().zip(&want) {
+                    assert!(
+                        g.hour == w.hour
+                            && g.action_type == w.action_type
+                            && close(&g.counts, &w.counts),
+                        "{what}: {sig} since {since}: {g:?} != {w:?}"
+                    );
+                }
+                let first = traces
+                    .iter()
+                    .filter(|t| &t.signature == sig && t.action_timestamp >= since)
+                    .map(|t| t.action_timestamp)
+                    .min();
+                assert_eq!(pi.first_seen, first, "{what}: {sig} since {since}");
+            }
+        }
+        for since in sinces {
+            let q = WindowQuery {
+                since,
+                namespace: Some("upg-a".into()),
+                alert_name: None,
+            };
+            let got = store.window_counts(&q).await.unwrap();
+            let want = expected_window_counts(&traces, &q);
+            assert_eq!(got.len(), want.len(), "{what}: window counts since {since}");
+            for c in &got {
+                let w = &want[&(c.signature.clone(), c.action_type.clone())];
+                assert!(close(&c.counts, w), "{what}: {c:?} != {w:?}");
+            }
+        }
+    };
+    check(store.clone(), traces.clone(), "after the upgrade").await;
+
+    // Writes after the upgrade go on from the filled buckets.
+    let more: Vec<ActionTrace> = (0..30i64)
+        .map(|i| {
+            sample_trace(
+                &format!("upgrade-more-{i:03}"),
+                "upg-a",
+                "KubePodCrashLooping",
+                "api",
+                "restart_pod",
+                ExecutionStatus::Failed,
+                t0 + Duration::minutes(i * 31 + 5),
+            )
+        })
+        .collect();
+    store.put_traces(&more).await.unwrap();
+    traces.extend(more);
+    let gone: Vec<String> = [
+        "upgrade-000",
+        "upgrade-004",
+        "upgrade-more-003",
+        "upgrade-old",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(
+        store.delete_traces(&gone).await.unwrap(),
+        vec![true; gone.len()]
+    );
+    traces.retain(|t| !gone.contains(&t.action_id));
+    check(store, traces, "after more writes and deletes").await;
 }

@@ -8,7 +8,10 @@ use context_core::conformance::sample_trace;
 use context_core::model::{
     ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus, PutOutcome,
 };
-use context_core::store::{HistoryQuery, SignatureAggregate, SignatureQuery, Store, TraceFacts};
+use context_core::store::{
+    HistoryQuery, PatternInput, PatternRequest, SignatureAggregate, SignatureQuery, Store,
+    TraceFacts, WindowQuery,
+};
 use store_local::LocalStore;
 
 fn t0() -> DateTime<Utc> {
@@ -23,6 +26,18 @@ fn eff(score: f64) -> Effectiveness {
         method: AssessmentMethod::Manual,
         notes: None,
     }
+}
+
+/// `pattern_input` of `signature` since `since`, at most 100 facts.
+async fn pattern_input(store: &dyn Store, signature: &str, since: DateTime<Utc>) -> PatternInput {
+    store
+        .pattern_input(&PatternRequest {
+            signature: signature.to_string(),
+            since,
+            facts_limit: 100,
+        })
+        .await
+        .unwrap()
 }
 
 fn all_query() -> HistoryQuery {
@@ -116,6 +131,26 @@ async fn assert_aggregates_match(store: &dyn Store) {
             );
         }
     }
+    // The hour buckets hold every trace: the window counts since long ago are the
+    // counts of all of them.
+    let q = WindowQuery {
+        since: Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap(),
+        ..WindowQuery::default()
+    };
+    let counts = store.window_counts(&q).await.unwrap();
+    let want_counts = context_core::conformance::expected_window_counts(&traces, &q);
+    assert_eq!(
+        counts.len(),
+        want_counts.len(),
+        "window counts: one row per signature and action"
+    );
+    for c in counts {
+        let mut w = want_counts[&(c.signature.clone(), c.action_type.clone())];
+        let mut g = c.counts;
+        assert!((g.effectiveness_sum - w.effectiveness_sum).abs() < 1e-9);
+        (g.effectiveness_sum, w.effectiveness_sum) = (0.0, 0.0);
+        assert_eq!(g, w, "window counts of {} {}", c.signature, c.action_type);
+    }
     let stats = store.stats().await.unwrap();
     assert_eq!(stats.traces as usize, traces.len());
     assert_eq!(stats.signatures as usize, want.len());
@@ -175,7 +210,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -223,7 +258,9 @@ async fn migrates_a_schema_1_file() {
     {
         let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
         conn.execute_batch(
-            "DROP INDEX traces_signature;
+            "DROP TABLE buckets;
+             DROP INDEX traces_resource;
+             DROP INDEX traces_signature;
              DROP INDEX traces_namespace;
              ALTER TABLE traces DROP COLUMN eff;
              ALTER TABLE traces DROP COLUMN replicas;
@@ -234,13 +271,25 @@ async fn migrates_a_schema_1_file() {
         .unwrap();
     }
     let store = LocalStore::open(dir.path()).unwrap();
-    let pi = store.pattern_input(&sig, t0(), t0(), 100).await.unwrap();
+    let pi = pattern_input(&store, &sig, t0()).await;
     let mut want: Vec<TraceFacts> = traces.iter().map(TraceFacts::from).collect();
     want.reverse();
-    assert_eq!(pi.recent, want);
-    assert!(pi.recent.iter().all(|f| f.replicas.is_some()));
+    assert_eq!(pi.resource, want);
+    assert!(pi.resource.iter().all(|f| f.replicas.is_some()));
+    let want_buckets = context_core::conformance::expected_buckets(&traces, &sig, t0());
+    assert_eq!(pi.buckets.len(), want_buckets.len(), "{:?}", pi.buckets);
+    for (g, w) in pi.buckets.iter().zip(&want_buckets) {
+        let (mut gc, mut wc) = (g.counts, w.counts);
+        assert!((gc.effectiveness_sum - wc.effectiveness_sum).abs() < 1e-9);
+        (gc.effectiveness_sum, wc.effectiveness_sum) = (0.0, 0.0);
+        assert_eq!(
+            (g.hour, &g.action_type, gc),
+            (w.hour, &w.action_type, wc),
+            "hour buckets filled from the migrated traces"
+        );
+    }
     assert_eq!(
-        pi.recent
+        pi.resource
             .iter()
             .filter(|f| f.effectiveness.is_some())
             .count(),
@@ -250,17 +299,18 @@ async fn migrates_a_schema_1_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
-    for idx in ["traces_signature", "traces_namespace"] {
-        let sql: String = conn
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE name = ?1",
-                [idx],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert!(sql.contains("eff"), "{idx} must be covering again: {sql}");
-    }
+    assert_eq!(v, 4);
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'traces_resource'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        sql.contains("eff"),
+        "the resource index must be covering: {sql}"
+    );
 }
 
 /// A schema-2 file (three rank indexes) is migrated on open to the one covering ranking
@@ -338,7 +388,7 @@ async fn migrates_a_schema_2_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
 }
 
 /// The writer keeps aggregates decoded between writes; when another process (here a
@@ -522,12 +572,11 @@ async fn concurrent_writers_and_readers_keep_aggregates_exact() {
                     .await
                     .unwrap();
                 if let Some(s) = sigs.first() {
-                    let pi = store
-                        .pattern_input(&s.signature, t0(), t0(), 100)
-                        .await
-                        .unwrap();
+                    let pi = pattern_input(store.as_ref(), &s.signature, t0()).await;
+                    // Aggregate and buckets from one snapshot, while writers run.
                     let agg = pi.aggregate.unwrap();
-                    assert!(pi.recent.len() as u64 <= agg.occurrences);
+                    let in_buckets: u64 = pi.buckets.iter().map(|b| b.counts.traces).sum();
+                    assert_eq!(in_buckets, agg.occurrences);
                 }
                 store.stats().await.unwrap();
             }
@@ -572,15 +621,7 @@ async fn reads_after_an_assessment_never_serve_the_old_trace() {
     // Warm every read path, then change one trace.
     for _ in 0..2 {
         assert_eq!(store.list_traces(&q).await.unwrap().items.len(), 5);
-        assert_eq!(
-            store
-                .pattern_input(&sig, t0(), t0(), 100)
-                .await
-                .unwrap()
-                .recent
-                .len(),
-            5
-        );
+        assert_eq!(pattern_input(&store, &sig, t0()).await.resource.len(), 5);
     }
     let updated = store
         .set_effectiveness("cache-2", &eff(0.25), t0() + Duration::days(1))
@@ -592,9 +633,9 @@ async fn reads_after_an_assessment_never_serve_the_old_trace() {
         listed.iter().find(|t| t.action_id == "cache-2"),
         Some(&updated)
     );
-    let pi = store.pattern_input(&sig, t0(), t0(), 100).await.unwrap();
+    let pi = pattern_input(&store, &sig, t0()).await;
     assert_eq!(
-        pi.recent.iter().find(|t| t.action_id == "cache-2"),
+        pi.resource.iter().find(|t| t.action_id == "cache-2"),
         Some(&TraceFacts::from(&updated))
     );
     assert_eq!(store.get_trace("cache-2").await.unwrap(), Some(updated));
