@@ -1140,7 +1140,9 @@ pub fn expected_window_counts(
     let mut m: BTreeMap<(String, String), Counts> = BTreeMap::new();
     for t in traces.iter().filter(|t| {
         t.action_timestamp >= q.since
-            && q.namespace.as_ref().is_none_or(|n| &t.resource.namespace == n)
+            && q.namespace
+                .as_ref()
+                .is_none_or(|n| &t.resource.namespace == n)
             && q.alert_name.as_ref().is_none_or(|a| &t.alert.name == a)
     }) {
         m.entry((t.signature.clone(), t.action_type.clone()))
@@ -1325,7 +1327,14 @@ pub async fn check_pattern_input(store: &dyn Store) {
         (at(-6), 1000),
     ] {
         let pi = pattern_input(store, &sig, since, limit, w).await;
-        check_pattern_answer(&pi, &traces, &sig, since, limit, &format!("{w} since {since}"));
+        check_pattern_answer(
+            &pi,
+            &traces,
+            &sig,
+            since,
+            limit,
+            &format!("{w} since {since}"),
+        );
     }
     let pi = pattern_input(store, "conf-pi-unknown-signature", at(-100), 100, w).await;
     assert!(
@@ -1531,7 +1540,11 @@ pub async fn check_delete(store: &dyn Store) {
         "conformance[{w}]: one answer per id: deleted, or no such trace"
     );
     let again = store.delete_traces(&ids[..1]).await.expect("delete again");
-    assert_eq!(again, vec![false], "conformance[{w}]: deleting twice finds nothing the second time");
+    assert_eq!(
+        again,
+        vec![false],
+        "conformance[{w}]: deleting twice finds nothing the second time"
+    );
     traces.retain(|t| !ids.contains(&t.action_id));
     for id in &ids {
         assert!(
@@ -1555,7 +1568,14 @@ pub async fn check_delete(store: &dyn Store) {
     );
     for since in [at(-10), at(45), at(130)] {
         let pi = pattern_input(store, &sig, since, 1000, w).await;
-        check_pattern_answer(&pi, &traces, &sig, since, 1000, &format!("{w} since {since}"));
+        check_pattern_answer(
+            &pi,
+            &traces,
+            &sig,
+            since,
+            1000,
+            &format!("{w} since {since}"),
+        );
     }
     let other = alert_signature("HighMemoryUsage", ns, "Deployment", "web");
     let pi = pattern_input(store, &other, at(-10), 100, w).await;
@@ -1586,7 +1606,10 @@ pub async fn check_delete(store: &dyn Store) {
     );
     for c in &wc {
         assert!(
-            counts_eq(&c.counts, &want[&(c.signature.clone(), c.action_type.clone())]),
+            counts_eq(
+                &c.counts,
+                &want[&(c.signature.clone(), c.action_type.clone())]
+            ),
             "conformance[{w}]: window counts after delete of {} {}",
             c.signature,
             c.action_type
@@ -1820,6 +1843,132 @@ pub async fn check_stats(store: &dyn Store) {
         Some(newest),
         "conformance[{w}]: newest is the latest action_timestamp"
     );
+}
+
+/// A fixed "now" for the oracle check (whole seconds).
+pub fn oracle_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0).unwrap()
+}
+
+/// The oracle check: a production-shaped history of `traces` traces
+/// ([`crate::synth`]) written to the store, then, for the hottest signatures and a
+/// spread of the others over four windows, the analysis from the store's answers must
+/// equal the analysis from a plain in-memory recomputation ([`crate::oracle`]), and both
+/// must agree with the oracle's own counts and findings; the ranking must equal plain
+/// counting. Uses namespaces of its own, so it can share a store with the other checks.
+pub async fn check_oracle(store: &dyn Store, traces: usize, signatures: usize) {
+    use crate::patterns::{AnalysisConfig, parse_window};
+    use crate::service::{AnalyzeRequest, analyze_in};
+    let w = "oracle";
+    let now = oracle_now();
+    let all: Vec<ActionTrace> = crate::synth::production_history(
+        &crate::synth::SynthConfig::with_traces(20260401, traces),
+        now,
+    )
+    .into_iter()
+    .map(|t| ActionTrace::from_input(t, now))
+    .collect();
+    put_all_created(store, &all, w).await;
+    let mut by_sig: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &all {
+        *by_sig.entry(t.signature.as_str()).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = by_sig.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let step = (ranked.len() / signatures.max(1)).max(1);
+    let picked: Vec<&str> = ranked
+        .iter()
+        .take(5)
+        .chain(ranked.iter().skip(5).step_by(step))
+        .take(signatures)
+        .map(|(s, _)| *s)
+        .collect();
+    let config = AnalysisConfig::default();
+    let (mut compared, mut with_findings) = (0, 0);
+    for sig in &picked {
+        for label in ["30d", "7d", "24h", "3h"] {
+            let window = parse_window(label).unwrap();
+            let req = AnalyzeRequest {
+                signature: sig.to_string(),
+                window_label: label.to_string(),
+                window,
+                namespace: None,
+                alert_name: None,
+            };
+            let got = analyze_in(store, &config, &req, now)
+                .await
+                .unwrap_or_else(|e| panic!("conformance[{w}]: analysis failed: {e}"));
+            let mem = crate::oracle::pattern_input(
+                &all,
+                &PatternRequest {
+                    signature: sig.to_string(),
+                    since: now - window,
+                    facts_limit: config.facts_limit,
+                },
+            );
+            let want = crate::patterns::analyze(sig, label, window, &mem, now, &config);
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "conformance[{w}]: {sig} over {label}: the analysis from the store's answer differs from the analysis of a plain recomputation of that answer"
+            );
+            let diff =
+                crate::oracle::differences(&got, &crate::oracle::expected(&all, sig, window, now));
+            assert!(
+                diff.is_empty(),
+                "conformance[{w}]: {sig} over {label} disagrees with the oracle: {diff:#?}"
+            );
+            compared += 1;
+            with_findings += got.oscillation.detected as usize;
+        }
+    }
+    assert!(compared >= 4 * signatures.min(ranked.len()), "{compared}");
+    assert!(
+        with_findings > 0,
+        "conformance[{w}]: the history must exercise the detectors"
+    );
+    // The ranking equals plain counting.
+    let svc = crate::service::rank_in(
+        store,
+        &crate::service::RankRequest {
+            window: Duration::days(7),
+            namespace: None,
+            alert_name: None,
+            offset: 0,
+            limit: 20,
+        },
+        now,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("conformance[{w}]: rank failed: {e}"));
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in all
+        .iter()
+        .filter(|t| t.action_timestamp >= now - Duration::days(7))
+    {
+        *counts.entry(t.signature.as_str()).or_default() += 1;
+    }
+    let mut want: Vec<(&str, u64)> = counts.into_iter().collect();
+    want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let got: Vec<(String, u64)> = svc
+        .signatures
+        .iter()
+        .filter(|r| by_sig_contains(&all, &r.aggregate.signature))
+        .map(|r| (r.aggregate.signature.clone(), r.window_occurrences))
+        .collect();
+    let want: Vec<(String, u64)> = want
+        .into_iter()
+        .take(got.len())
+        .map(|(s, n)| (s.to_string(), n))
+        .collect();
+    assert_eq!(
+        got, want,
+        "conformance[{w}]: the 7-day ranking equals plain counting"
+    );
+}
+
+fn by_sig_contains(all: &[ActionTrace], sig: &str) -> bool {
+    all.iter().any(|t| t.signature == sig)
 }
 
 /// Runs every check on one store, which must be empty at the start.

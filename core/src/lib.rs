@@ -15,6 +15,7 @@
 //! - [`generate`]: HolmesGPT toolset, Kubernetes manifests and podman generators.
 //! - `conformance` (feature `conformance`): the store contract as executable checks.
 //! - [`demo`]: deterministic demo history.
+//! - [`synth`]: production-shaped histories for tests and benchmarks.
 
 pub mod actions;
 #[cfg(any(test, feature = "conformance"))]
@@ -23,10 +24,13 @@ pub mod cursor;
 pub mod demo;
 pub mod generate;
 pub mod model;
+#[cfg(any(test, feature = "conformance"))]
+pub mod oracle;
 pub mod patterns;
 pub mod service;
 pub mod signature;
 pub mod store;
+pub mod synth;
 pub mod validate;
 
 pub use store::{Store, StoreError};

@@ -170,94 +170,13 @@ impl Service {
         req: &AnalyzeRequest,
         now: DateTime<Utc>,
     ) -> Result<PatternAnalysis, StoreError> {
-        let mut input = self
-            .store
-            .pattern_input(&PatternRequest {
-                signature: req.signature.clone(),
-                since: now - req.window,
-                facts_limit: self.config.facts_limit,
-            })
-            .await?;
-        let matches = input.aggregate.as_ref().is_some_and(|a| {
-            req.namespace.as_ref().is_none_or(|n| &a.namespace == n)
-                && req.alert_name.as_ref().is_none_or(|x| &a.alert_name == x)
-        });
-        if !matches {
-            input = PatternInput::default();
-        }
-        Ok(patterns::analyze(
-            &req.signature,
-            &req.window_label,
-            req.window,
-            &input,
-            now,
-            &self.config,
-        ))
+        analyze_in(self.store.as_ref(), &self.config, req, now).await
     }
 
     /// Signatures with traces in the window, most traces in the window first (ties:
     /// signature), one page.
     pub async fn rank(&self, req: &RankRequest, now: DateTime<Utc>) -> Result<Ranking, StoreError> {
-        let counts = self
-            .store
-            .window_counts(&WindowQuery {
-                since: now - req.window,
-                namespace: req.namespace.clone(),
-                alert_name: req.alert_name.clone(),
-            })
-            .await?;
-        self.rank_counts(counts, req.offset, req.limit).await
-    }
-
-    async fn rank_counts(
-        &self,
-        counts: Vec<SignatureActionCounts>,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Ranking, StoreError> {
-        let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
-        for c in counts {
-            let e = per_sig.entry(c.signature).or_default();
-            e.0.add(&c.counts);
-            e.1.push((c.action_type, c.counts.traces));
-        }
-        let mut rows: Vec<(String, Counts, Vec<(String, u64)>)> = per_sig
-            .into_iter()
-            .filter(|(_, (c, _))| c.traces > 0)
-            .map(|(s, (c, a))| (s, c, a))
-            .collect();
-        rows.sort_by(|a, b| b.1.traces.cmp(&a.1.traces).then_with(|| a.0.cmp(&b.0)));
-        let total = rows.len();
-        let page: Vec<_> = rows.into_iter().skip(offset).take(limit).collect();
-        if page.is_empty() {
-            return Ok(Ranking {
-                signatures: Vec::new(),
-                total,
-            });
-        }
-        let sigs: Vec<String> = page.iter().map(|(s, _, _)| s.clone()).collect();
-        let aggs: HashMap<String, SignatureAggregate> = self
-            .store
-            .get_aggregates(&sigs)
-            .await?
-            .into_iter()
-            .map(|a| (a.signature.clone(), a))
-            .collect();
-        let signatures = page
-            .into_iter()
-            .filter_map(|(s, c, mut actions)| {
-                let aggregate = aggs.get(&s)?.clone();
-                actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-                Some(RankedSignature {
-                    aggregate,
-                    window_occurrences: c.traces,
-                    window_completed: c.completed,
-                    window_finished: c.finished(),
-                    window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
-                })
-            })
-            .collect();
-        Ok(Ranking { signatures, total })
+        rank_in(self.store.as_ref(), req, now).await
     }
 
     /// Counts of the last 24 hours and 7 days, the top signatures of the week, and every
@@ -267,7 +186,8 @@ impl Service {
             since,
             ..WindowQuery::default()
         };
-        let sum = |rows: &[SignatureActionCounts], since: Option<&std::collections::HashSet<String>>| {
+        let sum = |rows: &[SignatureActionCounts],
+                   since: Option<&std::collections::HashSet<String>>| {
             let mut c = Counts::default();
             for r in rows {
                 if since.is_none_or(|s| s.contains(&r.signature)) {
@@ -289,7 +209,7 @@ impl Service {
         let (stats, week_rows, day_rows, facts) = (stats?, week_rows?, day_rows?, facts?);
         let week = sum(&week_rows, None);
         let day = sum(&day_rows, None);
-        let top = self.rank_counts(week_rows, 0, OVERVIEW_TOP).await?;
+        let top = rank_counts(self.store.as_ref(), week_rows, 0, OVERVIEW_TOP).await?;
         let warnings = oscillating_now(&facts, now);
         Ok(Overview {
             day,
@@ -342,10 +262,7 @@ impl Service {
     /// Deletes every trace `seed-demo` wrote (ids starting with [`DEMO_ID_PREFIX`]),
     /// reading the history page by page. `progress` is called after each page with the
     /// number deleted so far.
-    pub async fn remove_demo(
-        &self,
-        mut progress: impl FnMut(u64),
-    ) -> Result<Removed, StoreError> {
+    pub async fn remove_demo(&self, mut progress: impl FnMut(u64)) -> Result<Removed, StoreError> {
         let mut q = HistoryQuery {
             limit: 500,
             ..HistoryQuery::default()
@@ -386,6 +303,103 @@ impl Service {
     pub async fn stats(&self) -> Result<StoreStats, StoreError> {
         self.store.stats().await
     }
+}
+
+/// [`Service::rank`] on a borrowed store.
+pub async fn rank_in(
+    store: &dyn Store,
+    req: &RankRequest,
+    now: DateTime<Utc>,
+) -> Result<Ranking, StoreError> {
+    let counts = store
+        .window_counts(&WindowQuery {
+            since: now - req.window,
+            namespace: req.namespace.clone(),
+            alert_name: req.alert_name.clone(),
+        })
+        .await?;
+    rank_counts(store, counts, req.offset, req.limit).await
+}
+
+async fn rank_counts(
+    store: &dyn Store,
+    counts: Vec<SignatureActionCounts>,
+    offset: usize,
+    limit: usize,
+) -> Result<Ranking, StoreError> {
+    let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+    for c in counts {
+        let e = per_sig.entry(c.signature).or_default();
+        e.0.add(&c.counts);
+        e.1.push((c.action_type, c.counts.traces));
+    }
+    let mut rows: Vec<(String, Counts, Vec<(String, u64)>)> = per_sig
+        .into_iter()
+        .filter(|(_, (c, _))| c.traces > 0)
+        .map(|(s, (c, a))| (s, c, a))
+        .collect();
+    rows.sort_by(|a, b| b.1.traces.cmp(&a.1.traces).then_with(|| a.0.cmp(&b.0)));
+    let total = rows.len();
+    let page: Vec<_> = rows.into_iter().skip(offset).take(limit).collect();
+    if page.is_empty() {
+        return Ok(Ranking {
+            signatures: Vec::new(),
+            total,
+        });
+    }
+    let sigs: Vec<String> = page.iter().map(|(s, _, _)| s.clone()).collect();
+    let aggs: HashMap<String, SignatureAggregate> = store
+        .get_aggregates(&sigs)
+        .await?
+        .into_iter()
+        .map(|a| (a.signature.clone(), a))
+        .collect();
+    let signatures = page
+        .into_iter()
+        .filter_map(|(s, c, mut actions)| {
+            let aggregate = aggs.get(&s)?.clone();
+            actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+            Some(RankedSignature {
+                aggregate,
+                window_occurrences: c.traces,
+                window_completed: c.completed,
+                window_finished: c.finished(),
+                window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
+            })
+        })
+        .collect();
+    Ok(Ranking { signatures, total })
+}
+
+/// [`Service::analyze`] on a borrowed store (the conformance suite's entry).
+pub async fn analyze_in(
+    store: &dyn Store,
+    config: &AnalysisConfig,
+    req: &AnalyzeRequest,
+    now: DateTime<Utc>,
+) -> Result<PatternAnalysis, StoreError> {
+    let mut input = store
+        .pattern_input(&PatternRequest {
+            signature: req.signature.clone(),
+            since: now - req.window,
+            facts_limit: config.facts_limit,
+        })
+        .await?;
+    let matches = input.aggregate.as_ref().is_some_and(|a| {
+        req.namespace.as_ref().is_none_or(|n| &a.namespace == n)
+            && req.alert_name.as_ref().is_none_or(|x| &a.alert_name == x)
+    });
+    if !matches {
+        input = PatternInput::default();
+    }
+    Ok(patterns::analyze(
+        &req.signature,
+        &req.window_label,
+        req.window,
+        &input,
+        now,
+        config,
+    ))
 }
 
 /// The oscillations in the 120 minutes before `now` among `facts` (any resources), one
@@ -434,4 +448,3 @@ pub fn oscillating_now(facts: &[TraceFacts], now: DateTime<Utc>) -> Vec<Warning>
     });
     out
 }
-

@@ -304,7 +304,9 @@ impl Counts {
         self.failed = self.failed.saturating_sub(o.failed);
         self.rolled_back = self.rolled_back.saturating_sub(o.rolled_back);
         self.effectiveness_sum -= o.effectiveness_sum;
-        self.effectiveness_count = self.effectiveness_count.saturating_sub(o.effectiveness_count);
+        self.effectiveness_count = self
+            .effectiveness_count
+            .saturating_sub(o.effectiveness_count);
         if self.effectiveness_count == 0 {
             self.effectiveness_sum = 0.0;
         }

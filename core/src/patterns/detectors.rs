@@ -103,7 +103,8 @@ pub fn scale_oscillation(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)> 
         return None;
     }
     let involved: Vec<&TraceFacts> = rows.iter().map(|(t, _)| *t).collect();
-    let duration = minutes(involved[involved.len() - 1].action_timestamp - involved[0].action_timestamp);
+    let duration =
+        minutes(involved[involved.len() - 1].action_timestamp - involved[0].action_timestamp);
     let eff = assessed_mean(&involved);
     let sev = if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
         Severity::Critical
@@ -230,7 +231,9 @@ pub fn aftermaths(facts: &[&TraceFacts]) -> Vec<Aftermath> {
     let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
     let mut latest: HashMap<&str, DateTime<Utc>> = HashMap::new();
     for t in facts {
-        let e = latest.entry(t.alert_name.as_ref()).or_insert(t.action_timestamp);
+        let e = latest
+            .entry(t.alert_name.as_ref())
+            .or_insert(t.action_timestamp);
         *e = (*e).max(t.action_timestamp);
     }
     let mut out = Vec::with_capacity(facts.len());
@@ -265,7 +268,10 @@ pub fn aftermaths(facts: &[&TraceFacts]) -> Vec<Aftermath> {
 /// other alerts: critical with mean > 2 and recurrence > 0.5; high with mean > 1.5 or
 /// recurrence > 0.7; medium with mean > 1.0 or recurrence > 0.4; low otherwise.
 /// `after[i]` is the aftermath of `facts[i]`.
-pub fn cascading_failures(facts: &[&TraceFacts], after: &[&Aftermath]) -> Vec<(Severity, Evidence)> {
+pub fn cascading_failures(
+    facts: &[&TraceFacts],
+    after: &[&Aftermath],
+) -> Vec<(Severity, Evidence)> {
     let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, t) in facts.iter().enumerate() {
         by_type.entry(t.action_type.as_ref()).or_default().push(i);

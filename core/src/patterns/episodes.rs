@@ -148,7 +148,9 @@ pub fn oscillation(facts: &[&TraceFacts], now: DateTime<Utc>, sampled: bool) -> 
         oscillating_now: findings.iter().any(|f| f.active),
         overall_severity: overall,
         confidence: r3(confidence),
-        prevention: overall.map_or(Prevention::None, |s| Prevention::for_severity(s, confidence)),
+        prevention: overall.map_or(Prevention::None, |s| {
+            Prevention::for_severity(s, confidence)
+        }),
         checked_actions: facts.len() as u64,
         checked_from: facts.first().map(|t| t.action_timestamp),
         sampled,

@@ -497,12 +497,19 @@ pub fn analyze(
         kind: a.kind.clone(),
         name: a.name.clone(),
     });
-    let buckets: Vec<_> = input.buckets.iter().filter(|b| !b.counts.is_empty()).collect();
+    let buckets: Vec<_> = input
+        .buckets
+        .iter()
+        .filter(|b| !b.counts.is_empty())
+        .collect();
     let mut total = Counts::default();
     let mut per_action: BTreeMap<&str, Counts> = BTreeMap::new();
     for b in &buckets {
         total.add(&b.counts);
-        per_action.entry(b.action_type.as_str()).or_default().add(&b.counts);
+        per_action
+            .entry(b.action_type.as_str())
+            .or_default()
+            .add(&b.counts);
     }
     let occurrences = total.traces;
     let first_seen = input.first_seen.filter(|_| occurrences > 0);
@@ -512,9 +519,9 @@ pub fn analyze(
         .map(|a| a.last_seen)
         .filter(|l| occurrences > 0 && *l >= start);
     let mean_recurrence_minutes = match (first_seen, last_seen) {
-        (Some(f), Some(l)) if occurrences >= 2 => Some(r3(
-            (l - f).num_milliseconds() as f64 / 60_000.0 / (occurrences - 1) as f64,
-        )),
+        (Some(f), Some(l)) if occurrences >= 2 => Some(r3((l - f).num_milliseconds() as f64
+            / 60_000.0
+            / (occurrences - 1) as f64)),
         _ => None,
     };
     let actions = stats::action_stats(&per_action, input.aggregate.as_ref(), config);

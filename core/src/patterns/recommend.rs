@@ -35,7 +35,10 @@ fn finding_words(f: &Finding) -> String {
         if f.active {
             "going on now".to_string()
         } else {
-            format!("found in the window ending {}", f.window_end.format("%Y-%m-%d %H:%M UTC"))
+            format!(
+                "found in the window ending {}",
+                f.window_end.format("%Y-%m-%d %H:%M UTC")
+            )
         }
     )
 }
@@ -103,7 +106,11 @@ pub fn recommend(
             eff
         );
         if let Some((s, why)) = skipped.first() {
-            reason.push_str(&format!("; not {}: {}", s.action_type, why_words(s, why, threshold)));
+            reason.push_str(&format!(
+                "; not {}: {}",
+                s.action_type,
+                why_words(s, why, threshold)
+            ));
         }
         reason.push('.');
         Recommendation {
@@ -176,7 +183,11 @@ pub fn recommend(
                     a.mean_effectiveness.unwrap_or(0.0)
                 )
             } else if let Some(f) = implicated(osc, &a.action_type) {
-                format!("part of {}; prevention: {}", finding_words(f), f.prevention.as_str())
+                format!(
+                    "part of {}; prevention: {}",
+                    finding_words(f),
+                    f.prevention.as_str()
+                )
             } else if !a.eligible {
                 format!(
                     "only {} finished attempt{}; needs {MIN_ATTEMPTS}",

@@ -45,9 +45,9 @@ pub fn describe(
     active: bool,
     facts: &[&TraceFacts],
 ) -> String {
-    let resource = facts
-        .first()
-        .map_or(String::from("the resource"), |t| format!("{}/{}", t.kind, t.name));
+    let resource = facts.first().map_or(String::from("the resource"), |t| {
+        format!("{}/{}", t.kind, t.name)
+    });
     let span = ev.span_minutes.round() as i64;
     let body = match d {
         Detector::ScaleOscillation => format!(
@@ -95,7 +95,11 @@ pub fn describe(
             ev.last_at.map_or(String::from("?"), when)
         )
     };
-    format!("{} {} on {resource} {at}: {body}.", cap(sev.as_str()), d.name())
+    format!(
+        "{} {} on {resource} {at}: {body}.",
+        cap(sev.as_str()),
+        d.name()
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

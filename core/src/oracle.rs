@@ -1,0 +1,433 @@
+//! The analysis recomputed the plain way, over every raw trace: what a store must
+//! answer ([`pattern_input`]) and what an analysis must say ([`expected`]), written
+//! without buckets, caps, cursors or incremental windows, straight from the rules in
+//! docs/PATTERNS.md. Tests compare the engine and both stores against it
+//! ([`crate::conformance::check_oracle`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::ActionTrace;
+use crate::patterns::{Detector, OSCILLATION_WINDOW_MINUTES, PatternAnalysis, Severity};
+use crate::store::{
+    Counts, HourBucket, PatternInput, PatternRequest, SignatureAggregate, TraceFacts, hour_of,
+    requested_replicas,
+};
+
+/// What a store must answer to `req`, from all `traces`.
+pub fn pattern_input(traces: &[ActionTrace], req: &PatternRequest) -> PatternInput {
+    let mine: Vec<&ActionTrace> = traces
+        .iter()
+        .filter(|t| t.signature == req.signature)
+        .collect();
+    let Some(newest) = mine
+        .iter()
+        .max_by(|a, b| a.action_timestamp.cmp(&b.action_timestamp))
+    else {
+        return PatternInput::default();
+    };
+    let mut by_time = mine.clone();
+    by_time.sort_by_key(|t| t.action_timestamp);
+    let mut agg = SignatureAggregate::new_from(by_time[0]);
+    for t in &by_time[1..] {
+        agg.add(t);
+    }
+    let mut buckets: BTreeMap<(DateTime<Utc>, String), Counts> = BTreeMap::new();
+    for t in mine.iter().filter(|t| t.action_timestamp >= req.since) {
+        buckets
+            .entry((hour_of(t.action_timestamp), t.action_type.clone()))
+            .or_default()
+            .add(&Counts::of_trace(t));
+    }
+    let r = &newest.resource;
+    let mut resource: Vec<&ActionTrace> = traces
+        .iter()
+        .filter(|t| {
+            t.resource.namespace == r.namespace
+                && t.resource.kind == r.kind
+                && t.resource.name == r.name
+                && t.action_timestamp >= req.since
+        })
+        .collect();
+    resource.sort_by(|a, b| {
+        b.action_timestamp
+            .cmp(&a.action_timestamp)
+            .then_with(|| b.action_id.cmp(&a.action_id))
+    });
+    resource.truncate(req.facts_limit);
+    PatternInput {
+        aggregate: Some(agg),
+        buckets: buckets
+            .into_iter()
+            .map(|((hour, action_type), counts)| HourBucket {
+                hour,
+                action_type,
+                counts,
+            })
+            .collect(),
+        first_seen: mine
+            .iter()
+            .map(|t| t.action_timestamp)
+            .filter(|t| *t >= req.since)
+            .min(),
+        resource: resource.into_iter().map(TraceFacts::from).collect(),
+    }
+}
+
+/// One finding as the oracle states it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExpectedFinding {
+    pub detector: Detector,
+    /// The action type for loops and cascades, empty otherwise.
+    pub scope: String,
+    pub severity: Severity,
+    pub window_end: DateTime<Utc>,
+    pub active: bool,
+}
+
+/// What an analysis of one signature over `[now - window, now]` must say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    pub occurrences: u64,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub per_action: BTreeMap<String, Counts>,
+    pub findings: BTreeSet<ExpectedFinding>,
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// Mean effectiveness of assessed actions < limit (false when none is assessed).
+fn below(ts: &[&ActionTrace], limit: f64) -> bool {
+    let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness_score()).collect();
+    mean(&scores).is_some_and(|m| m < limit - 1e-9)
+}
+
+fn minutes(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 60_000.0
+}
+
+/// The episodes of one window (`rows`: its actions, oldest first; `all`: every action on
+/// the resource in the analysis window).
+fn window_episodes(
+    rows: &[&ActionTrace],
+    all: &[&ActionTrace],
+) -> Vec<(Detector, String, Severity)> {
+    let mut out = Vec::new();
+    // Scale oscillation.
+    let scales: Vec<&ActionTrace> = rows
+        .iter()
+        .copied()
+        .filter(|t| t.action_type == "scale_deployment")
+        .collect();
+    let mut kept: Vec<(&ActionTrace, i8)> = Vec::new();
+    for i in 1..scales.len() {
+        if let Some(p) = requested_replicas(scales[i - 1]) {
+            let dir = match requested_replicas(scales[i]) {
+                Some(c) if c > p => 1,
+                Some(c) if c < p => -1,
+                _ => 0,
+            };
+            kept.push((scales[i], dir));
+        }
+    }
+    let mut changes = 0;
+    for j in 1..kept.len() {
+        if kept[j].1 != kept[j - 1].1 && kept[j].1 != 0 && kept[j - 1].1 != 0 {
+            changes += 1;
+        }
+    }
+    if changes >= 2 {
+        let ts: Vec<&ActionTrace> = kept.iter().map(|k| k.0).collect();
+        let dur = minutes(ts[0].action_timestamp, ts[ts.len() - 1].action_timestamp);
+        let sev = if changes >= 4 && dur <= 60.0 && below(&ts, 0.5) {
+            Severity::Critical
+        } else if changes >= 3 && dur <= 120.0 && below(&ts, 0.7) {
+            Severity::High
+        } else if dur <= 180.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        out.push((Detector::ScaleOscillation, String::new(), sev));
+    }
+    // Resource thrashing.
+    let seq: Vec<&ActionTrace> = rows
+        .iter()
+        .copied()
+        .filter(|t| t.action_type == "increase_resources" || t.action_type == "scale_deployment")
+        .collect();
+    let mut trows: Vec<&ActionTrace> = Vec::new();
+    let mut gaps: Vec<f64> = Vec::new();
+    let mut transitions = 0;
+    for i in 1..seq.len() {
+        let gap = minutes(seq[i - 1].action_timestamp, seq[i].action_timestamp);
+        if gap < THRASH_GAP {
+            trows.push(seq[i]);
+            gaps.push(gap);
+            if seq[i].action_type != seq[i - 1].action_type {
+                transitions += 1;
+            }
+        }
+    }
+    if transitions >= 1 {
+        let sev = if transitions >= 3 && below(&trows, 0.6) {
+            Severity::Critical
+        } else if transitions >= 2 && below(&trows, 0.7) {
+            Severity::High
+        } else if mean(&gaps).unwrap_or(99.0) < 15.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        out.push((Detector::ResourceThrashing, String::new(), sev));
+    }
+    // Ineffective loops and cascades, per action type.
+    let types: BTreeSet<&str> = rows.iter().map(|t| t.action_type.as_str()).collect();
+    for ty in types {
+        let same: Vec<&ActionTrace> = rows
+            .iter()
+            .copied()
+            .filter(|t| t.action_type == ty)
+            .collect();
+        let n = same.len();
+        let sev = if n >= 5 && below(&same, 0.3) {
+            Some(Severity::Critical)
+        } else if n >= 4 && below(&same, 0.5) {
+            Some(Severity::High)
+        } else if n >= 3 && below(&same, 0.6) {
+            Some(Severity::Medium)
+        } else if n >= 2 && below(&same, 0.4) {
+            Some(Severity::Low)
+        } else {
+            None
+        };
+        if let Some(s) = sev {
+            out.push((Detector::IneffectiveLoop, ty.to_string(), s));
+        }
+        let mut new_total = 0usize;
+        let mut causing = 0usize;
+        let mut recurred = 0usize;
+        for a in &same {
+            let names: BTreeSet<&str> = all
+                .iter()
+                .filter(|b| {
+                    b.action_timestamp >= a.action_timestamp
+                        && b.action_timestamp <= a.action_timestamp + Duration::minutes(CASCADE)
+                        && b.alert.name != a.alert.name
+                })
+                .map(|b| b.alert.name.as_str())
+                .collect();
+            new_total += names.len();
+            causing += (!names.is_empty()) as usize;
+            recurred += all
+                .iter()
+                .any(|b| b.action_timestamp > a.action_timestamp && b.alert.name == a.alert.name)
+                as usize;
+        }
+        if causing > 0 {
+            let m = new_total as f64 / n as f64;
+            let r = recurred as f64 / n as f64;
+            let sev = if m > 2.0 && r > 0.5 {
+                Severity::Critical
+            } else if m > 1.5 || r > 0.7 {
+                Severity::High
+            } else if m > 1.0 || r > 0.4 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
+            out.push((Detector::CascadingFailure, ty.to_string(), sev));
+        }
+    }
+    out
+}
+
+const THRASH_GAP: f64 = 45.0;
+const CASCADE: i64 = 30;
+
+/// The expected analysis of `signature` over `window` ending `now`, from all `traces`.
+pub fn expected(
+    traces: &[ActionTrace],
+    signature: &str,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Expected {
+    let start = now - window;
+    let mine: Vec<&ActionTrace> = traces
+        .iter()
+        .filter(|t| t.signature == signature && t.action_timestamp >= start)
+        .collect();
+    let mut per_action: BTreeMap<String, Counts> = BTreeMap::new();
+    for t in &mine {
+        per_action
+            .entry(t.action_type.clone())
+            .or_default()
+            .add(&Counts::of_trace(t));
+    }
+    let mut findings = BTreeSet::new();
+    if let Some(newest) = traces
+        .iter()
+        .filter(|t| t.signature == signature)
+        .max_by_key(|t| t.action_timestamp)
+    {
+        let r = &newest.resource;
+        let mut all: Vec<&ActionTrace> = traces
+            .iter()
+            .filter(|t| {
+                t.resource.namespace == r.namespace
+                    && t.resource.kind == r.kind
+                    && t.resource.name == r.name
+                    && t.action_timestamp >= start
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            a.action_timestamp
+                .cmp(&b.action_timestamp)
+                .then_with(|| a.action_id.cmp(&b.action_id))
+        });
+        let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
+        let rows_until = |end: DateTime<Utc>| -> Vec<&ActionTrace> {
+            all.iter()
+                .copied()
+                .filter(|t| t.action_timestamp > end - win && t.action_timestamp <= end)
+                .collect()
+        };
+        let mut ends: BTreeSet<DateTime<Utc>> = all
+            .iter()
+            .map(|t| t.action_timestamp)
+            .filter(|t| *t <= now)
+            .collect();
+        ends.insert(now);
+        let mut best: BTreeMap<(Detector, String), (Severity, DateTime<Utc>)> = BTreeMap::new();
+        let mut active: BTreeMap<(Detector, String), Severity> = BTreeMap::new();
+        for end in ends {
+            let rows = rows_until(end);
+            for (d, scope, sev) in window_episodes(&rows, &all) {
+                let k = (d, scope);
+                if end == now {
+                    active.insert(k.clone(), sev);
+                }
+                let cur = best.entry(k).or_insert((sev, end));
+                if (sev, end) > *cur {
+                    *cur = (sev, end);
+                }
+            }
+        }
+        for ((d, scope), (sev, end)) in best {
+            let act = active.get(&(d, scope.clone()));
+            let is_active = act == Some(&sev) && end == now;
+            findings.insert(ExpectedFinding {
+                detector: d,
+                scope: scope.clone(),
+                severity: sev,
+                window_end: end,
+                active: is_active,
+            });
+            if let Some(a) = act
+                && !is_active
+            {
+                findings.insert(ExpectedFinding {
+                    detector: d,
+                    scope,
+                    severity: *a,
+                    window_end: now,
+                    active: true,
+                });
+            }
+        }
+    }
+    Expected {
+        occurrences: mine.len() as u64,
+        first_seen: mine.iter().map(|t| t.action_timestamp).min(),
+        last_seen: mine.iter().map(|t| t.action_timestamp).max(),
+        per_action,
+        findings,
+    }
+}
+
+/// Where `a` differs from `e` (empty when it agrees). Findings are compared only when
+/// the analysis checked the whole window (`oscillation.sampled` false).
+pub fn differences(a: &PatternAnalysis, e: &Expected) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.occurrences != e.occurrences {
+        out.push(format!(
+            "occurrences {} != {}",
+            a.occurrences, e.occurrences
+        ));
+    }
+    if a.first_seen != e.first_seen {
+        out.push(format!(
+            "first_seen {:?} != {:?}",
+            a.first_seen, e.first_seen
+        ));
+    }
+    if a.last_seen != e.last_seen {
+        out.push(format!("last_seen {:?} != {:?}", a.last_seen, e.last_seen));
+    }
+    let got: BTreeMap<&str, &crate::patterns::ActionStats> = a
+        .actions
+        .iter()
+        .map(|s| (s.action_type.as_str(), s))
+        .collect();
+    if got.keys().copied().collect::<Vec<_>>()
+        != e.per_action.keys().map(String::as_str).collect::<Vec<_>>()
+    {
+        out.push(format!(
+            "action types {:?} != {:?}",
+            got.keys().collect::<Vec<_>>(),
+            e.per_action.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (k, c) in &e.per_action {
+        let Some(s) = got.get(k.as_str()) else {
+            continue;
+        };
+        let eff =
+            (c.effectiveness_count > 0).then(|| c.effectiveness_sum / c.effectiveness_count as f64);
+        let same = s.attempts == c.finished()
+            && s.completed == c.completed
+            && s.failed == c.failed
+            && s.rolled_back == c.rolled_back
+            && s.in_progress == c.traces - c.finished()
+            && s.assessed == c.effectiveness_count
+            && match (s.mean_effectiveness, eff) {
+                (Some(x), Some(y)) => (x - y).abs() < 0.0006,
+                (None, None) => true,
+                _ => false,
+            };
+        if !same {
+            out.push(format!("{k}: {s:?} != {c:?}"));
+        }
+    }
+    if !a.oscillation.sampled {
+        let got: BTreeSet<ExpectedFinding> = a
+            .oscillation
+            .findings
+            .iter()
+            .map(|f| ExpectedFinding {
+                detector: f.detector,
+                scope: match f.detector {
+                    Detector::IneffectiveLoop | Detector::CascadingFailure => {
+                        f.evidence.action_types.join(",")
+                    }
+                    _ => String::new(),
+                },
+                severity: f.severity,
+                window_end: f.window_end,
+                active: f.active,
+            })
+            .collect();
+        if got != e.findings {
+            out.push(format!(
+                "findings differ: engine only {:?}; oracle only {:?}",
+                got.difference(&e.findings).collect::<Vec<_>>(),
+                e.findings.difference(&got).collect::<Vec<_>>()
+            ));
+        }
+    }
+    out
+}
