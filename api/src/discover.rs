@@ -18,6 +18,7 @@ use crate::query;
 use crate::{ApiState, BASE, auth};
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiscoverParams {
     #[serde(rename = "alertType")]
     pub alert_type: Option<String>,
@@ -176,7 +177,7 @@ pub async fn discover(
     query::check(errs)?;
     let stats = state
         .metrics
-        .store_call("stats", state.store.stats())
+        .store_call("stats", state.service.stats())
         .await?;
     let urls = &state.config.function_urls;
     let mut types: Vec<ContextType> = DEFS

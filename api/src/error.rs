@@ -198,7 +198,28 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+        let text = r.body_text();
+        // serde's "unknown field `namspace`, expected one of `a`, `b`": a validation
+        // error naming the parameter (a misspelt filter must not silently match all).
+        if let Some(rest) = text.split("unknown field `").nth(1)
+            && let Some((name, tail)) = rest.split_once('`')
+        {
+            let known = tail
+                .split_once("expected one of ")
+                .or_else(|| tail.split_once("expected "))
+                .map(|(_, k)| k.replace('`', ""))
+                .unwrap_or_default();
+            let rule = if known.is_empty() {
+                "unknown query parameter".to_string()
+            } else {
+                format!("unknown query parameter; known parameters: {known}")
+            };
+            return ApiError::validation(vec![FieldError {
+                field: name.to_string(),
+                rule,
+            }]);
+        }
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", text)
     }
 }
 

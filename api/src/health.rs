@@ -42,7 +42,7 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
     let start = Instant::now();
     let r = tokio::time::timeout(
         PING_TIMEOUT,
-        state.metrics.store_call("ping", state.store.ping()),
+        state.metrics.store_call("ping", state.service.ping()),
     )
     .await;
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
@@ -61,7 +61,7 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
         version: env!("CARGO_PKG_VERSION").into(),
         timestamp: Utc::now(),
         store: StoreHealth {
-            kind: state.store.kind().into(),
+            kind: state.service.store().kind().into(),
             reachable: ok,
             latency_ms,
             error,

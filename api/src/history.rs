@@ -25,6 +25,7 @@ use crate::{ApiState, BASE, auth};
 
 /// Query parameters of `GET /action-history` (all optional).
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     pub namespace: Option<String>,
     pub kind: Option<String>,
@@ -111,6 +112,11 @@ pub fn parse_history_params(
     });
     let since = query::time_filter(&mut errs, "since", p.since);
     let until = query::time_filter(&mut errs, "until", p.until);
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        errs.push(fe("until", "must be after since (the range is since <= t < until)"));
+    }
     let limit = query::int_param(
         &mut errs,
         "limit",
@@ -174,7 +180,7 @@ pub async fn list(
     }
     let page = state
         .metrics
-        .store_call("list_traces", state.store.list_traces_json(&q))
+        .store_call("list_traces", state.service.history_json(&q))
         .await?;
     let next_cursor = page.next.as_ref().map(|p| codec.encode(p, &fp));
     Ok(history_page_json(&page.items, next_cursor.as_deref()))
@@ -232,7 +238,7 @@ pub async fn get_one(
     let id = path_id(id)?;
     match state
         .metrics
-        .store_call("get_trace", state.store.get_trace(&id))
+        .store_call("get_trace", state.service.action(&id))
         .await?
     {
         Some(t) => Ok(Json(t)),
@@ -396,13 +402,19 @@ pub async fn create(
         }
     };
     let now = Utc::now();
+    let mut errs = Vec::new();
+    for (i, t) in inputs.iter().enumerate() {
+        let prefix = if batch { format!("[{i}]") } else { String::new() };
+        errs.extend(validate::validate_times(t, now, state.config.clock_skew, &prefix));
+    }
+    query::check(errs)?;
     let traces: Vec<ActionTrace> = inputs
         .into_iter()
         .map(|t| ActionTrace::from_input(t, now))
         .collect();
     let outcomes = state
         .metrics
-        .store_call("put_traces", state.store.put_traces(&traces))
+        .store_call("put_traces", state.service.ingest(&traces))
         .await?;
     if outcomes.len() != traces.len() {
         return Err(ApiError::new(
@@ -488,15 +500,20 @@ pub async fn put_effectiveness(
     let mut eff: Effectiveness = query::from_value::<Object<Effectiveness>>(body, "")
         .map_err(|e| ApiError::validation(vec![e]))?
         .0;
-    let errs = validate::validate_effectiveness(&eff);
-    query::check(errs)?;
     let now = Utc::now();
+    let mut errs = validate::validate_effectiveness(&eff);
+    errs.extend(validate::validate_assessment_time(
+        &eff,
+        now,
+        state.config.clock_skew,
+    ));
+    query::check(errs)?;
     eff.assessed_at.get_or_insert(now);
     match state
         .metrics
         .store_call(
             "set_effectiveness",
-            state.store.set_effectiveness(&id, &eff, now),
+            state.service.assess(&id, &eff, now),
         )
         .await?
     {
@@ -631,4 +648,65 @@ mod parse_tests {
             .collect();
         assert_eq!(fields, ["[1].action_type", "[2].action_id"], "{fast:?}");
     }
+}
+
+/// The query of `DELETE /action-history`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteParams {
+    /// `demo`: every trace `seed-demo` wrote.
+    pub seed: Option<String>,
+}
+
+/// The body of a bulk delete.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// `DELETE /api/v1/context/action-history/{action_id}`: 204, or 404 when unknown.
+pub async fn delete_one(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    auth::require_write(&state.config, &headers)?;
+    let id = path_id(id)?;
+    let out = state
+        .metrics
+        .store_call("delete_traces", state.service.delete(std::slice::from_ref(&id)))
+        .await?;
+    if out.first() == Some(&true) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no action trace with action_id {id:?}"
+        )))
+    }
+}
+
+/// `DELETE /api/v1/context/action-history?seed=demo`: removes the demo history.
+pub async fn delete_seeded(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: Result<Query<DeleteParams>, QueryRejection>,
+) -> Result<Json<Deleted>, ApiError> {
+    auth::require_write(&state.config, &headers)?;
+    let p = query::query(params)?;
+    match p.seed.as_deref() {
+        Some("demo") => {}
+        _ => {
+            return Err(ApiError::validation(vec![fe(
+                "seed",
+                "required: demo (deletes every trace seed-demo wrote; delete other traces one by one by action_id)",
+            )]));
+        }
+    }
+    let removed = state
+        .metrics
+        .store_call("delete_traces", state.service.remove_demo(|_| {}))
+        .await?;
+    Ok(Json(Deleted {
+        deleted: removed.deleted,
+    }))
 }

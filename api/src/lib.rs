@@ -11,9 +11,11 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use context_core::Store;
 use context_core::actions::ActionTypes;
+use context_core::patterns::AnalysisConfig;
+use context_core::service::Service;
 use tower::ServiceExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -62,6 +64,11 @@ pub struct ApiConfig {
     pub function_urls: FunctionUrls,
     /// Public base URL of the API (OpenAPI `servers`), e.g. `https://ctx.example.com`.
     pub public_base_url: Option<String>,
+    /// Pattern analysis settings (effectiveness threshold, facts cap).
+    pub analysis: AnalysisConfig,
+    /// How far in the future a recorded timestamp may lie (clock skew between the
+    /// writer and this service); later ones are rejected.
+    pub clock_skew: chrono::Duration,
 }
 
 impl Default for ApiConfig {
@@ -74,9 +81,14 @@ impl Default for ApiConfig {
             action_types: ActionTypes::default(),
             function_urls: FunctionUrls::default(),
             public_base_url: None,
+            analysis: AnalysisConfig::default(),
+            clock_skew: chrono::Duration::minutes(DEFAULT_CLOCK_SKEW_MINUTES),
         }
     }
 }
+
+/// Default of [`ApiConfig::clock_skew`].
+pub const DEFAULT_CLOCK_SKEW_MINUTES: i64 = 5;
 
 fn random_key() -> Vec<u8> {
     let mut k = uuid::Uuid::new_v4().as_bytes().to_vec();
@@ -113,6 +125,8 @@ impl ApiConfig {
     /// | `KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES` | comma-separated extra action types |
     /// | `KUBERNAUT_CONTEXT_URL_{HEALTH,DISCOVER,ACTION_HISTORY_READ,ACTION_HISTORY_WRITE,PATTERNS}` | function URLs |
     /// | `KUBERNAUT_CONTEXT_PUBLIC_BASE_URL` | public base URL |
+    /// | `KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD` | 0..=1, default 0.7: actions below are never recommended |
+    /// | `KUBERNAUT_CONTEXT_CLOCK_SKEW` | how far in the future a timestamp may lie, e.g. `5m` (default) |
     pub fn from_env() -> Result<ApiConfig, String> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -156,6 +170,22 @@ impl ApiConfig {
                 bad.join(", ")
             ));
         }
+        let mut analysis = AnalysisConfig::default();
+        if let Some(v) = get("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD").filter(|s| !s.is_empty()) {
+            analysis.effectiveness_threshold = v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| {
+                    format!("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD: expected a number from 0 to 1, got {v:?}")
+                })?;
+        }
+        let clock_skew = match get("KUBERNAUT_CONTEXT_CLOCK_SKEW").filter(|s| !s.is_empty()) {
+            Some(v) => context_core::patterns::parse_window(v.trim())
+                .map_err(|e| format!("KUBERNAUT_CONTEXT_CLOCK_SKEW: {e}"))?,
+            None => chrono::Duration::minutes(DEFAULT_CLOCK_SKEW_MINUTES),
+        };
         let url = |f: &str| get(&format!("KUBERNAUT_CONTEXT_URL_{f}")).filter(|s| !s.is_empty());
         Ok(ApiConfig {
             write_tokens: tokens,
@@ -171,14 +201,16 @@ impl ApiConfig {
                 patterns: url("PATTERNS"),
             },
             public_base_url: get("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL").filter(|s| !s.is_empty()),
+            analysis,
+            clock_skew,
         })
     }
 }
 
-/// Shared by every handler.
+/// Shared by every handler: handlers parse, call one [`Service`] function and render.
 #[derive(Clone)]
 pub struct ApiState {
-    pub store: Arc<dyn Store>,
+    pub service: Service,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
 }
@@ -186,7 +218,7 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
         ApiState {
-            store,
+            service: Service::new(store, config.analysis),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
         }
@@ -202,7 +234,8 @@ pub enum RouteGroup {
     Discover,
     /// `GET /api/v1/context/action-history`, `GET /api/v1/context/action-history/{action_id}`
     ActionHistoryRead,
-    /// `POST /api/v1/context/action-history`, `PUT /api/v1/context/action-history/{action_id}/effectiveness`
+    /// `POST /api/v1/context/action-history`, `PUT /api/v1/context/action-history/{action_id}/effectiveness`,
+    /// `DELETE /api/v1/context/action-history/{action_id}`, `DELETE /api/v1/context/action-history?seed=demo`
     ActionHistoryWrite,
     /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`
     Patterns,
@@ -239,7 +272,14 @@ impl RouteGroup {
                     get(history::get_one),
                 ),
             RouteGroup::ActionHistoryWrite => r
-                .route(&format!("{BASE}/action-history"), post(history::create))
+                .route(
+                    &format!("{BASE}/action-history"),
+                    post(history::create).delete(history::delete_seeded),
+                )
+                .route(
+                    &format!("{BASE}/action-history/{{action_id}}"),
+                    delete(history::delete_one),
+                )
                 .route(
                     &format!("{BASE}/action-history/{{action_id}}/effectiveness"),
                     put(history::put_effectiveness),
@@ -357,7 +397,13 @@ fn cors_layer(config: &ApiConfig) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(origin)
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,

@@ -7,7 +7,8 @@ use axum::http::HeaderMap;
 use chrono::Utc;
 use context_core::cursor::CursorCodec;
 use context_core::patterns::{self, PatternAnalysis};
-use context_core::store::{PagePosition, SignatureAggregate, SignatureQuery};
+use context_core::service::{AnalyzeRequest, RankRequest, RankedSignature, Ranking};
+use context_core::store::PagePosition;
 use context_core::validate::{self, limits};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,7 @@ pub const MAX_OFFSET: usize = 100_000;
 
 /// Query parameters of `GET /patterns/{signature}`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnalysisParams {
     pub window: Option<String>,
     pub namespace: Option<String>,
@@ -31,6 +33,7 @@ pub struct AnalysisParams {
 
 /// Query parameters of `GET /patterns`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub window: Option<String>,
     pub namespace: Option<String>,
@@ -43,12 +46,15 @@ pub struct ListParams {
     pub cursor: Option<String>,
 }
 
-/// The body of `GET /patterns`.
+/// The body of `GET /patterns`: signatures with traces in the window, most traces in
+/// the window first.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SignaturePage {
     pub window: String,
-    pub signatures: Vec<SignatureAggregate>,
+    pub signatures: Vec<RankedSignature>,
     pub count: usize,
+    /// Signatures with traces in the window, on all pages.
+    pub total: usize,
     pub offset: usize,
     pub next_cursor: Option<String>,
 }
@@ -92,38 +98,19 @@ pub async fn get_one(
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
     let (alert, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
     query::check(errs)?;
-    let now = Utc::now();
-    let mut input = state
+    let req = AnalyzeRequest {
+        signature: sig,
+        window_label: label,
+        window: dur,
+        namespace,
+        // Two different alert filters match nothing: a name no signature has.
+        alert_name: if contradictory { Some(String::new()) } else { alert },
+    };
+    let analysis = state
         .metrics
-        .store_call(
-            "pattern_input",
-            state.store.pattern_input(
-                &sig,
-                now - dur,
-                patterns::related_since(now, dur),
-                patterns::RECENT_LIMIT,
-            ),
-        )
+        .store_call("pattern_input", state.service.analyze(&req, Utc::now()))
         .await?;
-    if contradictory {
-        input = context_core::store::PatternInput::default();
-    }
-    if namespace.is_some() || alert.is_some() {
-        let keep = |t: &context_core::store::TraceFacts| {
-            namespace.as_ref().is_none_or(|n| &*t.namespace == n)
-                && alert.as_ref().is_none_or(|a| &*t.alert_name == a)
-        };
-        input.recent.retain(keep);
-        let agg_matches = input.aggregate.as_ref().is_some_and(|a| {
-            namespace.as_ref().is_none_or(|n| &a.namespace == n)
-                && alert.as_ref().is_none_or(|x| &a.alert_name == x)
-        });
-        if !agg_matches && input.recent.is_empty() {
-            input.aggregate = None;
-            input.related.clear();
-        }
-    }
-    Ok(Json(patterns::analyze(&sig, &label, dur, &input, now)))
+    Ok(Json(analysis))
 }
 
 /// `GET /api/v1/context/patterns`
@@ -170,24 +157,30 @@ pub async fn list(
             .filter(|o| *o <= MAX_OFFSET + limits::MAX_PAGE)
             .ok_or_else(|| ApiError::invalid_param("cursor", "malformed cursor position"))?;
     }
-    let now = Utc::now();
-    let q = SignatureQuery {
-        namespace,
-        alert_name,
-        since: Some(now - dur),
-        limit: limit + 1,
-        offset,
-    };
-    let mut sigs = if contradictory {
-        Vec::new()
+    let ranking = if contradictory {
+        Ranking {
+            signatures: Vec::new(),
+            total: 0,
+        }
     } else {
         state
             .metrics
-            .store_call("list_signatures", state.store.list_signatures(&q))
+            .store_call(
+                "window_counts",
+                state.service.rank(
+                    &RankRequest {
+                        window: dur,
+                        namespace,
+                        alert_name,
+                        offset,
+                        limit,
+                    },
+                    Utc::now(),
+                ),
+            )
             .await?
     };
-    let more = sigs.len() > limit;
-    sigs.truncate(limit);
+    let more = offset + ranking.signatures.len() < ranking.total;
     let next_cursor = more.then(|| {
         codec.encode(
             &PagePosition {
@@ -200,8 +193,9 @@ pub async fn list(
     });
     Ok(Json(SignaturePage {
         window: label,
-        count: sigs.len(),
-        signatures: sigs,
+        count: ranking.signatures.len(),
+        total: ranking.total,
+        signatures: ranking.signatures,
         offset,
         next_cursor,
     }))

@@ -1,6 +1,7 @@
 //! Validation of client input. Every rule names its field, so a 400 tells the client
 //! exactly what to fix. The limits are documented in docs/API.md ("Limits").
 
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -317,6 +318,69 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
 fn validate_effectiveness_into(e: &mut Errors, pre: &str, eff: &Effectiveness) {
     e.unit(&format!("{pre}score"), eff.score);
     e.opt_text(&format!("{pre}notes"), &eff.notes, limits::MAX_TEXT_LEN);
+}
+
+/// The earliest timestamp accepted anywhere in a trace (Kubernetes did not exist
+/// before; older dates are typos or zero values).
+pub fn earliest_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or_default() // 2000-01-01T00:00:00Z
+}
+
+fn time_in_range(e: &mut Errors, field: &str, t: DateTime<Utc>, now: DateTime<Utc>, skew: Duration) {
+    if t < earliest_time() {
+        e.push(field, "must not be before 2000-01-01T00:00:00Z");
+    } else if t > now + skew {
+        e.push(
+            field,
+            format!(
+                "must not be in the future (more than {} min after the server's clock, {})",
+                skew.num_minutes(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        );
+    }
+}
+
+/// Checks that every timestamp of a trace lies between 2000 and `now + skew` (a trace
+/// dated in the future would head every history view and set "newest" forever).
+pub fn validate_times(
+    t: &TraceInput,
+    now: DateTime<Utc>,
+    skew: Duration,
+    prefix: &str,
+) -> Vec<FieldError> {
+    let mut e = Errors::with_prefix(prefix);
+    time_in_range(&mut e, "action_timestamp", t.action_timestamp, now, skew);
+    for (field, v) in [
+        ("execution_start_time", t.execution_start_time),
+        ("execution_end_time", t.execution_end_time),
+        ("alert.firing_time", t.alert.firing_time),
+        (
+            "effectiveness.assessed_at",
+            t.effectiveness.as_ref().and_then(|x| x.assessed_at),
+        ),
+    ] {
+        if let Some(v) = v {
+            time_in_range(&mut e, field, v, now, skew);
+        }
+    }
+    for (i, f) in t.follow_up_actions.iter().enumerate() {
+        time_in_range(&mut e, &format!("follow_up_actions[{i}].timestamp"), f.timestamp, now, skew);
+    }
+    e.errors
+}
+
+/// Checks the timestamp of an assessment ([`validate_times`]' rule).
+pub fn validate_assessment_time(
+    eff: &Effectiveness,
+    now: DateTime<Utc>,
+    skew: Duration,
+) -> Vec<FieldError> {
+    let mut e = Errors::default();
+    if let Some(t) = eff.assessed_at {
+        time_in_range(&mut e, "assessed_at", t, now, skew);
+    }
+    e.errors
 }
 
 /// Validates the body of `PUT /action-history/{id}/effectiveness`.
