@@ -2,20 +2,25 @@
 #   make run    build and serve the combined server + web UI on http://127.0.0.1:8091
 #               (embedded store under ./data, seeded with demo data on first start)
 #   make test   install what the tests need and run every test suite
-.PHONY: run test tools build lambda bench fmt lint clean
+# Others: make watch (cargo leptos watch; installs cargo-leptos on first use), make image.
+.PHONY: run test tools build watch image lambda bench fmt lint clean
 
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:8091
 DATA_DIR ?= ./data
+# The server binary `cargo xtask build` writes ($CARGO_TARGET_DIR, or target/).
+BIN := $(or $(CARGO_TARGET_DIR),target)/debug/kubernaut-context
 
+# `cargo xtask build`: the server and the web app's site (target/site), as `cargo leptos
+# build` would build them, with plain cargo (xtask/).
 run: tools
-	cargo leptos build
+	cargo xtask build
 	@if [ ! -e "$(DATA_DIR)/.seeded" ]; then \
 	  echo "==> first start: seeding demo history into $(DATA_DIR)"; \
-	  target/debug/kubernaut-context seed-demo --data-dir "$(DATA_DIR)" && touch "$(DATA_DIR)/.seeded"; \
+	  $(BIN) seed-demo --data-dir "$(DATA_DIR)" && touch "$(DATA_DIR)/.seeded"; \
 	fi
-	LEPTOS_SITE_ROOT=target/site target/debug/kubernaut-context serve --addr $(ADDR) --data-dir $(DATA_DIR)
+	LEPTOS_SITE_ROOT=target/site $(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR)
 
 test:
 	scripts/test.sh
@@ -24,7 +29,13 @@ tools:
 	scripts/ensure-tools.sh
 
 build: tools
-	cargo leptos build
+	cargo xtask build
+
+# Rebuilds server + wasm on every change and restarts the server (cargo-leptos, installed
+# here on first use: 26-34 min once on 2 cores).
+watch:
+	scripts/ensure-tools.sh watch
+	cargo leptos watch
 
 lambda:
 	scripts/lambda-build.sh

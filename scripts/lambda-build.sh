@@ -8,7 +8,7 @@
 #   scripts/lambda-build.sh --web          also the web app function: the combined server
 #       binary (`kubernaut-context`, release profile) as target/lambda/kubernaut-context/bootstrap
 #       with the web app's assets next to it in target/lambda/kubernaut-context/site/
-#       (from `cargo leptos build --release`)
+#       (from `cargo xtask build --release --frontend-only`)
 #   PROFILE=release scripts/lambda-build.sh   the functions in another cargo profile
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +43,8 @@ cargo lambda build --profile "$PROFILE" "--$ARCH" -p kubernaut-context-functions
 
 BUILT="$FUNCTIONS"
 if [ "$WEB" = 1 ]; then
-  echo "==> web app: cargo leptos build --release (site assets), then the server binary for $ARCH"
-  cargo leptos build --release
+  echo "==> web app: cargo xtask build --release --frontend-only (site assets), then the server binary for $ARCH"
+  cargo xtask build --release --frontend-only
   cargo lambda build --release "--$ARCH" -p kubernaut-context-server --bin kubernaut-context \
     --lambda-dir target/lambda
   rm -rf target/lambda/kubernaut-context/site

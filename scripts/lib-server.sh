@@ -14,12 +14,12 @@ wait_http() {
   return 1
 }
 # start_server DATA_DIR PORT [extra args...]: starts `kubernaut-context serve` ($SERVER_BIN,
-# default target/debug/kubernaut-context) in the background, logging to DATA_DIR.server.log;
-# sets SERVER_PID and SERVER_URL, waits until it answers.
+# default ${CARGO_TARGET_DIR:-target}/debug/kubernaut-context) in the background, logging to
+# DATA_DIR.server.log; sets SERVER_PID and SERVER_URL, waits until it answers.
 start_server() {
   local dir=$1 port=$2; shift 2
   LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site} \
-    "${SERVER_BIN:-target/debug/kubernaut-context}" serve --addr "127.0.0.1:$port" --data-dir "$dir" "$@" \
+    "${SERVER_BIN:-${CARGO_TARGET_DIR:-target}/debug/kubernaut-context}" serve --addr "127.0.0.1:$port" --data-dir "$dir" "$@" \
     >"$dir.server.log" 2>&1 &
   SERVER_PID=$!
   SERVER_URL="http://127.0.0.1:$port"

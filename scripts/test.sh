@@ -24,7 +24,7 @@ phase() {
   printf '==== %s: done in %ss\n' "$name" "$d"
 }
 
-phase "setup: build tools"          scripts/ensure-tools.sh
+phase "setup: build tools"          scripts/ensure-tools.sh test
 phase "setup: system packages"      scripts/ensure-system.sh
 phase "setup: python venvs"         scripts/ensure-python.sh
 # One cargo test run for the whole workspace (shared target dir, one feature set), with a
@@ -34,8 +34,11 @@ phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo
 # warnings as errors on every crate and target.
 phase "lint: rustfmt + clippy -D warnings" make --no-print-directory lint
 # Server binary and wasm built together right before the browser runs them: a server
-# and wasm from different builds do not hydrate.
-phase "build: server + wasm (cargo leptos build)" scripts/build-server.sh
+# and wasm from different builds do not hydrate. Then the site is checked against the
+# leptos metadata (the file names and places cargo-leptos would use) and the built
+# server is asked for the page and every file it links.
+phase "build: server + wasm (cargo xtask build)" scripts/build-server.sh
+phase "build: site layout + linked names (cargo xtask verify)" cargo xtask verify
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
 phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Builds the release browser bundle (`cargo leptos build --release --frontend-only`: the wasm with the
+# Builds the release browser bundle (`cargo xtask build --release --frontend-only`: the wasm with the
 # wasm-release profile) and prints the gzipped size of the wasm bundle, against the
 # 300 KB budget. Slow (fat LTO): run it once before a release, not on every change.
 # Note: it replaces target/site/pkg with the release bundle (the debug server serves it
-# just as well; `cargo leptos build` puts the debug bundle back).
+# just as well; `cargo xtask build` puts the debug bundle back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PWD/node_modules/.bin:$PATH
 budget=${WASM_BUDGET_KB:-300}
 if [ "${1:-}" != "--no-build" ]; then
-  cargo leptos build --release --frontend-only
+  cargo xtask build --release --frontend-only
 fi
 status=0
 for f in target/site/pkg/*.wasm; do

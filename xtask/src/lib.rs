@@ -509,15 +509,33 @@ pub fn site(p: &Project, mode: Mode) -> Result<()> {
     // wasm-bindgen writes into a scratch directory first; only files whose bytes changed
     // are then written into the site, so unchanged assets keep their modification time
     // (their Last-Modified and ETag, and cargo-leptos's watch does not reload for them).
-    let scratch = p.target_dir.join("xtask-bindgen");
-    let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-    bindgen(p, mode, &scratch)?;
-    if mode == Mode::Release {
-        wasm_opt(p, &scratch.join(format!("{}.wasm", p.output_name)))?;
+    // Skipped when the wasm cargo wrote is the one the site was made from (the test
+    // scripts run the build before each phase: nothing to redo then).
+    let stamp_file = p.target_dir.join("xtask-site.stamp");
+    let stamp = wasm_stamp(p, mode)?;
+    let css_name = PathBuf::from(format!("{}.css", p.output_name));
+    let fresh = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+        && p.expected_pkg_files()
+            .iter()
+            .filter(|f| Path::new(f) != css_name)
+            .all(|f| pkg.join(f).is_file());
+    let mut did = "wasm unchanged";
+    if !fresh {
+        let _ = fs::remove_file(&stamp_file);
+        let scratch = p.target_dir.join("xtask-bindgen");
+        let _ = fs::remove_dir_all(&scratch);
+        fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        bindgen(p, mode, &scratch)?;
+        did = "wasm-bindgen";
+        if mode == Mode::Release {
+            wasm_opt(p, &scratch.join(format!("{}.wasm", p.output_name)))?;
+            did = "wasm-bindgen, wasm-opt";
+        }
+        sync_dir(&scratch, &pkg, &|rel| rel == css_name)
+            .map_err(|e| format!("{}: {e}", pkg.display()))?;
+        let _ = fs::remove_dir_all(&scratch);
+        fs::write(&stamp_file, &stamp).map_err(|e| format!("{}: {e}", stamp_file.display()))?;
     }
-    sync_dir(&scratch, &pkg, &|_| false).map_err(|e| format!("{}: {e}", pkg.display()))?;
-    let _ = fs::remove_dir_all(&scratch);
     if let Some(style) = &p.style_file {
         let src = p.workspace_root.join(style);
         let css = fs::read(&src).map_err(|e| format!("style-file {}: {e}", src.display()))?;
@@ -534,16 +552,32 @@ pub fn site(p: &Project, mode: Mode) -> Result<()> {
             .map_err(|e| format!("assets {} -> site: {e}", src.display()))?;
     }
     eprintln!(
-        "==> site: {} ({:.1}s for wasm-bindgen{}, style and assets)",
+        "==> site: {} ({did}, style, assets: {:.1}s)",
         p.site_root_abs().display(),
         t.elapsed().as_secs_f64(),
-        if mode == Mode::Release {
-            ", wasm-opt"
-        } else {
-            ""
-        }
     );
     Ok(())
+}
+
+/// What the site's JS and wasm were made from: the input wasm (path, size, modification
+/// time), the mode, the output directory and this tool's version.
+fn wasm_stamp(p: &Project, mode: Mode) -> Result<String> {
+    let input = p.wasm_source(mode);
+    let m = fs::metadata(&input)
+        .map_err(|e| format!("{}: {e} (the wasm build wrote nothing)", input.display()))?;
+    let mtime = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok(format!(
+        "{}\n{}\n{}\n{mtime}\n{mode:?}\nxtask {}\n",
+        input.display(),
+        p.pkg_dir_abs().display(),
+        m.len(),
+        env!("CARGO_PKG_VERSION")
+    ))
 }
 
 /// wasm-bindgen with the options of `wasm-bindgen --target web --out-name <name>`
