@@ -157,23 +157,6 @@ pub struct HistoryPage {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn cursor_codec() -> &'static context_core::cursor::CursorCodec {
-    use std::hash::{BuildHasher, Hasher};
-    static CODEC: std::sync::OnceLock<context_core::cursor::CursorCodec> =
-        std::sync::OnceLock::new();
-    CODEC.get_or_init(|| {
-        // A per-process random key: std's RandomState is seeded from the OS.
-        let mut key = Vec::with_capacity(32);
-        for i in 0..4u64 {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(i);
-            key.extend_from_slice(&h.finish().to_le_bytes());
-        }
-        context_core::cursor::CursorCodec::new(key)
-    })
-}
-
-#[cfg(feature = "ssr")]
 pub(crate) fn app_state() -> Result<crate::state::AppState, ServerFnError> {
     use_context::<crate::state::AppState>()
         .ok_or_else(|| ServerFnError::new("server state missing"))
@@ -203,7 +186,7 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
     let fingerprint = filter.filter_query();
     let after = match filter.cursor.as_str() {
         "" => None,
-        c => Some(cursor_codec().decode(c, &fingerprint).map_err(|_| {
+        c => Some(state.cursor.decode(c, &fingerprint).map_err(|_| {
             ServerFnError::new("this page link has expired or belongs to other filters: start again from the first page")
         })?),
     };
@@ -222,13 +205,13 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
         after,
     };
     let page = state
-        .store
-        .list_traces(&query)
+        .service
+        .history_page(&query)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let store_empty = if page.items.is_empty() {
         state
-            .store
+            .service
             .stats()
             .await
             .map(|s| s.traces == 0)
@@ -238,7 +221,7 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
     };
     Ok(HistoryPage {
         rows: page.items.iter().map(HistoryRow::from).collect(),
-        next_cursor: page.next.map(|p| cursor_codec().encode(&p, &fingerprint)),
+        next_cursor: page.next.map(|p| state.cursor.encode(&p, &fingerprint)),
         store_empty,
     })
 }
@@ -248,8 +231,8 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
 pub async fn get_action(action_id: String) -> Result<Option<ActionTrace>, ServerFnError> {
     let state = app_state()?;
     state
-        .store
-        .get_trace(&action_id)
+        .service
+        .action(&action_id)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

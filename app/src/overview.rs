@@ -7,11 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fmt;
 use crate::patterns::{SignatureRow, SignatureTable};
-
-/// Most traces counted per period (the count shows "N+" beyond).
-pub const COUNT_CAP: usize = 5000;
-/// Signatures checked for oscillation.
-pub const OSCILLATION_CHECKS: usize = 10;
+use context_core::service::PeriodCounts;
 
 /// Store health as the web app shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,12 +26,12 @@ pub struct HealthView {
 pub async fn get_health() -> Result<HealthView, ServerFnError> {
     let state = crate::history::app_state()?;
     let start = std::time::Instant::now();
-    let reachable = state.store.ping().await.is_ok();
+    let reachable = state.service.ping().await.is_ok();
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
-    let traces = state.store.stats().await.map(|s| s.traces).unwrap_or(0);
+    let traces = state.service.stats().await.map(|s| s.traces).unwrap_or(0);
     Ok(HealthView {
         version: state.version.to_string(),
-        store: state.store.kind().to_string(),
+        store: state.service.store().kind().to_string(),
         reachable,
         latency_ms,
         traces,
@@ -43,32 +39,7 @@ pub async fn get_health() -> Result<HealthView, ServerFnError> {
     })
 }
 
-/// Counts of one period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PeriodCounts {
-    pub actions: usize,
-    pub capped: bool,
-    pub completed: usize,
-    pub failed: usize,
-    pub rolled_back: usize,
-}
-
-impl PeriodCounts {
-    pub fn label(&self) -> String {
-        if self.capped {
-            format!("{}+", self.actions)
-        } else {
-            self.actions.to_string()
-        }
-    }
-    /// Completed over finished (completed, failed, rolled back).
-    pub fn success_rate(&self) -> Option<f64> {
-        let done = self.completed + self.failed + self.rolled_back;
-        (done > 0).then(|| self.completed as f64 / done as f64)
-    }
-}
-
-/// An active oscillation on one signature.
+/// An oscillation going on now, as the overview lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     pub signature: String,
@@ -83,102 +54,39 @@ pub struct OverviewData {
     pub week: PeriodCounts,
     pub top: Vec<SignatureRow>,
     pub warnings: Vec<Warning>,
+    /// Actions of the last 120 minutes checked for oscillations.
+    pub checked_actions: u64,
+    pub warnings_sampled: bool,
     pub total_traces: u64,
     pub newest: Option<String>,
 }
 
-#[cfg(feature = "ssr")]
-async fn count_since(
-    store: &dyn context_core::Store,
-    since: chrono::DateTime<chrono::Utc>,
-) -> Result<PeriodCounts, context_core::StoreError> {
-    use context_core::model::ExecutionStatus;
-    use context_core::store::HistoryQuery;
-    let mut c = PeriodCounts::default();
-    let mut q = HistoryQuery {
-        since: Some(since),
-        limit: 500,
-        ..Default::default()
-    };
-    loop {
-        let page = store.list_traces(&q).await?;
-        for t in &page.items {
-            c.actions += 1;
-            match t.execution_status {
-                ExecutionStatus::Completed => c.completed += 1,
-                ExecutionStatus::Failed => c.failed += 1,
-                ExecutionStatus::RolledBack => c.rolled_back += 1,
-                _ => {}
-            }
-        }
-        match page.next {
-            Some(n) if c.actions < COUNT_CAP => q.after = Some(n),
-            Some(_) => {
-                c.capped = true;
-                break;
-            }
-            None => break,
-        }
-    }
-    Ok(c)
-}
-
 #[server]
 pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
-    use context_core::patterns::{RECENT_LIMIT, analyze};
     let state = crate::history::app_state()?;
-    let store = state.store.as_ref();
-    let err = |e: context_core::StoreError| ServerFnError::new(e.to_string());
-    let now = chrono::Utc::now();
-    let stats = store.stats().await.map_err(err)?;
-    let day = count_since(store, now - chrono::Duration::hours(24))
+    let o = state
+        .service
+        .overview(chrono::Utc::now())
         .await
-        .map_err(err)?;
-    let week = count_since(store, now - chrono::Duration::days(7))
-        .await
-        .map_err(err)?;
-    let (ranked, _) = crate::patterns::rank_recent(store, now - chrono::Duration::days(7))
-        .await
-        .map_err(err)?;
-    let mut warnings = Vec::new();
-    let horizon = chrono::Duration::hours(24);
-    for (a, _) in ranked
-        .iter()
-        .take(OSCILLATION_CHECKS)
-        .filter(|(_, last)| *last >= now - horizon)
-    {
-        let input = store
-            .pattern_input(
-                &a.signature,
-                now - horizon,
-                context_core::patterns::related_since(now, horizon),
-                RECENT_LIMIT,
-            )
-            .await
-            .map_err(err)?;
-        let analysis = analyze(&a.signature, "24h", horizon, &input, now);
-        if analysis.oscillation.detected
-            && let Some(f) = analysis
-                .oscillation
-                .findings
-                .iter()
-                .max_by_key(|f| f.severity)
-        {
-            warnings.push(Warning {
-                signature: a.signature.clone(),
-                title: format!("{} on {}/{}/{}", a.alert_name, a.namespace, a.kind, a.name),
-                severity: fmt::enum_name(&f.severity),
-                description: f.description.clone(),
-            });
-        }
-    }
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(OverviewData {
-        day,
-        week,
-        top: ranked.iter().take(5).map(|(r, _)| r.clone()).collect(),
-        warnings,
-        total_traces: stats.traces,
-        newest: stats.newest.as_ref().map(fmt::ts),
+        day: o.day,
+        week: o.week,
+        top: o.top.iter().map(SignatureRow::from).collect(),
+        warnings: o
+            .warnings
+            .iter()
+            .map(|w| Warning {
+                signature: w.signature.clone(),
+                title: format!("{} on {}/{}/{}", w.alert_name, w.namespace, w.kind, w.name),
+                severity: fmt::enum_name(&w.finding.severity),
+                description: w.finding.description.clone(),
+            })
+            .collect(),
+        checked_actions: o.checked_actions,
+        warnings_sampled: o.warnings_sampled,
+        total_traces: o.stats.traces,
+        newest: o.stats.newest.as_ref().map(fmt::ts),
     })
 }
 
@@ -206,9 +114,9 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
     view! {
         <div class="tiles">
             <a class="tile" href="/history?range=24h" data-testid="actions-24h">
-                <span class="tile-n">{o.day.label()}</span><span class="tile-l">"actions in the last 24 h"</span></a>
+                <span class="tile-n">{o.day.actions}</span><span class="tile-l">"actions in the last 24 h"</span></a>
             <a class="tile" href="/history?range=7d" data-testid="actions-7d">
-                <span class="tile-n">{o.week.label()}</span><span class="tile-l">"actions in the last 7 days"</span></a>
+                <span class="tile-n">{o.week.actions}</span><span class="tile-l">"actions in the last 7 days"</span></a>
             <a class="tile" href="/history?range=7d&status=failed" data-testid="success-rate">
                 <span class="tile-n">{fmt::opt_pct(week_rate)}</span>
                 <span class="tile-l">{format!("success rate, 7 days ({} failed, {} rolled back)", o.week.failed, o.week.rolled_back)}</span></a>
@@ -217,9 +125,9 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 <span class="tile-l">{format!("actions stored{}", o.newest.clone().map(|n| format!(", newest {n}")).unwrap_or_default())}</span></a>
         </div>
         <section class="card" aria-labelledby="warn-h" data-testid="warnings">
-            <h2 id="warn-h">"Active oscillation warnings"</h2>
+            <h2 id="warn-h">"Oscillating now"</h2>
             {if o.warnings.is_empty() {
-                view! { <p class="ok-text">"No oscillation among the most active signatures in the last 24 hours."</p> }.into_any()
+                view! { <p class="ok-text">{format!("No oscillation on any resource in the last 120 minutes ({} actions checked{}).", o.checked_actions, if o.warnings_sampled { ", the newest only" } else { "" })}</p> }.into_any()
             } else {
                 view! { <ul class="findings">{o.warnings.iter().map(|w| view! {
                     <li data-testid="warning"><span class=fmt::severity_class(&w.severity)>{w.severity.clone()}</span>" "

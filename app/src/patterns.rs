@@ -39,95 +39,21 @@ pub struct SignatureRow {
     pub actions: Vec<String>,
 }
 
-/// Most traces scanned to rank signatures by occurrences in a window.
-pub const RANK_SCAN_CAP: usize = 5000;
-
-/// Signatures seen since `since`, ranked by occurrences since then (ties: most recent
-/// first), with their newest time. Scans at most [`RANK_SCAN_CAP`] traces (the flag says
-/// when it stopped there); lifetime counts come from the signature aggregates.
-#[cfg(feature = "ssr")]
-pub(crate) async fn rank_recent(
-    store: &dyn context_core::Store,
-    since: chrono::DateTime<chrono::Utc>,
-) -> Result<(Vec<(SignatureRow, chrono::DateTime<chrono::Utc>)>, bool), context_core::StoreError> {
-    use context_core::store::{HistoryQuery, SignatureQuery};
-    use std::collections::HashMap;
-    let mut order: Vec<String> = Vec::new();
-    // Per signature: its row, its newest time, and attempts per action type.
-    type Ranked = (
-        SignatureRow,
-        chrono::DateTime<chrono::Utc>,
-        Vec<(String, u64)>,
-    );
-    let mut rows: HashMap<String, Ranked> = HashMap::new();
-    let mut q = HistoryQuery {
-        since: Some(since),
-        limit: 500,
-        ..Default::default()
-    };
-    let mut scanned = 0usize;
-    let mut truncated = false;
-    loop {
-        let page = store.list_traces(&q).await?;
-        for t in &page.items {
-            scanned += 1;
-            let e = rows.entry(t.signature.clone()).or_insert_with(|| {
-                order.push(t.signature.clone());
-                (
-                    SignatureRow {
-                        signature: t.signature.clone(),
-                        alert_name: t.alert.name.clone(),
-                        namespace: t.resource.namespace.clone(),
-                        kind: t.resource.kind.clone(),
-                        name: t.resource.name.clone(),
-                        recent: 0,
-                        occurrences: 0,
-                        last_seen: fmt::ts(&t.action_timestamp),
-                        actions: Vec::new(),
-                    },
-                    t.action_timestamp,
-                    Vec::new(),
-                )
-            });
-            e.0.recent += 1;
-            match e.2.iter_mut().find(|(a, _)| *a == t.action_type) {
-                Some(a) => a.1 += 1,
-                None => e.2.push((t.action_type.clone(), 1)),
-            }
-        }
-        match page.next {
-            Some(n) if scanned < RANK_SCAN_CAP => q.after = Some(n),
-            Some(_) => {
-                truncated = true;
-                break;
-            }
-            None => break,
+impl From<&context_core::service::RankedSignature> for SignatureRow {
+    fn from(r: &context_core::service::RankedSignature) -> SignatureRow {
+        let a = &r.aggregate;
+        SignatureRow {
+            signature: a.signature.clone(),
+            alert_name: a.alert_name.clone(),
+            namespace: a.namespace.clone(),
+            kind: a.kind.clone(),
+            name: a.name.clone(),
+            recent: r.window_occurrences,
+            occurrences: a.occurrences,
+            last_seen: fmt::ts(&a.last_seen),
+            actions: r.window_actions.clone(),
         }
     }
-    let aggs = store
-        .list_signatures(&SignatureQuery {
-            since: Some(since),
-            limit: 500,
-            ..Default::default()
-        })
-        .await?;
-    for a in aggs {
-        if let Some(e) = rows.get_mut(&a.signature) {
-            e.0.occurrences = a.occurrences;
-        }
-    }
-    let mut out: Vec<_> = order
-        .into_iter()
-        .filter_map(|s| rows.remove(&s))
-        .map(|(mut row, last, mut actions)| {
-            actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-            row.actions = actions.into_iter().take(3).map(|(a, _)| a).collect();
-            (row, last)
-        })
-        .collect();
-    // Stable: equal counts keep newest-first order.
-    out.sort_by_key(|(row, _)| std::cmp::Reverse(row.recent));
-    Ok((out, truncated))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,61 +61,71 @@ pub struct PatternList {
     pub rows: Vec<SignatureRow>,
     pub has_more: bool,
     pub store_empty: bool,
-    /// The ranking stopped after [`RANK_SCAN_CAP`] traces.
-    pub truncated: bool,
+    /// Signatures with traces in the window (all pages).
+    pub total: usize,
 }
 
-/// The signature ranking: signatures seen in `window`, most occurrences in it first.
+/// The signature ranking: signatures seen in `window`, most occurrences in it first
+/// (the same ranking as `GET /api/v1/context/patterns`).
 #[server]
 pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, ServerFnError> {
     let state = crate::history::app_state()?;
     let d = context_core::patterns::parse_window(&window)
         .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
-    let (ranked, truncated) = rank_recent(state.store.as_ref(), chrono::Utc::now() - d)
+    let ranking = state
+        .service
+        .rank(
+            &context_core::service::RankRequest {
+                window: d,
+                namespace: None,
+                alert_name: None,
+                offset: page.saturating_mul(PATTERNS_PAGE),
+                limit: PATTERNS_PAGE,
+            },
+            chrono::Utc::now(),
+        )
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let start = page.saturating_mul(PATTERNS_PAGE).min(ranked.len());
-    let end = (start + PATTERNS_PAGE).min(ranked.len());
-    let store_empty = if ranked.is_empty() {
-        state
-            .store
+    let store_empty = ranking.total == 0
+        && state
+            .service
             .stats()
             .await
             .map(|s| s.traces == 0)
-            .unwrap_or(false)
-    } else {
-        false
-    };
+            .unwrap_or(false);
+    let shown = page.saturating_mul(PATTERNS_PAGE) + ranking.signatures.len();
     Ok(PatternList {
-        rows: ranked[start..end].iter().map(|(r, _)| r.clone()).collect(),
-        has_more: end < ranked.len(),
+        rows: ranking.signatures.iter().map(SignatureRow::from).collect(),
+        has_more: shown < ranking.total,
         store_empty,
-        truncated,
+        total: ranking.total,
     })
 }
 
-/// The analysis of one signature over `window`.
+/// The analysis of one signature over `window` (the same as
+/// `GET /api/v1/context/patterns/{signature}`).
 #[server]
 pub async fn get_pattern(
     signature: String,
     window: String,
 ) -> Result<PatternAnalysis, ServerFnError> {
-    use context_core::patterns::{RECENT_LIMIT, analyze, parse_window};
     let state = crate::history::app_state()?;
-    let d =
-        parse_window(&window).map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
-    let now = chrono::Utc::now();
-    let input = state
-        .store
-        .pattern_input(
-            &signature,
-            now - d,
-            context_core::patterns::related_since(now, d),
-            RECENT_LIMIT,
+    let d = context_core::patterns::parse_window(&window)
+        .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
+    state
+        .service
+        .analyze(
+            &context_core::service::AnalyzeRequest {
+                signature,
+                window_label: window,
+                window: d,
+                namespace: None,
+                alert_name: None,
+            },
+            chrono::Utc::now(),
         )
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(analyze(&signature, &window, d, &input, now))
+        .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 fn window_from_query(q: &leptos_router::params::ParamsMap, default: &str) -> String {
@@ -278,7 +214,7 @@ pub fn PatternsPage() -> impl IntoView {
                     let prev = (p > 0).then(|| format!("/patterns?window={w}&page={}", p - 1));
                     let next = l.has_more.then(|| format!("/patterns?window={w}&page={}", p + 1));
                     view! {
-                        {l.truncated.then(|| view! { <p class="warn-text">{format!("Ranked from the newest {RANK_SCAN_CAP} actions of the window; pick a shorter window for an exact ranking.")}</p> })}
+                        <p class="muted" data-testid="pattern-total">{format!("{} signatures with actions in this window.", l.total)}</p>
                         <SignatureTable rows=l.rows.clone()/>
                         <nav class="pager" aria-label="Pages">
                             {prev.map(|h| view! { <a href=h rel="prev">"« Previous"</a> })}
@@ -357,7 +293,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                     {trend.delta.map(|d| format!(" ({d:+.2})"))}</dd></div>
             </dl>
             <p class="muted">{a.summary.clone()}</p>
-            {a.truncated.then(|| view! { <p class="warn-text">{format!("Only the newest {} traces of the window were analysed.", a.analyzed_traces)}</p> })}
+            {osc.sampled.then(|| view! { <p class="warn-text" data-testid="sampled">{format!("Oscillations were checked over the newest {} actions on this resource (since {}); counts cover the whole window.", osc.checked_actions, fmt::opt_ts(&osc.checked_from))}</p> })}
         </section>
         <section class="card" aria-labelledby="chart-h">
             <h2 id="chart-h">"Occurrences and outcomes"</h2>
@@ -397,7 +333,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                                         </td>
                                         <td class="num">{fmt::opt_num(s.mean_effectiveness)}</td>
                                         <td class="num">{fmt::opt_num(s.score)}</td>
-                                        <td class="nowrap">{fmt::ts(&s.last_attempt)}</td>
+                                        <td class="nowrap">{fmt::opt_ts(&s.last_attempt)}</td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -415,16 +351,18 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         <section class="card" aria-labelledby="osc-h" data-testid="oscillation">
             <h2 id="osc-h">"Oscillation"</h2>
             {if osc.findings.is_empty() {
-                view! { <p class="ok-text">{format!("No oscillation in the last {} minutes.", osc.horizon_minutes)}</p> }.into_any()
+                view! { <p class="ok-text">{format!("No oscillation on this resource in the window ({} actions checked in {}-minute windows).", osc.checked_actions, osc.window_minutes)}</p> }.into_any()
             } else {
                 view! {
-                    <p>{format!("Overall: {} (confidence {}), prevention: {}", osc.overall_severity.as_ref().map(fmt::enum_name).unwrap_or_default(), fmt::pct(osc.confidence), fmt::enum_name(&osc.prevention).replace('_', " "))}</p>
+                    <p>{if osc.oscillating_now { "Oscillating now. " } else { "Not oscillating now; found earlier in the window. " }}
+                        {format!("Overall: {} (confidence {}), prevention: {}", osc.overall_severity.as_ref().map(fmt::enum_name).unwrap_or_default(), fmt::pct(osc.confidence), fmt::enum_name(&osc.prevention).replace('_', " "))}</p>
                     <ul class="findings">{osc.findings.iter().map(|f| {
                         let sev = fmt::enum_name(&f.severity);
                         view! {
                             <li data-testid="finding">
                                 <span class=fmt::severity_class(&sev)>{sev.clone()}</span>" "
-                                <strong>{fmt::enum_name(&f.detector).replace('_', " ")}</strong>": "{f.description.clone()}
+                                {if f.active { view! { <span class="badge" data-testid="active">"now"</span>" " }.into_any() } else { view! { <span class="badge muted">"past"</span>" " }.into_any() }}
+                                {f.description.clone()}
                                 " "<span class="muted">{format!("(prevention: {})", fmt::enum_name(&f.prevention).replace('_', " "))}</span>
                                 {(!f.evidence.action_ids.is_empty()).then(|| view! {
                                     <div class="small">"Evidence: "{f.evidence.action_ids.iter().take(8).map(|id| view! {

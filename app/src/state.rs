@@ -1,12 +1,15 @@
 //! What server functions get from the server (provided as Leptos context).
 
-use std::sync::Arc;
+use context_core::cursor::CursorCodec;
+use context_core::service::Service;
 
-use context_core::Store;
-
-/// Shared with every server function through `use_context::<AppState>()`.
+/// Shared with every server function through `use_context::<AppState>()`. Server
+/// functions parse, call one [`Service`] function and render, like the API handlers.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub service: Service,
+    /// The API's cursor key (`ApiConfig::cursor_key`): page links survive restarts and
+    /// work across replicas and Lambda containers.
+    pub cursor: CursorCodec,
     pub version: &'static str,
 }

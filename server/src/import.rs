@@ -9,10 +9,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use chrono::Utc;
-use context_core::Store;
+use context_core::service::Service;
 use context_core::actions::ActionTypes;
 use context_core::model::{ActionTrace, PutOutcome, TraceInput};
-use context_core::validate::{limits, validate_trace};
+use context_core::validate::{limits, validate_times, validate_trace};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Counts of one import.
@@ -69,23 +69,23 @@ impl Batch {
 
 /// Stores `batch` and adds its outcomes to `summary` (conflicts are reported).
 async fn flush(
-    store: &dyn Store,
+    service: &Service,
     batch: &mut Batch,
     summary: &mut Summary,
     pb: &ProgressBar,
 ) -> Result<(), String> {
-    let outcomes = store_batch(store, batch).await?;
+    let outcomes = store_batch(service, batch).await?;
     count(batch, outcomes, summary, pb);
     *batch = Batch::default();
     Ok(())
 }
 
-async fn store_batch(store: &dyn Store, batch: &Batch) -> Result<Vec<PutOutcome>, String> {
+async fn store_batch(service: &Service, batch: &Batch) -> Result<Vec<PutOutcome>, String> {
     if batch.traces.is_empty() {
         return Ok(Vec::new());
     }
-    store
-        .put_traces(&batch.traces)
+    service
+        .ingest(&batch.traces)
         .await
         .map_err(|e| format!("store write failed (re-run to resume): {e}"))
 }
@@ -110,6 +110,11 @@ fn count(batch: &Batch, outcomes: Vec<PutOutcome>, summary: &mut Summary, pb: &P
 
 /// Reads, parses and validates lines until `batch` holds [`IMPORT_BATCH`] traces or the
 /// input ends (then returns true). Invalid lines are counted and reported.
+/// The clock skew allowed for imported timestamps (the API's default).
+fn context_api_skew() -> i64 {
+    context_api::DEFAULT_CLOCK_SKEW_MINUTES
+}
+
 fn read_batch(
     reader: &mut dyn BufRead,
     types: &ActionTypes,
@@ -161,7 +166,13 @@ fn read_batch(
                 continue;
             }
         };
-        let errs = validate_trace(&input, types, "");
+        let mut errs = validate_trace(&input, types, "");
+        errs.extend(validate_times(
+            &input,
+            Utc::now(),
+            chrono::Duration::minutes(context_api_skew()),
+            "",
+        ));
         if !errs.is_empty() {
             summary.invalid += 1;
             pb.suspend(|| {
@@ -180,7 +191,7 @@ fn read_batch(
 /// and parsed (the store works on its own threads); batches are stored one after the
 /// other, in file order, so the first of two lines with the same `action_id` wins.
 pub async fn import_file(
-    store: &dyn Store,
+    service: &Service,
     path: &Path,
     types: &ActionTypes,
 ) -> Result<Summary, String> {
@@ -208,7 +219,7 @@ pub async fn import_file(
     let mut storing = Batch::default();
     loop {
         let mut next = Batch::default();
-        let (stored, read) = tokio::join!(store_batch(store, &storing), async {
+        let (stored, read) = tokio::join!(store_batch(service, &storing), async {
             read_batch(
                 &mut reader,
                 types,
@@ -228,13 +239,13 @@ pub async fn import_file(
             break;
         }
     }
-    flush(store, &mut storing, &mut summary, &pb).await?;
+    flush(service, &mut storing, &mut summary, &pb).await?;
     pb.finish_and_clear();
     Ok(summary)
 }
 
 /// Stores already-built inputs (the demo history), in batches of [`IMPORT_BATCH`].
-pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<Summary, String> {
+pub async fn store_inputs(service: &Service, inputs: Vec<TraceInput>) -> Result<Summary, String> {
     let pb = ProgressBar::new(inputs.len() as u64);
     let mut summary = Summary::default();
     let now = Utc::now();
@@ -244,10 +255,10 @@ pub async fn store_inputs(store: &dyn Store, inputs: Vec<TraceInput>) -> Result<
         batch.push(i as u64 + 1, ActionTrace::from_input(t, now));
         pb.inc(1);
         if batch.len() >= IMPORT_BATCH {
-            flush(store, &mut batch, &mut summary, &pb).await?;
+            flush(service, &mut batch, &mut summary, &pb).await?;
         }
     }
-    flush(store, &mut batch, &mut summary, &pb).await?;
+    flush(service, &mut batch, &mut summary, &pb).await?;
     pb.finish_and_clear();
     Ok(summary)
 }
@@ -272,7 +283,7 @@ mod tests {
     #[tokio::test]
     async fn imports_in_batches_skips_invalid_lines_and_resumes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_local::LocalStore::open(&dir.path().join("data")).unwrap();
+        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()), Default::default());
         let path = dir.path().join("traces.ndjson");
         let mut f = std::fs::File::create(&path).unwrap();
         for i in 0..250 {
@@ -308,7 +319,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn several_batches_keep_file_order() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_local::LocalStore::open(&dir.path().join("data")).unwrap();
+        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()), Default::default());
         let path = dir.path().join("traces.ndjson");
         let mut f = std::fs::File::create(&path).unwrap();
         let n = IMPORT_BATCH * 2 + 500;
@@ -324,7 +335,7 @@ mod tests {
             .unwrap();
         assert_eq!(s.lines, n as u64 + 1);
         assert_eq!((s.created, s.conflicts), (n as u64, 1));
-        let t = store.get_trace("imp-5").await.unwrap().unwrap();
+        let t = store.action("imp-5").await.unwrap().unwrap();
         assert_eq!(t.action_type, "restart_pod");
         assert_eq!(store.stats().await.unwrap().traces, n as u64);
     }
@@ -332,7 +343,7 @@ mod tests {
     #[tokio::test]
     async fn missing_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_local::LocalStore::open(dir.path()).unwrap();
+        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(dir.path()).unwrap()), Default::default());
         let e = import_file(
             &store,
             &dir.path().join("nope.ndjson"),

@@ -156,6 +156,10 @@ struct SeedArgs {
     /// Seed of the generator (same seed, same history).
     #[arg(long, env = "KUBERNAUT_CONTEXT_SEED", default_value_t = 42)]
     seed: u64,
+    /// Remove the demo history instead (every trace whose action_id starts with
+    /// "demo-"), keeping everything else.
+    #[arg(long)]
+    remove: bool,
 }
 
 #[tokio::main]
@@ -250,8 +254,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
     }
     let store = open_store(&args.store).await?;
+    let api_state = ApiState::new(store, config);
+    // The web app's server functions call the same use-case layer as the API, and sign
+    // page links with the API's cursor key.
     let state = AppState {
-        store: store.clone(),
+        service: api_state.service.clone(),
+        cursor: context_core::cursor::CursorCodec::new(&api_state.config.cursor_key),
         version: env!("CARGO_PKG_VERSION"),
     };
     let leptos_options = LeptosOptions::builder()
@@ -274,7 +282,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
-    let api_state = ApiState::new(store, config);
     let app = context_api::router_with_fallback(api_state, &RouteGroup::ALL, web);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // Running as an AWS Lambda function (web app + every endpoint behind one URL):
@@ -329,8 +336,8 @@ async fn run_import(args: ImportArgs) -> Result<(), String> {
         ));
     }
     let types = context_core::actions::ActionTypes::with_extra(args.extra_action_types.clone());
-    let store = open_store(&args.store).await?;
-    let summary = import::import_file(store.as_ref(), &args.file, &types).await?;
+    let service = service(&args.store).await?;
+    let summary = import::import_file(&service, &args.file, &types).await?;
     eprintln!("{summary}");
     if summary.invalid > 0 || summary.conflicts > 0 {
         return Err(format!(
@@ -341,15 +348,40 @@ async fn run_import(args: ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The use-case layer over the configured store (the CLI's door).
+async fn service(args: &StoreArgs) -> Result<context_core::service::Service, String> {
+    let config = api_config_from_env()?;
+    Ok(context_core::service::Service::new(
+        open_store(args).await?,
+        config.analysis,
+    ))
+}
+
+fn api_config_from_env() -> Result<ApiConfig, String> {
+    ApiConfig::from_env()
+}
+
 async fn seed_demo(args: SeedArgs) -> Result<(), String> {
-    let store = open_store(&args.store).await?;
+    let store = service(&args.store).await?;
+    if args.remove {
+        let removed = store
+            .remove_demo(|n| eprint!("\rremoving the demo history: {n} traces deleted"))
+            .await
+            .map_err(|e| format!("cannot remove the demo history: {e}"))?;
+        eprintln!(
+            "\rremoved the demo history: {} traces deleted{}",
+            removed.deleted,
+            " ".repeat(12)
+        );
+        return Ok(());
+    }
     let now = chrono::Utc::now();
     let mut traces = context_core::demo::demo_history(args.seed, now);
     // Seeded before? Re-anchor on the earlier run's clock so the same traces come out
     // again: they are then skipped as unchanged, and an interrupted run is completed.
     if let Some(first) = traces.first() {
         let existing = store
-            .get_trace(&first.action_id)
+            .action(&first.action_id)
             .await
             .map_err(|e| format!("cannot read the store: {e}"))?;
         if let Some(t) = existing {
@@ -359,7 +391,7 @@ async fn seed_demo(args: SeedArgs) -> Result<(), String> {
             }
         }
     }
-    let summary = import::store_inputs(store.as_ref(), traces).await?;
+    let summary = import::store_inputs(&store, traces).await?;
     eprintln!("demo history (seed {}): {summary}", args.seed);
     if summary.conflicts > 0 {
         eprintln!(
