@@ -345,8 +345,8 @@ fn recompute(traces: &[ActionTrace]) -> BTreeMap<String, SignatureAggregate> {
 pub async fn check_basics(store: &dyn Store) {
     let w = "basics";
     assert!(
-        matches!(store.kind(), "local" | "dynamodb"),
-        "conformance[{w}]: kind() must be \"local\" or \"dynamodb\", got {:?}",
+        matches!(store.kind(), "local" | "dynamodb" | "memory"),
+        "conformance[{w}]: kind() must be \"local\", \"dynamodb\" or \"memory\" (the reference store), got {:?}",
         store.kind()
     );
     store

@@ -431,3 +431,256 @@ pub fn differences(a: &PatternAnalysis, e: &Expected) -> Vec<String> {
     }
     out
 }
+
+/// An in-memory [`crate::Store`] answering every query by plain recomputation over all
+/// traces: the conformance suite's own reference (it must pass the suite, which checks
+/// the suite too), and the store of the use-case layer's unit tests. Not for production:
+/// every call scans everything.
+#[derive(Default)]
+pub struct MemStore {
+    traces: std::sync::Mutex<Vec<ActionTrace>>,
+}
+
+impl MemStore {
+    pub fn new() -> MemStore {
+        MemStore::default()
+    }
+
+    fn all(&self) -> Vec<ActionTrace> {
+        self.traces.lock().expect("not poisoned").clone()
+    }
+}
+
+fn newest_first(v: &mut [ActionTrace]) {
+    v.sort_by(|a, b| {
+        b.action_timestamp
+            .cmp(&a.action_timestamp)
+            .then_with(|| b.action_id.cmp(&a.action_id))
+    });
+}
+
+fn aggregate_of(all: &[ActionTrace], sig: &str) -> Option<SignatureAggregate> {
+    // In store order (ties of the newest time: the later stored one names the subject).
+    let mine: Vec<&ActionTrace> = all.iter().filter(|t| t.signature == sig).collect();
+    let (first, rest) = mine.split_first()?;
+    let mut a = SignatureAggregate::new_from(first);
+    for t in rest {
+        a.add(t);
+    }
+    Some(a)
+}
+
+#[async_trait::async_trait]
+impl crate::Store for MemStore {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> Result<(), crate::StoreError> {
+        Ok(())
+    }
+
+    async fn put_traces(
+        &self,
+        traces: &[ActionTrace],
+    ) -> Result<Vec<crate::model::PutOutcome>, crate::StoreError> {
+        use crate::model::PutOutcome;
+        let mut all = self.traces.lock().expect("not poisoned");
+        Ok(traces
+            .iter()
+            .map(|t| match all.iter().find(|x| x.action_id == t.action_id) {
+                Some(x) if x.same_content(t) => PutOutcome::Unchanged,
+                Some(_) => PutOutcome::Conflict,
+                None => {
+                    all.push(t.clone());
+                    PutOutcome::Created
+                }
+            })
+            .collect())
+    }
+
+    async fn get_trace(&self, action_id: &str) -> Result<Option<ActionTrace>, crate::StoreError> {
+        Ok(self.all().into_iter().find(|t| t.action_id == action_id))
+    }
+
+    async fn list_traces(
+        &self,
+        q: &crate::store::HistoryQuery,
+    ) -> Result<crate::store::Page<ActionTrace>, crate::StoreError> {
+        let mut v: Vec<ActionTrace> = self
+            .all()
+            .into_iter()
+            .filter(|t| {
+                q.namespace
+                    .as_ref()
+                    .is_none_or(|x| &t.resource.namespace == x)
+                    && q.kind.as_ref().is_none_or(|x| &t.resource.kind == x)
+                    && q.name.as_ref().is_none_or(|x| &t.resource.name == x)
+                    && q.alert_name.as_ref().is_none_or(|x| &t.alert.name == x)
+                    && q.signature.as_ref().is_none_or(|x| &t.signature == x)
+                    && q.workflow_id
+                        .as_ref()
+                        .is_none_or(|x| t.workflow_id.as_ref() == Some(x))
+                    && q.action_type.as_ref().is_none_or(|x| &t.action_type == x)
+                    && q.status.is_none_or(|x| t.execution_status == x)
+                    && q.since.is_none_or(|x| t.action_timestamp >= x)
+                    && q.until.is_none_or(|x| t.action_timestamp < x)
+                    && q.after.as_ref().is_none_or(|p| {
+                        (t.action_timestamp, t.action_id.as_str()) < (p.ts, p.id.as_str())
+                    })
+            })
+            .collect();
+        newest_first(&mut v);
+        let more = v.len() > q.limit;
+        v.truncate(q.limit);
+        let next = more.then(|| {
+            let l = v.last().expect("limit >= 1");
+            crate::store::PagePosition {
+                ts: l.action_timestamp,
+                id: l.action_id.clone(),
+                token: None,
+            }
+        });
+        Ok(crate::store::Page { items: v, next })
+    }
+
+    async fn set_effectiveness(
+        &self,
+        action_id: &str,
+        effectiveness: &crate::model::Effectiveness,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ActionTrace>, crate::StoreError> {
+        let mut all = self.traces.lock().expect("not poisoned");
+        Ok(all.iter_mut().find(|t| t.action_id == action_id).map(|t| {
+            t.effectiveness = Some(effectiveness.clone());
+            t.updated_at = now;
+            t.clone()
+        }))
+    }
+
+    async fn pattern_input(
+        &self,
+        request: &PatternRequest,
+    ) -> Result<PatternInput, crate::StoreError> {
+        let all = self.all();
+        let mut input = pattern_input(&all, request);
+        // The aggregate as stored (store order), not as re-sorted by time.
+        input.aggregate = aggregate_of(&all, &request.signature);
+        Ok(input)
+    }
+
+    async fn window_counts(
+        &self,
+        q: &crate::store::WindowQuery,
+    ) -> Result<Vec<crate::store::SignatureActionCounts>, crate::StoreError> {
+        let mut m: BTreeMap<(String, String), Counts> = BTreeMap::new();
+        for t in self.all().iter().filter(|t| {
+            t.action_timestamp >= q.since
+                && q.namespace
+                    .as_ref()
+                    .is_none_or(|n| &t.resource.namespace == n)
+                && q.alert_name.as_ref().is_none_or(|a| &t.alert.name == a)
+        }) {
+            m.entry((t.signature.clone(), t.action_type.clone()))
+                .or_default()
+                .add(&Counts::of_trace(t));
+        }
+        Ok(m.into_iter()
+            .map(
+                |((signature, action_type), counts)| crate::store::SignatureActionCounts {
+                    signature,
+                    action_type,
+                    counts,
+                },
+            )
+            .collect())
+    }
+
+    async fn get_aggregates(
+        &self,
+        signatures: &[String],
+    ) -> Result<Vec<SignatureAggregate>, crate::StoreError> {
+        let all = self.all();
+        Ok(signatures
+            .iter()
+            .filter_map(|s| aggregate_of(&all, s))
+            .collect())
+    }
+
+    async fn list_signatures(
+        &self,
+        q: &crate::store::SignatureQuery,
+    ) -> Result<Vec<SignatureAggregate>, crate::StoreError> {
+        let all = self.all();
+        let sigs: BTreeSet<&str> = all.iter().map(|t| t.signature.as_str()).collect();
+        let mut aggs: Vec<SignatureAggregate> = sigs
+            .into_iter()
+            .filter_map(|s| aggregate_of(&all, s))
+            .filter(|a| {
+                q.namespace.as_ref().is_none_or(|n| &a.namespace == n)
+                    && q.alert_name.as_ref().is_none_or(|x| &a.alert_name == x)
+                    && q.since.is_none_or(|s| a.last_seen >= s)
+            })
+            .collect();
+        aggs.sort_by(|a, b| {
+            b.occurrences
+                .cmp(&a.occurrences)
+                .then(b.last_seen.cmp(&a.last_seen))
+                .then_with(|| a.signature.cmp(&b.signature))
+        });
+        Ok(aggs.into_iter().skip(q.offset).take(q.limit).collect())
+    }
+
+    async fn recent_facts(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<TraceFacts>, crate::StoreError> {
+        let mut v: Vec<ActionTrace> = self
+            .all()
+            .into_iter()
+            .filter(|t| t.action_timestamp >= since)
+            .collect();
+        newest_first(&mut v);
+        v.truncate(limit);
+        Ok(v.iter().map(TraceFacts::from).collect())
+    }
+
+    async fn delete_traces(&self, action_ids: &[String]) -> Result<Vec<bool>, crate::StoreError> {
+        let mut all = self.traces.lock().expect("not poisoned");
+        Ok(action_ids
+            .iter()
+            .map(|id| {
+                let before = all.len();
+                all.retain(|t| &t.action_id != id);
+                all.len() < before
+            })
+            .collect())
+    }
+
+    async fn stats(&self) -> Result<crate::store::StoreStats, crate::StoreError> {
+        let all = self.all();
+        Ok(crate::store::StoreStats {
+            traces: all.len() as u64,
+            signatures: all
+                .iter()
+                .map(|t| t.signature.as_str())
+                .collect::<BTreeSet<_>>()
+                .len() as u64,
+            newest: all.iter().map(|t| t.action_timestamp).max(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemStore;
+
+    /// The reference store passes the suite (and so the suite is satisfiable).
+    #[tokio::test]
+    async fn the_reference_store_passes_the_conformance_suite() {
+        let s = MemStore::new();
+        crate::conformance::run_all(&s).await;
+        crate::conformance::check_oracle(&s, 3000, 20).await;
+    }
+}

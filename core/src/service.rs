@@ -448,3 +448,217 @@ pub fn oscillating_now(facts: &[TraceFacts], now: DateTime<Utc>) -> Vec<Warning>
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::sample_trace;
+    use crate::model::{AssessmentMethod, ExecutionStatus};
+    use crate::oracle::MemStore;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+    }
+
+    async fn service(traces: Vec<ActionTrace>) -> Service {
+        let store = MemStore::new();
+        store.put_traces(&traces).await.unwrap();
+        Service::new(Arc::new(store), AnalysisConfig::default())
+    }
+
+    fn with_eff(mut t: ActionTrace, score: f64) -> ActionTrace {
+        t.effectiveness = Some(Effectiveness {
+            score,
+            criteria: Default::default(),
+            assessed_at: Some(t.action_timestamp),
+            method: AssessmentMethod::Automated,
+            notes: None,
+        });
+        t
+    }
+
+    /// Problem 3 of issue 14: a busy week must not hide a loop going on now on a quiet
+    /// signature, and the counts are exact beyond any cap.
+    #[tokio::test]
+    async fn overview_sees_every_live_oscillation_and_counts_exactly() {
+        let mut traces = Vec::new();
+        // Twelve busy signatures, 500 actions each, spread over the week (older than a day).
+        for s in 0..12 {
+            for i in 0..500i64 {
+                traces.push(with_eff(
+                    sample_trace(
+                        &format!("busy-{s}-{i}"),
+                        "shop",
+                        "HighLatency",
+                        &format!("svc-{s}"),
+                        if i % 2 == 0 {
+                            "restart_pod"
+                        } else {
+                            "notify_only"
+                        },
+                        ExecutionStatus::Completed,
+                        now() - Duration::hours(30) - Duration::minutes(i * 17 + s),
+                    ),
+                    0.9,
+                ));
+            }
+        }
+        // 6000 actions in the last 24 hours on other resources, calm.
+        for i in 0..6000i64 {
+            traces.push(sample_trace(
+                &format!("day-{i}"),
+                "batch",
+                "KubeJobFailed",
+                &format!("job-{}", i % 3000),
+                "notify_only",
+                if i % 4 == 0 {
+                    ExecutionStatus::Failed
+                } else {
+                    ExecutionStatus::Completed
+                },
+                now() - Duration::hours(23) + Duration::seconds(i * 13),
+            ));
+        }
+        // A critical loop right now on a quiet signature.
+        for i in 0..5i64 {
+            traces.push(with_eff(
+                sample_trace(
+                    &format!("loop-{i}"),
+                    "media",
+                    "KubeContainerOOMKilled",
+                    "transcoder",
+                    "restart_pod",
+                    ExecutionStatus::Completed,
+                    now() - Duration::minutes(50 - i * 10),
+                ),
+                0.1,
+            ));
+        }
+        let svc = service(traces.clone()).await;
+        let o = svc.overview(now()).await.unwrap();
+        let w = o
+            .warnings
+            .iter()
+            .find(|w| w.name == "transcoder")
+            .unwrap_or_else(|| panic!("{:#?}", o.warnings));
+        assert_eq!(w.finding.severity, patterns::Severity::Critical);
+        assert!(w.finding.active);
+        let day: Vec<&ActionTrace> = traces
+            .iter()
+            .filter(|t| t.action_timestamp >= now() - Duration::hours(24))
+            .collect();
+        assert_eq!(o.day.actions, day.len() as u64);
+        assert_eq!(
+            o.day.failed,
+            day.iter()
+                .filter(|t| t.execution_status == ExecutionStatus::Failed)
+                .count() as u64
+        );
+        let week = traces
+            .iter()
+            .filter(|t| t.action_timestamp >= now() - Duration::days(7))
+            .count();
+        assert!(week > 11_000, "{week}");
+        assert_eq!(o.week.actions, week as u64);
+        assert_eq!(o.top.len(), OVERVIEW_TOP);
+        assert!(o.top[0].window_occurrences > 400);
+    }
+
+    /// Problem 4: one ranking, one analysis, whatever the door: the filters of a request
+    /// that does not match the signature answer "no history".
+    #[tokio::test]
+    async fn analysis_filters_and_ranking() {
+        let traces: Vec<ActionTrace> = (0..6i64)
+            .map(|i| {
+                sample_trace(
+                    &format!("f{i}"),
+                    "shop",
+                    "KubePodCrashLooping",
+                    if i < 4 { "api" } else { "web" },
+                    "restart_pod",
+                    ExecutionStatus::Completed,
+                    now() - Duration::hours(i),
+                )
+            })
+            .collect();
+        let svc = service(traces.clone()).await;
+        let req = |ns: Option<&str>| AnalyzeRequest {
+            signature: traces[0].signature.clone(),
+            window_label: "30d".into(),
+            window: Duration::days(30),
+            namespace: ns.map(str::to_string),
+            alert_name: None,
+        };
+        assert_eq!(
+            svc.analyze(&req(Some("shop")), now())
+                .await
+                .unwrap()
+                .occurrences,
+            4
+        );
+        let other = svc.analyze(&req(Some("other")), now()).await.unwrap();
+        assert_eq!(other.occurrences, 0);
+        assert_eq!(
+            other.recommendation.status,
+            patterns::RecommendationStatus::NoHistory
+        );
+        let r = svc
+            .rank(
+                &RankRequest {
+                    window: Duration::days(1),
+                    namespace: None,
+                    alert_name: None,
+                    offset: 0,
+                    limit: 10,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.total, 2);
+        assert_eq!(r.signatures[0].window_occurrences, 4);
+        assert_eq!(r.signatures[1].window_occurrences, 2);
+        // The window counts only what is in it.
+        let r = svc
+            .rank(
+                &RankRequest {
+                    window: Duration::minutes(90),
+                    namespace: None,
+                    alert_name: None,
+                    offset: 0,
+                    limit: 10,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.total, 1);
+        assert_eq!(r.signatures[0].window_occurrences, 2);
+    }
+
+    #[tokio::test]
+    async fn remove_demo_deletes_only_what_seed_demo_wrote() {
+        let mut traces: Vec<ActionTrace> = crate::demo::demo_history(3, now())
+            .into_iter()
+            .take(700)
+            .map(|t| ActionTrace::from_input(t, now()))
+            .collect();
+        traces.push(sample_trace(
+            "real-1",
+            "shop",
+            "KubePodCrashLooping",
+            "api",
+            "restart_pod",
+            ExecutionStatus::Completed,
+            now(),
+        ));
+        let svc = service(traces).await;
+        let mut calls = 0;
+        let r = svc.remove_demo(|_| calls += 1).await.unwrap();
+        assert_eq!(r.deleted, 700);
+        assert!(calls >= 2, "progress after each page");
+        assert_eq!(svc.stats().await.unwrap().traces, 1);
+        assert!(svc.action("real-1").await.unwrap().is_some());
+    }
+}

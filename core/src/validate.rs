@@ -326,7 +326,13 @@ pub fn earliest_time() -> DateTime<Utc> {
     DateTime::from_timestamp(946_684_800, 0).unwrap_or_default() // 2000-01-01T00:00:00Z
 }
 
-fn time_in_range(e: &mut Errors, field: &str, t: DateTime<Utc>, now: DateTime<Utc>, skew: Duration) {
+fn time_in_range(
+    e: &mut Errors,
+    field: &str,
+    t: DateTime<Utc>,
+    now: DateTime<Utc>,
+    skew: Duration,
+) {
     if t < earliest_time() {
         e.push(field, "must not be before 2000-01-01T00:00:00Z");
     } else if t > now + skew {
@@ -365,7 +371,13 @@ pub fn validate_times(
         }
     }
     for (i, f) in t.follow_up_actions.iter().enumerate() {
-        time_in_range(&mut e, &format!("follow_up_actions[{i}].timestamp"), f.timestamp, now, skew);
+        time_in_range(
+            &mut e,
+            &format!("follow_up_actions[{i}].timestamp"),
+            f.timestamp,
+            now,
+            skew,
+        );
     }
     e.errors
 }
