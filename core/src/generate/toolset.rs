@@ -192,6 +192,10 @@ const fn req(name: &'static str, description: &'static str) -> P {
     }
 }
 
+/// The `window` parameter's text (its default is `patterns::DEFAULT_WINDOW`; a test
+/// keeps them together).
+const WINDOW_PARAM: &str = "Optional look-back window such as 24h, 7d or 30d (default 30d).";
+
 const fn opt(name: &'static str, description: &'static str) -> P {
     P {
         name,
@@ -402,10 +406,7 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
              otherwise it is sha256_hex(\"<alert_name>:<namespace>:<kind>:<name>\"), \
              e.g. for KubePodCrashLooping:default:Deployment:nginx.",
         ),
-        opt(
-            "window",
-            "Optional look-back window such as 24h, 7d or 30d (default 7d).",
-        ),
+        opt("window", WINDOW_PARAM),
         opt(
             "namespace",
             "Optional namespace to restrict the analysis to.",
@@ -419,8 +420,9 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         name: "kubernaut_pattern_analysis",
         description: "Analyses Kubernaut's history for one alert signature and returns JSON: occurrences in the window \
             (and lifetime totals), per action type the attempts, completions, failures, rollbacks and success rate, a recommendation \
-            (action_type, confidence, reason) with ranked alternatives, the effectiveness trend, and oscillation findings \
-            (the same action repeated without fixing the cause), plus a one-line summary. Use it when an alert keeps coming back. \
+            (action_type, confidence, reason; never an action whose assessed effectiveness is below the threshold) with ranked \
+            alternatives, the effectiveness trend, and oscillation findings on the alert's resource anywhere in the window \
+            (active = happening in the last 120 minutes), plus a short summary. Counts are exact. Use it when an alert keeps coming back. \
             An unknown signature returns zero occurrences (no history), not an error."
             .into(),
         user_description: "Kubernaut: pattern analysis",
@@ -793,6 +795,12 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The toolset tells HolmesGPT the window the API really defaults to.
+    #[test]
+    fn window_text_names_the_api_default() {
+        assert!(WINDOW_PARAM.contains(&format!("(default {})", crate::patterns::DEFAULT_WINDOW)));
+    }
 
     #[test]
     fn guard_renders_jinja() {
