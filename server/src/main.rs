@@ -18,6 +18,8 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 mod generate_cmd;
 mod import;
+mod logging;
+mod serving;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +33,9 @@ mod import;
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    /// Log format on standard error [default: text when it is a terminal, else json].
+    #[arg(long, global = true, env = "KUBERNAUT_CONTEXT_LOG_FORMAT", value_enum)]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -118,6 +123,14 @@ struct ApiArgs {
     /// Public base URL of the API (the OpenAPI document's server), e.g. https://ctx.example.com.
     #[arg(long, env = "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL")]
     public_base_url: Option<String>,
+    /// Mean assessed effectiveness (0 to 1) below which pattern analysis never
+    /// recommends an action [default: 0.7, Kubernaut's].
+    #[arg(long, env = "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD")]
+    effectiveness_threshold: Option<String>,
+    /// How far in the future a recorded timestamp may lie (clock skew between Kubernaut
+    /// and this server), e.g. 5m [default: 5m].
+    #[arg(long, env = "KUBERNAUT_CONTEXT_CLOCK_SKEW")]
+    clock_skew: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -164,13 +177,8 @@ struct SeedArgs {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    logging::init(cli.log_format);
     let result = match cli.command {
         Some(Command::Serve(a)) => serve(a).await,
         None => serve(cli.serve).await,
@@ -242,6 +250,8 @@ fn api_config(a: &ApiArgs) -> Result<ApiConfig, String> {
         "KUBERNAUT_CONTEXT_CURSOR_KEY" => a.cursor_key.clone(),
         "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES" => extra.clone(),
         "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL" => a.public_base_url.clone(),
+        "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD" => a.effectiveness_threshold.clone(),
+        "KUBERNAUT_CONTEXT_CLOCK_SKEW" => a.clock_skew.clone(),
         other => std::env::var(other).ok(),
     })
 }
@@ -283,6 +293,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
     let app = context_api::router_with_fallback(api_state, &RouteGroup::ALL, web);
+    let app = serving::cache_headers(app, "pkg");
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // Running as an AWS Lambda function (web app + every endpoint behind one URL):
         // same router, invocations from the Lambda runtime API instead of a socket.
@@ -294,7 +305,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", args.addr);
-    axum::serve(listener, app.into_make_service())
+    axum::serve(listener, serving::compressed(app).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
