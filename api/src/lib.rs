@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! HTTP layer of the Kubernaut Context API.
 //!
 //! One [`router`] serves every deployment shape: the combined server mounts every
@@ -171,7 +172,8 @@ impl ApiConfig {
             ));
         }
         let mut analysis = AnalysisConfig::default();
-        if let Some(v) = get("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD").filter(|s| !s.is_empty()) {
+        if let Some(v) = get("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD").filter(|s| !s.is_empty())
+        {
             analysis.effectiveness_threshold = v
                 .trim()
                 .parse::<f64>()
@@ -348,20 +350,23 @@ fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router 
     }
     let r = match web {
         None => r.fallback(not_found),
-        Some(web) => r.fallback(move |req: Request| {
-            let web = web.clone();
-            async move {
-                let p = req.uri().path();
-                if p.starts_with("/api/v1/") || p == "/api/v1" || p == "/metrics" {
-                    not_found(req).await
-                } else {
-                    match web.oneshot(req).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
+        Some(web) => {
+            let web = web.route_layer(axum::middleware::from_fn(middleware::report_web_route));
+            r.fallback(move |req: Request| {
+                let web = web.clone();
+                async move {
+                    let p = req.uri().path();
+                    if p.starts_with("/api/v1/") || p == "/api/v1" || p == "/metrics" {
+                        not_found(req).await
+                    } else {
+                        match web.oneshot(req).await {
+                            Ok(r) => r,
+                            Err(never) => match never {},
+                        }
                     }
                 }
-            }
-        }),
+            })
+        }
     };
     let r = r
         .layer(DefaultBodyLimit::max(

@@ -381,12 +381,19 @@ fn schemas(state: &ApiState) -> Value {
             "actions": {"type": "object", "additionalProperties": r("ActionAggregate"), "description": "Counters per action type."},
         }
     });
+    let mut ranked_signature = signature_aggregate.clone();
+    ranked_signature["required"] = json!(["signature", "alert_name", "namespace", "kind", "name", "occurrences", "first_seen", "last_seen", "actions", "window_occurrences", "window_completed", "window_finished", "window_actions"]);
+    ranked_signature["properties"]["window_occurrences"] = json!({"type": "integer", "minimum": 0, "description": "Traces in the window (the ranking key; exact)."});
+    ranked_signature["properties"]["window_completed"] = json!({"type": "integer", "minimum": 0});
+    ranked_signature["properties"]["window_finished"] = json!({"type": "integer", "minimum": 0, "description": "Completed, failed or rolled back in the window."});
+    ranked_signature["properties"]["window_actions"] = json!({"type": "array", "items": {"type": "string"}, "description": "Action types tried most in the window (at most 3)."});
     let signature_page = json!({
-        "type": "object", "required": ["window", "signatures", "count", "offset", "next_cursor"],
+        "type": "object", "required": ["window", "signatures", "count", "total", "offset", "next_cursor"],
         "properties": {
             "window": s,
-            "signatures": {"type": "array", "items": r("SignatureAggregate")},
+            "signatures": {"type": "array", "items": r("RankedSignature")},
             "count": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0, "description": "Signatures with traces in the window, on all pages."},
             "offset": {"type": "integer", "minimum": 0},
             "next_cursor": {"type": "string", "nullable": true},
         }
@@ -410,17 +417,18 @@ fn schemas(state: &ApiState) -> Value {
             "success_interval",
             "assessed",
             "mean_effectiveness",
-            "latest_effectiveness",
             "last_attempt",
             "score",
             "eligible",
+            "below_threshold",
         ],
         json!({
             "action_type": s, "attempts": int, "completed": int, "failed": int,
             "rolled_back": int, "in_progress": int, "success_rate": num_or_null,
             "success_interval": opt(r("Interval")), "assessed": int,
-            "mean_effectiveness": num_or_null, "latest_effectiveness": num_or_null,
-            "last_attempt": date_time(""), "score": num_or_null, "eligible": {"type": "boolean"},
+            "mean_effectiveness": num_or_null,
+            "last_attempt": dt_or_null, "score": num_or_null, "eligible": {"type": "boolean"},
+            "below_threshold": {"type": "boolean"},
         }),
     );
     let recommendation = out(
@@ -475,8 +483,8 @@ fn schemas(state: &ApiState) -> Value {
         json!({
             "action_count": int, "events": int, "span_minutes": n,
             "mean_effectiveness": num_or_null, "action_types": strings, "action_ids": strings,
-            "first_at": dt_or_null, "last_at": dt_or_null,
-            "min_gap_minutes": n, "replicas": {"type": "array", "items": {"type": "integer"}},
+            "first_at": dt_or_null, "last_at": dt_or_null, "assessed": int,
+            "mean_gap_minutes": n, "replicas": {"type": "array", "items": {"type": "integer"}},
             "effectiveness_trend": n, "mean_new_alerts": n, "recurrence_rate": n,
             "new_alerts": strings,
         }),
@@ -486,6 +494,8 @@ fn schemas(state: &ApiState) -> Value {
             "detector",
             "severity",
             "prevention",
+            "active",
+            "window_end",
             "description",
             "evidence",
         ],
@@ -493,19 +503,28 @@ fn schemas(state: &ApiState) -> Value {
             "detector": {"type": "string", "enum": ["scale_oscillation", "resource_thrashing", "ineffective_loop", "cascading_failure"]},
             "severity": {"type": "string", "enum": severity_enum},
             "prevention": prevention, "description": s, "evidence": r("Evidence"),
+            "active": {"type": "boolean", "description": "Found in the 120 minutes before now."},
+            "window_end": date_time("End of the 120-minute window the finding was found in."),
         }),
     );
     let oscillation = out(
         &[
-            "horizon_minutes",
+            "window_minutes",
             "detected",
+            "oscillating_now",
             "overall_severity",
             "confidence",
             "prevention",
+            "checked_actions",
+            "checked_from",
+            "sampled",
             "findings",
         ],
         json!({
-            "horizon_minutes": int, "detected": {"type": "boolean"},
+            "window_minutes": int, "detected": {"type": "boolean"},
+            "oscillating_now": {"type": "boolean"},
+            "checked_actions": int, "checked_from": dt_or_null,
+            "sampled": {"type": "boolean", "description": "Only the newest checked_actions actions on the resource were checked (the facts cap); counts are exact regardless."},
             "overall_severity": nullable(json!({"type": "string", "enum": severity_enum})),
             "confidence": n, "prevention": prevention,
             "findings": {"type": "array", "items": r("Finding")},
@@ -567,8 +586,7 @@ fn schemas(state: &ApiState) -> Value {
             "first_seen",
             "last_seen",
             "mean_recurrence_minutes",
-            "truncated",
-            "analyzed_traces",
+            "effectiveness_threshold",
             "actions",
             "recommendation",
             "alternatives",
@@ -584,7 +602,7 @@ fn schemas(state: &ApiState) -> Value {
             "subject": opt(r("Subject")),
             "occurrences": int, "first_seen": dt_or_null, "last_seen": dt_or_null,
             "mean_recurrence_minutes": num_or_null,
-            "truncated": {"type": "boolean"}, "analyzed_traces": int,
+            "effectiveness_threshold": n,
             "actions": {"type": "array", "items": r("ActionStats")},
             "recommendation": r("Recommendation"),
             "alternatives": {"type": "array", "items": r("RankedAction")},
@@ -668,7 +686,7 @@ fn schemas(state: &ApiState) -> Value {
         "FollowUpOut": follow_up_out,
         "ItemResult": item_result, "BatchResult": batch_result, "HistoryPage": history_page,
         "ActionAggregate": action_aggregate, "SignatureAggregate": signature_aggregate,
-        "SignaturePage": signature_page, "PatternAnalysis": analysis,
+        "SignaturePage": signature_page, "RankedSignature": ranked_signature, "PatternAnalysis": analysis,
         "Interval": interval, "ActionStats": action_stats, "Recommendation": recommendation,
         "RankedAction": ranked, "Trend": trend, "Evidence": evidence, "Finding": finding,
         "Oscillation": oscillation, "LifetimeAction": lifetime_action, "Lifetime": lifetime,
@@ -1124,6 +1142,31 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                             "503": unavailable(),
                         }
                     });
+                    entry["delete"] = json!({
+                        "operationId": "deleteDemoHistory", "tags": ["action-history"],
+                        "summary": "Delete the demo history",
+                        "description": "Deletes every trace `seed-demo` wrote (action ids starting with `demo-`), keeping aggregates and counts exact. `seed=demo` is required; other traces are deleted one by one by action_id.",
+                        "security": write_security,
+                        "parameters": [qp("seed", "Which seeded history to delete: demo.", json!({"type": "string", "enum": ["demo"]}))],
+                        "responses": {
+                            "200": ok("How many traces were deleted.", json!({"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer", "minimum": 0}}})),
+                            "400": bad(), "401": unauthorized(), "503": unavailable(),
+                        }
+                    });
+                    let one = paths.entry(one_key.clone()).or_insert_with(|| json!({}));
+                    one["delete"] = json!({
+                        "operationId": "deleteAction", "tags": ["action-history"],
+                        "summary": "Delete one action trace",
+                        "description": "Removes the trace; the signature's aggregate, hour buckets and the store counters follow in the same transaction.",
+                        "security": write_security,
+                        "parameters": [action_id_param],
+                        "responses": {
+                            "204": {"description": "Deleted.", "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}}},
+                            "400": bad(), "401": unauthorized(),
+                            "404": err("No trace with this action_id."),
+                            "503": unavailable(),
+                        }
+                    });
                     paths.insert(format!("{BASE}/action-history/{{action_id}}/effectiveness"), json!({"put": {
                         "operationId": "putEffectiveness", "tags": ["action-history"],
                         "summary": "Record or replace the effectiveness assessment of a trace",
@@ -1141,21 +1184,19 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     }}));
                 }
                 if *g == RouteGroup::ActionHistoryRead {
-                    paths.insert(
-                        one_key,
-                        json!({"get": {
-                            "operationId": "getAction", "tags": ["action-history"],
-                            "summary": "One action trace",
-                            "security": read_security,
-                            "parameters": [action_id_param],
-                            "responses": {
-                                "200": ok("The trace.", r("ActionTrace")),
-                                "400": bad(), "401": unauthorized(),
-                                "404": err("No trace with this action_id."),
-                                "503": unavailable(),
-                            }
-                        }}),
-                    );
+                    let one = paths.entry(one_key).or_insert_with(|| json!({}));
+                    one["get"] = json!({
+                        "operationId": "getAction", "tags": ["action-history"],
+                        "summary": "One action trace",
+                        "security": read_security,
+                        "parameters": [action_id_param],
+                        "responses": {
+                            "200": ok("The trace.", r("ActionTrace")),
+                            "400": bad(), "401": unauthorized(),
+                            "404": err("No trace with this action_id."),
+                            "503": unavailable(),
+                        }
+                    });
                 }
             }
             RouteGroup::Patterns => {
