@@ -1037,7 +1037,9 @@ async fn openapi_documents_every_mounted_operation() {
         ("/api/v1/context/discover", "get"),
         ("/api/v1/context/action-history", "get"),
         ("/api/v1/context/action-history", "post"),
+        ("/api/v1/context/action-history", "delete"),
         ("/api/v1/context/action-history/{action_id}", "get"),
+        ("/api/v1/context/action-history/{action_id}", "delete"),
         (
             "/api/v1/context/action-history/{action_id}/effectiveness",
             "put",
@@ -1193,13 +1195,26 @@ impl Store for DownStore {
     ) -> Result<Option<ActionTrace>, StoreError> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
-    async fn pattern_input(
+    async fn pattern_input(&self, _: &PatternRequest) -> Result<PatternInput, StoreError> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn window_counts(
         &self,
-        _: &str,
-        _: DateTime<Utc>,
+        _: &WindowQuery,
+    ) -> Result<Vec<SignatureActionCounts>, StoreError> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn get_aggregates(&self, _: &[String]) -> Result<Vec<SignatureAggregate>, StoreError> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn recent_facts(
+        &self,
         _: DateTime<Utc>,
         _: usize,
-    ) -> Result<PatternInput, StoreError> {
+    ) -> Result<Vec<TraceFacts>, StoreError> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn delete_traces(&self, _: &[String]) -> Result<Vec<bool>, StoreError> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
     async fn list_signatures(

@@ -28,8 +28,14 @@ async fn timestamps_in_the_future_or_before_2000_are_400_naming_the_field() {
     let app = app();
     // Year 2099, year 0001, and a firing time ten minutes ahead.
     for (body, field) in [
-        (trace("future-1", "2099-01-01T00:00:00Z"), "action_timestamp"),
-        (trace("ancient-1", "0001-01-01T00:00:00Z"), "action_timestamp"),
+        (
+            trace("future-1", "2099-01-01T00:00:00Z"),
+            "action_timestamp",
+        ),
+        (
+            trace("ancient-1", "0001-01-01T00:00:00Z"),
+            "action_timestamp",
+        ),
         (
             {
                 let mut t = trace("firing-1", &ts(Duration::minutes(-1)));
@@ -45,7 +51,10 @@ async fn timestamps_in_the_future_or_before_2000_are_400_naming_the_field() {
     }
     // In a batch, the item is named.
     let r = app
-        .post(&json!([trace("ok-1", &ts(Duration::minutes(-5))), trace("future-2", "2099-01-01T00:00:00Z")]))
+        .post(&json!([
+            trace("ok-1", &ts(Duration::minutes(-5))),
+            trace("future-2", "2099-01-01T00:00:00Z")
+        ]))
         .await;
     let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
     assert_eq!(fields(&v), ["[1].action_timestamp"], "{v}");
@@ -60,7 +69,7 @@ async fn timestamps_in_the_future_or_before_2000_are_400_naming_the_field() {
         .write(
             Method::PUT,
             "/api/v1/context/action-history/skew-1/effectiveness",
-            &json!({"score": 0.5, "assessed_at": "2099-01-01T00:00:00Z"}),
+            &json!({"score": 0.5, "method": "automated", "assessed_at": "2099-01-01T00:00:00Z"}),
         )
         .await;
     let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
@@ -81,12 +90,17 @@ async fn unknown_query_parameters_are_400_naming_them() {
         let name = uri.split('?').nth(1).unwrap().split('=').next().unwrap();
         assert_eq!(fields(&v), [name], "{uri}: {v}");
         assert!(
-            v["details"][0]["rule"].as_str().unwrap().contains("known parameters"),
+            v["details"][0]["rule"]
+                .as_str()
+                .unwrap()
+                .contains("known parameters"),
             "{v}"
         );
     }
     // Known parameters still work.
-    let r = app.get("/api/v1/context/action-history?namespace=media&limit=5").await;
+    let r = app
+        .get("/api/v1/context/action-history?namespace=media&limit=5")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
@@ -97,7 +111,9 @@ async fn since_not_before_until_is_400() {
         "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
         "since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00Z",
     ] {
-        let r = app.get(&format!("/api/v1/context/action-history?{q}")).await;
+        let r = app
+            .get(&format!("/api/v1/context/action-history?{q}"))
+            .await;
         let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
         assert_eq!(fields(&v), ["until"], "{v}");
     }
@@ -107,10 +123,18 @@ async fn since_not_before_until_is_400() {
 async fn delete_by_id_and_the_demo_marker_keep_the_analysis_exact() {
     let app = app();
     let t = |id: &str, m: i64| trace(id, &ts(Duration::minutes(-m)));
-    let batch = json!([t("keep-1", 50), t("keep-2", 40), t("demo-0001-00001", 30), t("gone-1", 20)]);
+    let batch = json!([
+        t("keep-1", 50),
+        t("keep-2", 40),
+        t("demo-0001-00001", 30),
+        t("gone-1", 20)
+    ]);
     let r = app.post(&batch).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let sig = r.json()["results"][0]["signature"].as_str().unwrap().to_string();
+    let sig = r.json()["results"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let occ = |v: &serde_json::Value| v["occurrences"].as_u64().unwrap();
     let pat = format!("/api/v1/context/patterns/{sig}?window=24h");
     assert_eq!(occ(&app.get(&pat).await.json()), 4);
@@ -129,9 +153,18 @@ async fn delete_by_id_and_the_demo_marker_keep_the_analysis_exact() {
         let app = &app;
         async move { app.write(Method::DELETE, &uri, &json!(null)).await }
     };
-    assert_eq!(del("/api/v1/context/action-history/nope").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(del("/api/v1/context/action-history/gone-1").await.status, StatusCode::NO_CONTENT);
-    assert_eq!(del("/api/v1/context/action-history/gone-1").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        del("/api/v1/context/action-history/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        del("/api/v1/context/action-history/gone-1").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        del("/api/v1/context/action-history/gone-1").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(occ(&app.get(&pat).await.json()), 3);
 
     // The demo marker: only ids seed-demo writes; a bad marker is a 400.
@@ -144,5 +177,8 @@ async fn delete_by_id_and_the_demo_marker_keep_the_analysis_exact() {
     assert_eq!(occ(&a), 2);
     assert_eq!(a["actions"][0]["attempts"], 2, "{a}");
     let ranking = app.get("/api/v1/context/patterns?window=24h").await.json();
-    assert_eq!(ranking["signatures"][0]["window_occurrences"], 2, "{ranking}");
+    assert_eq!(
+        ranking["signatures"][0]["window_occurrences"], 2,
+        "{ranking}"
+    );
 }
