@@ -49,6 +49,7 @@ pub async fn observe(State(state): State<ApiState>, mut req: Request, next: Next
         .map(|m| m.as_str().to_string());
 
     let mut resp = next.run(req).await;
+    let latency = start.elapsed();
 
     let status = resp.status();
     if let Some(err) = resp.extensions_mut().remove::<ApiError>() {
@@ -68,21 +69,47 @@ pub async fn observe(State(state): State<ApiState>, mut req: Request, next: Next
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
 
-    let endpoint = match endpoint {
-        Some(e) => e,
-        None if is_api_path(&path) => "unmatched".to_string(),
-        None => "web".to_string(),
+    // The web app's route (e.g. `/patterns/{signature}`), when the web router matched one.
+    let web_route = resp
+        .extensions_mut()
+        .remove::<WebRoute>()
+        .map(|WebRoute(r)| r);
+    let (route, endpoint) = match endpoint {
+        Some(e) => (e.clone(), e),
+        None if is_api_path(&path) => ("unmatched".to_string(), "unmatched".to_string()),
+        None => (
+            web_route.unwrap_or_else(|| "web".to_string()),
+            "web".to_string(),
+        ),
     };
-    state.metrics.observe_request(
-        method.as_str(),
-        &endpoint,
-        resp.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    let status = resp.status().as_u16();
+    state
+        .metrics
+        .observe_request(method.as_str(), &endpoint, status, latency.as_secs_f64());
+    // One line per request (docs/DEPLOY.md "Logs"): 5xx at error, everything else at info.
+    let latency_ms = latency.as_micros() as f64 / 1000.0;
     if resp.status().is_server_error() {
-        tracing::error!(request_id = %id, %method, %path, status = resp.status().as_u16(), "request failed");
+        tracing::error!(request_id = %id, %method, %route, %path, status, latency_ms, "request");
     } else {
-        tracing::debug!(request_id = %id, %method, %path, status = resp.status().as_u16(), "request");
+        tracing::info!(request_id = %id, %method, %route, %path, status, latency_ms, "request");
+    }
+    resp
+}
+
+/// The route the web app's router matched, carried out to [`observe`] in the response
+/// (the API's routes are known before the handler runs; the web app's only inside it).
+#[derive(Debug, Clone)]
+pub struct WebRoute(pub String);
+
+/// Route layer of the web app's router: reports its matched route to [`observe`].
+pub async fn report_web_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let mut resp = next.run(req).await;
+    if let Some(r) = route {
+        resp.extensions_mut().insert(WebRoute(r));
     }
     resp
 }

@@ -151,18 +151,16 @@ pub async fn run(name: &'static str, groups: &[RouteGroup]) -> Result<(), lambda
 }
 
 /// Serves `router` to the Lambda runtime API until the runtime stops the container
-/// (each invocation: stage stripped, request id set, one access-log line). Also used by
+/// (each invocation: stage stripped, request id set, one log line). Also used by
 /// the combined server binary when it runs as a Lambda (`AWS_LAMBDA_RUNTIME_API` set).
 pub async fn serve(name: &str, router: Router) -> Result<(), lambda_http::Error> {
     tracing::info!(function = name, "ready");
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let router = router.clone();
         async move {
-            let req = normalize(req);
-            let (method, path) = (req.method().clone(), req.uri().path().to_string());
-            let resp = router.oneshot(req).await?;
-            // One access line per invocation; the runtime's span adds the Lambda requestId.
-            tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+            // The router's request middleware logs one line per invocation (method,
+            // route, status, latency, request id); the runtime's span adds requestId.
+            let resp = router.oneshot(normalize(req)).await?;
             Ok::<_, std::convert::Infallible>(resp)
         }
     }))
