@@ -285,7 +285,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         <section class="card" aria-labelledby="sum-h">
             <h2 id="sum-h">"In this window"</h2>
             <dl class="stats">
-                <div><dt>"Occurrences"</dt><dd>{a.occurrences}</dd></div>
+                <div><dt>"Occurrences"</dt><dd data-testid="occurrences">{a.occurrences}</dd></div>
                 <div><dt>"First seen"</dt><dd>{fmt::opt_ts(&a.first_seen)}</dd></div>
                 <div><dt>"Last seen"</dt><dd>{fmt::opt_ts(&a.last_seen)}</dd></div>
                 <div><dt>"Mean recurrence"</dt><dd>{a.mean_recurrence_minutes.map(|m| format!("{m:.0} min")).unwrap_or_else(|| "—".into())}</dd></div>
