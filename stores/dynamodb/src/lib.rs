@@ -5,14 +5,17 @@
 //! - traces live twice in the table: a history copy in the partition of their signature
 //!   (`SIG#<sig>` / `T#<ts>#<id>`, carrying the index keys) and a by-id copy
 //!   (`ID#<id>` / `ID`, the idempotency anchor, read by `get_trace`);
-//! - the signature aggregate sorts after the traces in the signature partition
-//!   (`SIG#<sig>` / `~AGG`), so one descending Query reads it with the newest traces;
+//! - each signature's hour buckets (`SIG#<sig>` / `h#<hour>#<action>`) sort after its
+//!   traces and before its aggregate (`SIG#<sig>` / `~AGG`), so one Query reads the
+//!   aggregate with the buckets of any window;
+//! - the same counts hour-major (`WIN` / `H#<hour>#<sig>#<action>`) answer the window
+//!   counts of every signature with one Query over a time range;
 //! - 16 counter shards (`STATS` / `S#nn`) keep `stats` exact in one Query.
 //!
-//! Every write of a trace is one `TransactWriteItems` (by-id copy, history copy,
-//! aggregate, counter shard) guarded by versions read just before; a cancelled
-//! transaction is re-read and retried, so aggregates never drift from the traces.
-//! No `Scan` anywhere.
+//! Every write of a trace (put, assessment, delete) is one `TransactWriteItems` (by-id
+//! copy, history copy, aggregate, counter shard, both buckets) guarded by versions read
+//! just before; a cancelled transaction is re-read and retried, so aggregates and buckets
+//! never drift from the traces. No `Scan` anywhere.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,17 +29,19 @@ use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, Get, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnConsumedCapacity,
-    ScalarAttributeType, TableStatus, TransactGetItem, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, Delete, Get,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
+    ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType, TableStatus,
+    TransactGetItem, TransactWriteItem, Update,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use chrono::{DateTime, Utc};
-use context_core::model::{ActionTrace, Effectiveness, PutOutcome};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
 use context_core::store::{
-    HistoryQuery, Page, PagePosition, PatternInput, SignatureAggregate, SignatureQuery, Store,
-    StoreError, StoreStats, TraceFacts,
+    Counts, HistoryQuery, HourBucket, Page, PagePosition, PatternInput, PatternRequest,
+    SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, StoreError, StoreStats,
+    TraceFacts, WindowQuery, hour_of,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +68,17 @@ const AGG_SK: &str = "~AGG";
 /// Upper bound for trace sort keys (`~` sorts after every timestamp digit).
 const TRACE_SK_MAX: &str = "T#~";
 const STATS_PK: &str = "STATS";
+/// Sort key prefix of a signature's hour buckets (`h#<hour>#<action>`): sorts after every
+/// `T#...` trace key and before the aggregate.
+const SIG_BUCKET: &str = "h#";
+/// Partition of the hour-major window buckets (`H#<hour>#<signature>#<action>`).
+const WINDOW_PK: &str = "WIN";
+const WINDOW_BUCKET: &str = "H#";
+/// Separates namespace, kind and name in `res_pk`: a control character, which the
+/// validation refuses in all three, so the key is unambiguous.
+const RES_SEP: char = '\u{1f}';
+/// Keys of one `BatchGetItem` request (DynamoDB's maximum).
+const BATCH_GET_MAX: usize = 100;
 
 // Index names and their partition key attributes.
 const IDX_TIME: &str = "by_time";
@@ -106,10 +122,17 @@ struct TraceItem {
     wf_pk: Option<String>,
     action_pk: String,
     status_pk: String,
-    /// Flat copies for filter expressions.
+    /// Flat copies for filter expressions and for the facts pattern analysis reads
+    /// (with a projection, without the document).
     kind: String,
     rname: String,
     sig: String,
+    /// `effectiveness.score`, when assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eff: Option<f64>,
+    /// The replica count a scale action asked for (`store::requested_replicas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reps: Option<i64>,
     doc: String,
 }
 
@@ -151,6 +174,84 @@ struct StatsItem {
     newest: Option<String>,
 }
 
+/// An hour bucket as read (both kinds: `SIG#<sig>` / `h#<hour>#<action>` and `WIN` /
+/// `H#<hour>#<sig>#<action>`). Short attribute names: the window counts read thousands
+/// of them per Query.
+#[derive(Debug, Deserialize)]
+struct BucketItem {
+    sk: String,
+    #[serde(default)]
+    n: u64,
+    #[serde(default)]
+    ok: u64,
+    #[serde(default)]
+    fa: u64,
+    #[serde(default)]
+    rb: u64,
+    #[serde(default)]
+    es: f64,
+    #[serde(default)]
+    en: u64,
+}
+
+impl BucketItem {
+    fn counts(&self) -> Counts {
+        Counts {
+            traces: self.n,
+            completed: self.ok,
+            failed: self.fa,
+            rolled_back: self.rb,
+            // What additions and subtractions of scores that all went again leave over.
+            effectiveness_sum: if self.en == 0 { 0.0 } else { self.es },
+            effectiveness_count: self.en,
+        }
+    }
+}
+
+/// The change of a bucket's counters by one write (`ADD` values; negative on delete).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Delta {
+    n: i64,
+    ok: i64,
+    fa: i64,
+    rb: i64,
+    es: f64,
+    en: i64,
+}
+
+impl Delta {
+    fn of(c: &Counts) -> Delta {
+        Delta {
+            n: c.traces as i64,
+            ok: c.completed as i64,
+            fa: c.failed as i64,
+            rb: c.rolled_back as i64,
+            es: c.effectiveness_sum,
+            en: c.effectiveness_count as i64,
+        }
+    }
+
+    fn neg(self) -> Delta {
+        Delta {
+            n: -self.n,
+            ok: -self.ok,
+            fa: -self.fa,
+            rb: -self.rb,
+            es: -self.es,
+            en: -self.en,
+        }
+    }
+
+    /// An assessment replacing `old` (if any) by `new`.
+    fn rescore(old: Option<f64>, new: f64) -> Delta {
+        Delta {
+            es: new - old.unwrap_or(0.0),
+            en: i64::from(old.is_none()),
+            ..Delta::default()
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Key<'a> {
     pk: &'a str,
@@ -184,8 +285,54 @@ fn trace_sk(t: &ActionTrace) -> String {
     format!("T#{}", ts_id(t))
 }
 
-fn res_pk(kind: &str, name: &str) -> String {
-    format!("{kind}/{name}")
+/// `by_resource` partition: one Kubernetes object (namespace, kind, name).
+fn res_pk(namespace: &str, kind: &str, name: &str) -> String {
+    format!("{namespace}{RES_SEP}{kind}{RES_SEP}{name}")
+}
+
+/// An hour in bucket keys (`YYYY-MM-DDTHH`, UTC): string order is time order.
+fn hour_key(hour: DateTime<Utc>) -> String {
+    hour.format("%Y-%m-%dT%H").to_string()
+}
+
+fn parse_hour_key(s: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(&format!("{s}:00:00"), "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// Sort key of a signature's bucket of `hour` and `action_type`.
+fn sig_bucket_sk(hour: DateTime<Utc>, action_type: &str) -> String {
+    format!("{SIG_BUCKET}{}#{action_type}", hour_key(hour))
+}
+
+/// (hour, action type) of a signature bucket's sort key.
+fn parse_sig_bucket_sk(sk: &str) -> Option<(DateTime<Utc>, &str)> {
+    let (hour, action) = sk.strip_prefix(SIG_BUCKET)?.split_once('#')?;
+    Some((parse_hour_key(hour)?, action))
+}
+
+/// Sort key of the window bucket of `hour`, `signature` and `action_type`.
+fn window_bucket_sk(hour: DateTime<Utc>, signature: &str, action_type: &str) -> String {
+    format!("{WINDOW_BUCKET}{}#{signature}#{action_type}", hour_key(hour))
+}
+
+/// (signature, action type) of a window bucket's sort key.
+fn parse_window_bucket_sk(sk: &str) -> Option<(&str, &str)> {
+    let (_, rest) = sk.strip_prefix(WINDOW_BUCKET)?.split_once('#')?;
+    rest.split_once('#')
+}
+
+/// The start of the first whole hour at or after `since`: the window's traces before it
+/// (its partial first hour) are counted from the trace items, every later hour from the
+/// buckets.
+fn first_whole_hour(since: DateTime<Utc>) -> DateTime<Utc> {
+    let h = hour_of(since);
+    if h == since {
+        h
+    } else {
+        h + chrono::Duration::hours(1)
+    }
 }
 
 /// FNV-1a: a stable shard for a signature.
@@ -255,7 +402,7 @@ fn history_item(t: &ActionTrace) -> Result<Item, StoreError> {
         ts_id: ts_id(t),
         all_pk: "TRACE".into(),
         ns_pk: t.resource.namespace.clone(),
-        res_pk: res_pk(&t.resource.kind, &t.resource.name),
+        res_pk: res_pk(&t.resource.namespace, &t.resource.kind, &t.resource.name),
         alert_pk: t.alert.name.clone(),
         wf_pk: t.workflow_id.clone(),
         action_pk: t.action_type.clone(),
@@ -263,6 +410,8 @@ fn history_item(t: &ActionTrace) -> Result<Item, StoreError> {
         kind: t.resource.kind.clone(),
         rname: t.resource.name.clone(),
         sig: t.signature.clone(),
+        eff: t.effectiveness_score(),
+        reps: context_core::store::requested_replicas(t),
         doc: to_doc(t)?,
     })
 }
@@ -414,6 +563,16 @@ fn jitter_ms(max: u64) -> u64 {
 async fn backoff(attempt: u32) {
     let cap = (5 * u64::from(attempt + 1)).min(100);
     tokio::time::sleep(Duration::from_millis(1 + jitter_ms(cap))).await;
+}
+
+/// The condition of a Delete in a transaction.
+#[derive(Debug, Clone, Copy)]
+enum Guard {
+    None,
+    /// The item must exist.
+    Exists,
+    /// The item's `ver` must still be this.
+    Version(u64),
 }
 
 /// Outcome of one optimistic transaction.
@@ -805,46 +964,15 @@ impl DynamoStore {
         let shard = stats_shard(&trace.signature);
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             // 1. Read the by-id copy, the aggregate and the counter shard together.
-            let gets = [
+            let keys = vec![
                 key(&id_pk(&trace.action_id), "ID")?,
                 key(&sig_key, AGG_SK)?,
                 key(STATS_PK, &shard)?,
-            ]
-            .into_iter()
-            .map(|k| {
-                Get::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(k))
-                    .build()
-                    .map(|g| TransactGetItem::builder().get(g).build())
-                    .map_err(internal)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-            let out = match self
-                .client
-                .transact_get_items()
-                .set_transact_items(Some(gets))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-            {
-                Ok(o) => o,
-                Err(e) if is_cancelled(&e) => {
-                    self.retry_pause(attempt).await;
-                    continue;
-                }
-                Err(e) => return Err(map_sdk("TransactGetItems", e)),
+            ];
+            let Some(mut items) = self.transact_get(keys).await? else {
+                self.retry_pause(attempt).await;
+                continue;
             };
-            self.metrics
-                .add_capacity("TransactGetItems", out.consumed_capacity());
-            let mut items = out
-                .responses()
-                .iter()
-                .map(|r| r.item().cloned())
-                .collect::<Vec<_>>();
-            if items.len() != 3 {
-                return Err(internal("TransactGetItems: unexpected response count"));
-            }
             let stats_item = items.pop().flatten();
             let agg_existing = items.pop().flatten();
             let id_existing = items.pop().flatten();
@@ -895,13 +1023,15 @@ impl DynamoStore {
             }
             stats.ver = stats_ver.map_or(1, |v| v + 1);
 
-            // 4. One transaction for all four items.
-            let writes = vec![
+            // 4. One transaction for all six items. The buckets are only ever written
+            // with their signature's aggregate, whose version guards them too.
+            let mut writes = vec![
                 self.put(id_item(trace, 1)?, None)?,
                 self.put(history_item(trace)?, None)?,
                 self.put(agg_item(&agg, agg_ver.map_or(1, |v| v + 1))?, agg_ver)?,
                 self.put(to_item(&stats)?, stats_ver)?,
             ];
+            writes.extend(self.bucket_updates(trace, &Delta::of(&Counts::of_trace(trace)))?);
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(PutOutcome::Created),
                 TxResult::Retry => self.retry_pause(attempt).await,
@@ -926,6 +1056,104 @@ impl DynamoStore {
         };
         Ok(TransactWriteItem::builder()
             .put(b.build().map_err(internal)?)
+            .build())
+    }
+
+    /// `ADD`s `delta` to the trace's two hour buckets (created by the first trace).
+    fn bucket_updates(
+        &self,
+        t: &ActionTrace,
+        delta: &Delta,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let hour = hour_of(t.action_timestamp);
+        Ok([
+            self.add_counts(
+                sig_pk(&t.signature),
+                sig_bucket_sk(hour, &t.action_type),
+                delta,
+                None,
+            )?,
+            self.add_counts(
+                WINDOW_PK.to_string(),
+                window_bucket_sk(hour, &t.signature, &t.action_type),
+                delta,
+                Some((&t.resource.namespace, &t.alert.name)),
+            )?,
+        ])
+    }
+
+    /// Deletes the trace's two hour buckets (its last trace goes).
+    fn bucket_deletes(&self, t: &ActionTrace) -> Result<[TransactWriteItem; 2], StoreError> {
+        let hour = hour_of(t.action_timestamp);
+        let sig = sig_pk(&t.signature);
+        Ok([
+            self.delete(&sig, &sig_bucket_sk(hour, &t.action_type), Guard::None)?,
+            self.delete(
+                WINDOW_PK,
+                &window_bucket_sk(hour, &t.signature, &t.action_type),
+                Guard::None,
+            )?,
+        ])
+    }
+
+    /// `ADD` of every counter of a bucket; `labels` (namespace, alert name) are set on
+    /// window buckets for the window counts' filters.
+    fn add_counts(
+        &self,
+        pk: String,
+        sk: String,
+        d: &Delta,
+        labels: Option<(&str, &str)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut adds = Vec::new();
+        for (attr, v) in [
+            ("n", av(d.n)?),
+            ("ok", av(d.ok)?),
+            ("fa", av(d.fa)?),
+            ("rb", av(d.rb)?),
+            ("es", av(d.es)?),
+            ("en", av(d.en)?),
+        ] {
+            names.insert(format!("#{attr}"), attr.to_string());
+            values.insert(format!(":{attr}"), v);
+            adds.push(format!("#{attr} :{attr}"));
+        }
+        let mut expr = format!("ADD {}", adds.join(", "));
+        if let Some((ns, alert)) = labels {
+            names.insert("#ns".into(), "ns".into());
+            names.insert("#al".into(), "al".into());
+            values.insert(":ns".into(), av(ns)?);
+            values.insert(":al".into(), av(alert)?);
+            expr.push_str(" SET #ns = :ns, #al = :al");
+        }
+        let u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk, &sk)?))
+            .update_expression(expr)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+
+    /// A Delete under `guard`.
+    fn delete(&self, pk: &str, sk: &str, guard: Guard) -> Result<TransactWriteItem, StoreError> {
+        let b = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)?));
+        let b = match guard {
+            Guard::None => b,
+            Guard::Exists => b.condition_expression("attribute_exists(pk)"),
+            Guard::Version(v) => b
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#ver", "ver")
+                .expression_attribute_values(":ver", av(v)?),
+        };
+        Ok(TransactWriteItem::builder()
+            .delete(b.build().map_err(internal)?)
             .build())
     }
 
@@ -1017,6 +1245,445 @@ impl DynamoStore {
         self.metrics.add_capacity("Query", out.consumed_capacity());
         Ok(out)
     }
+
+    /// Runs a Query page after page (following `LastEvaluatedKey`) until it is done or
+    /// `limit` items were returned (each page asks for at most the items still wanted).
+    async fn query_all(
+        &self,
+        q: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let mut req = q.clone().set_exclusive_start_key(start.take());
+            if let Some(l) = limit {
+                if out.len() >= l {
+                    return Ok(out);
+                }
+                req = req.limit((l - out.len()).min(i32::MAX as usize) as i32);
+            }
+            let page = self.query(req).await?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if limit.is_none_or(|l| out.len() < l) => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Reads items together (one `TransactGetItems`, strongly consistent, one snapshot).
+    /// `None` when DynamoDB cancelled it (a conflicting transaction): read again.
+    async fn transact_get(&self, keys: Vec<Item>) -> Result<Option<Vec<Option<Item>>>, StoreError> {
+        let n = keys.len();
+        let gets = keys
+            .into_iter()
+            .map(|k| {
+                Get::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(k))
+                    .build()
+                    .map(|g| TransactGetItem::builder().get(g).build())
+                    .map_err(internal)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = match self
+            .client
+            .transact_get_items()
+            .set_transact_items(Some(gets))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if is_cancelled(&e) => return Ok(None),
+            Err(e) => return Err(map_sdk("TransactGetItems", e)),
+        };
+        self.metrics
+            .add_capacity("TransactGetItems", out.consumed_capacity());
+        let items: Vec<Option<Item>> = out.responses().iter().map(|r| r.item().cloned()).collect();
+        if items.len() != n {
+            return Err(internal("TransactGetItems: unexpected response count"));
+        }
+        Ok(Some(items))
+    }
+
+    /// Reads items by key with `BatchGetItem` (100 keys a request, strongly consistent),
+    /// retrying the keys DynamoDB leaves unprocessed. Missing items are left out; the
+    /// keys must be distinct.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(internal)?;
+                let res = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, ka)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk("BatchGetItem", e))?;
+                self.metrics
+                    .add_capacity("BatchGetItem", res.consumed_capacity());
+                if let Some(mut r) = res.responses {
+                    out.extend(r.remove(&self.table).unwrap_or_default());
+                }
+                if let Some(mut u) = res.unprocessed_keys
+                    && let Some(ka) = u.remove(&self.table)
+                {
+                    pending = ka.keys;
+                }
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt >= MAX_WRITE_ATTEMPTS {
+                        return Err(StoreError::Unavailable(
+                            "BatchGetItem: keys left unprocessed (throttled)".into(),
+                        ));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The facts of every trace of one `by_*` index partition with `ts_id >= since`,
+    /// newest first, at most `limit`: read with a projection of the flat attributes,
+    /// without the trace documents.
+    async fn index_facts(
+        &self,
+        index: &str,
+        pk_attr: &str,
+        pk_val: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<TraceFacts>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut e = Expr::default();
+        let mut cond = e.cmp(pk_attr, "=", pk_val)?;
+        cond.push_str(&format!(" AND {}", e.cmp("ts_id", ">=", &key_ts(since))?));
+        let projection = e.projection(&FACT_ATTRS);
+        let q = self
+            .client
+            .query()
+            .index_name(index)
+            .key_condition_expression(cond)
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .scan_index_forward(false);
+        let mut strings = Interner::default();
+        self.query_all(q, Some(limit))
+            .await?
+            .into_iter()
+            .map(|item| facts_of(item, &mut strings))
+            .collect()
+    }
+
+    /// The counts of the signature's traces in `[since, whole)` (the window's partial
+    /// first hour; `h0_traces` is the bucket total of that hour, so at most that many),
+    /// per action type, and the oldest trace at or after `since`: one ascending Query
+    /// with `Limit = h0_traces + 1`.
+    async fn partial_hour(
+        &self,
+        signature: &str,
+        since: DateTime<Utc>,
+        whole: DateTime<Utc>,
+        h0_traces: u64,
+    ) -> Result<(BTreeMap<String, Counts>, Option<DateTime<Utc>>), StoreError> {
+        let mut e = Expr::default();
+        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
+        let sn = e.name("sk");
+        let lo = e.value(&format!("T#{}", key_ts(since)))?;
+        let hi = e.value(TRACE_SK_MAX)?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let projection = e.projection(&["sk", "action_pk", "status_pk", "eff"]);
+        let q = self
+            .client
+            .query()
+            .key_condition_expression(cond)
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .consistent_read(true);
+        let limit = usize::try_from(h0_traces).unwrap_or(usize::MAX).saturating_add(1);
+        let mut partial: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut first = None;
+        for item in self.query_all(q, Some(limit)).await? {
+            let r: CountRow = from_item(item)?;
+            let (ts, _) = position_of(&r.sk).ok_or_else(|| internal("trace key without a position"))?;
+            first.get_or_insert(ts);
+            if ts >= whole {
+                break;
+            }
+            let c = Counts::of(r.status()?, r.eff);
+            partial.entry(r.action_pk).or_default().add(&c);
+        }
+        Ok((partial, first))
+    }
+
+    /// The newest trace of a signature other than `skip` (by the table, strongly
+    /// consistent), as its full history item.
+    async fn signature_edge(
+        &self,
+        signature: &str,
+        newest: bool,
+        skip: &str,
+    ) -> Result<Option<(TraceItem, ActionTrace)>, StoreError> {
+        let mut e = Expr::default();
+        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
+        let sn = e.name("sk");
+        let lo = e.value("T#")?;
+        let hi = e.value(TRACE_SK_MAX)?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let q = self
+            .client
+            .query()
+            .key_condition_expression(cond)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .scan_index_forward(!newest)
+            .consistent_read(true);
+        for item in self.query_all(q, Some(2)).await? {
+            let (ti, t) = parse_trace_item(item)?;
+            if ti.sk != skip {
+                return Ok(Some((ti, t)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The timestamp of the newest trace of `signature` with `action_type` other than
+    /// `skip` (table, descending, the action as a filter; pages until found).
+    async fn newest_of_action(
+        &self,
+        signature: &str,
+        action_type: &str,
+        skip: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut e = Expr::default();
+        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
+        let sn = e.name("sk");
+        let lo = e.value("T#")?;
+        let hi = e.value(TRACE_SK_MAX)?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let filter = format!("{} AND {sn} <> {}", e.cmp("action_pk", "=", action_type)?, e.value(skip)?);
+        let projection = e.projection(&["sk"]);
+        let q = self
+            .client
+            .query()
+            .key_condition_expression(cond)
+            .filter_expression(filter)
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .scan_index_forward(false)
+            .consistent_read(true);
+        let found = self.query_all(q, Some(1)).await?;
+        match found.into_iter().next() {
+            None => Ok(None),
+            Some(item) => {
+                let k: BTreeMap<String, String> = from_item(item)?;
+                Ok(k.get("sk").and_then(|s| position_of(s)).map(|(ts, _)| ts))
+            }
+        }
+    }
+
+    /// Sets the bounds a deleted trace `t` held (`before` is the aggregate before
+    /// `SignatureAggregate::remove`) from the remaining traces: Limit-2 Queries that skip
+    /// `t`, which is still stored.
+    async fn restore_bounds(
+        &self,
+        agg: &mut SignatureAggregate,
+        before: &SignatureAggregate,
+        t: &ActionTrace,
+    ) -> Result<(), StoreError> {
+        let ts = t.action_timestamp;
+        let skip = trace_sk(t);
+        let mut newest_action = None;
+        if ts >= before.last_seen
+            && let Some((_, newest)) = self.signature_edge(&t.signature, true, &skip).await?
+        {
+            agg.last_seen = newest.action_timestamp;
+            agg.alert_name = newest.alert.name.clone();
+            agg.namespace = newest.resource.namespace.clone();
+            agg.kind = newest.resource.kind.clone();
+            agg.name = newest.resource.name.clone();
+            newest_action = Some((newest.action_type, newest.action_timestamp));
+        }
+        if ts <= before.first_seen
+            && let Some((_, oldest)) = self.signature_edge(&t.signature, false, &skip).await?
+        {
+            agg.first_seen = oldest.action_timestamp;
+        }
+        let held_last_attempt = before
+            .actions
+            .get(&t.action_type)
+            .and_then(|a| a.last_attempt)
+            .is_some_and(|l| ts >= l);
+        if held_last_attempt && let Some(a) = agg.actions.get_mut(&t.action_type) {
+            a.last_attempt = match newest_action {
+                // The signature's newest trace is of this action: it is the newest of it.
+                Some((action, at)) if action == t.action_type => Some(at),
+                _ => {
+                    self.newest_of_action(&t.signature, &t.action_type, &skip)
+                        .await?
+                }
+            };
+        }
+        Ok(())
+    }
+
+    /// The store's newest trace other than `skip` (`by_time`, Limit 2): (timestamp,
+    /// signature).
+    async fn newest_trace_except(
+        &self,
+        skip: &ActionTrace,
+    ) -> Result<Option<(DateTime<Utc>, String)>, StoreError> {
+        let mut e = Expr::default();
+        let cond = e.cmp("all_pk", "=", "TRACE")?;
+        let projection = e.projection(&["ts_id", "sig"]);
+        let q = self
+            .client
+            .query()
+            .index_name(IDX_TIME)
+            .key_condition_expression(cond)
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+            .scan_index_forward(false);
+        let skip_id = ts_id(skip);
+        for item in self.query_all(q, Some(2)).await? {
+            let k: BTreeMap<String, String> = from_item(item)?;
+            let (Some(tid), Some(sig)) = (k.get("ts_id"), k.get("sig")) else {
+                return Err(internal("by_time item without ts_id or sig"));
+            };
+            if *tid != skip_id {
+                let (ts, _) =
+                    position_of(tid).ok_or_else(|| internal("ts_id without a position"))?;
+                return Ok(Some((ts, sig.clone())));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Deletes one trace (read before by id) with its share of the aggregate, the
+    /// buckets and the counters, in one transaction; retried on conflicts. `false` when
+    /// it is gone already.
+    async fn delete_one(&self, trace: &ActionTrace) -> Result<bool, StoreError> {
+        let sig_key = sig_pk(&trace.signature);
+        let shard = stats_shard(&trace.signature);
+        let hour = hour_of(trace.action_timestamp);
+        for attempt in 0..MAX_WRITE_ATTEMPTS {
+            // 1. The current by-id copy, aggregate, counter shard and bucket, together.
+            let keys = vec![
+                key(&id_pk(&trace.action_id), "ID")?,
+                key(&sig_key, AGG_SK)?,
+                key(STATS_PK, &shard)?,
+                key(&sig_key, &sig_bucket_sk(hour, &trace.action_type))?,
+            ];
+            let Some(items) = self.transact_get(keys).await? else {
+                self.retry_pause(attempt).await;
+                continue;
+            };
+            let mut items = items.into_iter();
+            let mut next = || items.next().flatten();
+            let (id_read, agg_read, stats_read, bucket_read) = (next(), next(), next(), next());
+            let Some(id_read) = id_read else {
+                return Ok(false);
+            };
+            let stored: IdItem = from_item(id_read)?;
+            // The stored version (its assessment may have changed since it was read).
+            let t = parse_doc(&stored.doc)?;
+            let missing = |what: &str| internal(format!("{what} of signature {} is missing", t.signature));
+            let agg_read: AggItem = from_item(agg_read.ok_or_else(|| missing("aggregate"))?)?;
+            let mut stats: StatsItem = from_item(stats_read.ok_or_else(|| missing("counter shard"))?)?;
+            let bucket: BucketItem = from_item(bucket_read.ok_or_else(|| missing("hour bucket"))?)?;
+
+            // 2. The aggregate without the trace; its bounds from the remaining traces.
+            let before = agg_read.agg;
+            let mut agg = before.clone();
+            let bounds = agg.remove(&t);
+            let sig_gone = agg.occurrences == 0;
+            let mut writes = vec![
+                self.delete(&id_pk(&t.action_id), "ID", Guard::Version(stored.ver))?,
+                self.delete(&sig_key, &trace_sk(&t), Guard::Exists)?,
+            ];
+            if sig_gone {
+                writes.push(self.delete(&sig_key, AGG_SK, Guard::Version(agg_read.ver))?);
+            } else {
+                if bounds {
+                    self.restore_bounds(&mut agg, &before, &t).await?;
+                }
+                writes.push(self.put(agg_item(&agg, agg_read.ver + 1)?, Some(agg_read.ver))?);
+            }
+
+            // 3. Both hour buckets (they hold the same counts): minus the trace, or gone.
+            if bucket.n <= 1 {
+                writes.extend(self.bucket_deletes(&t)?);
+            } else {
+                writes.extend(self.bucket_updates(&t, &Delta::of(&Counts::of_trace(&t)).neg())?);
+            }
+
+            // 4. Counters. When the trace is its shard's newest, it may be the store's:
+            // the store's newest remaining trace goes into its own shard, and this
+            // shard forgets its newest (see docs/DYNAMODB.md, "Consistency").
+            let stats_ver = stats.ver;
+            stats.traces = stats.traces.saturating_sub(1);
+            if sig_gone {
+                stats.signatures = stats.signatures.saturating_sub(1);
+            }
+            let ts_k = key_ts(t.action_timestamp);
+            let mut other = None;
+            if stats.newest.as_deref() == Some(ts_k.as_str()) {
+                match self.newest_trace_except(&t).await? {
+                    None => stats.newest = None,
+                    Some((n_ts, n_sig)) => {
+                        let n_k = key_ts(n_ts);
+                        let n_shard = stats_shard(&n_sig);
+                        if n_shard == shard {
+                            stats.newest = Some(n_k);
+                        } else {
+                            stats.newest = None;
+                            let item = self
+                                .get_item(STATS_PK, &n_shard)
+                                .await?
+                                .ok_or_else(|| missing("counter shard of the newest trace"))?;
+                            let mut o: StatsItem = from_item(item)?;
+                            if o.newest.as_ref().is_none_or(|cur| *cur < n_k) {
+                                let v = o.ver;
+                                o.newest = Some(n_k);
+                                o.ver = v + 1;
+                                other = Some((o, v));
+                            }
+                        }
+                    }
+                }
+            }
+            stats.ver = stats_ver + 1;
+            writes.push(self.put(to_item(&stats)?, Some(stats_ver))?);
+            if let Some((o, v)) = other {
+                writes.push(self.put(to_item(&o)?, Some(v))?);
+            }
+            match self.transact_write(writes).await? {
+                TxResult::Done => return Ok(true),
+                TxResult::Retry => self.retry_pause(attempt).await,
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "too much write contention on signature {}",
+            trace.signature
+        )))
+    }
 }
 
 /// A transaction cancelled by conditions or conflicts (retryable by re-reading).
@@ -1053,8 +1720,8 @@ impl Access {
         if let Some(w) = &q.workflow_id {
             return idx(IDX_WORKFLOW, "wf_pk", w);
         }
-        if let (Some(k), Some(n)) = (&q.kind, &q.name) {
-            return idx(IDX_RESOURCE, "res_pk", &res_pk(k, n));
+        if let (Some(ns), Some(k), Some(n)) = (&q.namespace, &q.kind, &q.name) {
+            return idx(IDX_RESOURCE, "res_pk", &res_pk(ns, k, n));
         }
         if let Some(a) = &q.alert_name {
             return idx(IDX_ALERT, "alert_pk", a);
@@ -1179,6 +1846,15 @@ impl Expr {
         Ok(placeholder)
     }
 
+    /// A ProjectionExpression of these attributes.
+    fn projection(&mut self, attrs: &[&str]) -> String {
+        attrs
+            .iter()
+            .map(|a| self.name(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `#attr <op> :v`
     fn cmp(&mut self, attr: &str, op: &str, v: &str) -> Result<String, StoreError> {
         let n = self.name(attr);
@@ -1207,12 +1883,13 @@ fn history_filters(
     };
     add("sig", q.signature.as_deref(), &mut f)?;
     add("wf_pk", q.workflow_id.as_deref(), &mut f)?;
+    // `res_pk` covers namespace, kind and name.
     if used != "res_pk" {
         add("kind", q.kind.as_deref(), &mut f)?;
         add("rname", q.name.as_deref(), &mut f)?;
+        add("ns_pk", q.namespace.as_deref(), &mut f)?;
     }
     add("alert_pk", q.alert_name.as_deref(), &mut f)?;
-    add("ns_pk", q.namespace.as_deref(), &mut f)?;
     add("action_pk", q.action_type.as_deref(), &mut f)?;
     add("status_pk", q.status.map(|s| s.as_str()), &mut f)?;
     Ok(f)
@@ -1222,6 +1899,95 @@ fn parse_trace_item(item: Item) -> Result<(TraceItem, ActionTrace), StoreError> 
     let t: TraceItem = from_item(item)?;
     let trace = parse_doc(&t.doc)?;
     Ok((t, trace))
+}
+
+/// The attributes of a history item that make its [`TraceFacts`].
+const FACT_ATTRS: [&str; 10] = [
+    "ts_id",
+    "sig",
+    "action_pk",
+    "status_pk",
+    "eff",
+    "reps",
+    "alert_pk",
+    "ns_pk",
+    "kind",
+    "rname",
+];
+
+/// A history item read with the projection [`FACT_ATTRS`].
+#[derive(Debug, Deserialize)]
+struct FactsRow {
+    ts_id: String,
+    sig: String,
+    action_pk: String,
+    status_pk: String,
+    #[serde(default)]
+    eff: Option<f64>,
+    #[serde(default)]
+    reps: Option<i64>,
+    alert_pk: String,
+    ns_pk: String,
+    kind: String,
+    rname: String,
+}
+
+/// One shared `Arc<str>` per distinct string of a result (alerts, namespaces, ... repeat
+/// from row to row).
+#[derive(Default)]
+struct Interner(HashMap<String, Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: String) -> Arc<str> {
+        if let Some(a) = self.0.get(&s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s.as_str());
+        self.0.insert(s, a.clone());
+        a
+    }
+}
+
+fn parse_status(s: &str) -> Result<ExecutionStatus, StoreError> {
+    ExecutionStatus::parse(s).ok_or_else(|| internal(format!("unknown execution status {s:?}")))
+}
+
+fn facts_of(item: Item, strings: &mut Interner) -> Result<TraceFacts, StoreError> {
+    let r: FactsRow = from_item(item)?;
+    let (ts, id) = position_of(&r.ts_id).ok_or_else(|| internal("ts_id without a position"))?;
+    Ok(TraceFacts {
+        action_id: id,
+        signature: strings.get(r.sig),
+        action_timestamp: ts,
+        action_type: strings.get(r.action_pk),
+        execution_status: parse_status(&r.status_pk)?,
+        effectiveness: r.eff,
+        replicas: r.reps,
+        alert_name: strings.get(r.alert_pk),
+        namespace: strings.get(r.ns_pk),
+        kind: strings.get(r.kind),
+        name: strings.get(r.rname),
+    })
+}
+
+/// A history item read for counting (signature key `sk` or index `sig`, action,
+/// status, score).
+#[derive(Debug, Deserialize)]
+struct CountRow {
+    #[serde(default)]
+    sk: String,
+    #[serde(default)]
+    sig: String,
+    action_pk: String,
+    status_pk: String,
+    #[serde(default)]
+    eff: Option<f64>,
+}
+
+impl CountRow {
+    fn status(&self) -> Result<ExecutionStatus, StoreError> {
+        parse_status(&self.status_pk)
+    }
 }
 
 /// Position (ts, id) encoded in a trace sort key (`T#<ts>#<id>` or `<ts>#<id>`).
@@ -1456,11 +2222,14 @@ impl Store for DynamoStore {
             agg.agg
                 .replace_effectiveness(&old.action_type, old.effectiveness_score(), e.score);
 
-            let writes = vec![
+            let mut writes = vec![
                 self.put(id_item(&new, stored.ver + 1)?, Some(stored.ver))?,
                 self.put_existing(history_item(&new)?)?,
                 self.put(agg_item(&agg.agg, agg.ver + 1)?, Some(agg.ver))?,
             ];
+            writes.extend(
+                self.bucket_updates(&new, &Delta::rescore(old.effectiveness_score(), e.score))?,
+            );
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(Some(new)),
                 TxResult::Retry => self.retry_pause(attempt).await,
@@ -1471,95 +2240,201 @@ impl Store for DynamoStore {
         )))
     }
 
-    async fn pattern_input(
-        &self,
-        signature: &str,
-        since: DateTime<Utc>,
-        related_since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<PatternInput, StoreError> {
-        let since_k = key_ts(since);
-        // 1. Aggregate (sorts last) + newest traces since `since`, newest first.
+    async fn pattern_input(&self, r: &PatternRequest) -> Result<PatternInput, StoreError> {
+        let h0 = hour_of(r.since);
+        let whole = first_whole_hour(r.since);
+        // 1. The signature's buckets from the hour of `since` on, then its aggregate
+        // (they sort last), oldest hour first; strongly consistent.
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
+        let mut cond = e.cmp("pk", "=", &sig_pk(&r.signature))?;
         let sn = e.name("sk");
-        let lo = e.value(&format!("T#{since_k}"))?;
+        let lo = e.value(&format!("{SIG_BUCKET}{}", hour_key(h0)))?;
         let hi = e.value(AGG_SK)?;
         cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-        let req = self
+        let q = self
             .client
             .query()
             .key_condition_expression(cond)
             .set_expression_attribute_names(Some(e.names))
             .set_expression_attribute_values(Some(e.values))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit((limit.saturating_add(1)).min(i32::MAX as usize) as i32);
-        let out = self.query(req).await?;
-        let truncated = out.last_evaluated_key.is_some();
+            .consistent_read(true);
         let mut aggregate = None;
-        let mut recent = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            if item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some(AGG_SK)
-            {
+        let mut buckets = Vec::new();
+        // Traces of the hour `since` falls in (when it is not a whole hour).
+        let mut h0_traces = 0u64;
+        for item in self.query_all(q, None).await? {
+            if item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(AGG_SK) {
                 let a: AggItem = from_item(item)?;
                 aggregate = Some(a.agg);
-            } else if recent.len() < limit {
-                recent.push(TraceFacts::from(&parse_trace_item(item)?.1));
+                continue;
+            }
+            let b: BucketItem = from_item(item)?;
+            let (hour, action) = parse_sig_bucket_sk(&b.sk)
+                .ok_or_else(|| internal(format!("bad bucket key {:?}", b.sk)))?;
+            let counts = b.counts();
+            if counts.is_empty() {
+                continue;
+            }
+            if hour < whole {
+                h0_traces += counts.traces;
+            } else {
+                buckets.push(HourBucket {
+                    hour,
+                    action_type: action.to_string(),
+                    counts,
+                });
             }
         }
         let Some(agg) = aggregate else {
-            return Ok(PatternInput {
-                aggregate: None,
-                recent,
-                related: vec![],
-            });
+            return Ok(PatternInput::default());
         };
-        if limit == 0 {
-            return Ok(PatternInput {
-                aggregate: Some(agg),
-                recent,
-                related: vec![],
-            });
-        }
 
-        // 2. Other signatures' traces in the aggregate's namespace since `related_since`.
-        // The filter drops this signature's traces after `Limit` is applied; when the
-        // first Query saw all of them in that range (n, when related_since >= since),
-        // evaluating limit + n items is enough.
-        let mut e = Expr::default();
-        let mut cond = e.cmp("ns_pk", "=", &agg.namespace)?;
-        cond.push_str(&format!(
-            " AND {}",
-            e.cmp("ts_id", ">=", &key_ts(related_since))?
-        ));
-        let filter = e.cmp("sig", "<>", signature)?;
-        let mut req = self
-            .client
-            .query()
-            .index_name(IDX_NAMESPACE)
-            .key_condition_expression(cond)
-            .filter_expression(filter)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
-            .scan_index_forward(false);
-        if !truncated && related_since >= since {
-            req = req.limit(limit.saturating_add(recent.len()).min(i32::MAX as usize) as i32);
-        }
-        let out = self.query(req).await?;
-        let mut related = Vec::new();
-        for item in out.items.unwrap_or_default().into_iter().take(limit) {
-            related.push(TraceFacts::from(&parse_trace_item(item)?.1));
-        }
+        // 2. The partial first hour and the oldest trace in the window, from the trace
+        // items (only when the window has any), and 3. the facts of the signature's
+        // resource, together.
+        let partial = async {
+            if h0_traces == 0 && buckets.is_empty() {
+                return Ok((BTreeMap::new(), None));
+            }
+            self.partial_hour(&r.signature, r.since, whole, h0_traces)
+                .await
+        };
+        let resource_key = res_pk(&agg.namespace, &agg.kind, &agg.name);
+        let resource = self.index_facts(
+            IDX_RESOURCE,
+            "res_pk",
+            &resource_key,
+            r.since,
+            r.facts_limit,
+        );
+        let ((partial, first_seen), resource) = tokio::try_join!(partial, resource)?;
+        let mut all = Vec::with_capacity(partial.len() + buckets.len());
+        all.extend(partial.into_iter().map(|(action_type, counts)| HourBucket {
+            hour: h0,
+            action_type,
+            counts,
+        }));
+        all.extend(buckets);
         Ok(PatternInput {
             aggregate: Some(agg),
-            recent,
-            related,
+            buckets: all,
+            first_seen,
+            resource,
         })
+    }
+
+    async fn window_counts(
+        &self,
+        query: &WindowQuery,
+    ) -> Result<Vec<SignatureActionCounts>, StoreError> {
+        let whole = first_whole_hour(query.since);
+        // Every whole hour from the hour-major buckets (table, strongly consistent) ...
+        let hours = async {
+            let mut e = Expr::default();
+            let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
+            let sn = e.name("sk");
+            let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(whole)))?;
+            let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
+            cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+            let mut filters = Vec::new();
+            if let Some(ns) = &query.namespace {
+                filters.push(e.cmp("ns", "=", ns)?);
+            }
+            if let Some(a) = &query.alert_name {
+                filters.push(e.cmp("al", "=", a)?);
+            }
+            let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en"]);
+            let mut q = self
+                .client
+                .query()
+                .key_condition_expression(cond)
+                .projection_expression(projection)
+                .consistent_read(true);
+            if !filters.is_empty() {
+                q = q.filter_expression(filters.join(" AND "));
+            }
+            let q = q
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(Some(e.values));
+            self.query_all(q, None).await
+        };
+        // ... and the partial first hour from the trace items (`by_time`).
+        let partial = async {
+            if whole == query.since {
+                return Ok(Vec::new());
+            }
+            let mut e = Expr::default();
+            let mut cond = e.cmp("all_pk", "=", "TRACE")?;
+            let sn = e.name("ts_id");
+            let lo = e.value(&key_ts(query.since))?;
+            let hi = e.value(&key_ts(whole))?;
+            cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+            let mut filters = Vec::new();
+            if let Some(ns) = &query.namespace {
+                filters.push(e.cmp("ns_pk", "=", ns)?);
+            }
+            if let Some(a) = &query.alert_name {
+                filters.push(e.cmp("alert_pk", "=", a)?);
+            }
+            let projection = e.projection(&["sig", "action_pk", "status_pk", "eff"]);
+            let mut q = self
+                .client
+                .query()
+                .index_name(IDX_TIME)
+                .key_condition_expression(cond)
+                .projection_expression(projection);
+            if !filters.is_empty() {
+                q = q.filter_expression(filters.join(" AND "));
+            }
+            let q = q
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(Some(e.values));
+            self.query_all(q, None).await
+        };
+        let (hours, partial) = tokio::try_join!(hours, partial)?;
+        let mut sums: HashMap<(String, String), Counts> = HashMap::new();
+        for item in hours {
+            let b: BucketItem = from_item(item)?;
+            let counts = b.counts();
+            if counts.is_empty() {
+                continue;
+            }
+            let (sig, action) = parse_window_bucket_sk(&b.sk)
+                .ok_or_else(|| internal(format!("bad window bucket key {:?}", b.sk)))?;
+            sums.entry((sig.to_string(), action.to_string()))
+                .or_default()
+                .add(&counts);
+        }
+        for item in partial {
+            let r: CountRow = from_item(item)?;
+            let c = Counts::of(r.status()?, r.eff);
+            sums.entry((r.sig, r.action_pk)).or_default().add(&c);
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((signature, action_type), counts)| SignatureActionCounts {
+                signature,
+                action_type,
+                counts,
+            })
+            .collect())
+    }
+
+    async fn get_aggregates(
+        &self,
+        signatures: &[String],
+    ) -> Result<Vec<SignatureAggregate>, StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        let keys = signatures
+            .iter()
+            .filter(|s| seen.insert(s.as_str()))
+            .map(|s| key(&sig_pk(s), AGG_SK))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_get(keys)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<AggItem>(item).map(|a| a.agg))
+            .collect()
     }
 
     async fn list_signatures(
@@ -1603,6 +2478,63 @@ impl Store for DynamoStore {
             .take(query.limit)
             .map(|item| from_item::<AggItem>(item.clone()).map(|a| a.agg))
             .collect()
+    }
+
+    async fn recent_facts(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<TraceFacts>, StoreError> {
+        self.index_facts(IDX_TIME, "all_pk", "TRACE", since, limit)
+            .await
+    }
+
+    async fn delete_traces(&self, action_ids: &[String]) -> Result<Vec<bool>, StoreError> {
+        // 1. Which traces exist, and their signatures: the by-id copies, 100 a request.
+        let mut seen = std::collections::HashSet::new();
+        let keys = action_ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .map(|id| key(&id_pk(id), "ID"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found: HashMap<String, ActionTrace> = HashMap::new();
+        for item in self.batch_get(keys).await? {
+            let it: IdItem = from_item(item)?;
+            let t = parse_doc(&it.doc)?;
+            found.insert(t.action_id.clone(), t);
+        }
+        // 2. One transaction per trace: those of one signature one after the other (they
+        // share the aggregate), different signatures concurrently.
+        let mut groups: BTreeMap<String, Vec<(usize, ActionTrace)>> = BTreeMap::new();
+        for (i, id) in action_ids.iter().enumerate() {
+            if let Some(t) = found.get(id) {
+                groups
+                    .entry(t.signature.clone())
+                    .or_default()
+                    .push((i, t.clone()));
+            }
+        }
+        let mut out = vec![false; action_ids.len()];
+        let permits = Arc::new(tokio::sync::Semaphore::new(PUT_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        for group in groups.into_values() {
+            let store = self.clone();
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.map_err(internal)?;
+                let mut done = Vec::with_capacity(group.len());
+                for (i, t) in group {
+                    done.push((i, store.delete_one(&t).await?));
+                }
+                Ok::<_, StoreError>(done)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            for (i, deleted) in joined.map_err(internal)?? {
+                out[i] = deleted;
+            }
+        }
+        Ok(out)
     }
 
     async fn stats(&self) -> Result<StoreStats, StoreError> {

@@ -13,13 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use context_core::conformance::{run_all, sample_trace};
+use context_core::conformance::{expected_buckets, run_all, sample_trace};
 use context_core::model::{
     ActionTrace, AssessmentMethod, Effectiveness, EffectivenessCriteria, ExecutionStatus,
     PutOutcome,
 };
 use context_core::store::{
-    HistoryQuery, PagePosition, SignatureAggregate, SignatureQuery, Store, StoreError,
+    HistoryQuery, PagePosition, PatternRequest, SignatureAggregate, SignatureQuery, Store,
+    StoreError, WindowQuery,
 };
 use store_dynamodb::{DynamoConfig, DynamoStore};
 
@@ -84,6 +85,14 @@ fn eff(score: f64) -> Effectiveness {
     }
 }
 
+fn pattern(signature: &str, since: DateTime<Utc>, facts_limit: usize) -> PatternRequest {
+    PatternRequest {
+        signature: signature.to_string(),
+        since,
+        facts_limit,
+    }
+}
+
 fn query(limit: usize) -> HistoryQuery {
     HistoryQuery {
         limit,
@@ -99,7 +108,7 @@ async fn conformance_suite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_methods_make_at_most_two_requests() {
+async fn read_methods_make_few_requests() {
     let Some(ep) = endpoint() else { return };
     let store = store_at(&ep, "reqs").await;
     let mut traces = Vec::new();
@@ -167,6 +176,15 @@ async fn read_methods_make_at_most_two_requests() {
         (
             "kind+name",
             HistoryQuery {
+                kind: Some("Deployment".into()),
+                name: Some("api".into()),
+                ..query(2)
+            },
+        ),
+        (
+            "namespace+kind+name",
+            HistoryQuery {
+                namespace: Some("ns-rc".into()),
                 kind: Some("Deployment".into()),
                 name: Some("api".into()),
                 ..query(2)
@@ -253,27 +271,80 @@ async fn read_methods_make_at_most_two_requests() {
         }
     }
 
+    // Aggregate + buckets, the partial first hour with the oldest trace, the resource.
     let pi = count(
         &store,
         "pattern_input",
-        2,
-        store.pattern_input(&sig, at(-10), at(-10), 100),
+        3,
+        store.pattern_input(&pattern(&sig, at(-10), 100)),
     )
     .await;
     assert!(pi.aggregate.is_some());
-    assert_eq!(pi.recent.len(), 3);
     assert_eq!(
-        pi.related.len(),
+        pi.buckets.iter().map(|b| b.counts.traces).sum::<u64>(),
         3,
-        "the other signature's traces in the namespace"
+        "the signature's traces"
     );
+    assert_eq!(pi.first_seen, Some(at(0)));
+    assert_eq!(
+        pi.resource.len(),
+        3,
+        "the traces on the signature's resource (ns-rc/Deployment/api)"
+    );
+    // A window starting on a whole hour has no partial hour.
+    let hour = context_core::store::hour_of(at(0));
+    count(
+        &store,
+        "pattern_input (window on a whole hour)",
+        3,
+        store.pattern_input(&pattern(&sig, hour, 100)),
+    )
+    .await;
     count(
         &store,
         "pattern_input (unknown signature)",
-        2,
-        store.pattern_input("nope", at(-10), at(-10), 100),
+        1,
+        store.pattern_input(&pattern("nope", at(-10), 100)),
     )
     .await;
+    let wc = count(
+        &store,
+        "window_counts",
+        2,
+        store.window_counts(&WindowQuery {
+            since: at(-10),
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert_eq!(wc.iter().map(|c| c.counts.traces).sum::<u64>(), 6);
+    count(
+        &store,
+        "window_counts filtered",
+        2,
+        store.window_counts(&WindowQuery {
+            since: at(-10),
+            namespace: Some("ns-rc".into()),
+            alert_name: Some("HighCPU".into()),
+        }),
+    )
+    .await;
+    let aggs = count(
+        &store,
+        "get_aggregates",
+        1,
+        store.get_aggregates(&[sig.clone(), "nope".into(), sig.clone()]),
+    )
+    .await;
+    assert_eq!(aggs.len(), 1);
+    let facts = count(
+        &store,
+        "recent_facts",
+        1,
+        store.recent_facts(at(2), 100),
+    )
+    .await;
+    assert_eq!(facts.len(), 4);
     let sigs = count(
         &store,
         "list_signatures",
@@ -483,11 +554,12 @@ async fn concurrent_writers_of_one_id_are_idempotent() {
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.traces, stats.signatures), (2, 1));
     let pi = store
-        .pattern_input(&base.signature, at(-1), at(-1), 10)
+        .pattern_input(&pattern(&base.signature, at(-1), 10))
         .await
         .unwrap();
     assert_eq!(pi.aggregate.expect("aggregate").occurrences, 2);
-    assert_eq!(pi.recent.len(), 2);
+    assert_eq!(pi.resource.len(), 2);
+    assert_eq!(pi.buckets.iter().map(|b| b.counts.traces).sum::<u64>(), 2);
 }
 
 fn recompute(traces: &[ActionTrace]) -> SignatureAggregate {
@@ -598,11 +670,20 @@ async fn aggregate_matches_recomputation_after_concurrent_writes() {
     let want = recompute(&traces);
     let sig = traces[0].signature.clone();
     let pi = store
-        .pattern_input(&sig, at(-1), at(-1), 1000)
+        .pattern_input(&pattern(&sig, at(-1), 1000))
         .await
         .unwrap();
     assert_agg_eq(pi.aggregate.as_ref().expect("aggregate"), &want);
-    assert_eq!(pi.recent.len(), traces.len());
+    assert_eq!(pi.resource.len(), traces.len());
+    // The buckets the concurrent puts and assessments added to equal a recomputation.
+    let want_buckets = expected_buckets(&traces, &sig, at(-1));
+    assert_eq!(pi.buckets.len(), want_buckets.len());
+    for (g, w) in pi.buckets.iter().zip(&want_buckets) {
+        assert_eq!((g.hour, &g.action_type), (w.hour, &w.action_type));
+        assert_eq!(g.counts.traces, w.counts.traces);
+        assert_eq!(g.counts.effectiveness_count, w.counts.effectiveness_count);
+        assert!((g.counts.effectiveness_sum - w.counts.effectiveness_sum).abs() < 1e-9);
+    }
     let listed = store
         .list_signatures(&SignatureQuery {
             limit: 10,
