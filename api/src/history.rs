@@ -115,7 +115,10 @@ pub fn parse_history_params(
     if let (Some(s), Some(u)) = (since, until)
         && s >= u
     {
-        errs.push(fe("until", "must be after since (the range is since <= t < until)"));
+        errs.push(fe(
+            "until",
+            "must be after since (the range is since <= t < until)",
+        ));
     }
     let limit = query::int_param(
         &mut errs,
@@ -404,8 +407,17 @@ pub async fn create(
     let now = Utc::now();
     let mut errs = Vec::new();
     for (i, t) in inputs.iter().enumerate() {
-        let prefix = if batch { format!("[{i}]") } else { String::new() };
-        errs.extend(validate::validate_times(t, now, state.config.clock_skew, &prefix));
+        let prefix = if batch {
+            format!("[{i}]")
+        } else {
+            String::new()
+        };
+        errs.extend(validate::validate_times(
+            t,
+            now,
+            state.config.clock_skew,
+            &prefix,
+        ));
     }
     query::check(errs)?;
     let traces: Vec<ActionTrace> = inputs
@@ -511,10 +523,7 @@ pub async fn put_effectiveness(
     eff.assessed_at.get_or_insert(now);
     match state
         .metrics
-        .store_call(
-            "set_effectiveness",
-            state.service.assess(&id, &eff, now),
-        )
+        .store_call("set_effectiveness", state.service.assess(&id, &eff, now))
         .await?
     {
         Some(t) => Ok(Json(t)),
@@ -674,7 +683,10 @@ pub async fn delete_one(
     let id = path_id(id)?;
     let out = state
         .metrics
-        .store_call("delete_traces", state.service.delete(std::slice::from_ref(&id)))
+        .store_call(
+            "delete_traces",
+            state.service.delete(std::slice::from_ref(&id)),
+        )
         .await?;
     if out.first() == Some(&true) {
         Ok(StatusCode::NO_CONTENT.into_response())

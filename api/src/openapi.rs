@@ -382,7 +382,21 @@ fn schemas(state: &ApiState) -> Value {
         }
     });
     let mut ranked_signature = signature_aggregate.clone();
-    ranked_signature["required"] = json!(["signature", "alert_name", "namespace", "kind", "name", "occurrences", "first_seen", "last_seen", "actions", "window_occurrences", "window_completed", "window_finished", "window_actions"]);
+    ranked_signature["required"] = json!([
+        "signature",
+        "alert_name",
+        "namespace",
+        "kind",
+        "name",
+        "occurrences",
+        "first_seen",
+        "last_seen",
+        "actions",
+        "window_occurrences",
+        "window_completed",
+        "window_finished",
+        "window_actions"
+    ]);
     ranked_signature["properties"]["window_occurrences"] = json!({"type": "integer", "minimum": 0, "description": "Traces in the window (the ranking key; exact)."});
     ranked_signature["properties"]["window_completed"] = json!({"type": "integer", "minimum": 0});
     ranked_signature["properties"]["window_finished"] = json!({"type": "integer", "minimum": 0, "description": "Completed, failed or rolled back in the window."});

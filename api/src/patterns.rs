@@ -104,7 +104,11 @@ pub async fn get_one(
         window: dur,
         namespace,
         // Two different alert filters match nothing: a name no signature has.
-        alert_name: if contradictory { Some(String::new()) } else { alert },
+        alert_name: if contradictory {
+            Some(String::new())
+        } else {
+            alert
+        },
     };
     let analysis = state
         .metrics

@@ -9,9 +9,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use chrono::Utc;
-use context_core::service::Service;
 use context_core::actions::ActionTypes;
 use context_core::model::{ActionTrace, PutOutcome, TraceInput};
+use context_core::service::Service;
 use context_core::validate::{limits, validate_times, validate_trace};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -283,7 +283,10 @@ mod tests {
     #[tokio::test]
     async fn imports_in_batches_skips_invalid_lines_and_resumes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()), Default::default());
+        let store = Service::new(
+            std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()),
+            Default::default(),
+        );
         let path = dir.path().join("traces.ndjson");
         let mut f = std::fs::File::create(&path).unwrap();
         for i in 0..250 {
@@ -319,7 +322,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn several_batches_keep_file_order() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()), Default::default());
+        let store = Service::new(
+            std::sync::Arc::new(store_local::LocalStore::open(&dir.path().join("data")).unwrap()),
+            Default::default(),
+        );
         let path = dir.path().join("traces.ndjson");
         let mut f = std::fs::File::create(&path).unwrap();
         let n = IMPORT_BATCH * 2 + 500;
@@ -343,7 +349,10 @@ mod tests {
     #[tokio::test]
     async fn missing_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Service::new(std::sync::Arc::new(store_local::LocalStore::open(dir.path()).unwrap()), Default::default());
+        let store = Service::new(
+            std::sync::Arc::new(store_local::LocalStore::open(dir.path()).unwrap()),
+            Default::default(),
+        );
         let e = import_file(
             &store,
             &dir.path().join("nope.ndjson"),
