@@ -37,6 +37,13 @@ watch:
 	scripts/ensure-tools.sh watch
 	cargo leptos watch
 
+# The container image kubernaut-context-api:<version> (Containerfile; static musl binary
+# + site, FROM scratch, built here with buildah without pulling a base image), then
+# checked (scripts/test-image.sh). First build: about 15-25 min on 2 cores.
+image:
+	scripts/image-build.sh
+	scripts/test-image.sh
+
 lambda:
 	scripts/lambda-build.sh
 

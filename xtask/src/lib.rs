@@ -319,11 +319,20 @@ impl Project {
 
     /// `cargo` arguments of the server build (cargo-leptos's `build_cargo_server_cmd`).
     pub fn server_cargo_args(&self, mode: Mode) -> Vec<String> {
+        self.server_cargo_args_for(mode, None)
+    }
+
+    /// Like [`Project::server_cargo_args`], for another target triple (cargo-leptos's
+    /// `bin-target-triple`: `--target=<triple>`), e.g. the static musl binary of the image.
+    pub fn server_cargo_args_for(&self, mode: Mode, triple: Option<&str>) -> Vec<String> {
         let mut args = vec![
             "build".to_string(),
             format!("--package={}", self.bin_package),
             format!("--bin={}", self.bin_target),
         ];
+        if let Some(t) = triple {
+            args.push(format!("--target={t}"));
+        }
         if !self.bin_default_features {
             args.push("--no-default-features".to_string());
         }
@@ -358,8 +367,16 @@ impl Project {
 
     /// The server binary.
     pub fn server_exe(&self, mode: Mode) -> PathBuf {
-        self.target_dir
-            .join(self.bin_profile(mode).dir_name())
+        self.server_exe_for(mode, None)
+    }
+
+    /// The server binary built for `triple` (`<target>/<triple>/<profile>/<exe>`).
+    pub fn server_exe_for(&self, mode: Mode, triple: Option<&str>) -> PathBuf {
+        let mut dir = self.target_dir.clone();
+        if let Some(t) = triple {
+            dir.push(t);
+        }
+        dir.join(self.bin_profile(mode).dir_name())
             .join(&self.bin_exe_name)
     }
 
@@ -448,14 +465,16 @@ fn profile_args(p: Profile<'_>, args: &mut Vec<String>) {
 
 /// What to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BuildOptions {
+pub struct BuildOptions<'a> {
     pub mode: Mode,
     pub frontend: bool,
     pub server: bool,
+    /// Target triple of the server binary (default: the host's).
+    pub server_target: Option<&'a str>,
 }
 
 /// Runs the whole build; prints each step to stderr.
-pub fn build(p: &Project, o: BuildOptions) -> Result<()> {
+pub fn build(p: &Project, o: BuildOptions<'_>) -> Result<()> {
     let rustflags = std::env::var("RUSTFLAGS").ok();
     let envs = p.envs(o.mode, rustflags.as_deref());
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -475,7 +494,10 @@ pub fn build(p: &Project, o: BuildOptions) -> Result<()> {
         None
     };
     let server = if o.server {
-        Some(spawn("server", p.server_cargo_args(o.mode))?)
+        Some(spawn(
+            "server",
+            p.server_cargo_args_for(o.mode, o.server_target),
+        )?)
     } else {
         None
     };
@@ -496,7 +518,10 @@ pub fn build(p: &Project, o: BuildOptions) -> Result<()> {
         site(p, o.mode)?;
     }
     if o.server {
-        eprintln!("==> server: {}", p.server_exe(o.mode).display());
+        eprintln!(
+            "==> server: {}",
+            p.server_exe_for(o.mode, o.server_target).display()
+        );
     }
     Ok(())
 }

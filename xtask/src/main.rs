@@ -1,8 +1,9 @@
 //! `cargo xtask`: the build steps of this workspace that cargo alone does not do.
 //!
 //! ```text
-//! cargo xtask build [--release] [--frontend-only | --server-only]
-//!     server binary + web app site, as `cargo leptos build` (see the crate doc)
+//! cargo xtask build [--release] [--frontend-only | --server-only] [--target <triple>]
+//!     server binary + web app site, as `cargo leptos build` (see the crate doc);
+//!     --target builds the server for another triple (`make image`: static musl)
 //! cargo xtask verify [--release] [--no-serve]
 //!     checks the built site against [[workspace.metadata.leptos]], then runs the built
 //!     server and fetches the page and every JS/wasm/CSS file it links
@@ -17,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use xtask::{BuildOptions, Mode, Project, Result};
 
-const USAGE: &str = "usage: cargo xtask build [--release] [--frontend-only | --server-only]
+const USAGE: &str =
+    "usage: cargo xtask build [--release] [--frontend-only | --server-only] [--target <triple>]
        cargo xtask verify [--release] [--no-serve]
        cargo xtask plan [--release]";
 
@@ -30,7 +32,17 @@ fn main() {
 }
 
 fn run(args: &[String]) -> Result<()> {
-    let (cmd, flags) = args.split_first().ok_or(USAGE)?;
+    let (cmd, rest) = args.split_first().ok_or(USAGE)?;
+    // `--target <triple>`: the server binary's target (the image's static musl build).
+    let mut flags = Vec::new();
+    let mut server_target = None;
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--target" => server_target = Some(it.next().ok_or("--target needs a triple")?.clone()),
+            _ => flags.push(a.clone()),
+        }
+    }
     let has = |f: &str| flags.iter().any(|a| a == f);
     if let Some(bad) = flags.iter().find(|a| {
         !matches!(
@@ -59,6 +71,7 @@ fn run(args: &[String]) -> Result<()> {
                     mode,
                     frontend: !has("--server-only"),
                     server: !has("--frontend-only"),
+                    server_target: server_target.as_deref(),
                 },
             )?;
             eprintln!("==> built in {:.1}s", t.elapsed().as_secs_f64());

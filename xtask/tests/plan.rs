@@ -94,6 +94,18 @@ fn release_build_uses_the_wasm_release_profile_and_no_extra_rustflags() {
         p.server_exe(Mode::Release),
         p.target_dir.join("release/kubernaut-context")
     );
+    // The image's static binary (`make image`): cargo-leptos's bin-target-triple.
+    let musl = Some("x86_64-unknown-linux-musl");
+    assert_eq!(
+        p.server_cargo_args_for(Mode::Release, musl).join(" "),
+        "build --package=kubernaut-context-server --bin=kubernaut-context \
+         --target=x86_64-unknown-linux-musl --no-default-features --features=ssr --release"
+    );
+    assert_eq!(
+        p.server_exe_for(Mode::Release, musl),
+        p.target_dir
+            .join("x86_64-unknown-linux-musl/release/kubernaut-context")
+    );
 }
 
 #[test]
