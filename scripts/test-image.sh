@@ -3,8 +3,8 @@
 # (user, entrypoint, command, port, environment), its files (static binary, site, no
 # shell, /data and /tmp writable by the user), and the binary it holds serving the web
 # app and the API as the image's user, from the image's own files (buildah mount).
-# A container is not started: the sandbox this is developed in has no container runtime
-# that may create namespaces (docs/DEPLOY.md "Container image").
+# A container is not started: in the sandbox this is developed in, crun cannot set the
+# resource limits and cgroups a container needs (docs/DEPLOY.md "Container image").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-server.sh
