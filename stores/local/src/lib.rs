@@ -24,15 +24,16 @@
 //!   Timestamps are integer microseconds since the epoch. `list_sql` picks the index of
 //!   the most selective filter itself (SQLite's planner, without statistics, may pick a
 //!   low-cardinality column and read thousands of rows for one page).
-//! - `buckets` holds, per signature, hour and action type, the [`Counts`] of its traces
-//!   (a `WITHOUT ROWID` table keyed `(signature, hour, action_type)`), upserted in the
-//!   same transaction as every trace write, assessment and delete. Pattern analysis and
-//!   the window counts sum whole hours from here and read only the traces of a window's
-//!   partial first hour: exact at any volume, never the whole history.
+//! - `buckets` holds, per signature, hour and action type, the [`Counts`] of its traces,
+//!   and the same per UTC day (a `WITHOUT ROWID` table keyed `(signature, span, start,
+//!   action_type)`), upserted in the same transaction as every trace write, assessment
+//!   and delete. Pattern analysis sums whole hours from here, the window counts whole
+//!   days and the hours before the first of them; both read only the traces of a
+//!   window's partial first hour: exact at any volume, never the whole history.
 //! - Pattern analysis reads [`TraceFacts`] from columns (`eff` and `replicas` exist for
-//!   it), never JSON, and only from the covering `traces_resource` index: the newest
-//!   facts of one resource are a few contiguous index pages, not rows scattered over the
-//!   table.
+//!   it), never JSON, and only from the covering `traces_name` index (a resource's
+//!   traces are among those of its name): the newest facts of one resource are a few
+//!   contiguous index pages, not rows scattered over the table.
 //! - `signatures` holds each signature's lifetime aggregate, updated in the same
 //!   transaction as the trace that changes it. `counters` keeps the totals `stats` needs
 //!   without counting rows.
@@ -53,13 +54,24 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 /// Schema version stored in `PRAGMA user_version`. 2 added the `eff` and `replicas`
 /// columns (pattern analysis reads columns only); 3 replaced the three signature rank
 /// indexes by one covering index (each trace moves its signature in every rank index:
-/// two fewer index updates per write); 4 added the hour `buckets` (exact counts of any
-/// window) and the covering resource index, and narrowed the signature and namespace
-/// indexes to the history filters they serve. Older files are migrated on open.
+/// two fewer index updates per write); 4 added the hour and day `buckets` (exact counts of
+/// any window), made the name index covering for the resource facts of pattern analysis
+/// and narrowed the signature and namespace indexes to the history filters they serve.
+/// Older files are migrated on open.
 const SCHEMA_VERSION: i64 = 4;
 
-/// One hour in microseconds (the unit of `ts` and of `buckets.hour`).
+/// One hour in microseconds (the unit of `ts` and of `buckets.start`).
 const HOUR_US: i64 = 3_600_000_000;
+
+/// One day in microseconds.
+const DAY_US: i64 = 24 * HOUR_US;
+
+/// `buckets.span` of an hour's counts.
+const SPAN_HOUR: i64 = 0;
+
+/// `buckets.span` of a (UTC) day's counts: the sum of its hours, so that a long window
+/// reads one row per day instead of 24.
+const SPAN_DAY: i64 = 1;
 
 /// Longest a group commit waits for the writers that recently wrote together (see
 /// [`writer_loop`]); small next to a commit of several batches (tens of ms under load).
@@ -99,22 +111,24 @@ CREATE TABLE IF NOT EXISTS traces (
 CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_kind        ON traces (kind, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id);
+-- Covering: pattern analysis reads the facts of a resource (namespace, kind, name) from
+-- here only, skipping the entries of other resources of the same name.
+CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id,
+    namespace, kind, signature, action_type, status, eff, replicas, alert_name);
 CREATE INDEX IF NOT EXISTS traces_alert_name  ON traces (alert_name, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id);
 CREATE INDEX IF NOT EXISTS traces_status      ON traces (status, ts, action_id);
--- Covering: pattern analysis reads the facts of a signature's resource from here only.
-CREATE INDEX IF NOT EXISTS traces_resource    ON traces (namespace, kind, name, ts, action_id,
-    signature, action_type, status, eff, replicas, alert_name);
 
--- Counts of each signature's traces per hour (start, in microseconds) and action type,
--- kept on every write: any window's counts are a range of these plus the traces of its
--- partial first hour.
+-- Counts of each signature's traces per action type and hour (span 0) or UTC day
+-- (span 1) starting at `start` (microseconds), kept on every write: any window's counts
+-- are ranges of these plus the traces of its partial first hour. A signature's rows of
+-- one span are contiguous, oldest first.
 CREATE TABLE IF NOT EXISTS buckets (
     signature   TEXT NOT NULL,
-    hour        INTEGER NOT NULL,
+    span        INTEGER NOT NULL,
+    start       INTEGER NOT NULL,
     action_type TEXT NOT NULL,
     traces      INTEGER NOT NULL,
     completed   INTEGER NOT NULL,
@@ -122,7 +136,7 @@ CREATE TABLE IF NOT EXISTS buckets (
     rolled_back INTEGER NOT NULL,
     eff_sum     REAL NOT NULL,
     eff_n       INTEGER NOT NULL,
-    PRIMARY KEY (signature, hour, action_type)
+    PRIMARY KEY (signature, span, start, action_type)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS signatures (
@@ -1048,44 +1062,65 @@ fn migrate_v2(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Version 3 → 4: drops the covering signature and namespace indexes (pattern analysis
-/// reads the resource index now) so that `SCHEMA` recreates them narrow, next to the new
-/// resource index and `buckets` (filled by [`backfill_buckets`]); in the caller's
-/// transaction: all or nothing.
+/// Version 3 → 4: drops the covering signature and namespace indexes and the narrow name
+/// index, so that `SCHEMA` creates them anew (the name index covering: pattern analysis
+/// reads a resource's facts from it), next to `buckets` (filled by [`backfill_buckets`]);
+/// in the caller's transaction: all or nothing.
 fn migrate_v3(tx: &Connection) -> Result<()> {
-    tracing::info!("migrating the embedded store to schema 4 (hour buckets, resource index)");
+    tracing::info!("migrating the embedded store to schema 4 (hour and day buckets)");
     tx.execute_batch(
         "DROP INDEX IF EXISTS traces_signature;
-         DROP INDEX IF EXISTS traces_namespace;",
+         DROP INDEX IF EXISTS traces_namespace;
+         DROP INDEX IF EXISTS traces_name;",
     )?;
     Ok(())
 }
 
-/// Fills `buckets` from every stored trace (a file of schema 3 or older has none); in
-/// the caller's transaction, after `SCHEMA` created the table.
+/// Fills `buckets` from every stored trace (a file of schema 3 or older has none): the
+/// hours from the traces, the days from the hours; in the caller's transaction, after
+/// `SCHEMA` created the table.
 fn backfill_buckets(tx: &Connection) -> Result<()> {
     let started = std::time::Instant::now();
     tx.execute("DELETE FROM buckets", [])?;
-    let n = tx.execute(
+    let hours = tx.execute(
         &format!(
-            "INSERT INTO buckets (signature, hour, action_type, traces, completed, failed,
-                                  rolled_back, eff_sum, eff_n)
-             SELECT signature, ts - ((ts % {HOUR_US}) + {HOUR_US}) % {HOUR_US} AS hour,
-                    action_type, COUNT(*), SUM(status = '{c}'), SUM(status = '{f}'),
-                    SUM(status = '{r}'), COALESCE(SUM(eff), 0.0), COUNT(eff)
-             FROM traces GROUP BY signature, hour, action_type",
+            "INSERT INTO buckets (signature, span, start, action_type, traces, completed,
+                                  failed, rolled_back, eff_sum, eff_n)
+             SELECT signature, {SPAN_HOUR}, {hour} AS h, action_type, COUNT(*),
+                    SUM(status = '{c}'), SUM(status = '{f}'), SUM(status = '{r}'),
+                    COALESCE(SUM(eff), 0.0), COUNT(eff)
+             FROM traces GROUP BY signature, h, action_type",
+            hour = floor_sql("ts", HOUR_US),
             c = ExecutionStatus::Completed.as_str(),
             f = ExecutionStatus::Failed.as_str(),
             r = ExecutionStatus::RolledBack.as_str(),
         ),
         [],
     )?;
+    let days = tx.execute(
+        &format!(
+            "INSERT INTO buckets (signature, span, start, action_type, traces, completed,
+                                  failed, rolled_back, eff_sum, eff_n)
+             SELECT signature, {SPAN_DAY}, {day} AS d, action_type, SUM(traces),
+                    SUM(completed), SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
+             FROM buckets WHERE span = {SPAN_HOUR} GROUP BY signature, d, action_type",
+            day = floor_sql("start", DAY_US),
+        ),
+        [],
+    )?;
     tracing::info!(
-        buckets = n,
+        hours,
+        days,
         ms = started.elapsed().as_millis() as u64,
-        "filled the embedded store's hour buckets from its traces"
+        "filled the embedded store's hour and day buckets from its traces"
     );
     Ok(())
+}
+
+/// SQL of `column` rounded down to a multiple of `unit` (also below 0, where SQLite's `%`
+/// rounds towards 0).
+fn floor_sql(column: &str, unit: i64) -> String {
+    format!("({column} - (({column} % {unit}) + {unit}) % {unit})")
 }
 
 /// Most aggregates the writer keeps decoded ([`AggCache`], one per signature); past it,
@@ -1203,26 +1238,49 @@ impl Delta {
     }
 }
 
-/// The `buckets.hour` of a trace: the start of its hour in µs ([`hour_of`]).
+/// The start (µs) of the hour `t` falls in ([`hour_of`]).
 fn hour_us(t: &ActionTrace) -> i64 {
     micros(hour_of(t.action_timestamp))
 }
 
-/// Applies `d` to the bucket of (`signature`, `hour`, `action_type`), creating it; a
-/// bucket left without traces is removed. An effectiveness sum whose count drops to 0 is
-/// set to exactly 0 (no float residue).
+/// The start (µs) of the UTC day the time `us` falls in.
+fn day_of(us: i64) -> i64 {
+    us - us.rem_euclid(DAY_US)
+}
+
+/// Hour buckets changed by one write: `(signature, hour start, action type)` → change.
+type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
+
+/// Applies `changes` to the hour buckets and to the day buckets that hold those hours.
+fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
+    let mut days: BucketChanges<'_> = HashMap::with_capacity(changes.len());
+    for (&(signature, hour, action_type), d) in changes {
+        bump_bucket(tx, signature, SPAN_HOUR, hour, action_type, d)?;
+        days.entry((signature, day_of(hour), action_type))
+            .or_default()
+            .add(d);
+    }
+    for ((signature, day, action_type), d) in &days {
+        bump_bucket(tx, signature, SPAN_DAY, *day, action_type, d)?;
+    }
+    Ok(())
+}
+
+/// Applies `d` to one bucket, creating it; a bucket left without traces is removed. An
+/// effectiveness sum whose count drops to 0 is set to exactly 0 (no float residue).
 fn bump_bucket(
     tx: &Connection,
     signature: &str,
-    hour: i64,
+    span: i64,
+    start: i64,
     action_type: &str,
     d: &Delta,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO buckets (signature, hour, action_type, traces, completed, failed,
+        "INSERT INTO buckets (signature, span, start, action_type, traces, completed, failed,
                               rolled_back, eff_sum, eff_n)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (signature, hour, action_type) DO UPDATE SET
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET
             traces = traces + excluded.traces,
             completed = completed + excluded.completed,
             failed = failed + excluded.failed,
@@ -1233,7 +1291,8 @@ fn bump_bucket(
     )?
     .execute(params![
         signature,
-        hour,
+        span,
+        start,
         action_type,
         d.traces,
         d.completed,
@@ -1244,10 +1303,10 @@ fn bump_bucket(
     ])?;
     if d.traces < 0 {
         tx.prepare_cached(
-            "DELETE FROM buckets
-             WHERE signature = ?1 AND hour = ?2 AND action_type = ?3 AND traces <= 0",
+            "DELETE FROM buckets WHERE signature = ?1 AND span = ?2 AND start = ?3
+                                   AND action_type = ?4 AND traces <= 0",
         )?
-        .execute(params![signature, hour, action_type])?;
+        .execute(params![signature, span, start, action_type])?;
     }
     Ok(())
 }
@@ -1266,7 +1325,7 @@ fn put_batch(
     // Aggregates touched by this batch, written once at the end (same transaction).
     let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
     // Hour buckets touched by this batch, each written once at the end.
-    let mut buckets: HashMap<(&str, i64, &str), Delta> = HashMap::new();
+    let mut buckets: BucketChanges<'_> = HashMap::new();
     let mut new_signatures = 0i64;
     let mut created = 0i64;
     for (t, body) in traces.iter().zip(bodies) {
@@ -1330,9 +1389,7 @@ fn put_batch(
     for a in aggs.into_values() {
         cache.save(tx, a)?;
     }
-    for ((signature, hour, action_type), d) in &buckets {
-        bump_bucket(tx, signature, *hour, action_type, d)?;
-    }
+    bump_buckets(tx, &buckets)?;
     if created > 0 {
         tx.prepare_cached(
             "UPDATE counters SET traces = traces + ?1, signatures = signatures + ?2 WHERE id = 1",
@@ -1379,12 +1436,9 @@ fn set_effectiveness_tx(
     cache.save(tx, agg)?;
     let mut d = Delta::of(&Counts::of(trace.execution_status, Some(eff.score)), 1);
     d.add(&Delta::of(&Counts::of(trace.execution_status, old), -1));
-    bump_bucket(
+    bump_buckets(
         tx,
-        &trace.signature,
-        hour_us(&trace),
-        &trace.action_type,
-        &d,
+        &HashMap::from([((&*trace.signature, hour_us(&trace), &*trace.action_type), d)]),
     )?;
     Ok(Some(trace))
 }
@@ -1410,12 +1464,12 @@ fn delete_tx(tx: &Connection, cache: &mut AggCache, ids: &[String]) -> Result<Ve
         let t: ActionTrace = serde_json::from_str(&body)?;
         tx.prepare_cached("DELETE FROM traces WHERE id = ?1")?
             .execute([rowid])?;
-        bump_bucket(
+        bump_buckets(
             tx,
-            &t.signature,
-            hour_us(&t),
-            &t.action_type,
-            &Delta::of(&Counts::of_trace(&t), -1),
+            &HashMap::from([(
+                (&*t.signature, hour_us(&t), &*t.action_type),
+                Delta::of(&Counts::of_trace(&t), -1),
+            )]),
         )?;
         let entry = match aggs.entry(t.signature.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -1483,10 +1537,11 @@ fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<()> {
     for action in agg.actions.keys() {
         let hour: Option<i64> = tx
             .prepare_cached(
-                "SELECT hour FROM buckets WHERE signature = ?1 AND action_type = ?2
-                 ORDER BY hour DESC LIMIT 1",
+                "SELECT start FROM buckets WHERE signature = ?1 AND span = ?2
+                                              AND action_type = ?3
+                 ORDER BY start DESC LIMIT 1",
             )?
-            .query_row(params![sig, action], |r| r.get(0))
+            .query_row(params![sig, SPAN_HOUR, action], |r| r.get(0))
             .optional()?;
         let Some(hour) = hour else { continue };
         let ts: Option<i64> = tx
@@ -1691,10 +1746,10 @@ fn read_facts(
 }
 
 /// The newest facts of one resource (namespace ?1, kind ?2, name ?3) since ?4 (limit
-/// ?5), from the covering resource index.
+/// ?5), from the covering name index.
 fn resource_facts_sql() -> String {
     format!(
-        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_resource
+        "SELECT {FACT_COLUMNS} FROM traces INDEXED BY traces_name
          WHERE namespace = ?1 AND kind = ?2 AND name = ?3 AND ts >= ?4
          ORDER BY ts DESC, action_id DESC LIMIT ?5"
     )
@@ -1724,12 +1779,34 @@ fn counts_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Counts> {
     })
 }
 
+/// A signature's (?1) hour buckets (span ?2) from ?3 on, oldest first.
+fn hour_buckets_sql() -> String {
+    format!(
+        "SELECT start, action_type, {COUNT_COLUMNS} FROM buckets
+         WHERE signature = ?1 AND span = ?2 AND start >= ?3 ORDER BY start, action_type"
+    )
+}
+
+/// A signature's (?1) buckets of span ?2 from ?3 up to ?4 (excluded).
+fn bucket_range_sql() -> String {
+    format!(
+        "SELECT action_type, {COUNT_COLUMNS} FROM buckets
+         WHERE signature = ?1 AND span = ?2 AND start >= ?3 AND start < ?4"
+    )
+}
+
 /// Where a window starting at `since` (µs) stops being a partial hour: the start of its
 /// first whole hour (`since` itself when it starts an hour). Its traces from `since` up to
 /// there are read from `traces`, every later hour from `buckets`.
 fn first_whole_hour(since: i64) -> i64 {
     let h0 = since - since.rem_euclid(HOUR_US);
     if h0 == since { h0 } else { h0 + HOUR_US }
+}
+
+/// The first midnight (UTC, µs) at or after `t`.
+fn first_whole_day(t: i64) -> i64 {
+    let d0 = day_of(t);
+    if d0 == t { d0 } else { d0 + DAY_US }
 }
 
 /// `counts` of `key` in a short list of (key, counts), added to the entry or appended.
@@ -1792,11 +1869,8 @@ fn pattern_input_q(conn: &Connection, r: &PatternRequest) -> Result<PatternInput
         }));
     }
     {
-        let mut st = conn.prepare_cached(&format!(
-            "SELECT hour, action_type, {COUNT_COLUMNS} FROM buckets
-             WHERE signature = ?1 AND hour >= ?2 ORDER BY hour, action_type"
-        ))?;
-        let mut rows = st.query(params![r.signature, whole])?;
+        let mut st = conn.prepare_cached(&hour_buckets_sql())?;
+        let mut rows = st.query(params![r.signature, SPAN_HOUR, whole])?;
         while let Some(row) = rows.next()? {
             buckets.push(HourBucket {
                 hour: from_micros(row.get(0)?)?,
@@ -1852,19 +1926,27 @@ fn window_counts_q(conn: &Connection, q: &WindowQuery) -> Result<Vec<SignatureAc
             per_sig.push((row.get(0)?, Vec::new()));
         }
     }
+    // Whole days from the first midnight on, the hours before it from the day buckets;
+    // the hours before that one from the hour buckets.
+    let first_day = first_whole_day(whole);
     {
-        let mut st = conn.prepare_cached(&format!(
-            "SELECT action_type, {COUNT_COLUMNS} FROM buckets
-             WHERE signature = ?1 AND hour >= ?2"
-        ))?;
+        let mut st = conn.prepare_cached(&bucket_range_sql())?;
         for (sig, counts) in per_sig.iter_mut() {
-            let mut rows = st.query(params![&*sig, whole])?;
-            while let Some(row) = rows.next()? {
-                let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-                let c = counts_at(row, 1)?;
-                match counts.iter_mut().find(|(k, _)| k == action) {
-                    Some((_, acc)) => acc.add(&c),
-                    None => counts.push((action.to_string(), c)),
+            for (span, from, to) in [
+                (SPAN_HOUR, whole, first_day),
+                (SPAN_DAY, first_day, i64::MAX),
+            ] {
+                if from >= to {
+                    continue;
+                }
+                let mut rows = st.query(params![&*sig, span, from, to])?;
+                while let Some(row) = rows.next()? {
+                    let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                    let c = counts_at(row, 1)?;
+                    match counts.iter_mut().find(|(k, _)| k == action) {
+                        Some((_, acc)) => acc.add(&c),
+                        None => counts.push((action.to_string(), c)),
+                    }
                 }
             }
         }
@@ -2235,9 +2317,9 @@ mod tests {
             ..HistoryQuery::default()
         };
         assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
-        // Pattern analysis reads facts from the covering resource index only, counts from
+        // Pattern analysis reads facts from the covering name index only, counts from
         // bucket ranges, and the partial first hour from one signature's index range.
-        let pattern_reads: [(String, Vec<Value>, &str); 5] = [
+        let pattern_reads: [(String, Vec<Value>, &str); 6] = [
             (
                 resource_facts_sql(),
                 vec![
@@ -2247,7 +2329,7 @@ mod tests {
                     Value::Integer(0),
                     Value::Integer(10),
                 ],
-                "SEARCH traces USING COVERING INDEX traces_resource (namespace=? AND kind=? AND name=? AND ts>?)",
+                "SEARCH traces USING COVERING INDEX traces_name (name=? AND ts>?)",
             ),
             (
                 recent_facts_sql(),
@@ -2255,12 +2337,23 @@ mod tests {
                 "SEARCH traces USING INDEX traces_ts (ts>?)",
             ),
             (
-                format!(
-                    "SELECT hour, action_type, {COUNT_COLUMNS} FROM buckets
-                     WHERE signature = ?1 AND hour >= ?2 ORDER BY hour, action_type"
-                ),
-                vec![Value::Text("s".into()), Value::Integer(0)],
-                "SEARCH buckets USING PRIMARY KEY (signature=? AND hour>?)",
+                hour_buckets_sql(),
+                vec![
+                    Value::Text("s".into()),
+                    Value::Integer(SPAN_HOUR),
+                    Value::Integer(0),
+                ],
+                "SEARCH buckets USING PRIMARY KEY (signature=? AND span=? AND start>?)",
+            ),
+            (
+                bucket_range_sql(),
+                vec![
+                    Value::Text("s".into()),
+                    Value::Integer(SPAN_DAY),
+                    Value::Integer(0),
+                    Value::Integer(5),
+                ],
+                "SEARCH buckets USING PRIMARY KEY (signature=? AND span=? AND start>? AND start<?)",
             ),
             (
                 "SELECT MIN(ts) FROM traces INDEXED BY traces_signature

@@ -9,8 +9,8 @@ async fn local_store_passes_the_conformance_suite() {
     context_core::conformance::run_all(&store).await;
 }
 
-/// A data directory of schema 3 (no hour buckets; covering signature and namespace
-/// indexes, no resource index) is upgraded when it is opened: its buckets are filled from
+/// A data directory of schema 3 (no buckets; covering signature and namespace indexes, a
+/// narrow name index) is upgraded when it is opened: its buckets are filled from
 /// the traces it holds, so pattern analysis and the window counts are exact at once, not
 /// only for traces written after the upgrade; the old covering indexes give way to the
 /// new layout (the same schema as a fresh store's), and later writes and deletes keep the
@@ -86,9 +86,10 @@ async fn a_schema_3_store_gets_its_hour_buckets_on_open() {
         .unwrap()
         .execute_batch(
             "DROP TABLE buckets;
-             DROP INDEX traces_resource;
+             DROP INDEX traces_name;
              DROP INDEX traces_signature;
              DROP INDEX traces_namespace;
+             CREATE INDEX traces_name ON traces (name, ts, action_id);
              CREATE INDEX traces_namespace ON traces (namespace, ts, action_id,
                  signature, action_type, status, eff, replicas, alert_name, kind, name);
              CREATE INDEX traces_signature ON traces (signature, ts, action_id,
@@ -196,4 +197,118 @@ async fn a_schema_3_store_gets_its_hour_buckets_on_open() {
     );
     traces.retain(|t| !gone.contains(&t.action_id));
     check(store, traces, "after more writes and deletes").await;
+}
+
+/// The embedded store answers long windows from day buckets (the hours before the
+/// window's first midnight from hour buckets, its partial first hour from the traces):
+/// window counts over several days equal a recomputation from the traces for windows
+/// starting at midnight, on an hour and inside an hour, also after assessments and
+/// deletes; pattern analysis still gets hour buckets only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_windows_are_exact_from_day_buckets() {
+    use chrono::{Duration, TimeZone, Utc};
+    use context_core::conformance::{expected_buckets, expected_window_counts, sample_trace};
+    use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
+    use context_core::store::{PatternRequest, Store, WindowQuery, hour_of};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let score = |s: f64| Effectiveness {
+        score: s,
+        criteria: Default::default(),
+        assessed_at: None,
+        method: AssessmentMethod::Automated,
+        notes: None,
+    };
+    // Ten days, a trace every 97 minutes, two resources, three action types.
+    let mut traces: Vec<ActionTrace> = (0..150i64)
+        .map(|i| {
+            let mut t = sample_trace(
+                &format!("days-{i:03}"),
+                "days",
+                "KubePodCrashLooping",
+                ["api", "db"][(i % 2) as usize],
+                ["restart_pod", "scale_deployment", "rollback_deployment"][(i % 3) as usize],
+                [
+                    ExecutionStatus::Completed,
+                    ExecutionStatus::Failed,
+                    ExecutionStatus::RolledBack,
+                ][(i / 3 % 3) as usize],
+                t0 + Duration::minutes(i * 97),
+            );
+            if i % 4 == 0 {
+                t.effectiveness = Some(score(0.25));
+            }
+            t
+        })
+        .collect();
+    store.put_traces(&traces).await.unwrap();
+    let sinces = [
+        t0 - Duration::days(1),
+        t0,
+        t0 + Duration::days(2),
+        t0 + Duration::days(3) + Duration::hours(5),
+        t0 + Duration::days(3) + Duration::hours(23) + Duration::minutes(59),
+        t0 + Duration::days(6) + Duration::minutes(13),
+        t0 + Duration::days(9) + Duration::hours(1) + Duration::seconds(1),
+    ];
+    let check = |store: LocalStore, traces: Vec<ActionTrace>, what: &'static str| async move {
+        for since in sinces {
+            let q = WindowQuery {
+                since,
+                namespace: Some("days".into()),
+                alert_name: None,
+            };
+            let got = store.window_counts(&q).await.unwrap();
+            let want = expected_window_counts(&traces, &q);
+            assert_eq!(got.len(), want.len(), "{what}: rows since {since}");
+            for c in &got {
+                let mut w = want[&(c.signature.clone(), c.action_type.clone())];
+                let mut g = c.counts;
+                assert!(
+                    (g.effectiveness_sum - w.effectiveness_sum).abs() < 1e-9,
+                    "{what}: {c:?} != {w:?}"
+                );
+                (g.effectiveness_sum, w.effectiveness_sum) = (0.0, 0.0);
+                assert_eq!(g, w, "{what}: since {since}: {}", c.action_type);
+            }
+            let sig = &traces[0].signature;
+            let pi = store
+                .pattern_input(&PatternRequest {
+                    signature: sig.clone(),
+                    since,
+                    facts_limit: 10,
+                })
+                .await
+                .unwrap();
+            let want = expected_buckets(&traces, sig, since);
+            let key = |b: &context_core::store::HourBucket| {
+                (b.hour, b.action_type.clone(), b.counts.traces)
+            };
+            assert_eq!(
+                pi.buckets.iter().map(key).collect::<Vec<_>>(),
+                want.iter().map(key).collect::<Vec<_>>(),
+                "{what}: hour buckets since {since}"
+            );
+            assert!(pi.buckets.iter().all(|b| b.hour == hour_of(b.hour)));
+        }
+    };
+    check(store.clone(), traces.clone(), "after puts").await;
+    for i in [0usize, 5, 77, 149] {
+        let e = score(0.75);
+        store
+            .set_effectiveness(&traces[i].action_id, &e, t0)
+            .await
+            .unwrap()
+            .unwrap();
+        traces[i].effectiveness = Some(e);
+    }
+    let gone: Vec<String> = [3usize, 40, 41, 42, 100, 148]
+        .iter()
+        .map(|&i| traces[i].action_id.clone())
+        .collect();
+    store.delete_traces(&gone).await.unwrap();
+    traces.retain(|t| !gone.contains(&t.action_id));
+    check(store, traces, "after assessments and deletes").await;
 }

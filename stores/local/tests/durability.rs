@@ -259,13 +259,14 @@ async fn migrates_a_schema_1_file() {
         let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
         conn.execute_batch(
             "DROP TABLE buckets;
-             DROP INDEX traces_resource;
+             DROP INDEX traces_name;
              DROP INDEX traces_signature;
              DROP INDEX traces_namespace;
              ALTER TABLE traces DROP COLUMN eff;
              ALTER TABLE traces DROP COLUMN replicas;
              CREATE INDEX traces_signature ON traces (signature, ts, action_id);
              CREATE INDEX traces_namespace ON traces (namespace, ts, action_id);
+             CREATE INDEX traces_name ON traces (name, ts, action_id);
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -302,14 +303,14 @@ async fn migrates_a_schema_1_file() {
     assert_eq!(v, 4);
     let sql: String = conn
         .query_row(
-            "SELECT sql FROM sqlite_master WHERE name = 'traces_resource'",
+            "SELECT sql FROM sqlite_master WHERE name = 'traces_name'",
             [],
             |r| r.get(0),
         )
         .unwrap();
     assert!(
         sql.contains("eff"),
-        "the resource index must be covering: {sql}"
+        "the name index must be covering: {sql}"
     );
 }
 
