@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use context_api::{ApiConfig, ApiState, RouteGroup};
 use context_core::model::{ActionTrace, Effectiveness, PutOutcome};
 use context_core::store::{
-    HistoryQuery, Page, PatternInput, SignatureAggregate, SignatureQuery, StoreStats,
+    HistoryQuery, Page, PatternInput, PatternRequest, SignatureActionCounts, SignatureAggregate,
+    SignatureQuery, StoreStats, TraceFacts, WindowQuery,
 };
 use context_core::{Store, StoreError};
 use lambda_http::{Context, RequestExt};
@@ -51,14 +52,27 @@ impl Store for Empty {
     ) -> Result<Option<ActionTrace>, StoreError> {
         Ok(None)
     }
-    async fn pattern_input(
+    async fn pattern_input(&self, _: &PatternRequest) -> Result<PatternInput, StoreError> {
+        Ok(PatternInput::default())
+    }
+    async fn window_counts(
         &self,
-        _: &str,
-        _: DateTime<Utc>,
+        _: &WindowQuery,
+    ) -> Result<Vec<SignatureActionCounts>, StoreError> {
+        Ok(vec![])
+    }
+    async fn get_aggregates(&self, _: &[String]) -> Result<Vec<SignatureAggregate>, StoreError> {
+        Ok(vec![])
+    }
+    async fn recent_facts(
+        &self,
         _: DateTime<Utc>,
         _: usize,
-    ) -> Result<PatternInput, StoreError> {
-        Ok(PatternInput::default())
+    ) -> Result<Vec<TraceFacts>, StoreError> {
+        Ok(vec![])
+    }
+    async fn delete_traces(&self, ids: &[String]) -> Result<Vec<bool>, StoreError> {
+        Ok(ids.iter().map(|_| false).collect())
     }
     async fn list_signatures(
         &self,
