@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests: runs the combined server (debug build from `cargo leptos build`) on a
+# Browser tests: runs the combined server (debug build from `cargo xtask build`) on a
 # free 127.0.0.1 port with a fresh embedded store, then Playwright in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -158,7 +158,7 @@ web_check() { # NAME URL EXPECTED_STATUS GREP
 web_check "GET / (server-rendered page)" "$WEB_BASE/lambda-url/kubernaut-context/" 200 'Store health'
 web_check "GET /pkg/kubernaut-context.css" "$WEB_BASE/lambda-url/kubernaut-context/pkg/kubernaut-context.css" 200 'body'
 # The wasm the page links must exist (a server built without LEPTOS_OUTPUT_NAME links
-# `<name>_bg.wasm`, which cargo-leptos never writes: the page would never hydrate).
+# `<name>_bg.wasm`, which neither xtask nor cargo-leptos writes: the page would never hydrate).
 WASM_PATH=$(curl -s "$WEB_BASE/lambda-url/kubernaut-context/" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
 if [ -z "$WASM_PATH" ]; then
   echo "FAIL web: the page links no wasm" >&2; rc=1
