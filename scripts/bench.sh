@@ -27,7 +27,8 @@
 #   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
 #   BENCH_FRESH_SIZES store sizes of part 3b (default "100000 200000", quick 50000)
-#   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.) or lambda (5.)
+#   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.), lambda (5.)
+#                     or peer (6.: the PostgreSQL peer, scripts/bench-peer.sh and its variables)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
 #   BENCH_BIN=PATH    the server binary to measure (default target/release/kubernaut-context;
 #                     e.g. an older build, to compare two in the same minutes)
@@ -124,6 +125,11 @@ fi
 if part lambda; then
   step "5. Lambda functions: bootstrap size and cold start (scripts/lambda-bench.sh)"
   scripts/lambda-bench.sh
+fi
+# ------------------------------------------------------------------ 6. PostgreSQL peer
+if part peer; then
+  step "6. the PostgreSQL peer: Kubernaut's procedures and the simple indexed SQL vs ours (scripts/bench-peer.sh)"
+  BENCH_BIN=$BIN scripts/bench-peer.sh
 fi
 part server || exit 0
 
