@@ -204,7 +204,14 @@ fn main() {
 }
 
 async fn run(args: Args, dir: PathBuf) {
+    // Opening an older store migrates it (schema 3 → 4 fills the buckets): timed.
+    let t0 = Instant::now();
     let store = LocalStore::open(&dir).expect("open store");
+    println!(
+        "opened {} in {:.2} s",
+        dir.display(),
+        t0.elapsed().as_secs_f64()
+    );
     let now: DateTime<Utc> = std::time::SystemTime::now().into();
     let subs = subjects(args.signatures);
     let zipf = Zipf::new(args.signatures, ZIPF_S);
