@@ -1491,7 +1491,9 @@ fn delete_tx(tx: &Connection, cache: &mut AggCache, ids: &[String]) -> Result<Ve
     }
     let mut gone = 0i64;
     for (signature, (mut agg, bounds)) in aggs {
-        if agg.occurrences == 0 {
+        // No trace left (an aggregate counting more traces than were stored is dropped
+        // as well once its last one is gone, instead of failing the delete).
+        if agg.occurrences == 0 || (bounds && !read_bounds(tx, &mut agg)?) {
             tx.prepare_cached("DELETE FROM signatures WHERE signature = ?1")?
                 .execute([&signature])?;
             // Empty already (each bucket went with its last trace); kept exact whatever
@@ -1500,9 +1502,6 @@ fn delete_tx(tx: &Connection, cache: &mut AggCache, ids: &[String]) -> Result<Ve
                 .execute([&signature])?;
             gone += 1;
             continue;
-        }
-        if bounds {
-            read_bounds(tx, &mut agg)?;
         }
         cache.save(tx, agg)?;
     }
@@ -1518,21 +1517,30 @@ fn delete_tx(tx: &Connection, cache: &mut AggCache, ids: &[String]) -> Result<Ve
 /// Sets `agg`'s time bounds and display fields from the signature's remaining traces
 /// ([`SignatureAggregate::set_bounds`]): its oldest and newest trace (ties: the one
 /// stored last, as [`SignatureAggregate::add`] keeps), and each action type's newest,
-/// found in the newest hour bucket of that type.
-fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<()> {
+/// found in the newest hour bucket of that type. `false` when no trace is left.
+fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<bool> {
     let sig = agg.signature.clone();
-    let trace = |sql: &str| -> Result<ActionTrace> {
-        let body: String = tx.prepare_cached(sql)?.query_row([&sig], |r| r.get(0))?;
-        Ok(serde_json::from_str(&body)?)
+    let trace = |sql: &str| -> Result<Option<ActionTrace>> {
+        let body: Option<String> = tx
+            .prepare_cached(sql)?
+            .query_row([&sig], |r| r.get(0))
+            .optional()?;
+        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
     };
-    let oldest = trace(
+    let Some(oldest) = trace(
         "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
          ORDER BY ts, id LIMIT 1",
-    )?;
-    let newest = trace(
+    )?
+    else {
+        return Ok(false);
+    };
+    let Some(newest) = trace(
         "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
          ORDER BY ts DESC, id DESC LIMIT 1",
-    )?;
+    )?
+    else {
+        return Ok(false);
+    };
     let mut last = std::collections::BTreeMap::new();
     for action in agg.actions.keys() {
         let hour: Option<i64> = tx
@@ -1555,7 +1563,7 @@ fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<()> {
         }
     }
     agg.set_bounds(&oldest, &newest, &last);
-    Ok(())
+    Ok(true)
 }
 
 const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
