@@ -40,6 +40,7 @@ phase "lint: rustfmt + clippy -D warnings" make --no-print-directory lint
 phase "build: server + wasm (cargo xtask build)" scripts/build-server.sh
 phase "build: site layout + linked names (cargo xtask verify)" cargo xtask verify
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
+phase "web: page links across restarts"   scripts/test-page-links.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh
 phase "durability: SIGKILL mid-ingest"     scripts/test-durability.sh
 phase "faults: DynamoDB outage -> 503, recovery" scripts/test-dynamodb-outage.sh
