@@ -312,3 +312,12 @@ async fn long_windows_are_exact_from_day_buckets() {
     traces.retain(|t| !gone.contains(&t.action_id));
     check(store, traces, "after assessments and deletes").await;
 }
+
+/// The oracle check on the embedded store: a production-shaped history, and the analysis
+/// and ranking from the store's answers equal those of a plain recomputation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_store_passes_the_oracle_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    context_core::conformance::check_oracle(&store, 5_000, 20).await;
+}
