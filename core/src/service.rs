@@ -333,7 +333,9 @@ async fn rank_counts(
         e.0.add(&c.counts);
         e.1.push((c.action_type, c.counts.traces));
     }
-    let mut rows: Vec<(String, Counts, Vec<(String, u64)>)> = per_sig
+    // (signature, its counts, traces per action type)
+    type Row = (String, Counts, Vec<(String, u64)>);
+    let mut rows: Vec<Row> = per_sig
         .into_iter()
         .filter(|(_, (c, _))| c.traces > 0)
         .map(|(s, (c, a))| (s, c, a))

@@ -124,14 +124,14 @@ fn uuid(rng: &mut Rng) -> String {
 
 impl Gen {
     fn new(cfg: &SynthConfig, now: DateTime<Utc>) -> Gen {
-        let mut rng = Rng(cfg.seed ^ 0x5eed_0f_5eed);
+        let mut rng = Rng(cfg.seed ^ 0x005e_ed0f_5eed);
         let namespaces: Vec<String> = (0..(cfg.resources / 25).max(4))
             .map(|i| format!("team-{i:02}-{}", hex(&mut rng, 4)))
             .collect();
         let resources: Vec<Resource> = (0..cfg.resources.max(1))
             .map(|i| Resource {
                 namespace: rng.pick(&namespaces).clone(),
-                kind: *rng.pick(&KINDS),
+                kind: KINDS[rng.range(0, KINDS.len() as i64 - 1) as usize],
                 name: format!("svc-{}-{i}", hex(&mut rng, 6)),
             })
             .collect();

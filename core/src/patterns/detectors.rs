@@ -312,3 +312,184 @@ pub fn cascading_failures(
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// Severity only: the same rules without building evidence, for scanning every window.
+// `episodes` keeps the most severe window per detector from these and builds the evidence
+// of that window alone with the functions above (a debug assertion checks they agree).
+
+/// A running mean of assessed scores.
+#[derive(Default, Clone, Copy)]
+struct Eff(f64, u64);
+
+impl Eff {
+    fn add(&mut self, e: Option<f64>) {
+        if let Some(x) = e {
+            self.0 += x;
+            self.1 += 1;
+        }
+    }
+    fn mean(self) -> Option<f64> {
+        super::mean_of(self.0, self.1)
+    }
+}
+
+/// [`scale_oscillation`]'s severity.
+pub fn scale_severity(facts: &[&TraceFacts]) -> Option<Severity> {
+    let mut prev_replicas: Option<Option<i64>> = None;
+    let mut prev_dir: Option<Direction> = None;
+    let (mut changes, mut first, mut last) = (0u64, None, None);
+    let mut eff = Eff::default();
+    for t in facts.iter().filter(|t| &*t.action_type == "scale_deployment") {
+        if let Some(Some(p)) = prev_replicas {
+            let dir = match t.replicas {
+                Some(c) if c > p => Direction::Up,
+                Some(c) if c < p => Direction::Down,
+                _ => Direction::None,
+            };
+            if let Some(pd) = prev_dir
+                && pd != dir
+                && pd != Direction::None
+                && dir != Direction::None
+            {
+                changes += 1;
+            }
+            prev_dir = Some(dir);
+            first.get_or_insert(t.action_timestamp);
+            last = Some(t.action_timestamp);
+            eff.add(t.effectiveness);
+        }
+        prev_replicas = Some(t.replicas);
+    }
+    if changes < 2 {
+        return None;
+    }
+    let duration = match (first, last) {
+        (Some(f), Some(l)) => minutes(l - f),
+        _ => 0.0,
+    };
+    let eff = eff.mean();
+    Some(if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
+        Severity::Critical
+    } else if changes >= 3 && duration <= 120.0 && below(eff, 0.7) {
+        Severity::High
+    } else if duration <= 180.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
+}
+
+/// [`resource_thrashing`]'s severity.
+pub fn thrashing_severity(facts: &[&TraceFacts]) -> Option<Severity> {
+    let mut prev: Option<&TraceFacts> = None;
+    let (mut transitions, mut rows, mut gap_sum) = (0u64, 0u64, 0.0);
+    let mut eff = Eff::default();
+    for t in facts.iter().copied().filter(|t| {
+        &*t.action_type == "increase_resources" || &*t.action_type == "scale_deployment"
+    }) {
+        if let Some(p) = prev {
+            let gap = t.action_timestamp - p.action_timestamp;
+            if gap < Duration::minutes(THRASH_GAP_MINUTES) {
+                rows += 1;
+                gap_sum += minutes(gap);
+                eff.add(t.effectiveness);
+                if p.action_type != t.action_type {
+                    transitions += 1;
+                }
+            }
+        }
+        prev = Some(t);
+    }
+    if transitions == 0 {
+        return None;
+    }
+    let eff = eff.mean();
+    Some(if transitions >= 3 && below(eff, 0.6) {
+        Severity::Critical
+    } else if transitions >= 2 && below(eff, 0.7) {
+        Severity::High
+    } else if gap_sum / (rows as f64) < 15.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
+}
+
+/// Per action type of a window: repetitions, assessed scores, other-alert counts and
+/// recurrences (the inputs of loops and cascades).
+#[derive(Clone, Copy)]
+pub struct TypeTally<'a> {
+    pub action_type: &'a str,
+    n: u64,
+    eff: Eff,
+    new_alerts: u64,
+    causing: u64,
+    recurred: u64,
+}
+
+/// Tallies `facts` per action type into `out` (cleared first).
+pub fn tally<'a>(facts: &[&'a TraceFacts], after: &[&Aftermath], out: &mut Vec<TypeTally<'a>>) {
+    out.clear();
+    for (t, a) in facts.iter().zip(after) {
+        let ty: &'a str = &t.action_type;
+        let i = match out.iter().position(|x| x.action_type == ty) {
+            Some(i) => i,
+            None => {
+                out.push(TypeTally {
+                    action_type: ty,
+                    n: 0,
+                    eff: Eff::default(),
+                    new_alerts: 0,
+                    causing: 0,
+                    recurred: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let x = &mut out[i];
+        x.n += 1;
+        x.eff.add(t.effectiveness);
+        x.new_alerts += a.new_alerts.len() as u64;
+        x.causing += (!a.new_alerts.is_empty()) as u64;
+        x.recurred += a.recurred as u64;
+    }
+}
+
+/// [`ineffective_loops`]' severity for one action type.
+pub fn loop_severity(x: &TypeTally) -> Option<Severity> {
+    let (n, eff) = (x.n, x.eff.mean());
+    if n < 2 {
+        return None;
+    }
+    if n >= 5 && below(eff, 0.3) {
+        Some(Severity::Critical)
+    } else if n >= 4 && below(eff, 0.5) {
+        Some(Severity::High)
+    } else if n >= 3 && below(eff, 0.6) {
+        Some(Severity::Medium)
+    } else if below(eff, 0.4) {
+        Some(Severity::Low)
+    } else {
+        None
+    }
+}
+
+/// [`cascading_failures`]' severity for one action type.
+pub fn cascade_severity(x: &TypeTally) -> Option<Severity> {
+    if x.causing == 0 {
+        return None;
+    }
+    let n = x.n as f64;
+    let mean_new = x.new_alerts as f64 / n;
+    let recurrence = x.recurred as f64 / n;
+    Some(if mean_new > 2.0 && recurrence > 0.5 {
+        Severity::Critical
+    } else if mean_new > 1.5 || recurrence > 0.7 {
+        Severity::High
+    } else if mean_new > 1.0 || recurrence > 0.4 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
+}

@@ -52,20 +52,77 @@ pub fn detect_window(
     out
 }
 
-/// Every episode in the windows ending at each distinct action time of `facts` (all
-/// actions on one resource, oldest first) and at `now`. The second value holds the
-/// episodes of the window ending now.
-pub fn all_episodes(facts: &[&TraceFacts], now: DateTime<Utc>) -> (Vec<Episode>, Vec<Episode>) {
+/// The severity of one detector (and action type) in one window.
+type Scan<'a> = (Detector, &'a str, Severity);
+
+/// The severities found in one window (evidence is built later, for chosen windows only).
+fn scan_window<'a>(
+    facts: &[&'a TraceFacts],
+    after: &[&Aftermath],
+    tallies: &mut Vec<detectors::TypeTally<'a>>,
+    out: &mut Vec<Scan<'a>>,
+) {
+    out.clear();
+    if let Some(s) = detectors::scale_severity(facts) {
+        out.push((Detector::ScaleOscillation, "", s));
+    }
+    if let Some(s) = detectors::thrashing_severity(facts) {
+        out.push((Detector::ResourceThrashing, "", s));
+    }
+    detectors::tally(facts, after, tallies);
+    for t in tallies.iter() {
+        if let Some(s) = detectors::loop_severity(t) {
+            out.push((Detector::IneffectiveLoop, t.action_type, s));
+        }
+        if let Some(s) = detectors::cascade_severity(t) {
+            out.push((Detector::CascadingFailure, t.action_type, s));
+        }
+    }
+}
+
+/// The window `(end - 120 min, end]` as index bounds into `facts` (oldest first).
+fn bounds(facts: &[&TraceFacts], end: DateTime<Utc>) -> (usize, usize) {
     let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
-    let after_all = detectors::aftermaths(facts);
-    let after: Vec<&Aftermath> = after_all.iter().collect();
+    (
+        facts.partition_point(|t| t.action_timestamp <= end - win),
+        facts.partition_point(|t| t.action_timestamp <= end),
+    )
+}
+
+/// The episode of detector `d` (and action type `scope`) in the window ending `end`,
+/// with its evidence.
+fn episode_at(
+    facts: &[&TraceFacts],
+    after: &[&Aftermath],
+    end: DateTime<Utc>,
+    d: Detector,
+    scope: &str,
+) -> Option<Episode> {
+    let (lo, hi) = bounds(facts, end);
+    detect_window(&facts[lo..hi], &after[lo..hi], end)
+        .into_iter()
+        .find(|e| e.detector == d && (scope.is_empty() || e.evidence.action_types == [scope]))
+}
+
+/// Per detector (and action type) the most severe window of `facts` (all actions on one
+/// resource, oldest first; windows end at each distinct action time up to `now`, ties:
+/// the latest) and the severity in the window ending now, as
+/// `(detector, scope, best severity, its window end, severity now)`.
+fn scan_all<'a>(
+    facts: &[&'a TraceFacts],
+    after: &[&Aftermath],
+    now: DateTime<Utc>,
+) -> BTreeMap<(Detector, &'a str), (Severity, DateTime<Utc>, Option<Severity>)> {
+    let mut best: BTreeMap<(Detector, &'a str), (Severity, DateTime<Utc>, Option<Severity>)> =
+        BTreeMap::new();
+    let (mut tallies, mut found) = (Vec::new(), Vec::new());
     let mut ends: Vec<DateTime<Utc>> = facts
         .iter()
         .map(|t| t.action_timestamp)
         .filter(|t| *t <= now)
         .collect();
     ends.dedup();
-    let mut past = Vec::new();
+    let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
     let (mut lo, mut hi) = (0usize, 0usize);
     for &end in &ends {
         while hi < facts.len() && facts[hi].action_timestamp <= end {
@@ -74,52 +131,46 @@ pub fn all_episodes(facts: &[&TraceFacts], now: DateTime<Utc>) -> (Vec<Episode>,
         while lo < hi && facts[lo].action_timestamp <= end - win {
             lo += 1;
         }
-        past.extend(detect_window(&facts[lo..hi], &after[lo..hi], end));
+        scan_window(&facts[lo..hi], &after[lo..hi], &mut tallies, &mut found);
+        for &(d, scope, sev) in &found {
+            let e = best.entry((d, scope)).or_insert((sev, end, None));
+            if (sev, end) > (e.0, e.1) {
+                e.0 = sev;
+                e.1 = end;
+            }
+        }
     }
-    let lo = facts.partition_point(|t| t.action_timestamp <= now - win);
-    let hi = facts.partition_point(|t| t.action_timestamp <= now);
-    let current = if lo < hi {
-        detect_window(&facts[lo..hi], &after[lo..hi], now)
-    } else {
-        Vec::new()
-    };
-    (past, current)
-}
-
-fn key(e: &Episode) -> (Detector, String) {
-    let scope = match e.detector {
-        Detector::IneffectiveLoop | Detector::CascadingFailure => e.evidence.action_types.join(","),
-        _ => String::new(),
-    };
-    (e.detector, scope)
+    let (lo, hi) = bounds(facts, now);
+    scan_window(&facts[lo..hi], &after[lo..hi], &mut tallies, &mut found);
+    for &(d, scope, sev) in &found {
+        let e = best.entry((d, scope)).or_insert((sev, now, None));
+        if (sev, now) > (e.0, e.1) {
+            e.0 = sev;
+            e.1 = now;
+        }
+        e.2 = Some(sev);
+    }
+    best
 }
 
 /// The oscillation part of an analysis: per detector (and action type) the most severe
 /// episode in the window (ties: the latest), plus the active one when that is another.
 pub fn oscillation(facts: &[&TraceFacts], now: DateTime<Utc>, sampled: bool) -> Oscillation {
-    let (past, current) = all_episodes(facts, now);
-    let mut best: BTreeMap<(Detector, String), Episode> = BTreeMap::new();
-    for e in past.into_iter().chain(current.iter().cloned()) {
-        let k = key(&e);
-        match best.get(&k) {
-            Some(b) if (b.severity, b.window_end) >= (e.severity, e.window_end) => {}
-            _ => {
-                best.insert(k, e);
-            }
-        }
-    }
+    let after_all = detectors::aftermaths(facts);
+    let after: Vec<&Aftermath> = after_all.iter().collect();
     let mut chosen: Vec<(Episode, bool)> = Vec::new();
-    for (k, e) in best {
-        let active_one = current.iter().find(|c| key(c) == k);
-        match active_one {
-            Some(a) if a.window_end == e.window_end && a.severity == e.severity => {
-                chosen.push((e, true))
-            }
-            Some(a) => {
-                chosen.push((e, false));
-                chosen.push((a.clone(), true));
-            }
-            None => chosen.push((e, false)),
+    for ((d, scope), (sev, end, now_sev)) in scan_all(facts, &after, now) {
+        let active_best = end == now && now_sev == Some(sev);
+        if let Some(e) = episode_at(facts, &after, end, d, scope) {
+            debug_assert_eq!(e.severity, sev, "{d:?} {scope} at {end}");
+            chosen.push((e, active_best));
+        }
+        if let Some(s) = now_sev
+            && !active_best
+            && let Some(e) = episode_at(facts, &after, now, d, scope)
+        {
+            debug_assert_eq!(e.severity, s);
+            chosen.push((e, true));
         }
     }
     chosen.sort_by(|(a, aa), (b, ba)| {
