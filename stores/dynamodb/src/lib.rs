@@ -30,9 +30,9 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, Delete, Get,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
-    ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType, TableStatus,
-    TransactGetItem, TransactWriteItem, Update,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
+    Put, ReturnConsumedCapacity, ScalarAttributeType, TableStatus, TransactGetItem,
+    TransactWriteItem, Update,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -314,7 +314,10 @@ fn parse_sig_bucket_sk(sk: &str) -> Option<(DateTime<Utc>, &str)> {
 
 /// Sort key of the window bucket of `hour`, `signature` and `action_type`.
 fn window_bucket_sk(hour: DateTime<Utc>, signature: &str, action_type: &str) -> String {
-    format!("{WINDOW_BUCKET}{}#{signature}#{action_type}", hour_key(hour))
+    format!(
+        "{WINDOW_BUCKET}{}#{signature}#{action_type}",
+        hour_key(hour)
+    )
 }
 
 /// (signature, action type) of a window bucket's sort key.
@@ -447,6 +450,8 @@ fn agg_item(agg: &SignatureAggregate, ver: u64) -> Result<Item, StoreError> {
 struct Metrics {
     requests: AtomicU64,
     write_retries: AtomicU64,
+    /// Items Queries evaluated (`ScannedCount`: before filters) and batch reads returned.
+    items_read: AtomicU64,
     capacity: Mutex<BTreeMap<String, f64>>,
 }
 
@@ -847,6 +852,13 @@ impl DynamoStore {
         self.metrics.requests.load(Ordering::Relaxed)
     }
 
+    /// Items read so far by Queries (evaluated, before any filter) and `BatchGetItem`: what
+    /// the reads of the bucket design cost in items, which moto's capacity figures do not
+    /// show (it charges a Query 1 unit whatever it reads).
+    pub fn items_read(&self) -> u64 {
+        self.metrics.items_read.load(Ordering::Relaxed)
+    }
+
     /// Optimistic writes that had to be re-read and retried (version conflicts,
     /// cancelled transactions): a measure of write contention.
     pub fn write_retries(&self) -> u64 {
@@ -861,6 +873,134 @@ impl DynamoStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Writes `traces` into an **empty** table without transactions: every item (both
+    /// trace copies, aggregates, buckets, counter shards) computed here and written with
+    /// `BatchWriteItem`, 25 items a request. For benchmarks and first imports of a large
+    /// history, where a transaction per trace is slow (moto copies the whole table for
+    /// every item of a transaction). Not atomic, and only exact when nothing else writes
+    /// meanwhile: it refuses a table that already holds traces. An id repeated in
+    /// `traces` is stored once (the first one).
+    pub async fn load_into_empty_table(&self, traces: &[ActionTrace]) -> Result<(), StoreError> {
+        if self.stats().await?.traces > 0 {
+            return Err(StoreError::Internal(
+                "load_into_empty_table: the table already holds traces".into(),
+            ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut items: Vec<Item> = Vec::new();
+        let mut aggs: BTreeMap<&str, SignatureAggregate> = BTreeMap::new();
+        // (hour, signature, action type) → counts, namespace, alert name
+        type Buckets<'a> = BTreeMap<(DateTime<Utc>, &'a str, &'a str), (Counts, &'a str, &'a str)>;
+        let mut buckets: Buckets = BTreeMap::new();
+        let mut shards: BTreeMap<String, StatsItem> = BTreeMap::new();
+        for t in traces.iter().filter(|t| ids.insert(t.action_id.as_str())) {
+            items.push(id_item(t, 1)?);
+            items.push(history_item(t)?);
+            let shard = shards
+                .entry(stats_shard(&t.signature))
+                .or_insert_with_key(|k| StatsItem {
+                    pk: STATS_PK.into(),
+                    sk: k.clone(),
+                    item_type: "stats".into(),
+                    ver: 1,
+                    ..StatsItem::default()
+                });
+            shard.traces += 1;
+            let ts = key_ts(t.action_timestamp);
+            if shard.newest.as_ref().is_none_or(|n| *n < ts) {
+                shard.newest = Some(ts);
+            }
+            match aggs.get_mut(t.signature.as_str()) {
+                Some(a) => a.add(t),
+                None => {
+                    shard.signatures += 1;
+                    aggs.insert(&t.signature, SignatureAggregate::new_from(t));
+                }
+            }
+            buckets
+                .entry((hour_of(t.action_timestamp), &t.signature, &t.action_type))
+                .or_insert_with(|| (Counts::default(), &t.resource.namespace, &t.alert.name))
+                .0
+                .add(&Counts::of_trace(t));
+        }
+        for a in aggs.values() {
+            items.push(agg_item(a, 1)?);
+        }
+        for s in shards.values() {
+            items.push(to_item(s)?);
+        }
+        for ((hour, sig, action), (c, ns, alert)) in &buckets {
+            let counts = |pk: String, sk: String, labels: Option<(&str, &str)>| {
+                let mut item = to_item(&Key { pk: &pk, sk: &sk })?;
+                for (attr, v) in [
+                    ("n", av(c.traces)?),
+                    ("ok", av(c.completed)?),
+                    ("fa", av(c.failed)?),
+                    ("rb", av(c.rolled_back)?),
+                    ("es", av(c.effectiveness_sum)?),
+                    ("en", av(c.effectiveness_count)?),
+                ] {
+                    item.insert(attr.to_string(), v);
+                }
+                if let Some((ns, al)) = labels {
+                    item.insert("ns".into(), av(ns)?);
+                    item.insert("al".into(), av(al)?);
+                }
+                Ok::<_, StoreError>(item)
+            };
+            items.push(counts(sig_pk(sig), sig_bucket_sk(*hour, action), None)?);
+            items.push(counts(
+                WINDOW_PK.into(),
+                window_bucket_sk(*hour, sig, action),
+                Some((ns, alert)),
+            )?);
+        }
+        for chunk in items.chunks(25) {
+            let mut pending: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    aws_sdk_dynamodb::types::PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|p| {
+                            aws_sdk_dynamodb::types::WriteRequest::builder()
+                                .put_request(p)
+                                .build()
+                        })
+                        .map_err(internal)
+                })
+                .collect::<Result<_, _>>()?;
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk("BatchWriteItem", e))?;
+                self.metrics
+                    .add_capacity("BatchWriteItem", out.consumed_capacity());
+                if let Some(mut u) = out.unprocessed_items
+                    && let Some(left) = u.remove(&self.table)
+                {
+                    pending = left;
+                }
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt >= MAX_WRITE_ATTEMPTS {
+                        return Err(StoreError::Unavailable(
+                            "BatchWriteItem: items left unprocessed (throttled)".into(),
+                        ));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Creates the table with its indexes (on-demand billing) unless it exists, and
@@ -1243,31 +1383,45 @@ impl DynamoStore {
             .await
             .map_err(|e| map_sdk("Query", e))?;
         self.metrics.add_capacity("Query", out.consumed_capacity());
+        self.metrics
+            .items_read
+            .fetch_add(out.scanned_count().max(0) as u64, Ordering::Relaxed);
         Ok(out)
     }
 
     /// Runs a Query page after page (following `LastEvaluatedKey`) until it is done or
-    /// `limit` items were returned (each page asks for at most the items still wanted).
+    /// `limit` items were returned. Each page asks for at most the items still wanted
+    /// (`Limit`), unless the Query has a filter: `Limit` counts items before the filter,
+    /// so a filtered Query reads whole pages (the caller may set its own `Limit`).
     async fn query_all(
         &self,
         q: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         limit: Option<usize>,
     ) -> Result<Vec<Item>, StoreError> {
+        let filtered = q.get_filter_expression().is_some();
         let mut out = Vec::new();
         let mut start = None;
         loop {
             let mut req = q.clone().set_exclusive_start_key(start.take());
             if let Some(l) = limit {
                 if out.len() >= l {
+                    out.truncate(l);
                     return Ok(out);
                 }
-                req = req.limit((l - out.len()).min(i32::MAX as usize) as i32);
+                if !filtered {
+                    req = req.limit((l - out.len()).min(i32::MAX as usize) as i32);
+                }
             }
             let page = self.query(req).await?;
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) if limit.is_none_or(|l| out.len() < l) => start = Some(k),
-                _ => return Ok(out),
+                _ => {
+                    if let Some(l) = limit {
+                        out.truncate(l);
+                    }
+                    return Ok(out);
+                }
             }
         }
     }
@@ -1333,7 +1487,11 @@ impl DynamoStore {
                 self.metrics
                     .add_capacity("BatchGetItem", res.consumed_capacity());
                 if let Some(mut r) = res.responses {
-                    out.extend(r.remove(&self.table).unwrap_or_default());
+                    let got = r.remove(&self.table).unwrap_or_default();
+                    self.metrics
+                        .items_read
+                        .fetch_add(got.len() as u64, Ordering::Relaxed);
+                    out.extend(got);
                 }
                 if let Some(mut u) = res.unprocessed_keys
                     && let Some(ka) = u.remove(&self.table)
@@ -1415,12 +1573,15 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(e.names))
             .set_expression_attribute_values(Some(e.values))
             .consistent_read(true);
-        let limit = usize::try_from(h0_traces).unwrap_or(usize::MAX).saturating_add(1);
+        let limit = usize::try_from(h0_traces)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
         let mut partial: BTreeMap<String, Counts> = BTreeMap::new();
         let mut first = None;
         for item in self.query_all(q, Some(limit)).await? {
             let r: CountRow = from_item(item)?;
-            let (ts, _) = position_of(&r.sk).ok_or_else(|| internal("trace key without a position"))?;
+            let (ts, _) =
+                position_of(&r.sk).ok_or_else(|| internal("trace key without a position"))?;
             first.get_or_insert(ts);
             if ts >= whole {
                 break;
@@ -1463,7 +1624,9 @@ impl DynamoStore {
     }
 
     /// The timestamp of the newest trace of `signature` with `action_type` other than
-    /// `skip` (table, descending, the action as a filter; pages until found).
+    /// the one with sort key `skip` (table, descending, the action as a filter; pages
+    /// until found; a filter may not name the key attribute, so `skip` is left out
+    /// here).
     async fn newest_of_action(
         &self,
         signature: &str,
@@ -1476,7 +1639,7 @@ impl DynamoStore {
         let lo = e.value("T#")?;
         let hi = e.value(TRACE_SK_MAX)?;
         cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-        let filter = format!("{} AND {sn} <> {}", e.cmp("action_pk", "=", action_type)?, e.value(skip)?);
+        let filter = e.cmp("action_pk", "=", action_type)?;
         let projection = e.projection(&["sk"]);
         let q = self
             .client
@@ -1487,15 +1650,18 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(e.names))
             .set_expression_attribute_values(Some(e.values))
             .scan_index_forward(false)
-            .consistent_read(true);
-        let found = self.query_all(q, Some(1)).await?;
-        match found.into_iter().next() {
-            None => Ok(None),
-            Some(item) => {
-                let k: BTreeMap<String, String> = from_item(item)?;
-                Ok(k.get("sk").and_then(|s| position_of(s)).map(|(ts, _)| ts))
+            .consistent_read(true)
+            // Items evaluated per page: most deletes find the action near the top.
+            .limit(64);
+        for item in self.query_all(q, Some(2)).await? {
+            let k: BTreeMap<String, String> = from_item(item)?;
+            if let Some(sk) = k.get("sk")
+                && sk != skip
+            {
+                return Ok(position_of(sk).map(|(ts, _)| ts));
             }
         }
+        Ok(None)
     }
 
     /// Sets the bounds a deleted trace `t` held (`before` is the aggregate before
@@ -1604,9 +1770,11 @@ impl DynamoStore {
             let stored: IdItem = from_item(id_read)?;
             // The stored version (its assessment may have changed since it was read).
             let t = parse_doc(&stored.doc)?;
-            let missing = |what: &str| internal(format!("{what} of signature {} is missing", t.signature));
+            let missing =
+                |what: &str| internal(format!("{what} of signature {} is missing", t.signature));
             let agg_read: AggItem = from_item(agg_read.ok_or_else(|| missing("aggregate"))?)?;
-            let mut stats: StatsItem = from_item(stats_read.ok_or_else(|| missing("counter shard"))?)?;
+            let mut stats: StatsItem =
+                from_item(stats_read.ok_or_else(|| missing("counter shard"))?)?;
             let bucket: BucketItem = from_item(bucket_read.ok_or_else(|| missing("hour bucket"))?)?;
 
             // 2. The aggregate without the trace; its bounds from the remaining traces.
@@ -2263,7 +2431,12 @@ impl Store for DynamoStore {
         // Traces of the hour `since` falls in (when it is not a whole hour).
         let mut h0_traces = 0u64;
         for item in self.query_all(q, None).await? {
-            if item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(AGG_SK) {
+            if item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(AGG_SK)
+            {
                 let a: AggItem = from_item(item)?;
                 aggregate = Some(a.agg);
                 continue;
@@ -2577,6 +2750,72 @@ mod tests {
         assert!(key_ts(b) < key_ts(c));
         assert_eq!(key_ts(a).len(), key_ts(c).len());
         assert_eq!(parse_key_ts(&key_ts(b)), Some(b));
+    }
+
+    #[test]
+    fn bucket_keys_sort_like_time_and_parse_back() {
+        let h = |y, mo, d, hh| Utc.with_ymd_and_hms(y, mo, d, hh, 0, 0).unwrap();
+        // Within a signature's partition: traces < buckets < aggregate.
+        let trace = format!("T#{}#id", key_ts(h(2026, 3, 1, 23)));
+        let early = sig_bucket_sk(h(2026, 3, 1, 9), "restart_pod");
+        let late = sig_bucket_sk(h(2026, 3, 1, 10), "a");
+        assert!(trace.as_str() < early.as_str() && TRACE_SK_MAX < early.as_str());
+        assert!(early < late && late.as_str() < AGG_SK);
+        assert_eq!(
+            parse_sig_bucket_sk(&early),
+            Some((h(2026, 3, 1, 9), "restart_pod"))
+        );
+        assert!(hour_key(h(2026, 12, 31, 23)) < hour_key(h(2027, 1, 1, 0)));
+        assert_eq!(parse_hour_key("1969-12-31T23"), Some(h(1969, 12, 31, 23)));
+        let w = window_bucket_sk(h(2026, 3, 1, 9), "sig-1", "scale_deployment");
+        assert_eq!(w, "H#2026-03-01T09#sig-1#scale_deployment");
+        assert_eq!(
+            parse_window_bucket_sk(&w),
+            Some(("sig-1", "scale_deployment"))
+        );
+        assert!(w.as_str() < "H#~");
+        assert_eq!(parse_sig_bucket_sk("T#x"), None);
+    }
+
+    #[test]
+    fn windows_split_into_a_partial_hour_and_whole_hours() {
+        let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        assert_eq!(first_whole_hour(t), t);
+        assert_eq!(
+            first_whole_hour(t + chrono::Duration::nanoseconds(1)),
+            t + chrono::Duration::hours(1)
+        );
+        assert_eq!(
+            first_whole_hour(t - chrono::Duration::minutes(1)),
+            t,
+            "the partial hour ends where the next whole hour starts"
+        );
+    }
+
+    #[test]
+    fn deltas_add_and_take_back_one_trace() {
+        let c = Counts::of(ExecutionStatus::Failed, Some(0.25));
+        let d = Delta::of(&c);
+        assert_eq!((d.n, d.fa, d.ok, d.en), (1, 1, 0, 1));
+        assert_eq!(d.neg().neg(), d);
+        assert_eq!(
+            Delta::rescore(None, 0.5),
+            Delta {
+                es: 0.5,
+                en: 1,
+                ..Delta::default()
+            }
+        );
+        let r = Delta::rescore(Some(0.75), 0.25);
+        assert_eq!((r.es, r.en, r.n), (-0.5, 0, 0));
+    }
+
+    #[test]
+    fn resource_keys_cannot_be_confused() {
+        // Namespace, kind and name may hold '/' (the validation allows it) but never the
+        // separator (a control character).
+        assert_ne!(res_pk("a/b", "c", "d"), res_pk("a", "b/c", "d"));
+        assert!(!res_pk("ns", "Deployment", "api").contains('/'));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use context_core::model::{
     PutOutcome,
 };
 use context_core::store::{
-    HistoryQuery, PagePosition, PatternRequest, SignatureAggregate, SignatureQuery, Store,
+    Counts, HistoryQuery, PagePosition, PatternRequest, SignatureAggregate, SignatureQuery, Store,
     StoreError, WindowQuery,
 };
 use store_dynamodb::{DynamoConfig, DynamoStore};
@@ -337,13 +337,7 @@ async fn read_methods_make_few_requests() {
     )
     .await;
     assert_eq!(aggs.len(), 1);
-    let facts = count(
-        &store,
-        "recent_facts",
-        1,
-        store.recent_facts(at(2), 100),
-    )
-    .await;
+    let facts = count(&store, "recent_facts", 1, store.recent_facts(at(2), 100)).await;
     assert_eq!(facts.len(), 4);
     let sigs = count(
         &store,
@@ -956,4 +950,349 @@ async fn https_endpoints_go_through_rustls_and_verify_certificates() {
         }
         other => panic!("expected Unavailable from an untrusted certificate, got {other:?}"),
     }
+}
+
+// ------------------------------------------------------------ exact counts at volume
+
+/// Picks the busiest signatures and a spread of the others.
+fn pick_signatures(all: &[ActionTrace], n: usize) -> Vec<String> {
+    let mut by_sig: std::collections::BTreeMap<&str, usize> = Default::default();
+    for t in all {
+        *by_sig.entry(t.signature.as_str()).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = by_sig.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let step = (ranked.len() / n).max(1);
+    ranked
+        .iter()
+        .take(3)
+        .chain(ranked.iter().skip(3).step_by(step))
+        .take(n)
+        .map(|(s, _)| s.to_string())
+        .collect()
+}
+
+fn counts_close(a: &Counts, b: &Counts) -> bool {
+    (a.effectiveness_sum - b.effectiveness_sum).abs() < 1e-9
+        && Counts {
+            effectiveness_sum: 0.0,
+            ..*a
+        } == Counts {
+            effectiveness_sum: 0.0,
+            ..*b
+        }
+}
+
+/// Every answer of `store` about `all` equals the plain recomputation
+/// (`context_core::oracle`, `conformance::expected_window_counts`), for several
+/// signatures and windows, including windows that do not start on a whole hour.
+async fn check_against_recomputation(
+    store: &DynamoStore,
+    all: &[ActionTrace],
+    now: DateTime<Utc>,
+    what: &str,
+) {
+    use chrono::Duration as D;
+    let windows = [
+        D::days(30),
+        D::days(7),
+        D::hours(24),
+        D::hours(3),
+        D::days(5) + D::minutes(17) + D::seconds(3),
+    ];
+    for sig in pick_signatures(all, 8) {
+        for w in windows {
+            let req = pattern(&sig, now - w, 200);
+            let got = store.pattern_input(&req).await.unwrap();
+            let want = context_core::oracle::pattern_input(all, &req);
+            let label = format!("{what}: {sig} since {}", req.since);
+            let (g, wa) = (got.aggregate.unwrap(), want.aggregate.unwrap());
+            assert_eq!(
+                (g.occurrences, g.first_seen, g.last_seen),
+                (wa.occurrences, wa.first_seen, wa.last_seen),
+                "{label}: aggregate"
+            );
+            assert_eq!(
+                g.actions.keys().collect::<Vec<_>>(),
+                wa.actions.keys().collect::<Vec<_>>(),
+                "{label}"
+            );
+            for (k, a) in &g.actions {
+                let b = &wa.actions[k];
+                assert_eq!(
+                    (a.attempts, a.completed, a.failed, a.rolled_back),
+                    (b.attempts, b.completed, b.failed, b.rolled_back),
+                    "{label}: {k}"
+                );
+                assert_eq!(a.effectiveness_count, b.effectiveness_count, "{label}: {k}");
+                assert!((a.effectiveness_sum - b.effectiveness_sum).abs() < 1e-9);
+                assert_eq!(a.last_attempt, b.last_attempt, "{label}: {k}");
+            }
+            let mut gb = got.buckets.clone();
+            gb.sort_by(|a, b| (a.hour, &a.action_type).cmp(&(b.hour, &b.action_type)));
+            assert_eq!(
+                gb.iter()
+                    .map(|b| (b.hour, &b.action_type))
+                    .collect::<Vec<_>>(),
+                want.buckets
+                    .iter()
+                    .map(|b| (b.hour, &b.action_type))
+                    .collect::<Vec<_>>(),
+                "{label}: bucket keys"
+            );
+            for (x, y) in gb.iter().zip(&want.buckets) {
+                assert!(
+                    counts_close(&x.counts, &y.counts),
+                    "{label}: {x:?} vs {y:?}"
+                );
+            }
+            assert_eq!(got.first_seen, want.first_seen, "{label}: first_seen");
+            assert_eq!(got.resource, want.resource, "{label}: resource facts");
+        }
+    }
+    for w in windows {
+        for q in [
+            WindowQuery {
+                since: now - w,
+                ..Default::default()
+            },
+            WindowQuery {
+                since: now - w,
+                namespace: Some(all[0].resource.namespace.clone()),
+                alert_name: None,
+            },
+            WindowQuery {
+                since: now - w,
+                namespace: None,
+                alert_name: Some(all[1].alert.name.clone()),
+            },
+        ] {
+            let got = store.window_counts(&q).await.unwrap();
+            let want = context_core::conformance::expected_window_counts(all, &q);
+            assert_eq!(got.len(), want.len(), "{what}: rows of {q:?}");
+            for c in &got {
+                let w = &want[&(c.signature.clone(), c.action_type.clone())];
+                assert!(counts_close(&c.counts, w), "{what}: {q:?}: {c:?} vs {w:?}");
+            }
+        }
+    }
+    let stats = store.stats().await.unwrap();
+    let sigs: std::collections::BTreeSet<&str> = all.iter().map(|t| t.signature.as_str()).collect();
+    assert_eq!(
+        (stats.traces, stats.signatures, stats.newest),
+        (
+            all.len() as u64,
+            sigs.len() as u64,
+            all.iter().map(|t| t.action_timestamp).max()
+        ),
+        "{what}: stats"
+    );
+}
+
+/// A production-shaped history loaded in bulk answers like a plain recomputation, and
+/// so it does after puts, assessments and deletes on top of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_production_shaped_history_answers_like_a_recomputation() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "synth").await;
+    let now = context_core::conformance::oracle_now();
+    let mut all: Vec<ActionTrace> = context_core::synth::production_history(
+        &context_core::synth::SynthConfig::with_traces(20261204, 2000),
+        now,
+    )
+    .into_iter()
+    .map(|t| ActionTrace::from_input(t, now))
+    .collect();
+    store.load_into_empty_table(&all).await.expect("bulk load");
+    assert!(
+        store.load_into_empty_table(&all[..1]).await.is_err(),
+        "a table with traces is refused"
+    );
+    check_against_recomputation(&store, &all, now, "loaded").await;
+    assert_eq!(
+        store.put_traces(&all[..5]).await.unwrap(),
+        vec![PutOutcome::Unchanged; 5]
+    );
+
+    // Writes on top: a new newest trace of the busiest signature in the middle of an
+    // hour, an assessment, deletes of that signature's newest and oldest traces and of
+    // a signature's only trace.
+    let busiest = pick_signatures(&all, 1).remove(0);
+    let mut mine: Vec<ActionTrace> = all
+        .iter()
+        .filter(|t| t.signature == busiest)
+        .cloned()
+        .collect();
+    mine.sort_by_key(|t| t.action_timestamp);
+    let mut extra = mine[mine.len() - 1].clone();
+    extra.action_id = "synth-extra".into();
+    extra.action_timestamp = now - chrono::Duration::minutes(97);
+    extra.effectiveness = None;
+    assert_eq!(
+        store
+            .put_traces(std::slice::from_ref(&extra))
+            .await
+            .unwrap(),
+        vec![PutOutcome::Created]
+    );
+    all.push(extra.clone());
+    let assessed = store
+        .set_effectiveness(&mine[mine.len() / 2].action_id, &eff(0.3), now)
+        .await
+        .unwrap()
+        .unwrap();
+    *all.iter_mut()
+        .find(|t| t.action_id == assessed.action_id)
+        .unwrap() = assessed.clone();
+    let lonely = {
+        let mut n: std::collections::BTreeMap<&str, usize> = Default::default();
+        for t in &all {
+            *n.entry(t.signature.as_str()).or_default() += 1;
+        }
+        all.iter()
+            .find(|t| n[t.signature.as_str()] == 1)
+            .expect("a signature with one trace")
+            .action_id
+            .clone()
+    };
+    let gone = vec![
+        extra.action_id.clone(),
+        mine[mine.len() - 1].action_id.clone(),
+        mine[0].action_id.clone(),
+        lonely,
+    ];
+    assert_eq!(
+        store.delete_traces(&gone).await.unwrap(),
+        vec![true; gone.len()]
+    );
+    all.retain(|t| !gone.contains(&t.action_id));
+    check_against_recomputation(&store, &all, now, "after writes").await;
+}
+
+/// `stats.newest` stays the newest remaining trace while the newest traces of different
+/// signatures (different counter shards) are deleted one by one, in any order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_keep_the_counters_exact() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "del").await;
+    let mut traces: Vec<ActionTrace> = (0..18i64)
+        .map(|i| {
+            sample_trace(
+                &format!("del-{i:02}"),
+                "ns-del",
+                ["A", "B", "C", "D", "E", "F"][(i % 6) as usize],
+                "api",
+                ["restart_pod", "scale_deployment"][(i % 2) as usize],
+                ExecutionStatus::Completed,
+                at(i * 7 + (i % 5) * 30),
+            )
+        })
+        .collect();
+    store.put_traces(&traces).await.unwrap();
+    // Newest first, then the oldest, then the rest by id.
+    let mut order: Vec<String> = {
+        let mut v = traces.clone();
+        v.sort_by_key(|t| std::cmp::Reverse(t.action_timestamp));
+        v.iter().take(6).map(|t| t.action_id.clone()).collect()
+    };
+    order.push(
+        traces
+            .iter()
+            .min_by_key(|t| t.action_timestamp)
+            .unwrap()
+            .action_id
+            .clone(),
+    );
+    for t in &traces {
+        if !order.contains(&t.action_id) {
+            order.push(t.action_id.clone());
+        }
+    }
+    for id in order {
+        assert_eq!(
+            store
+                .delete_traces(std::slice::from_ref(&id))
+                .await
+                .unwrap(),
+            vec![true]
+        );
+        traces.retain(|t| t.action_id != id);
+        let stats = store.stats().await.unwrap();
+        let sigs: std::collections::BTreeSet<&str> =
+            traces.iter().map(|t| t.signature.as_str()).collect();
+        assert_eq!(
+            (stats.traces, stats.signatures, stats.newest),
+            (
+                traces.len() as u64,
+                sigs.len() as u64,
+                traces.iter().map(|t| t.action_timestamp).max()
+            ),
+            "after deleting {id}"
+        );
+        for sig in &sigs {
+            let pi = store
+                .pattern_input(&pattern(sig, at(-1000), 100))
+                .await
+                .unwrap();
+            let want = context_core::oracle::pattern_input(&traces, &pattern(sig, at(-1000), 100));
+            let (g, w) = (pi.aggregate.unwrap(), want.aggregate.unwrap());
+            assert_eq!(
+                (g.occurrences, g.first_seen, g.last_seen, &g.actions),
+                (w.occurrences, w.first_seen, w.last_seen, &w.actions),
+                "aggregate of {sig} after deleting {id}"
+            );
+        }
+    }
+    assert!(
+        store
+            .window_counts(&WindowQuery {
+                since: at(-100_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_signatures(&SignatureQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A batch delete mixing signatures answers per id, in order, and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_deletes_answer_per_id() {
+    let Some(ep) = endpoint() else { return };
+    let store = store_at(&ep, "bdel").await;
+    let now = at(0);
+    let traces: Vec<ActionTrace> = context_core::demo::demo_history(7, now)
+        .into_iter()
+        .take(60)
+        .map(|t| ActionTrace::from_input(t, now))
+        .collect();
+    let out = store.put_traces(&traces).await.unwrap();
+    assert!(out.iter().all(|o| *o == PutOutcome::Created), "{out:?}");
+    let mut ids: Vec<String> = traces.iter().map(|t| t.action_id.clone()).collect();
+    ids.insert(3, "no-such-trace".into());
+    ids.push(ids[0].clone());
+    let out = store.delete_traces(&ids).await.unwrap();
+    let mut want = vec![true; ids.len()];
+    want[3] = false;
+    *want.last_mut().unwrap() = false;
+    let wrong: Vec<(&String, bool)> = ids
+        .iter()
+        .zip(&out)
+        .zip(&want)
+        .filter(|((_, g), w)| g != w)
+        .map(|((id, g), _)| (id, *g))
+        .collect();
+    assert!(wrong.is_empty(), "wrong answers: {wrong:?}");
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.traces, stats.signatures, stats.newest), (0, 0, None));
 }
