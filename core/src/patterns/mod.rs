@@ -53,7 +53,7 @@ pub const OSCILLATION_WINDOW_MINUTES: i64 = 120;
 
 /// Most actions on the signature's resource the oscillation check reads (newest first);
 /// beyond it the result says which part of the window was checked.
-pub const DEFAULT_FACTS_LIMIT: usize = 5000;
+pub const DEFAULT_FACTS_LIMIT: usize = 2000;
 
 /// Attempts at which the recommendation's confidence is no longer scaled down.
 pub const FULL_CONFIDENCE_ATTEMPTS: u64 = 10;
