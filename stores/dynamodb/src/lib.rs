@@ -320,10 +320,28 @@ fn window_bucket_sk(hour: DateTime<Utc>, signature: &str, action_type: &str) -> 
     )
 }
 
-/// (signature, action type) of a window bucket's sort key.
-fn parse_window_bucket_sk(sk: &str) -> Option<(&str, &str)> {
-    let (_, rest) = sk.strip_prefix(WINDOW_BUCKET)?.split_once('#')?;
-    rest.split_once('#')
+/// (hour, signature, action type) of a window bucket's sort key.
+fn parse_window_bucket_sk(sk: &str) -> Option<(DateTime<Utc>, &str, &str)> {
+    let (hour, rest) = sk.strip_prefix(WINDOW_BUCKET)?.split_once('#')?;
+    let (sig, action) = rest.split_once('#')?;
+    Some((parse_hour_key(hour)?, sig, action))
+}
+
+/// The namespace and alert filters of a window query on attributes `ns` and `alert`.
+fn window_filters(
+    e: &mut Expr,
+    q: &WindowQuery,
+    ns: &str,
+    alert: &str,
+) -> Result<String, StoreError> {
+    let mut f = Vec::new();
+    if let Some(n) = &q.namespace {
+        f.push(e.cmp(ns, "=", n)?);
+    }
+    if let Some(a) = &q.alert_name {
+        f.push(e.cmp(alert, "=", a)?);
+    }
+    Ok(f.join(" AND "))
 }
 
 /// The start of the first whole hour at or after `since`: the window's traces before it
@@ -1297,6 +1315,17 @@ impl DynamoStore {
             .build())
     }
 
+    /// A ConditionCheck that the item exists.
+    fn exists(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let c = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)?))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().condition_check(c).build())
+    }
+
     /// A Put that requires the item to exist (the history copy on re-assessment).
     fn put_existing(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let p = Put::builder()
@@ -1710,11 +1739,11 @@ impl DynamoStore {
     }
 
     /// The store's newest trace other than `skip` (`by_time`, Limit 2): (timestamp,
-    /// signature).
+    /// signature, `ts_id`).
     async fn newest_trace_except(
         &self,
         skip: &ActionTrace,
-    ) -> Result<Option<(DateTime<Utc>, String)>, StoreError> {
+    ) -> Result<Option<(DateTime<Utc>, String, String)>, StoreError> {
         let mut e = Expr::default();
         let cond = e.cmp("all_pk", "=", "TRACE")?;
         let projection = e.projection(&["ts_id", "sig"]);
@@ -1736,7 +1765,7 @@ impl DynamoStore {
             if *tid != skip_id {
                 let (ts, _) =
                     position_of(tid).ok_or_else(|| internal("ts_id without a position"))?;
-                return Ok(Some((ts, sig.clone())));
+                return Ok(Some((ts, sig.clone(), tid.clone())));
             }
         }
         Ok(None)
@@ -1815,7 +1844,10 @@ impl DynamoStore {
             if stats.newest.as_deref() == Some(ts_k.as_str()) {
                 match self.newest_trace_except(&t).await? {
                     None => stats.newest = None,
-                    Some((n_ts, n_sig)) => {
+                    Some((n_ts, n_sig, n_ts_id)) => {
+                        // Only while that trace is still stored (it may be being deleted
+                        // right now): checked in the transaction.
+                        writes.push(self.exists(&sig_pk(&n_sig), &format!("T#{n_ts_id}"))?);
                         let n_k = key_ts(n_ts);
                         let n_shard = stats_shard(&n_sig);
                         if n_shard == shard {
@@ -2500,55 +2532,64 @@ impl Store for DynamoStore {
         &self,
         query: &WindowQuery,
     ) -> Result<Vec<SignatureActionCounts>, StoreError> {
+        let h0 = hour_of(query.since);
         let whole = first_whole_hour(query.since);
-        // Every whole hour from the hour-major buckets (table, strongly consistent) ...
-        let hours = async {
-            let mut e = Expr::default();
-            let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
-            let sn = e.name("sk");
-            let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(whole)))?;
-            let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
-            cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-            let mut filters = Vec::new();
-            if let Some(ns) = &query.namespace {
-                filters.push(e.cmp("ns", "=", ns)?);
+        // 1. The window buckets from the hour `since` falls in (table, strongly
+        // consistent), summed per (signature, action type); that first hour apart when
+        // the window starts inside it.
+        let mut e = Expr::default();
+        let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
+        let sn = e.name("sk");
+        let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(h0)))?;
+        let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let filters = window_filters(&mut e, query, "ns", "al")?;
+        let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en"]);
+        let mut q = self
+            .client
+            .query()
+            .key_condition_expression(cond)
+            .projection_expression(projection)
+            .consistent_read(true);
+        if !filters.is_empty() {
+            q = q.filter_expression(filters);
+        }
+        let q = q
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values));
+        let mut sums: HashMap<(String, String), Counts> = HashMap::new();
+        let mut first: HashMap<(String, String), Counts> = HashMap::new();
+        for item in self.query_all(q, None).await? {
+            let b: BucketItem = from_item(item)?;
+            let counts = b.counts();
+            if counts.is_empty() {
+                continue;
             }
-            if let Some(a) = &query.alert_name {
-                filters.push(e.cmp("al", "=", a)?);
-            }
-            let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en"]);
-            let mut q = self
-                .client
-                .query()
-                .key_condition_expression(cond)
-                .projection_expression(projection)
-                .consistent_read(true);
-            if !filters.is_empty() {
-                q = q.filter_expression(filters.join(" AND "));
-            }
-            let q = q
-                .set_expression_attribute_names(Some(e.names))
-                .set_expression_attribute_values(Some(e.values));
-            self.query_all(q, None).await
-        };
-        // ... and the partial first hour from the trace items (`by_time`).
-        let partial = async {
-            if whole == query.since {
-                return Ok(Vec::new());
-            }
+            let (hour, sig, action) = parse_window_bucket_sk(&b.sk)
+                .ok_or_else(|| internal(format!("bad window bucket key {:?}", b.sk)))?;
+            let to = if hour < whole { &mut first } else { &mut sums };
+            to.entry((sig.to_string(), action.to_string()))
+                .or_default()
+                .add(&counts);
+        }
+
+        // 2. Only when the window starts inside an hour with traces: the traces of the
+        // shorter part of that hour (`by_time`), added (`[since, whole)`) or taken off
+        // the hour's buckets (`[h0, since)`).
+        if !first.is_empty() {
+            let before = query.since - h0 <= whole - query.since;
+            let (from, to) = if before {
+                (h0, query.since)
+            } else {
+                (query.since, whole)
+            };
             let mut e = Expr::default();
             let mut cond = e.cmp("all_pk", "=", "TRACE")?;
             let sn = e.name("ts_id");
-            let lo = e.value(&key_ts(query.since))?;
-            let hi = e.value(&key_ts(whole))?;
+            let lo = e.value(&key_ts(from))?;
+            let hi = e.value(&key_ts(to))?;
             cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-            let mut filters = Vec::new();
-            if let Some(ns) = &query.namespace {
-                filters.push(e.cmp("ns_pk", "=", ns)?);
-            }
-            if let Some(a) = &query.alert_name {
-                filters.push(e.cmp("alert_pk", "=", a)?);
-            }
+            let filters = window_filters(&mut e, query, "ns_pk", "alert_pk")?;
             let projection = e.projection(&["sig", "action_pk", "status_pk", "eff"]);
             let mut q = self
                 .client
@@ -2557,31 +2598,31 @@ impl Store for DynamoStore {
                 .key_condition_expression(cond)
                 .projection_expression(projection);
             if !filters.is_empty() {
-                q = q.filter_expression(filters.join(" AND "));
+                q = q.filter_expression(filters);
             }
             let q = q
                 .set_expression_attribute_names(Some(e.names))
                 .set_expression_attribute_values(Some(e.values));
-            self.query_all(q, None).await
-        };
-        let (hours, partial) = tokio::try_join!(hours, partial)?;
-        let mut sums: HashMap<(String, String), Counts> = HashMap::new();
-        for item in hours {
-            let b: BucketItem = from_item(item)?;
-            let counts = b.counts();
-            if counts.is_empty() {
-                continue;
+            let mut part: HashMap<(String, String), Counts> = HashMap::new();
+            for item in self.query_all(q, None).await? {
+                let r: CountRow = from_item(item)?;
+                let c = Counts::of(r.status()?, r.eff);
+                part.entry((r.sig, r.action_pk)).or_default().add(&c);
             }
-            let (sig, action) = parse_window_bucket_sk(&b.sk)
-                .ok_or_else(|| internal(format!("bad window bucket key {:?}", b.sk)))?;
-            sums.entry((sig.to_string(), action.to_string()))
-                .or_default()
-                .add(&counts);
-        }
-        for item in partial {
-            let r: CountRow = from_item(item)?;
-            let c = Counts::of(r.status()?, r.eff);
-            sums.entry((r.sig, r.action_pk)).or_default().add(&c);
+            if before {
+                for (k, c) in &part {
+                    if let Some(f) = first.get_mut(k) {
+                        f.sub(c);
+                    }
+                }
+            } else {
+                first = part;
+            }
+            for (k, c) in first {
+                if !c.is_empty() {
+                    sums.entry(k).or_default().add(&c);
+                }
+            }
         }
         Ok(sums
             .into_iter()
@@ -2771,7 +2812,7 @@ mod tests {
         assert_eq!(w, "H#2026-03-01T09#sig-1#scale_deployment");
         assert_eq!(
             parse_window_bucket_sk(&w),
-            Some(("sig-1", "scale_deployment"))
+            Some((h(2026, 3, 1, 9), "sig-1", "scale_deployment"))
         );
         assert!(w.as_str() < "H#~");
         assert_eq!(parse_sig_bucket_sk("T#x"), None);
