@@ -340,7 +340,10 @@ pub fn scale_severity(facts: &[&TraceFacts]) -> Option<Severity> {
     let mut prev_dir: Option<Direction> = None;
     let (mut changes, mut first, mut last) = (0u64, None, None);
     let mut eff = Eff::default();
-    for t in facts.iter().filter(|t| &*t.action_type == "scale_deployment") {
+    for t in facts
+        .iter()
+        .filter(|t| &*t.action_type == "scale_deployment")
+    {
         if let Some(Some(p)) = prev_replicas {
             let dir = match t.replicas {
                 Some(c) if c > p => Direction::Up,
