@@ -427,6 +427,9 @@ fn simple_part(marker: &str) -> String {
 
 struct PgLoad {
     copy_s: f64,
+    /// CPU seconds of the COPY: PostgreSQL's processes, and this client's.
+    copy_cpu_pg: f64,
+    copy_cpu_client: f64,
     index_s: f64,
     vacuum_s: f64,
     db_mib: f64,
@@ -451,6 +454,8 @@ async fn load_pg(c: &Client, f: &Files, traces: usize) -> PgLoad {
         check(c.batch_execute(&sql).await, &sql);
         (y, m) = (ny, nm);
     }
+    let postmaster = postmaster_pid(c).await;
+    let (pg0, me0) = (pg_cpu_s(postmaster), cpu_s(std::process::id(), false));
     let t0 = Instant::now();
     let r = copy_file(
         c,
@@ -471,6 +476,8 @@ async fn load_pg(c: &Client, f: &Files, traces: usize) -> PgLoad {
     )
     .await;
     let copy_s = t0.elapsed().as_secs_f64();
+    let copy_cpu_pg = pg_cpu_s(postmaster) - pg0;
+    let copy_cpu_client = cpu_s(std::process::id(), false) - me0;
     assert_eq!(
         (r as usize, h as usize, n as usize),
         (f.resources_n, f.resources_n, traces)
@@ -484,8 +491,10 @@ async fn load_pg(c: &Client, f: &Files, traces: usize) -> PgLoad {
         "setval",
     );
     println!(
-        "PostgreSQL COPY: {n} traces (+ {r} resources, {h} histories) in {copy_s:.1} s: {:.0} traces/s",
-        n as f64 / copy_s
+        "PostgreSQL COPY: {n} traces (+ {r} resources, {h} histories) in {copy_s:.1} s: {:.0} traces/s; \
+         CPU {copy_cpu_pg:.1} s PostgreSQL + {copy_cpu_client:.1} s client: {:.0} traces per CPU second",
+        n as f64 / copy_s,
+        n as f64 / (copy_cpu_pg + copy_cpu_client).max(0.01),
     );
     let t1 = Instant::now();
     check(
@@ -514,10 +523,59 @@ async fn load_pg(c: &Client, f: &Files, traces: usize) -> PgLoad {
     );
     PgLoad {
         copy_s,
+        copy_cpu_pg,
+        copy_cpu_client,
         index_s,
         vacuum_s,
         db_mib,
     }
+}
+
+// ------------------------------------------------------------------ CPU time
+
+/// Fields of /proc/PID/stat after the command name (index 0 = field 3, the state).
+fn proc_stat(pid: u32) -> Vec<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = s.rsplit_once(')').map_or("", |x| x.1);
+    rest.split_whitespace()
+        .map(|x| x.parse::<f64>().unwrap_or(0.0))
+        .collect()
+}
+
+/// CPU seconds (user + system) of a process so far; with `reaped`, also those of its
+/// children that have exited (clock ticks of 1/100 s, Linux's USER_HZ).
+fn cpu_s(pid: u32, reaped: bool) -> f64 {
+    let f = proc_stat(pid);
+    let t = |i: usize| f.get(i).copied().unwrap_or(0.0);
+    (t(11) + t(12) + if reaped { t(13) + t(14) } else { 0.0 }) / 100.0
+}
+
+/// CPU seconds of the whole PostgreSQL cluster so far: the postmaster, the processes it
+/// runs (backends, WAL writer, checkpointer, ...) and those that have exited. 0 when
+/// /proc does not show them (another machine, another user).
+fn pg_cpu_s(postmaster: u32) -> f64 {
+    let mut total = cpu_s(postmaster, true);
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            if pid != postmaster && proc_stat(pid).get(1).copied() == Some(postmaster as f64) {
+                total += cpu_s(pid, false);
+            }
+        }
+    }
+    total
+}
+
+/// The postmaster's process id (the parent of this connection's backend).
+async fn postmaster_pid(c: &Client) -> u32 {
+    let backend: i32 = check(
+        c.query_one("SELECT pg_backend_pid()", &[]).await,
+        "pg_backend_pid",
+    )
+    .get(0);
+    proc_stat(backend as u32).get(1).copied().unwrap_or(0.0) as u32
 }
 
 // ------------------------------------------------------------------ 3. our import
@@ -991,10 +1049,14 @@ async fn run(args: Args) {
         "open the embedded store",
     ));
     let service = Service::new(store.clone(), AnalysisConfig::default());
+    let me0 = cpu_s(std::process::id(), false);
     let (created, import_s) = import_ours(&service, &files.ndjson).await;
+    let import_cpu = cpu_s(std::process::id(), false) - me0;
     let ours_rate = created as f64 / import_s;
     println!(
-        "ours (in process, as `kubernaut-context import`): {created} traces in {import_s:.1} s: {ours_rate:.0} traces/s; store {:.0} MiB",
+        "ours (in process, as `kubernaut-context import`): {created} traces in {import_s:.1} s: {ours_rate:.0} traces/s; \
+         CPU {import_cpu:.1} s: {:.0} traces per CPU second; store {:.0} MiB",
+        created as f64 / import_cpu.max(0.01),
         dir_mib(&store_dir)
     );
     let mut cli_rate = None;
@@ -1174,12 +1236,15 @@ async fn run(args: Args) {
         );
     }
     println!(
-        "import: ours {ours_rate:.0} traces/s in process{} (target >= 30000), PostgreSQL COPY {:.0} traces/s \
-         (+ {:.1} s covering index, {:.1} s VACUUM ANALYZE); PostgreSQL database {:.0} MiB, our store {:.0} MiB",
+        "import: ours {ours_rate:.0} traces/s in process ({:.0} per CPU second){} (target >= 30000), \
+         PostgreSQL COPY {:.0} traces/s ({:.0} per CPU second) (+ {:.1} s covering index, {:.1} s VACUUM ANALYZE); \
+         PostgreSQL database {:.0} MiB, our store {:.0} MiB",
+        created as f64 / import_cpu.max(0.01),
         cli_rate.map_or(String::new(), |r| format!(
             ", {r:.0} traces/s by `kubernaut-context import`"
         )),
         args.traces as f64 / pg.copy_s,
+        args.traces as f64 / (pg.copy_cpu_pg + pg.copy_cpu_client).max(0.01),
         pg.index_s,
         pg.vacuum_s,
         pg.db_mib,
