@@ -104,6 +104,9 @@ fn episode_at(
         .find(|e| e.detector == d && (scope.is_empty() || e.evidence.action_types == [scope]))
 }
 
+/// The most severe severity, the end of its window, and the severity now.
+type Best = (Severity, DateTime<Utc>, Option<Severity>);
+
 /// Per detector (and action type) the most severe window of `facts` (all actions on one
 /// resource, oldest first; windows end at each distinct action time up to `now`, ties:
 /// the latest) and the severity in the window ending now, as
@@ -112,9 +115,8 @@ fn scan_all<'a>(
     facts: &[&'a TraceFacts],
     after: &[&Aftermath],
     now: DateTime<Utc>,
-) -> BTreeMap<(Detector, &'a str), (Severity, DateTime<Utc>, Option<Severity>)> {
-    let mut best: BTreeMap<(Detector, &'a str), (Severity, DateTime<Utc>, Option<Severity>)> =
-        BTreeMap::new();
+) -> BTreeMap<(Detector, &'a str), Best> {
+    let mut best: BTreeMap<(Detector, &'a str), Best> = BTreeMap::new();
     let (mut tallies, mut found) = (Vec::new(), Vec::new());
     let mut ends: Vec<DateTime<Utc>> = facts
         .iter()
