@@ -431,6 +431,48 @@ pub struct TypeTally<'a> {
     recurred: u64,
 }
 
+/// Adds (or, with `add` false, removes) one action to the tallies of a sliding window.
+pub fn tally_step<'a>(out: &mut Vec<TypeTally<'a>>, t: &'a TraceFacts, a: &Aftermath, add: bool) {
+    let ty: &'a str = &t.action_type;
+    let i = match out.iter().position(|x| x.action_type == ty) {
+        Some(i) => i,
+        None => {
+            out.push(TypeTally {
+                action_type: ty,
+                n: 0,
+                eff: Eff::default(),
+                new_alerts: 0,
+                causing: 0,
+                recurred: 0,
+            });
+            out.len() - 1
+        }
+    };
+    let x = &mut out[i];
+    let step = |v: &mut u64, by: u64| {
+        *v = if add { *v + by } else { v.saturating_sub(by) };
+    };
+    step(&mut x.n, 1);
+    step(&mut x.new_alerts, a.new_alerts.len() as u64);
+    step(&mut x.causing, (!a.new_alerts.is_empty()) as u64);
+    step(&mut x.recurred, a.recurred as u64);
+    if let Some(e) = t.effectiveness {
+        if add {
+            x.eff.0 += e;
+            x.eff.1 += 1;
+        } else {
+            x.eff.0 -= e;
+            x.eff.1 = x.eff.1.saturating_sub(1);
+        }
+        if x.eff.1 == 0 {
+            x.eff.0 = 0.0;
+        }
+    }
+    if x.n == 0 {
+        out.swap_remove(i);
+    }
+}
+
 /// Tallies `facts` per action type into `out` (cleared first).
 pub fn tally<'a>(facts: &[&'a TraceFacts], after: &[&Aftermath], out: &mut Vec<TypeTally<'a>>) {
     out.clear();

@@ -55,31 +55,6 @@ pub fn detect_window(
 /// The severity of one detector (and action type) in one window.
 type Scan<'a> = (Detector, &'a str, Severity);
 
-/// The severities found in one window (evidence is built later, for chosen windows only).
-fn scan_window<'a>(
-    facts: &[&'a TraceFacts],
-    after: &[&Aftermath],
-    tallies: &mut Vec<detectors::TypeTally<'a>>,
-    out: &mut Vec<Scan<'a>>,
-) {
-    out.clear();
-    if let Some(s) = detectors::scale_severity(facts) {
-        out.push((Detector::ScaleOscillation, "", s));
-    }
-    if let Some(s) = detectors::thrashing_severity(facts) {
-        out.push((Detector::ResourceThrashing, "", s));
-    }
-    detectors::tally(facts, after, tallies);
-    for t in tallies.iter() {
-        if let Some(s) = detectors::loop_severity(t) {
-            out.push((Detector::IneffectiveLoop, t.action_type, s));
-        }
-        if let Some(s) = detectors::cascade_severity(t) {
-            out.push((Detector::CascadingFailure, t.action_type, s));
-        }
-    }
-}
-
 /// The window `(end - 120 min, end]` as index bounds into `facts` (oldest first).
 fn bounds(facts: &[&TraceFacts], end: DateTime<Utc>) -> (usize, usize) {
     let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
@@ -117,41 +92,76 @@ fn scan_all<'a>(
     now: DateTime<Utc>,
 ) -> BTreeMap<(Detector, &'a str), Best> {
     let mut best: BTreeMap<(Detector, &'a str), Best> = BTreeMap::new();
-    let (mut tallies, mut found) = (Vec::new(), Vec::new());
-    let mut ends: Vec<DateTime<Utc>> = facts
-        .iter()
-        .map(|t| t.action_timestamp)
-        .filter(|t| *t <= now)
+    let mut found: Vec<Scan<'a>> = Vec::new();
+    // Loops and cascades: tallies per action type, updated as the window slides (each
+    // action enters and leaves once). Scale and thrashing: only their own actions.
+    let mut tallies: Vec<detectors::TypeTally<'a>> = Vec::new();
+    let sized: Vec<usize> = (0..facts.len())
+        .filter(|&i| {
+            let ty = &*facts[i].action_type;
+            ty == "scale_deployment" || ty == "increase_resources"
+        })
         .collect();
-    ends.dedup();
-    let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
-    let (mut lo, mut hi) = (0usize, 0usize);
-    for &end in &ends {
-        while hi < facts.len() && facts[hi].action_timestamp <= end {
-            hi += 1;
+    let mut window_sized: Vec<&'a TraceFacts> = Vec::new();
+    let mut record = |end: DateTime<Utc>,
+                      lo: usize,
+                      hi: usize,
+                      tallies: &[detectors::TypeTally<'a>],
+                      is_now: bool,
+                      best: &mut BTreeMap<(Detector, &'a str), Best>| {
+        found.clear();
+        window_sized.clear();
+        let a = sized.partition_point(|&i| i < lo);
+        let b = sized.partition_point(|&i| i < hi);
+        window_sized.extend(sized[a..b].iter().map(|&i| facts[i]));
+        if let Some(s) = detectors::scale_severity(&window_sized) {
+            found.push((Detector::ScaleOscillation, "", s));
         }
-        while lo < hi && facts[lo].action_timestamp <= end - win {
-            lo += 1;
+        if let Some(s) = detectors::thrashing_severity(&window_sized) {
+            found.push((Detector::ResourceThrashing, "", s));
         }
-        scan_window(&facts[lo..hi], &after[lo..hi], &mut tallies, &mut found);
+        for t in tallies {
+            if let Some(s) = detectors::loop_severity(t) {
+                found.push((Detector::IneffectiveLoop, t.action_type, s));
+            }
+            if let Some(s) = detectors::cascade_severity(t) {
+                found.push((Detector::CascadingFailure, t.action_type, s));
+            }
+        }
         for &(d, scope, sev) in &found {
             let e = best.entry((d, scope)).or_insert((sev, end, None));
             if (sev, end) > (e.0, e.1) {
                 e.0 = sev;
                 e.1 = end;
             }
+            if is_now {
+                e.2 = Some(sev);
+            }
         }
+    };
+    let win = Duration::minutes(OSCILLATION_WINDOW_MINUTES);
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut last_end: Option<DateTime<Utc>> = None;
+    for &f in facts.iter().take_while(|t| t.action_timestamp <= now) {
+        let end = f.action_timestamp;
+        if last_end == Some(end) {
+            continue;
+        }
+        last_end = Some(end);
+        while hi < facts.len() && facts[hi].action_timestamp <= end {
+            detectors::tally_step(&mut tallies, facts[hi], after[hi], true);
+            hi += 1;
+        }
+        while lo < hi && facts[lo].action_timestamp <= end - win {
+            detectors::tally_step(&mut tallies, facts[lo], after[lo], false);
+            lo += 1;
+        }
+        record(end, lo, hi, &tallies, false, &mut best);
     }
     let (lo, hi) = bounds(facts, now);
-    scan_window(&facts[lo..hi], &after[lo..hi], &mut tallies, &mut found);
-    for &(d, scope, sev) in &found {
-        let e = best.entry((d, scope)).or_insert((sev, now, None));
-        if (sev, now) > (e.0, e.1) {
-            e.0 = sev;
-            e.1 = now;
-        }
-        e.2 = Some(sev);
-    }
+    let mut now_tallies = Vec::new();
+    detectors::tally(&facts[lo..hi], &after[lo..hi], &mut now_tallies);
+    record(now, lo, hi, &now_tallies, true, &mut best);
     best
 }
 
