@@ -1156,12 +1156,18 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                             "503": unavailable(),
                         }
                     });
+                    let mut seed_param = qp(
+                        "seed",
+                        "Which seeded history to delete: demo.",
+                        json!({"type": "string", "enum": ["demo"]}),
+                    );
+                    seed_param["required"] = json!(true);
                     entry["delete"] = json!({
                         "operationId": "deleteDemoHistory", "tags": ["action-history"],
                         "summary": "Delete the demo history",
                         "description": "Deletes every trace `seed-demo` wrote (action ids starting with `demo-`), keeping aggregates and counts exact. `seed=demo` is required; other traces are deleted one by one by action_id.",
                         "security": write_security,
-                        "parameters": [qp("seed", "Which seeded history to delete: demo.", json!({"type": "string", "enum": ["demo"]}))],
+                        "parameters": [seed_param],
                         "responses": {
                             "200": ok("How many traces were deleted.", json!({"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer", "minimum": 0}}})),
                             "400": bad(), "401": unauthorized(), "503": unavailable(),
