@@ -198,7 +198,7 @@ def writer(idx, port, server, ledger, stop, errors_ok):
                     acked_own = rng.choice(own)
             if acked_own and rng.random() < 0.6:
                 body = {"score": round(rng.random(), 3), "method": "manual",
-                        "assessed_at": iso(T0 + timedelta(days=4))}
+                        "assessed_at": iso(T0 + timedelta(days=3) - timedelta(seconds=30))}
                 pending = ("put", acked_own, body)
             elif acked_own:
                 with ledger.lock:
