@@ -39,7 +39,7 @@ watch:
 
 # The container image kubernaut-context-api:<version> (Containerfile; static musl binary
 # + site, FROM scratch, built here with buildah without pulling a base image), then
-# checked (scripts/test-image.sh). First build: about 15-25 min on 2 cores.
+# checked (scripts/test-image.sh). First build: 1 500 s of CPU (release server + wasm).
 image:
 	scripts/image-build.sh
 	scripts/test-image.sh

@@ -16,15 +16,18 @@ ok() { echo "ok   $*"; }
 cfg() { buildah inspect --type image --format "$1" "$TAG"; }
 [ "$(cfg '{{.OCIv1.Config.User}}')" = "65532:65532" ] || fail "user: $(cfg '{{.OCIv1.Config.User}}')"
 ok "user 65532:65532"
-[ "$(cfg '{{json .OCIv1.Config.Entrypoint}}')" = '["/app/kubernaut-context"]' ] || fail "entrypoint: $(cfg '{{json .OCIv1.Config.Entrypoint}}')"
-[ "$(cfg '{{json .OCIv1.Config.Cmd}}')" = '["serve"]' ] || fail "cmd: $(cfg '{{json .OCIv1.Config.Cmd}}')"
+# (buildah's inspect templates have no `json`: lists print as [a b], maps as map[k:v].)
+[ "$(cfg '{{.OCIv1.Config.Entrypoint}}')" = '[/app/kubernaut-context]' ] || fail "entrypoint: $(cfg '{{.OCIv1.Config.Entrypoint}}')"
+[ "$(cfg '{{.OCIv1.Config.Cmd}}')" = '[serve]' ] || fail "cmd: $(cfg '{{.OCIv1.Config.Cmd}}')"
 ok "entrypoint /app/kubernaut-context, command serve"
-cfg '{{json .OCIv1.Config.ExposedPorts}}' | grep -q '"8091/tcp"' || fail "ports: $(cfg '{{json .OCIv1.Config.ExposedPorts}}')"
+cfg '{{.OCIv1.Config.ExposedPorts}}' | grep -q '8091/tcp' || fail "ports: $(cfg '{{.OCIv1.Config.ExposedPorts}}')"
 ok "port 8091/tcp"
-envs=$(cfg '{{json .OCIv1.Config.Env}}')
+envs=$(cfg '{{range .OCIv1.Config.Env}}{{.}}
+{{end}}')
 for kv in KUBERNAUT_CONTEXT_ADDR=0.0.0.0:8091 KUBERNAUT_CONTEXT_DATA_DIR=/data LEPTOS_SITE_ROOT=/app/site; do
-  grep -q "\"$kv\"" <<<"$envs" || fail "env lacks $kv: $envs"
+  grep -qx "$kv" <<<"$envs" || fail "env lacks $kv: $envs"
 done
+envs=$(tr '\n' ' ' <<<"$envs")
 ok "env $envs"
 
 ctr=$(buildah from --pull=false "$TAG")
