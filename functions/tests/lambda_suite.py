@@ -226,15 +226,18 @@ def main():
     for fn in ["health", "discover", "action-history-read", "action-history-write", "patterns"]:
         s, _, b = call(fn, "GET", f"{API}/no-such-endpoint")
         check(f"{fn}: unknown path -> 404 JSON", s == 404 and is_json_error(b), f"{s} {b}")
-    s, h, b = call("action-history-write", "DELETE", f"{API}/action-history")
-    check("action-history-write: DELETE -> 405 JSON with Allow", s == 405 and is_json_error(b)
+    s, h, b = call("action-history-write", "PATCH", f"{API}/action-history")
+    check("action-history-write: PATCH -> 405 JSON with Allow", s == 405 and is_json_error(b)
           and "POST" in h.get("allow", ""), f"{s} {h} {b}")
+    s, _, b = call("action-history-write", "DELETE", f"{API}/action-history/no-such-action", token=TOKEN)
+    check("action-history-write: DELETE of an unknown id -> 404 JSON", s == 404 and is_json_error(b),
+          f"{s} {b}")
     s, _, b = call("action-history-write", "GET", f"{API}/action-history")
     check("action-history-write: GET list (the read function's) -> 405 JSON", s == 405 and is_json_error(b),
           f"{s} {b}")
-    s, _, b = call("action-history-write", "GET", f"{API}/action-history/{id1}")
-    check("action-history-write: GET one (not mounted here) -> 404 JSON", s == 404 and is_json_error(b),
-          f"{s} {b}")
+    s, h, b = call("action-history-write", "GET", f"{API}/action-history/{id1}")
+    check("action-history-write: GET one (the read function's; DELETE only here) -> 405 JSON",
+          s == 405 and is_json_error(b) and "DELETE" in h.get("allow", ""), f"{s} {h} {b}")
     s, _, b = call("action-history-write", "GET", f"{API}/action-history/{id1}/effectiveness")
     check("action-history-write: GET effectiveness (PUT only) -> 405 JSON", s == 405 and is_json_error(b),
           f"{s} {b}")
