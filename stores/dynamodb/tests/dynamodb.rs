@@ -1119,7 +1119,7 @@ async fn a_production_shaped_history_answers_like_a_recomputation() {
         // Enough for hot signatures (buckets of many traces) and quiet ones; small
         // enough that moto, which copies the whole table for every item of a
         // transaction, answers the writes below within the SDK's 10-second attempts.
-        &context_core::synth::SynthConfig::with_traces(20261204, 800),
+        &context_core::synth::SynthConfig::with_traces(20261204, 500),
         now,
     )
     .into_iter()
@@ -1131,6 +1131,16 @@ async fn a_production_shaped_history_answers_like_a_recomputation() {
         "a table with traces is refused"
     );
     check_against_recomputation(&store, &all, now, "loaded").await;
+    // The history has hot hours (buckets of several traces), not only one trace per hour.
+    let busiest = pick_signatures(&all, 1).remove(0);
+    let pi = store
+        .pattern_input(&pattern(&busiest, now - chrono::Duration::days(30), 10))
+        .await
+        .unwrap();
+    assert!(
+        pi.buckets.iter().any(|b| b.counts.traces >= 2),
+        "no bucket holds more than one trace"
+    );
     assert_eq!(
         store.put_traces(&all[..5]).await.unwrap(),
         vec![PutOutcome::Unchanged; 5]
@@ -1139,7 +1149,6 @@ async fn a_production_shaped_history_answers_like_a_recomputation() {
     // Writes on top: a new newest trace of the busiest signature in the middle of an
     // hour, an assessment, deletes of that signature's newest and oldest traces and of
     // a signature's only trace.
-    let busiest = pick_signatures(&all, 1).remove(0);
     let mut mine: Vec<ActionTrace> = all
         .iter()
         .filter(|t| t.signature == busiest)
@@ -1295,7 +1304,7 @@ async fn batch_deletes_answer_per_id() {
     let now = at(0);
     let traces: Vec<ActionTrace> = context_core::demo::demo_history(7, now)
         .into_iter()
-        .take(60)
+        .take(30)
         .map(|t| ActionTrace::from_input(t, now))
         .collect();
     let out = store.put_traces(&traces).await.unwrap();
