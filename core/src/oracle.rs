@@ -573,18 +573,7 @@ impl crate::Store for MemStore {
         &self,
         q: &crate::store::WindowQuery,
     ) -> Result<Vec<crate::store::SignatureActionCounts>, crate::StoreError> {
-        let mut m: BTreeMap<(String, String), Counts> = BTreeMap::new();
-        for t in self.all().iter().filter(|t| {
-            t.action_timestamp >= q.since
-                && q.namespace
-                    .as_ref()
-                    .is_none_or(|n| &t.resource.namespace == n)
-                && q.alert_name.as_ref().is_none_or(|a| &t.alert.name == a)
-        }) {
-            m.entry((t.signature.clone(), t.action_type.clone()))
-                .or_default()
-                .add(&Counts::of_trace(t));
-        }
+        let m = crate::conformance::expected_window_counts(&self.all(), q);
         Ok(m.into_iter()
             .map(
                 |((signature, action_type), counts)| crate::store::SignatureActionCounts {

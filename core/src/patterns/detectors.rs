@@ -477,27 +477,7 @@ pub fn tally_step<'a>(out: &mut Vec<TypeTally<'a>>, t: &'a TraceFacts, a: &After
 pub fn tally<'a>(facts: &[&'a TraceFacts], after: &[&Aftermath], out: &mut Vec<TypeTally<'a>>) {
     out.clear();
     for (t, a) in facts.iter().zip(after) {
-        let ty: &'a str = &t.action_type;
-        let i = match out.iter().position(|x| x.action_type == ty) {
-            Some(i) => i,
-            None => {
-                out.push(TypeTally {
-                    action_type: ty,
-                    n: 0,
-                    eff: Eff::default(),
-                    new_alerts: 0,
-                    causing: 0,
-                    recurred: 0,
-                });
-                out.len() - 1
-            }
-        };
-        let x = &mut out[i];
-        x.n += 1;
-        x.eff.add(t.effectiveness);
-        x.new_alerts += a.new_alerts.len() as u64;
-        x.causing += (!a.new_alerts.is_empty()) as u64;
-        x.recurred += a.recurred as u64;
+        tally_step(out, t, a, true);
     }
 }
 
