@@ -21,7 +21,8 @@ use crate::model::{
 use crate::signature::alert_signature;
 use crate::store::{
     Counts, HistoryQuery, HourBucket, PagePosition, PatternInput, PatternRequest,
-    SignatureAggregate, SignatureQuery, Store, TraceFacts, WindowQuery, hour_of,
+    SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, TraceFacts, WindowQuery,
+    hour_of,
 };
 
 /// A fixed point in time the suite's traces are placed around (whole microseconds, so
@@ -1346,6 +1347,88 @@ pub async fn check_pattern_input(store: &dyn Store) {
     );
 }
 
+/// `window_summary` and `window_totals` agree with `window_counts` (checked against a
+/// recomputation by [`check_window_counts`]) on whatever the store holds: the totals are
+/// the sum of every row, the top `k` the first `k` signatures of its ranking.
+pub async fn check_window_summary(store: &dyn Store) {
+    let w = "window_summary";
+    let traces = pattern_fixture();
+    if store
+        .get_trace(&traces[0].action_id)
+        .await
+        .unwrap_or_else(|e| panic!("conformance[{w}]: get_trace failed: {e}"))
+        .is_none()
+    {
+        put_all_created(store, &traces, w).await;
+    }
+    let sum = |rows: &[SignatureActionCounts]| {
+        let mut c = Counts::default();
+        for r in rows {
+            c.add(&r.counts);
+        }
+        c
+    };
+    let sorted = |mut rows: Vec<SignatureActionCounts>| {
+        rows.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
+        rows
+    };
+    for minutes in [-100_000i64, -100, -6, 7, 100, 250, 100_000] {
+        for filter in [None, Some("conf-pi")] {
+            let q = WindowQuery {
+                since: at(minutes),
+                namespace: filter.map(String::from),
+                alert_name: None,
+            };
+            let rows = store
+                .window_counts(&q)
+                .await
+                .unwrap_or_else(|e| panic!("conformance[{w}]: window_counts failed: {e}"));
+            if filter.is_none() {
+                let totals = store
+                    .window_totals(q.since)
+                    .await
+                    .unwrap_or_else(|e| panic!("conformance[{w}]: window_totals failed: {e}"));
+                assert!(
+                    counts_eq(&totals, &sum(&rows)),
+                    "conformance[{w}]: window_totals since {} = {totals:?}, window_counts sum to {:?}",
+                    q.since,
+                    sum(&rows)
+                );
+            }
+            for k in [0usize, 1, 2, 5, 1000] {
+                let got = store
+                    .window_summary(&q, k)
+                    .await
+                    .unwrap_or_else(|e| panic!("conformance[{w}]: window_summary failed: {e}"));
+                assert!(
+                    counts_eq(&got.totals, &sum(&rows)),
+                    "conformance[{w}]: totals of {q:?}: {:?} != {:?}",
+                    got.totals,
+                    sum(&rows)
+                );
+                let want = sorted(crate::store::top_k(rows.clone(), k));
+                let got_top = sorted(got.top);
+                assert_eq!(
+                    got_top
+                        .iter()
+                        .map(|r| (&r.signature, &r.action_type, r.counts.traces))
+                        .collect::<Vec<_>>(),
+                    want.iter()
+                        .map(|r| (&r.signature, &r.action_type, r.counts.traces))
+                        .collect::<Vec<_>>(),
+                    "conformance[{w}]: top {k} of {q:?}"
+                );
+                for (g, x) in got_top.iter().zip(&want) {
+                    assert!(
+                        counts_eq(&g.counts, &x.counts),
+                        "conformance[{w}]: {g:?} != {x:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// window_counts: exact per signature and action type since a time, with the namespace
 /// and alert filters; get_aggregates; recent_facts.
 pub async fn check_window_counts(store: &dyn Store) {
@@ -1992,4 +2075,5 @@ pub async fn run_all(store: &dyn Store) {
     check_list_signatures(store).await;
     check_stats(store).await;
     check_delete(store).await;
+    check_window_summary(store).await;
 }

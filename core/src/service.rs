@@ -182,38 +182,29 @@ impl Service {
     /// Counts of the last 24 hours and 7 days, the top signatures of the week, and every
     /// oscillation going on now.
     pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview, StoreError> {
-        let all = |since: DateTime<Utc>| WindowQuery {
-            since,
-            ..WindowQuery::default()
-        };
-        let sum = |rows: &[SignatureActionCounts],
-                   since: Option<&std::collections::HashSet<String>>| {
-            let mut c = Counts::default();
-            for r in rows {
-                if since.is_none_or(|s| s.contains(&r.signature)) {
-                    c.add(&r.counts);
-                }
-            }
-            PeriodCounts::from(&c)
-        };
-        let (stats, week_rows, day_rows, facts) = futures_util::future::join4(
+        let week_start = now - Duration::days(7);
+        let (stats, week, day, facts) = futures_util::future::join4(
             self.store.stats(),
-            self.store.window_counts(&all(now - Duration::days(7))),
-            self.store.window_counts(&all(now - Duration::hours(24))),
+            self.store.window_summary(
+                &WindowQuery {
+                    since: week_start,
+                    ..WindowQuery::default()
+                },
+                OVERVIEW_TOP,
+            ),
+            self.store.window_totals(now - Duration::hours(24)),
             self.store.recent_facts(
                 now - Duration::minutes(OSCILLATION_WINDOW_MINUTES),
                 OVERVIEW_FACTS_LIMIT,
             ),
         )
         .await;
-        let (stats, week_rows, day_rows, facts) = (stats?, week_rows?, day_rows?, facts?);
-        let week = sum(&week_rows, None);
-        let day = sum(&day_rows, None);
-        let top = rank_counts(self.store.as_ref(), week_rows, 0, OVERVIEW_TOP).await?;
+        let (stats, week, day, facts) = (stats?, week?, day?, facts?);
+        let top = rank_counts(self.store.as_ref(), week.top, 0, OVERVIEW_TOP).await?;
         let warnings = oscillating_now(&facts, now);
         Ok(Overview {
-            day,
-            week,
+            day: PeriodCounts::from(&day),
+            week: PeriodCounts::from(&week.totals),
             top: top.signatures,
             warnings,
             checked_actions: facts.len() as u64,
@@ -240,6 +231,20 @@ impl Service {
     /// Stores validated traces (one outcome per trace, in order).
     pub async fn ingest(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
         self.store.put_traces(traces).await
+    }
+
+    /// Announces an import of about `expected` traces ([`Store::begin_bulk_load`]);
+    /// whether the store switched to bulk loading.
+    pub async fn begin_import(&self, expected: u64) -> Result<bool, StoreError> {
+        self.store.begin_bulk_load(expected).await
+    }
+
+    /// Ends an import begun with [`Service::begin_import`] ([`Store::end_bulk_load`]).
+    pub async fn end_import(
+        &self,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<(), StoreError> {
+        self.store.end_bulk_load(progress).await
     }
 
     /// Records the assessment of one action (`None`: no such action).

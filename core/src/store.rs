@@ -345,6 +345,29 @@ pub struct SignatureActionCounts {
     pub counts: Counts,
 }
 
+/// What [`Store::window_summary`] answers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowSummary {
+    pub totals: Counts,
+    pub top: Vec<SignatureActionCounts>,
+}
+
+/// The rows of the `k` signatures with the most traces (ties: the smaller signature
+/// first) among `rows` ([`Store::top_window_counts`]).
+pub fn top_k(rows: Vec<SignatureActionCounts>, k: usize) -> Vec<SignatureActionCounts> {
+    let mut per_sig: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for r in &rows {
+        *per_sig.entry(r.signature.as_str()).or_default() += r.counts.traces;
+    }
+    let mut ranked: Vec<(&str, u64)> = per_sig.into_iter().filter(|(_, n)| *n > 0).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let keep: std::collections::HashSet<String> =
+        ranked.iter().take(k).map(|(s, _)| s.to_string()).collect();
+    rows.into_iter()
+        .filter(|r| keep.contains(&r.signature))
+        .collect()
+}
+
 /// What pattern analysis asks a store for one signature: built by the use-case layer
 /// (`crate::service`), answered by one store call.
 #[derive(Debug, Clone, PartialEq)]
@@ -482,6 +505,43 @@ pub trait Store: Send + Sync + 'static {
         query: &WindowQuery,
     ) -> Result<Vec<SignatureActionCounts>, StoreError>;
 
+    /// The counts of every trace in the window of `query` (filters applied) and the
+    /// [`Store::window_counts`] rows of the `k` signatures with the most of them (ties:
+    /// the smaller signature first), i.e. the first `k` of the ranking. The default reads
+    /// all of `window_counts` once; a store can stop early (its lifetime counts bound
+    /// every window's).
+    async fn window_summary(
+        &self,
+        query: &WindowQuery,
+        k: usize,
+    ) -> Result<WindowSummary, StoreError> {
+        let rows = self.window_counts(query).await?;
+        let mut totals = Counts::default();
+        for r in &rows {
+            totals.add(&r.counts);
+        }
+        Ok(WindowSummary {
+            totals,
+            top: top_k(rows, k),
+        })
+    }
+
+    /// The counts of every trace with `action_timestamp >= since`, all signatures and
+    /// action types together. The default adds up `window_counts`.
+    async fn window_totals(&self, since: DateTime<Utc>) -> Result<Counts, StoreError> {
+        let rows = self
+            .window_counts(&WindowQuery {
+                since,
+                ..WindowQuery::default()
+            })
+            .await?;
+        let mut c = Counts::default();
+        for r in &rows {
+            c.add(&r.counts);
+        }
+        Ok(c)
+    }
+
     /// The aggregates of these signatures (unknown ones left out), in any order.
     async fn get_aggregates(
         &self,
@@ -508,4 +568,25 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_traces(&self, action_ids: &[String]) -> Result<Vec<bool>, StoreError>;
 
     async fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// Prepares for a bulk load of about `expected` new traces (an import): a store may
+    /// trade read speed for write speed until [`Store::end_bulk_load`] (the embedded store
+    /// defers its history indexes when the load is at least as large as what it holds).
+    /// Returns whether it did; nothing changes for readers but speed, and the answers
+    /// stay exact. The default does nothing.
+    async fn begin_bulk_load(&self, expected: u64) -> Result<bool, StoreError> {
+        let _ = expected;
+        Ok(false)
+    }
+
+    /// Ends a bulk load begun with [`Store::begin_bulk_load`] (the embedded store builds
+    /// the indexes it deferred, one pass over the traces per index). `progress` is called
+    /// with (done, total) steps. Idempotent; the default does nothing.
+    async fn end_bulk_load(
+        &self,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<(), StoreError> {
+        let _ = progress;
+        Ok(())
+    }
 }

@@ -47,7 +47,7 @@ impl fmt::Display for Summary {
 /// 300–317 MiB peak RSS. An interrupted import
 /// loses at most the batch in flight; re-running completes it. The DynamoDB store bounds
 /// its own concurrency.
-const IMPORT_BATCH: usize = 20_000;
+const IMPORT_BATCH: usize = 50_000;
 
 /// Traces to store, with the input line each came from (for conflict reports).
 #[derive(Default)]
@@ -212,7 +212,42 @@ pub async fn import_file(
         ),
         None => ProgressBar::new_spinner(),
     };
-    let mut reader = BufReader::new(reader);
+    // About 1 KB per trace: only the store's choice of bulk loading depends on it.
+    let bulk = service
+        .begin_import(len.unwrap_or(0) / 1024)
+        .await
+        .map_err(|e| format!("cannot prepare the store for the import: {e}"))?;
+    let result = import_lines(service, BufReader::new(reader), types, &pb).await;
+    if bulk {
+        // Also after a failed batch: what was stored gets its indexes back.
+        pb.finish_and_clear();
+        let pb = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        let shown = pb.clone();
+        let ended = service
+            .end_import(&move |done, total| {
+                shown.set_message(format!("building the history indexes: {done}/{total}"))
+            })
+            .await;
+        pb.finish_and_clear();
+        ended.map_err(|e| {
+            format!("building the history indexes failed (the next start builds them): {e}")
+        })?;
+    }
+    result
+}
+
+/// [`import_file`]'s loop over the lines of `reader`.
+async fn import_lines(
+    service: &Service,
+    mut reader: BufReader<Box<dyn Read>>,
+    types: &ActionTypes,
+    pb: &ProgressBar,
+) -> Result<Summary, String> {
+    let pb = pb.clone();
     let mut summary = Summary::default();
     let mut line_no = 0u64;
     // The batch being stored, and the one being read meanwhile.

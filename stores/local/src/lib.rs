@@ -56,9 +56,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 /// indexes by one covering index (each trace moves its signature in every rank index:
 /// two fewer index updates per write); 4 added the hour and day `buckets` (exact counts of
 /// any window), made the name index covering for the resource facts of pattern analysis
-/// and narrowed the signature and namespace indexes to the history filters they serve.
+/// and narrowed the signature and namespace indexes to the history filters they serve;
+/// 5 added the `totals` of every hour and day and made the ts index covering (the
+/// overview's counts and recent facts).
 /// Older files are migrated on open.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// One hour in microseconds (the unit of `ts` and of `buckets.start`).
 const HOUR_US: i64 = 3_600_000_000;
@@ -108,19 +110,6 @@ CREATE TABLE IF NOT EXISTS traces (
     eff         REAL,
     replicas    INTEGER
 );
-CREATE INDEX IF NOT EXISTS traces_ts          ON traces (ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_namespace   ON traces (namespace, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_kind        ON traces (kind, ts, action_id);
--- Covering: pattern analysis reads the facts of a resource (namespace, kind, name) from
--- here only, skipping the entries of other resources of the same name.
-CREATE INDEX IF NOT EXISTS traces_name        ON traces (name, ts, action_id,
-    namespace, kind, signature, action_type, status, eff, replicas, alert_name);
-CREATE INDEX IF NOT EXISTS traces_alert_name  ON traces (alert_name, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_signature   ON traces (signature, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id);
-CREATE INDEX IF NOT EXISTS traces_status      ON traces (status, ts, action_id);
-
 -- Counts of each signature's traces per action type and hour (span 0) or UTC day
 -- (span 1) starting at `start` (microseconds), kept on every write: any window's counts
 -- are ranges of these plus the traces of its partial first hour. A signature's rows of
@@ -137,6 +126,21 @@ CREATE TABLE IF NOT EXISTS buckets (
     eff_sum     REAL NOT NULL,
     eff_n       INTEGER NOT NULL,
     PRIMARY KEY (signature, span, start, action_type)
+) WITHOUT ROWID;
+
+-- The sums of `buckets` over every signature and action type, per hour (span 0) and UTC
+-- day (span 1): the counts of the whole history in any window without reading a row per
+-- signature.
+CREATE TABLE IF NOT EXISTS totals (
+    span        INTEGER NOT NULL,
+    start       INTEGER NOT NULL,
+    traces      INTEGER NOT NULL,
+    completed   INTEGER NOT NULL,
+    failed      INTEGER NOT NULL,
+    rolled_back INTEGER NOT NULL,
+    eff_sum     REAL NOT NULL,
+    eff_n       INTEGER NOT NULL,
+    PRIMARY KEY (span, start)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS signatures (
@@ -159,6 +163,89 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 INSERT OR IGNORE INTO counters (id, traces, signatures) VALUES (1, 0, 0);
 ";
+
+/// The history's secondary indexes (name, definition): created with [`SCHEMA`] on every
+/// open, dropped by a bulk load and built again at its end ([`LocalStore`]'s
+/// `end_bulk_load`), so a bulk load that never ended is repaired by the next open.
+const TRACE_INDEXES: [(&str, &str); 9] = [
+    (
+        // Covering: the overview reads the facts of the last two hours and the counts
+        // of a window's partial first hour from here only.
+        "traces_ts",
+        "CREATE INDEX IF NOT EXISTS traces_ts ON traces (ts, action_id,
+            action_type, status, eff, replicas, alert_name, namespace, kind, name, signature)",
+    ),
+    (
+        "traces_namespace",
+        "CREATE INDEX IF NOT EXISTS traces_namespace ON traces (namespace, ts, action_id)",
+    ),
+    (
+        "traces_kind",
+        "CREATE INDEX IF NOT EXISTS traces_kind ON traces (kind, ts, action_id)",
+    ),
+    // Covering: pattern analysis reads the facts of a resource (namespace, kind, name)
+    // from here only, skipping the entries of other resources of the same name.
+    (
+        "traces_name",
+        "CREATE INDEX IF NOT EXISTS traces_name ON traces (name, ts, action_id,
+            namespace, kind, signature, action_type, status, eff, replicas, alert_name)",
+    ),
+    (
+        "traces_alert_name",
+        "CREATE INDEX IF NOT EXISTS traces_alert_name ON traces (alert_name, ts, action_id)",
+    ),
+    (
+        "traces_signature",
+        "CREATE INDEX IF NOT EXISTS traces_signature ON traces (signature, ts, action_id)",
+    ),
+    (
+        "traces_workflow_id",
+        "CREATE INDEX IF NOT EXISTS traces_workflow_id ON traces (workflow_id, ts, action_id)",
+    ),
+    (
+        "traces_action_type",
+        "CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id)",
+    ),
+    (
+        "traces_status",
+        "CREATE INDEX IF NOT EXISTS traces_status ON traces (status, ts, action_id)",
+    ),
+];
+
+/// A bulk load defers the history indexes only when it brings at least this many traces
+/// and at least as many as the store holds: building an index costs one pass over every
+/// stored trace, keeping it costs a random page write per new trace.
+const BULK_MIN_TRACES: u64 = 50_000;
+
+/// The writer's page cache during a bulk load (KiB): the action id index, the one a bulk
+/// load keeps, stays in memory up to a few million traces.
+const BULK_CACHE_KIB: i64 = 262_144;
+
+/// The writer's page cache otherwise (KiB).
+const WRITER_CACHE_KIB: i64 = 65_536;
+
+/// Creates the [`TRACE_INDEXES`] missing, calling `progress(done, total)` after each.
+fn create_trace_indexes(tx: &Connection, progress: &dyn Fn(usize, usize)) -> Result<()> {
+    for (i, (_, sql)) in TRACE_INDEXES.iter().enumerate() {
+        tx.execute_batch(sql)?;
+        progress(i + 1, TRACE_INDEXES.len());
+    }
+    Ok(())
+}
+
+/// The [`TRACE_INDEXES`] that exist.
+fn trace_indexes_present(conn: &Connection) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces'",
+    )?;
+    let names = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names
+        .into_iter()
+        .filter(|n| TRACE_INDEXES.iter().any(|(name, _)| name == n))
+        .collect())
+}
 
 /// Internal error; converted to [`StoreError`] at the trait boundary.
 #[derive(Debug)]
@@ -190,6 +277,11 @@ impl From<Error> for StoreError {
                 ) =>
             {
                 StoreError::Unavailable(format!("sqlite busy: {}", msg.unwrap_or_default()))
+            }
+            // A history index is missing while an import bulk-loads the file
+            // (`begin_bulk_load`): the query can be asked again once it ends.
+            Error::Sql(e) if e.to_string().contains("no such index: traces_") => {
+                StoreError::Unavailable(format!("an import is loading the store: {e}"))
             }
             Error::Sql(e) => StoreError::Internal(format!("sqlite: {e}")),
             Error::Json(e) => StoreError::Internal(format!("stored JSON: {e}")),
@@ -977,7 +1069,7 @@ impl LocalStore {
         // Commits are made durable by the syncer thread before anyone is answered
         // ([`syncer_loop`]); checkpoints still sync the WAL before and the file after.
         c.pragma_update(None, "synchronous", "NORMAL")?;
-        c.pragma_update(None, "cache_size", -65_536)?;
+        c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         // Checkpoints run on their own thread ([`Checkpoints`]); the hook tells the writer
         // the WAL's size (and replaces SQLite's automatic checkpoint, which it disables).
         c.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -1002,9 +1094,17 @@ impl LocalStore {
         if (1..4).contains(&version) {
             migrate_v3(&tx)?;
         }
+        if (1..5).contains(&version) {
+            // Schema 5's ts index covers the overview's columns.
+            tx.execute_batch("DROP INDEX IF EXISTS traces_ts")?;
+        }
         tx.execute_batch(SCHEMA)?;
+        create_trace_indexes(&tx, &|_, _| {})?;
         if (1..4).contains(&version) {
             backfill_buckets(&tx)?;
+        }
+        if (1..5).contains(&version) {
+            backfill_totals(&tx)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -1251,18 +1351,70 @@ fn day_of(us: i64) -> i64 {
 /// Hour buckets changed by one write: `(signature, hour start, action type)` → change.
 type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
-/// Applies `changes` to the hour buckets and to the day buckets that hold those hours.
+/// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
+/// to the `totals` of both.
 fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
     let mut days: BucketChanges<'_> = HashMap::with_capacity(changes.len());
+    let mut totals: HashMap<(i64, i64), Delta> = HashMap::new();
     for (&(signature, hour, action_type), d) in changes {
         bump_bucket(tx, signature, SPAN_HOUR, hour, action_type, d)?;
         days.entry((signature, day_of(hour), action_type))
             .or_default()
             .add(d);
+        totals.entry((SPAN_HOUR, hour)).or_default().add(d);
+        totals.entry((SPAN_DAY, day_of(hour))).or_default().add(d);
     }
     for ((signature, day, action_type), d) in &days {
         bump_bucket(tx, signature, SPAN_DAY, *day, action_type, d)?;
     }
+    for ((span, start), d) in &totals {
+        bump_total(tx, *span, *start, d)?;
+    }
+    Ok(())
+}
+
+/// Applies `d` to one row of `totals`, as [`bump_bucket`] to a bucket.
+fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO totals (span, start, traces, completed, failed, rolled_back, eff_sum, eff_n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (span, start) DO UPDATE SET
+            traces = traces + excluded.traces,
+            completed = completed + excluded.completed,
+            failed = failed + excluded.failed,
+            rolled_back = rolled_back + excluded.rolled_back,
+            eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0
+                           ELSE eff_sum + excluded.eff_sum END,
+            eff_n = eff_n + excluded.eff_n",
+    )?
+    .execute(params![
+        span,
+        start,
+        d.traces,
+        d.completed,
+        d.failed,
+        d.rolled_back,
+        d.eff_sum,
+        d.eff_n
+    ])?;
+    if d.traces < 0 {
+        tx.prepare_cached("DELETE FROM totals WHERE span = ?1 AND start = ?2 AND traces <= 0")?
+            .execute(params![span, start])?;
+    }
+    Ok(())
+}
+
+/// Fills `totals` from `buckets` (schema 5; in the caller's transaction).
+fn backfill_totals(tx: &Connection) -> Result<()> {
+    tx.execute("DELETE FROM totals", [])?;
+    let rows = tx.execute(
+        "INSERT INTO totals (span, start, traces, completed, failed, rolled_back, eff_sum, eff_n)
+         SELECT span, start, SUM(traces), SUM(completed), SUM(failed), SUM(rolled_back),
+                SUM(eff_sum), SUM(eff_n)
+         FROM buckets GROUP BY span, start",
+        [],
+    )?;
+    tracing::info!(rows, "filled the embedded store's totals from its buckets");
     Ok(())
 }
 
@@ -2003,6 +2155,128 @@ fn window_counts_q(conn: &Connection, q: &WindowQuery) -> Result<Vec<SignatureAc
         .collect())
 }
 
+/// [`Store::window_totals`]: the `totals` rows of the window's whole hours and days and
+/// the traces of its partial first hour.
+fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
+    let whole = first_whole_hour(since);
+    let first_day = first_whole_day(whole);
+    let mut c = Counts::default();
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COUNT_COLUMNS} FROM totals WHERE span = ?1 AND start >= ?2 AND start < ?3"
+    ))?;
+    for (span, from, to) in [
+        (SPAN_HOUR, whole, first_day),
+        (SPAN_DAY, first_day, i64::MAX),
+    ] {
+        if from < to {
+            let mut rows = st.query(params![span, from, to])?;
+            while let Some(row) = rows.next()? {
+                c.add(&counts_at(row, 0)?);
+            }
+        }
+    }
+    if whole > since {
+        let mut st =
+            tx.prepare_cached("SELECT status, eff FROM traces WHERE ts >= ?1 AND ts < ?2")?;
+        let mut rows = st.query(params![since, whole])?;
+        while let Some(row) = rows.next()? {
+            c.add(&Counts::of(
+                parse_status(row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?)?,
+                row.get(1)?,
+            ));
+        }
+    }
+    Ok(c)
+}
+
+/// One signature's counts per action type since `since` (µs): its bucket ranges and the
+/// traces of the partial first hour.
+fn signature_window_q(
+    conn: &Connection,
+    signature: &str,
+    since: i64,
+) -> Result<Vec<(String, Counts)>> {
+    let whole = first_whole_hour(since);
+    let first_day = first_whole_day(whole);
+    let mut out: Vec<(String, Counts)> = Vec::new();
+    let mut st = conn.prepare_cached(&bucket_range_sql())?;
+    for (span, from, to) in [
+        (SPAN_HOUR, whole, first_day),
+        (SPAN_DAY, first_day, i64::MAX),
+    ] {
+        if from < to {
+            let mut rows = st.query(params![signature, span, from, to])?;
+            while let Some(row) = rows.next()? {
+                let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let c = counts_at(row, 1)?;
+                match out.iter_mut().find(|(k, _)| k == action) {
+                    Some((_, acc)) => acc.add(&c),
+                    None => out.push((action.to_string(), c)),
+                }
+            }
+        }
+    }
+    if whole > since {
+        let mut st = conn.prepare_cached(
+            "SELECT action_type, status, eff FROM traces
+             WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
+        )?;
+        add_trace_counts(&mut st, params![signature, since, whole], &mut out)?;
+    }
+    out.retain(|(_, c)| !c.is_empty());
+    Ok(out)
+}
+
+/// [`Store::window_summary`] without filters: the signatures seen in the window in the
+/// order of their lifetime occurrences, each counted in the window, until the next one's
+/// lifetime occurrences (a bound of its window count) fall below the k-th best count.
+fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Result<WindowSummary> {
+    let tx = conn.unchecked_transaction()?;
+    let totals = window_totals_q(&tx, since)?;
+    // (signature, window traces, its counts per action type), best first.
+    type Ranked = (String, u64, Vec<(String, Counts)>);
+    let mut top: Vec<Ranked> = Vec::with_capacity(k + 1);
+    if k > 0 {
+        let mut st = tx.prepare_cached(
+            "SELECT signature, occurrences FROM signatures INDEXED BY signatures_ranking
+             WHERE last_seen >= ?1 ORDER BY occurrences DESC",
+        )?;
+        let mut rows = st.query(params![since])?;
+        while let Some(row) = rows.next()? {
+            let bound = row.get::<_, i64>(1)?.max(0) as u64;
+            if top.len() == k && bound < top[k - 1].1 {
+                break;
+            }
+            let signature: String = row.get(0)?;
+            let counts = signature_window_q(&tx, &signature, since)?;
+            let n: u64 = counts.iter().map(|(_, c)| c.traces).sum();
+            if n == 0 {
+                continue;
+            }
+            let at = top.partition_point(|(s, m, _)| *m > n || (*m == n && *s < signature));
+            if at < k {
+                top.insert(at, (signature, n, counts));
+                top.truncate(k);
+            }
+        }
+    }
+    Ok(WindowSummary {
+        totals,
+        top: top
+            .into_iter()
+            .flat_map(|(signature, _, counts)| {
+                counts
+                    .into_iter()
+                    .map(move |(action_type, counts)| SignatureActionCounts {
+                        signature: signature.clone(),
+                        action_type,
+                        counts,
+                    })
+            })
+            .collect(),
+    })
+}
+
 fn recent_facts_q(
     conn: &Connection,
     since: DateTime<Utc>,
@@ -2109,6 +2383,49 @@ impl Store for LocalStore {
         .await
     }
 
+    async fn begin_bulk_load(&self, expected: u64) -> std::result::Result<bool, StoreError> {
+        self.blocking(move |i| {
+            i.write(move |tx, _| {
+                let stored: i64 =
+                    tx.query_row("SELECT traces FROM counters WHERE id = 1", [], |r| r.get(0))?;
+                if expected < BULK_MIN_TRACES || expected < stored.max(0) as u64 {
+                    return Ok(false);
+                }
+                for (name, _) in TRACE_INDEXES {
+                    tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+                }
+                tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
+                tracing::info!(expected, stored, "bulk load: history indexes deferred");
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn end_bulk_load(
+        &self,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> std::result::Result<(), StoreError> {
+        let present = self.blocking(|i| i.read(trace_indexes_present)).await?;
+        let missing: Vec<&'static str> = TRACE_INDEXES
+            .iter()
+            .filter(|(name, _)| !present.iter().any(|p| p == name))
+            .map(|(_, sql)| *sql)
+            .collect();
+        // One index per write (its own commit), so an interrupted build keeps the
+        // ones done; the next open builds the rest.
+        for (n, &sql) in missing.iter().enumerate() {
+            progress(n, missing.len());
+            self.blocking(move |i| i.write(move |tx, _| Ok(tx.execute_batch(sql)?)))
+                .await?;
+        }
+        progress(missing.len(), missing.len());
+        self.blocking(|i| {
+            i.write(|tx, _| Ok(tx.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?))
+        })
+        .await
+    }
+
     async fn get_trace(
         &self,
         action_id: &str,
@@ -2188,6 +2505,41 @@ impl Store for LocalStore {
         let q = query.clone();
         self.blocking(move |i| i.read(|c| window_counts_q(c, &q)))
             .await
+    }
+
+    async fn window_summary(
+        &self,
+        query: &WindowQuery,
+        k: usize,
+    ) -> std::result::Result<WindowSummary, StoreError> {
+        let q = query.clone();
+        self.blocking(move |i| {
+            i.read(|c| {
+                if q.namespace.is_none() && q.alert_name.is_none() {
+                    return window_summary_q(c, micros(q.since), k);
+                }
+                let rows = window_counts_q(c, &q)?;
+                let mut totals = Counts::default();
+                for r in &rows {
+                    totals.add(&r.counts);
+                }
+                Ok(WindowSummary {
+                    totals,
+                    top: context_core::store::top_k(rows, k),
+                })
+            })
+        })
+        .await
+    }
+
+    async fn window_totals(&self, since: DateTime<Utc>) -> std::result::Result<Counts, StoreError> {
+        self.blocking(move |i| {
+            i.read(|c| {
+                let tx = c.unchecked_transaction()?;
+                window_totals_q(&tx, micros(since))
+            })
+        })
+        .await
     }
 
     async fn get_aggregates(
@@ -2342,7 +2694,7 @@ mod tests {
             (
                 recent_facts_sql(),
                 vec![Value::Integer(0), Value::Integer(10)],
-                "SEARCH traces USING INDEX traces_ts (ts>?)",
+                "SEARCH traces USING COVERING INDEX traces_ts (ts>?)",
             ),
             (
                 hour_buckets_sql(),

@@ -210,7 +210,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, 5);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -259,9 +259,12 @@ async fn migrates_a_schema_1_file() {
         let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
         conn.execute_batch(
             "DROP TABLE buckets;
+             DROP TABLE totals;
+             DROP INDEX traces_ts;
              DROP INDEX traces_name;
              DROP INDEX traces_signature;
              DROP INDEX traces_namespace;
+             CREATE INDEX traces_ts ON traces (ts, action_id);
              ALTER TABLE traces DROP COLUMN eff;
              ALTER TABLE traces DROP COLUMN replicas;
              CREATE INDEX traces_signature ON traces (signature, ts, action_id);
@@ -300,7 +303,7 @@ async fn migrates_a_schema_1_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, 5);
     let sql: String = conn
         .query_row(
             "SELECT sql FROM sqlite_master WHERE name = 'traces_name'",
@@ -389,7 +392,7 @@ async fn migrates_a_schema_2_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, 5);
 }
 
 /// The writer keeps aggregates decoded between writes; when another process (here a
