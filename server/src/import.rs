@@ -1,8 +1,12 @@
-//! `kubernaut-context import FILE`: NDJSON traces into the store, in batches of 20 000.
+//! `kubernaut-context import FILE`: NDJSON traces into the store, in batches of 50 000.
 //!
 //! Idempotent and resumable: the store skips a trace whose `action_id` is already
 //! stored with the same content, so re-running after an interruption only adds what is
-//! missing. Invalid lines are reported with their line number and skipped.
+//! missing. Invalid lines are reported with their line number and skipped. A file at
+//! least as large as the store (about 1 KB per trace) is bulk-loaded
+//! (`Service::begin_import`): the embedded store builds its history indexes once at the
+//! end instead of updating them per trace; meanwhile a server on the same data directory
+//! answers history and pattern queries with 503.
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
@@ -41,12 +45,9 @@ impl fmt::Display for Summary {
 
 /// Traces per `put_traces` call, far above the HTTP batch limit (100): the embedded store
 /// commits each call as one transaction, and what a transaction costs is the index pages
-/// it touches, which many traces share. Measured on 200 000 traces (docs/PERFORMANCE.md,
-/// "Import"): about 9 200 (shuffled timestamps) / 14 800 (time-ordered) traces/s at 1 000
-/// per call, 13 600 / 21 300 at 5 000, 19 500–20 200 / 28 200–29 300 at 20 000 with
-/// 300–317 MiB peak RSS. An interrupted import
-/// loses at most the batch in flight; re-running completes it. The DynamoDB store bounds
-/// its own concurrency.
+/// it touches, which many traces share (figures: docs/PERFORMANCE.md, "Import"). An
+/// interrupted import loses at most the batch in flight; re-running completes it. The
+/// DynamoDB store bounds its own concurrency.
 const IMPORT_BATCH: usize = 50_000;
 
 /// Traces to store, with the input line each came from (for conflict reports).
