@@ -8,6 +8,10 @@
 #      server: no first touches of the mapped file while measuring); then the
 #      store's own ingest rate with 8 concurrent writers of 100-trace batches, no HTTP
 #      (stores/local/examples/ingest_bench.rs: time-ordered, random ids, shuffled);
+#   1c. a production-shaped history (core's synth example: random ids, Zipf-skewed
+#      signatures, 30 days) through `kubernaut-context import` (traces/s, bulk loading),
+#      then the overview on it (stores/local/examples/overview_bench.rs), against the
+#      window counts of every signature it read before;
 #   2. the combined release server (target/release/kubernaut-context, embedded store):
 #      a. batched HTTP ingest (POST batches of 100 over BENCH_INGEST_CONNS=8 connections,
 #         scripts/bench-ingest.py), traces/s by wall clock: time-ordered timestamps (live
@@ -27,6 +31,7 @@
 #   BENCH_SIZES       pattern_bench sizes (default 10000,100000,1000000; quick 10000,100000)
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
 #   BENCH_FRESH_SIZES store sizes of part 3b (default "100000 200000", quick 50000)
+#   BENCH_OVERVIEW_TRACES history size of part 1c (default 1000000, quick 100000)
 #   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.), lambda (5.)
 #                     or peer (6.: the PostgreSQL peer, scripts/bench-peer.sh and its variables)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
@@ -66,18 +71,22 @@ if ! command -v wrk >/dev/null; then
 fi
 part() { [ "${BENCH_PARTS:-all}" = all ] || [ "${BENCH_PARTS:-all}" = "$1" ]; }
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  if part server; then
+  if part server || part pattern; then
     step "building (release): server"
     cargo build --release -q -p kubernaut-context-server
   fi
   if part pattern; then
-    step "building (release): pattern_bench, ingest_bench"
-    cargo build --release -q -p kubernaut-context-store-local --example pattern_bench --example ingest_bench
+    step "building (release): pattern_bench, ingest_bench, overview_bench, synth"
+    cargo build --release -q -p kubernaut-context-store-local --example pattern_bench \
+      --example ingest_bench --example overview_bench
+    cargo build --release -q -p kubernaut-context-core --example synth
   fi
 fi
 BIN=${BENCH_BIN:-$ROOT/target/release/kubernaut-context}
 PB=$ROOT/target/release/examples/pattern_bench
 IB=$ROOT/target/release/examples/ingest_bench
+OB=$ROOT/target/release/examples/overview_bench
+SYNTH=$ROOT/target/release/examples/synth
 
 step "machine"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -85,7 +94,7 @@ echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "server:  $BIN"
 echo "cpus:    $(nproc) ($(lscpu | sed -n 's/^Model name: *//p' | head -n1))"
 echo "memory:  $(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other engineers may be compiling)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other processes share the machine)"
 echo "mode:    $([ "$QUICK" = 1 ] && echo quick || echo full), $SECS s per load run, $CONNS connections"
 
 TMP=$(mktemp -d -t kctx-bench.XXXXXX)
@@ -112,6 +121,16 @@ if part pattern; then
     "$IB" --traces "$((HTTP_TRACES / 2))" --tasks 8 --batch 100 $args --dir "$TMP/ingest-store"
     rm -rf "$TMP/ingest-store"
   done
+  OV_TRACES=${BENCH_OVERVIEW_TRACES:-$([ "$QUICK" = 1 ] && echo 100000 || echo 1000000)}
+  step "1c. import and overview on a production-shaped history ($OV_TRACES traces, core's synth example)"
+  "$SYNTH" --traces "$OV_TRACES" --seed 14 >"$TMP/synth.ndjson"
+  t0=$(date +%s.%N)
+  "$BIN" import --data-dir "$TMP/ov-store" "$TMP/synth.ndjson" 2>/dev/null
+  t1=$(date +%s.%N)
+  python3 -c "import sys; n, a, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print(f'import: {n} traces in {b - a:.1f} s = {n / (b - a):,.0f} traces/s'.replace(',', ' '))" "$OV_TRACES" "$t0" "$t1"
+  rm -f "$TMP/synth.ndjson"
+  "$OB" --dir "$TMP/ov-store" --rounds 200 2>/dev/null
+  rm -rf "$TMP/ov-store"
 fi
 
 # ------------------------------------------------------------------ 4. DynamoDB
