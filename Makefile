@@ -2,8 +2,9 @@
 #   make run    build and serve the combined server + web UI on http://127.0.0.1:8091
 #               (embedded store under ./data, seeded with demo data on first start)
 #   make test   install what the tests need and run every test suite
-# Others: make watch (cargo leptos watch; installs cargo-leptos on first use), make image.
-.PHONY: run test tools build watch image lambda bench fmt lint clean
+# Others: make check (the inner loop: fmt, clippy, cargo test), make watch (cargo leptos
+# watch; installs cargo-leptos on first use), make image.
+.PHONY: run test check tools build watch image lambda bench fmt lint clean
 
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
@@ -24,6 +25,14 @@ run: tools
 
 test:
 	scripts/test.sh
+
+# The inner loop: rustfmt check, clippy and every cargo test (the DynamoDB adapter's on
+# moto), without the browser, HolmesGPT, Lambda, fuzz and validator phases of make test.
+check:
+	scripts/ensure-python.sh
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	scripts/with-moto.sh cargo test --workspace
 
 tools:
 	scripts/ensure-tools.sh
