@@ -49,8 +49,9 @@ pub struct FunctionUrls {
     pub patterns: Option<String>,
 }
 
-/// Configuration of the HTTP layer.
-#[derive(Debug, Clone)]
+/// Configuration of the HTTP layer. Its `Debug` form never shows the tokens or the
+/// cursor key (only how many there are), so logging a configuration leaks no secret.
+#[derive(Clone)]
 pub struct ApiConfig {
     /// Bearer tokens accepted for writes (and for reads with `require_read_auth`).
     pub write_tokens: Vec<String>,
@@ -70,6 +71,28 @@ pub struct ApiConfig {
     /// How far in the future a recorded timestamp may lie (clock skew between the
     /// writer and this service); later ones are rejected.
     pub clock_skew: chrono::Duration,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field(
+                "write_tokens",
+                &format_args!("[{} redacted]", self.write_tokens.len()),
+            )
+            .field("require_read_auth", &self.require_read_auth)
+            .field("cors_origins", &self.cors_origins)
+            .field(
+                "cursor_key",
+                &format_args!("[{} bytes redacted]", self.cursor_key.len()),
+            )
+            .field("action_types", &self.action_types)
+            .field("function_urls", &self.function_urls)
+            .field("public_base_url", &self.public_base_url)
+            .field("analysis", &self.analysis)
+            .field("clock_skew", &self.clock_skew)
+            .finish()
+    }
 }
 
 impl Default for ApiConfig {
