@@ -1347,11 +1347,9 @@ pub async fn check_pattern_input(store: &dyn Store) {
     );
 }
 
-/// `window_summary` and `window_totals` agree with `window_counts` (checked against a
-/// recomputation by [`check_window_counts`]) on whatever the store holds: the totals are
-/// the sum of every row, the top `k` the first `k` signatures of its ranking.
-pub async fn check_window_summary(store: &dyn Store) {
-    let w = "window_summary";
+/// The traces of check_pattern_input, stored unless they are already (when run_all ran
+/// that check first).
+async fn pattern_fixture_stored(store: &dyn Store, w: &str) -> Vec<ActionTrace> {
     let traces = pattern_fixture();
     if store
         .get_trace(&traces[0].action_id)
@@ -1361,6 +1359,15 @@ pub async fn check_window_summary(store: &dyn Store) {
     {
         put_all_created(store, &traces, w).await;
     }
+    traces
+}
+
+/// `window_summary` and `window_totals` agree with `window_counts` (checked against a
+/// recomputation by [`check_window_counts`]) on whatever the store holds: the totals are
+/// the sum of every row, the top `k` the first `k` signatures of its ranking.
+pub async fn check_window_summary(store: &dyn Store) {
+    let w = "window_summary";
+    pattern_fixture_stored(store, w).await;
     let sum = |rows: &[SignatureActionCounts]| {
         let mut c = Counts::default();
         for r in rows {
@@ -1433,17 +1440,7 @@ pub async fn check_window_summary(store: &dyn Store) {
 /// and alert filters; get_aggregates; recent_facts.
 pub async fn check_window_counts(store: &dyn Store) {
     let w = "window_counts";
-    // The traces of check_pattern_input (already stored when run_all runs it first;
-    // stored here otherwise).
-    let traces = pattern_fixture();
-    if store
-        .get_trace(&traces[0].action_id)
-        .await
-        .unwrap_or_else(|e| panic!("conformance[{w}]: get_trace failed: {e}"))
-        .is_none()
-    {
-        put_all_created(store, &traces, w).await;
-    }
+    let traces = pattern_fixture_stored(store, w).await;
     for q in [
         WindowQuery {
             since: at(-100),

@@ -1373,20 +1373,21 @@ fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The upsert's update of the [`COUNT_COLUMNS`] by a [`Delta`]: an effectiveness sum
+/// whose count drops to 0 is set to exactly 0 (no float residue).
+const ADD_COUNTS: &str = "traces = traces + excluded.traces,
+    completed = completed + excluded.completed,
+    failed = failed + excluded.failed,
+    rolled_back = rolled_back + excluded.rolled_back,
+    eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0 ELSE eff_sum + excluded.eff_sum END,
+    eff_n = eff_n + excluded.eff_n";
+
 /// Applies `d` to one row of `totals`, as [`bump_bucket`] to a bucket.
 fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO totals (span, start, traces, completed, failed, rolled_back, eff_sum, eff_n)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (span, start) DO UPDATE SET
-            traces = traces + excluded.traces,
-            completed = completed + excluded.completed,
-            failed = failed + excluded.failed,
-            rolled_back = rolled_back + excluded.rolled_back,
-            eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0
-                           ELSE eff_sum + excluded.eff_sum END,
-            eff_n = eff_n + excluded.eff_n",
-    )?
+    tx.prepare_cached(&format!(
+        "INSERT INTO totals (span, start, {COUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (span, start) DO UPDATE SET {ADD_COUNTS}"
+    ))?
     .execute(params![
         span,
         start,
@@ -1428,19 +1429,11 @@ fn bump_bucket(
     action_type: &str,
     d: &Delta,
 ) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO buckets (signature, span, start, action_type, traces, completed, failed,
-                              rolled_back, eff_sum, eff_n)
+    tx.prepare_cached(&format!(
+        "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET
-            traces = traces + excluded.traces,
-            completed = completed + excluded.completed,
-            failed = failed + excluded.failed,
-            rolled_back = rolled_back + excluded.rolled_back,
-            eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0
-                           ELSE eff_sum + excluded.eff_sum END,
-            eff_n = eff_n + excluded.eff_n",
-    )?
+         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET {ADD_COUNTS}"
+    ))?
     .execute(params![
         signature,
         span,
@@ -2086,29 +2079,11 @@ fn window_counts_q(conn: &Connection, q: &WindowQuery) -> Result<Vec<SignatureAc
             per_sig.push((row.get(0)?, Vec::new()));
         }
     }
-    // Whole days from the first midnight on, the hours before it from the day buckets;
-    // the hours before that one from the hour buckets.
-    let first_day = first_whole_day(whole);
+    // Whole days from the first midnight on, the hours before it from the hour buckets.
     {
         let mut st = conn.prepare_cached(&bucket_range_sql())?;
         for (sig, counts) in per_sig.iter_mut() {
-            for (span, from, to) in [
-                (SPAN_HOUR, whole, first_day),
-                (SPAN_DAY, first_day, i64::MAX),
-            ] {
-                if from >= to {
-                    continue;
-                }
-                let mut rows = st.query(params![&*sig, span, from, to])?;
-                while let Some(row) = rows.next()? {
-                    let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-                    let c = counts_at(row, 1)?;
-                    match counts.iter_mut().find(|(k, _)| k == action) {
-                        Some((_, acc)) => acc.add(&c),
-                        None => counts.push((action.to_string(), c)),
-                    }
-                }
-            }
+            add_bucket_ranges(&mut st, sig, since, counts)?;
         }
     }
     if whole > since {
@@ -2189,6 +2164,38 @@ fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
     Ok(c)
 }
 
+/// Adds one signature's bucket counts of a window starting at `since` (µs) to `out`,
+/// per action type: the hour rows from the first whole hour to the first midnight, the
+/// day rows from there (the partial first hour is the caller's). `st` is
+/// [`bucket_range_sql`].
+fn add_bucket_ranges(
+    st: &mut rusqlite::CachedStatement<'_>,
+    signature: &str,
+    since: i64,
+    out: &mut Vec<(String, Counts)>,
+) -> Result<()> {
+    let whole = first_whole_hour(since);
+    let first_day = first_whole_day(whole);
+    for (span, from, to) in [
+        (SPAN_HOUR, whole, first_day),
+        (SPAN_DAY, first_day, i64::MAX),
+    ] {
+        if from >= to {
+            continue;
+        }
+        let mut rows = st.query(params![signature, span, from, to])?;
+        while let Some(row) = rows.next()? {
+            let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let c = counts_at(row, 1)?;
+            match out.iter_mut().find(|(k, _)| k == action) {
+                Some((_, acc)) => acc.add(&c),
+                None => out.push((action.to_string(), c)),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One signature's counts per action type since `since` (µs): its bucket ranges and the
 /// traces of the partial first hour.
 fn signature_window_q(
@@ -2197,25 +2204,13 @@ fn signature_window_q(
     since: i64,
 ) -> Result<Vec<(String, Counts)>> {
     let whole = first_whole_hour(since);
-    let first_day = first_whole_day(whole);
     let mut out: Vec<(String, Counts)> = Vec::new();
-    let mut st = conn.prepare_cached(&bucket_range_sql())?;
-    for (span, from, to) in [
-        (SPAN_HOUR, whole, first_day),
-        (SPAN_DAY, first_day, i64::MAX),
-    ] {
-        if from < to {
-            let mut rows = st.query(params![signature, span, from, to])?;
-            while let Some(row) = rows.next()? {
-                let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-                let c = counts_at(row, 1)?;
-                match out.iter_mut().find(|(k, _)| k == action) {
-                    Some((_, acc)) => acc.add(&c),
-                    None => out.push((action.to_string(), c)),
-                }
-            }
-        }
-    }
+    add_bucket_ranges(
+        &mut conn.prepare_cached(&bucket_range_sql())?,
+        signature,
+        since,
+        &mut out,
+    )?;
     if whole > since {
         let mut st = conn.prepare_cached(
             "SELECT action_type, status, eff FROM traces
