@@ -13,7 +13,7 @@ use context_core::cursor::CursorCodec;
 use context_core::model::{
     ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
 };
-use context_core::store::HistoryQuery;
+use context_core::store::{HistoryQuery, TextMatch};
 use context_core::validate::{self, FieldError, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,6 +43,9 @@ pub struct HistoryParams {
     pub status: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// How namespace, kind, name and alertName match: `exact` (default) or `contains`.
+    #[serde(rename = "match")]
+    pub text_match: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
 }
@@ -110,6 +113,13 @@ pub fn parse_history_params(
             None
         }
     });
+    let text_match = match p.text_match.as_deref() {
+        None => TextMatch::Exact,
+        Some(m) => TextMatch::parse(m).unwrap_or_else(|| {
+            errs.push(fe("match", "must be exact or contains"));
+            TextMatch::Exact
+        }),
+    };
     let since = query::time_filter(&mut errs, "since", p.since);
     let until = query::time_filter(&mut errs, "until", p.until);
     if let (Some(s), Some(u)) = (since, until)
@@ -143,6 +153,7 @@ pub fn parse_history_params(
             kind,
             name,
             alert_name,
+            text_match,
             signature,
             workflow_id,
             action_type,

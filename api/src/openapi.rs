@@ -1122,6 +1122,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                             qp("status", "Only traces with this execution status.", json!({"type": "string", "enum": ["pending", "executing", "completed", "failed", "rolled-back"]})),
                             qp("since", "Only actions at or after this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
                             qp("until", "Only actions before this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
+                            qp("match", "How namespace, kind, name and alertName match: exact (the whole value, case-sensitive) or contains (the value contains the term anywhere, ignoring ASCII case; a prefix matches too).", json!({"type": "string", "enum": ["exact", "contains"], "default": "exact"})),
                             limit, cursor,
                         ],
                         "responses": {

@@ -190,6 +190,8 @@ async fn bad_query_params_are_400_naming_the_parameter() {
         ("workflowId=a/b", "workflowId"),
         ("namespace=", "namespace"),
         ("alertType=", "alertType"),
+        ("match=fuzzy", "match"),
+        ("match=CONTAINS", "match"),
     ] {
         let r = app.get(&format!("{H}?{q}")).await;
         let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
@@ -584,6 +586,19 @@ async fn list_is_newest_first_and_filters() {
         ("kind=StatefulSet", vec![]),
         ("alertName=HighCPU&alertType=HighCPU", vec!["h-4", "h-3"]),
         ("alertName=HighCPU&alertType=KubePodCrashLooping", vec![]),
+        // Exact (the default) is case-sensitive and whole-value.
+        ("namespace=PROD", vec![]),
+        ("alertName=crash", vec![]),
+        ("match=exact&namespace=prod", vec!["h-4", "h-2", "h-1"]),
+        // contains: any part, any ASCII case.
+        ("match=contains&namespace=PROD", vec!["h-4", "h-2", "h-1"]),
+        ("match=contains&alertName=crash", vec!["h-5", "h-2", "h-1"]),
+        ("match=contains&alertType=cpu&namespace=stag", vec!["h-3"]),
+        (
+            "match=contains&kind=deploy&name=WE&limit=2",
+            vec!["h-5", "h-4"],
+        ),
+        ("match=contains&namespace=nowhere", vec![]),
     ] {
         let r = app.get(&format!("{H}?{q}")).await;
         assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());

@@ -195,6 +195,7 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
         kind: opt(&filter.kind),
         name: opt(&filter.name),
         alert_name: opt(&filter.alert),
+        text_match: context_core::store::TextMatch::Contains,
         signature: opt(&filter.signature),
         workflow_id: opt(&filter.workflow),
         action_type: opt(&filter.action_type),
