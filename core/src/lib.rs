@@ -18,6 +18,7 @@
 //! - [`synth`]: production-shaped histories for tests and benchmarks.
 
 pub mod actions;
+pub mod browse;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cursor;
