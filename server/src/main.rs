@@ -271,6 +271,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         service: api_state.service.clone(),
         cursor: context_core::cursor::CursorCodec::new(&api_state.config.cursor_key),
         version: env!("CARGO_PKG_VERSION"),
+        action_types: api_state.config.action_types.clone(),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("kubernaut-context")
