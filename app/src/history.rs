@@ -137,6 +137,35 @@ impl HistoryFilter {
         })
     }
 
+    /// `GET /api/v1/context/action-history?…&format=` with these filters: every matching
+    /// trace as a file (a preset range is fixed to `[now - range, ∞)` at `now`).
+    pub fn export_href(&self, now: DateTime<Utc>, format: &str) -> String {
+        let (since, until) = self.range.bounds(now).unwrap_or((None, None));
+        let t = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
+        let (since, until) = (t(since), t(until));
+        let text = [&self.namespace, &self.kind, &self.name, &self.alert]
+            .iter()
+            .any(|v| !v.is_empty());
+        let qs = fmt::query_string([
+            ("namespace", self.namespace.as_str()),
+            ("kind", &self.kind),
+            ("name", &self.name),
+            ("alertName", &self.alert),
+            ("match", if text && !self.exact { "contains" } else { "" }),
+            ("actionType", &self.action_type),
+            ("status", &self.status),
+            ("workflowId", &self.workflow),
+            ("signature", &self.signature),
+            ("since", &since),
+            ("until", &until),
+            ("format", format),
+        ]);
+        format!("/api/v1/context/action-history?{qs}")
+    }
+
     pub fn is_filtered(&self) -> bool {
         !self.filter_query().is_empty()
     }
@@ -590,6 +619,10 @@ pub fn HistoryPageView() -> impl IntoView {
                             <span class="muted" data-testid="page-number">{format!("Page {page_no}")}</span>
                             {next.map(|h| view! { <a href=h rel="next" data-testid="next-page">"Next page ›"</a> })}
                         </nav>
+                        <p class="export small">"Download every matching action: "
+                            <a href=f.export_href(p.now, "csv") download="action-history.csv" data-testid="export-csv">"CSV"</a>" · "
+                            <a href=f.export_href(p.now, "ndjson") download="action-history.ndjson" data-testid="export-ndjson">"NDJSON"</a>
+                            <span class="muted">" (the same filters, all pages; also "<code>"kubernaut-context export"</code>")"</span></p>
                     }.into_any()
                 }
             })}
