@@ -160,6 +160,27 @@ for (const width of [400, 1366]) {
       con.check();
     });
 
+    test('export: the filtered history downloads as CSV and NDJSON, the same as the API', async ({ browser }) => {
+      for (const js of [true, false]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, acceptDownloads: true, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        await page.goto(`/history?namespace=${NS}&alert=memory`);
+        const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+        expect(csv.suggestedFilename()).toBe('action-history.csv');
+        const text = await (await import('node:fs')).promises.readFile(await csv.path(), 'utf8');
+        const lines = text.trim().split('\n');
+        expect(lines[0]).toMatch(/^action_id,action_timestamp,namespace,kind,name,alert_name,/);
+        expect(lines).toHaveLength(9); // header + 8 HighMemoryUsage actions on checkout
+        for (const l of lines.slice(1)) expect(l).toContain(`,${ns},Deployment,checkout,HighMemoryUsage,`);
+        const href = await page.getByTestId('export-csv').getAttribute('href');
+        expect(await (await page.request.get(href!)).text()).toBe(text);
+        const [nd] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-ndjson').click()]);
+        const docs = (await (await import('node:fs')).promises.readFile(await nd.path(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+        expect(docs.map((d) => d.action_id)).toEqual(Array.from({ length: 8 }, (_, i) => `${ns}-mem-${i}`));
+        await ctx.close();
+      }
+    });
+
     test('custom time range: UTC in the URL, works without JavaScript', async ({ browser }) => {
       const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width, height: 900 } });
       const page = await ctx.newPage();
