@@ -39,6 +39,10 @@ phase "lint: rustfmt + clippy -D warnings" make --no-print-directory lint
 # server is asked for the page and every file it links.
 phase "build: server + wasm (cargo xtask build)" scripts/build-server.sh
 phase "build: site layout + linked names (cargo xtask verify)" cargo xtask verify
+# The browser bundle's budget: release wasm (wasm-opt -Oz) at most 300 KB gzipped
+# (scripts/wasm-size.sh; it leaves the release bundle in target/site/pkg, and the next
+# phase's `cargo xtask build` puts the debug one back).
+phase "build: wasm size budget (release, <= 300 KB gzipped)" scripts/wasm-size.sh
 phase "browser: Playwright end-to-end"    scripts/test-e2e.sh
 phase "web: page links across restarts"   scripts/test-page-links.sh
 phase "api: schemathesis over OpenAPI"     scripts/test-schemathesis.sh

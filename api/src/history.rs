@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use context_core::actions::ActionTypes;
 use context_core::cursor::CursorCodec;
+use context_core::export::ExportFormat;
 use context_core::model::{
     ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
 };
-use context_core::store::HistoryQuery;
+use context_core::store::{HistoryQuery, TextMatch};
 use context_core::validate::{self, FieldError, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,6 +44,11 @@ pub struct HistoryParams {
     pub status: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// How namespace, kind, name and alertName match: `exact` (default) or `contains`.
+    #[serde(rename = "match")]
+    pub text_match: Option<String>,
+    /// `csv` or `ndjson`: every matching trace as a streamed file instead of a page.
+    pub format: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
 }
@@ -110,6 +116,13 @@ pub fn parse_history_params(
             None
         }
     });
+    let text_match = match p.text_match.as_deref() {
+        None => TextMatch::Exact,
+        Some(m) => TextMatch::parse(m).unwrap_or_else(|| {
+            errs.push(fe("match", "must be exact or contains"));
+            TextMatch::Exact
+        }),
+    };
     let since = query::time_filter(&mut errs, "since", p.since);
     let until = query::time_filter(&mut errs, "until", p.until);
     if let (Some(s), Some(u)) = (since, until)
@@ -143,6 +156,7 @@ pub fn parse_history_params(
             kind,
             name,
             alert_name,
+            text_match,
             signature,
             workflow_id,
             action_type,
@@ -172,7 +186,35 @@ pub async fn list(
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     auth::require_read(&state.config, &headers)?;
-    let (mut q, cursor, contradictory) = parse_history_params(query::query(params)?, &state)?;
+    let mut p = query::query(params)?;
+    let format = match p.format.take() {
+        None => None,
+        Some(f) => {
+            let fmt = ExportFormat::parse(&f);
+            let mut errs = Vec::new();
+            if fmt.is_none() {
+                errs.push(fe("format", "must be csv or ndjson"));
+            }
+            if p.cursor.is_some() {
+                errs.push(fe(
+                    "cursor",
+                    "not with format: an export holds every matching trace",
+                ));
+            }
+            if p.limit.is_some() {
+                errs.push(fe(
+                    "limit",
+                    "not with format: an export holds every matching trace",
+                ));
+            }
+            query::check(errs)?;
+            fmt
+        }
+    };
+    let (mut q, cursor, contradictory) = parse_history_params(p, &state)?;
+    if let Some(format) = format {
+        return Ok(export_response(&state, q, format, contradictory));
+    }
     if contradictory {
         return Ok(history_page_json(&[], None));
     }
@@ -187,6 +229,44 @@ pub async fn list(
         .await?;
     let next_cursor = page.next.as_ref().map(|p| codec.encode(p, &fp));
     Ok(history_page_json(&page.items, next_cursor.as_deref()))
+}
+
+/// `GET /action-history?format=csv|ndjson`: the export, streamed as the store pages
+/// are read (`Service::export`). A store failure mid-way ends the body early (the
+/// status is already sent); the file then lacks its last rows.
+fn export_response(
+    state: &ApiState,
+    q: HistoryQuery,
+    format: ExportFormat,
+    contradictory: bool,
+) -> Response {
+    let body = if contradictory {
+        // alertName and alertType differ: nothing matches (a CSV keeps its header).
+        axum::body::Body::from(match format {
+            ExportFormat::Csv => format!("{}\n", context_core::export::CSV_COLUMNS.join(",")),
+            ExportFormat::Ndjson => String::new(),
+        })
+    } else {
+        axum::body::Body::from_stream(state.service.export(q, format))
+    };
+    let filename = format!(
+        "attachment; filename=\"action-history.{}\"",
+        format.extension()
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&filename).expect("ascii header"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A [`HistoryPage`] body built from traces that are already JSON: the same bytes

@@ -1122,10 +1122,20 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                             qp("status", "Only traces with this execution status.", json!({"type": "string", "enum": ["pending", "executing", "completed", "failed", "rolled-back"]})),
                             qp("since", "Only actions at or after this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
                             qp("until", "Only actions before this time (RFC 3339).", json!({"type": "string", "format": "date-time"})),
+                            qp("format", "csv or ndjson: every matching trace as one streamed file (newest first; no limit or cursor then) instead of a page. CSV columns: action_id, action_timestamp, namespace, kind, name, alert_name, severity, signature, action_type, execution_status, execution_duration_ms, effectiveness_score, workflow_id, correlation_id, cluster_name, execution_error. NDJSON: one trace document per line (what `kubernaut-context import` reads).", json!({"type": "string", "enum": ["csv", "ndjson"]})),
+                            qp("match", "How namespace, kind, name and alertName match: exact (the whole value, case-sensitive) or contains (the value contains the term anywhere, ignoring ASCII case; a prefix matches too).", json!({"type": "string", "enum": ["exact", "contains"], "default": "exact"})),
                             limit, cursor,
                         ],
                         "responses": {
-                            "200": ok("One page of traces.", r("HistoryPage")),
+                            "200": {
+                                "description": "One page of traces; with format, the export file.",
+                                "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+                                "content": {
+                                    "application/json": {"schema": r("HistoryPage")},
+                                    "text/csv": {"schema": {"type": "string"}},
+                                    "application/x-ndjson": {"schema": {"type": "string"}},
+                                },
+                            },
                             "400": bad(), "401": unauthorized(), "503": unavailable(),
                         }
                     });

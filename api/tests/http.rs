@@ -190,6 +190,11 @@ async fn bad_query_params_are_400_naming_the_parameter() {
         ("workflowId=a/b", "workflowId"),
         ("namespace=", "namespace"),
         ("alertType=", "alertType"),
+        ("match=fuzzy", "match"),
+        ("format=xlsx", "format"),
+        ("format=csv&limit=5", "limit"),
+        ("format=ndjson&cursor=abc", "cursor"),
+        ("match=CONTAINS", "match"),
     ] {
         let r = app.get(&format!("{H}?{q}")).await;
         let v = r.error(StatusCode::BAD_REQUEST, "validation_failed");
@@ -584,6 +589,19 @@ async fn list_is_newest_first_and_filters() {
         ("kind=StatefulSet", vec![]),
         ("alertName=HighCPU&alertType=HighCPU", vec!["h-4", "h-3"]),
         ("alertName=HighCPU&alertType=KubePodCrashLooping", vec![]),
+        // Exact (the default) is case-sensitive and whole-value.
+        ("namespace=PROD", vec![]),
+        ("alertName=crash", vec![]),
+        ("match=exact&namespace=prod", vec!["h-4", "h-2", "h-1"]),
+        // contains: any part, any ASCII case.
+        ("match=contains&namespace=PROD", vec!["h-4", "h-2", "h-1"]),
+        ("match=contains&alertName=crash", vec!["h-5", "h-2", "h-1"]),
+        ("match=contains&alertType=cpu&namespace=stag", vec!["h-3"]),
+        (
+            "match=contains&kind=deploy&name=WE&limit=2",
+            vec!["h-5", "h-4"],
+        ),
+        ("match=contains&namespace=nowhere", vec![]),
     ] {
         let r = app.get(&format!("{H}?{q}")).await;
         assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());
@@ -592,6 +610,47 @@ async fn list_is_newest_first_and_filters() {
     let sig = context_core::signature::alert_signature("HighCPU", "staging", "Deployment", "web");
     let v = app.get(&format!("{H}?signature={sig}")).await.json();
     assert_eq!(ids(&v), ["h-3"]);
+}
+
+#[tokio::test]
+async fn export_streams_every_matching_trace_as_csv_or_ndjson() {
+    let app = app();
+    seed_history(&app).await;
+    let r = app.get(&format!("{H}?format=ndjson&namespace=prod")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/x-ndjson");
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("action-history.ndjson")
+    );
+    let lines: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one trace per line"))
+        .collect();
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|v| v["action_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["h-4", "h-2", "h-1"]);
+    let r = app
+        .get(&format!("{H}?format=csv&match=contains&alertName=crash"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    let text = r.text();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(
+        rows[0].starts_with("action_id,action_timestamp,namespace,"),
+        "{text}"
+    );
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(
+        rows[1].starts_with("h-5,2026-01-05T00:00:00Z,staging,"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

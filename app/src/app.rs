@@ -8,6 +8,65 @@ use leptos_router::{
 
 pub use crate::overview::{HealthView, get_health};
 
+/// The page script (plain JavaScript, no wasm: it costs the bundle nothing), for what
+/// needs the browser and works without it too:
+/// - custom time ranges: fields marked `data-utc` hold UTC in the URL and the HTML; the
+///   script shows them in local time (and names the zone), converts back on submit,
+///   switches the range to "custom" when one is typed in and clears them for a preset;
+/// - auto-refresh: an element with `data-refresh="<seconds>"` reloads the page at that
+///   interval while the tab is visible (paused while hidden; on return, reloads at once
+///   when the interval has passed).
+pub const PAGE_SCRIPT: &str = r#"(function () {
+  function pad(n) { return String(n).padStart(2, '0'); }
+  function local(d) { return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes()); }
+  function utc(d) { return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + 'T' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()); }
+  function zone() {
+    var o = -new Date().getTimezoneOffset(), a = Math.abs(o);
+    if (o === 0) return 'UTC';
+    return 'local, UTC' + (o > 0 ? '+' : '-') + pad(Math.floor(a / 60)) + ':' + pad(a % 60);
+  }
+  function times() {
+    document.querySelectorAll('input[data-utc]').forEach(function (i) {
+      if (i.value) { var d = new Date(i.value + ':00Z'); if (!isNaN(d)) i.value = local(d); }
+      var z = document.querySelector('[data-tz-for="' + i.id + '"]');
+      if (z) z.textContent = '(' + zone() + ')';
+      i.addEventListener('input', function () {
+        var r = i.form && i.form.querySelector('select[name=range]');
+        if (r && i.value) r.value = 'custom';
+      });
+    });
+    document.querySelectorAll('form').forEach(function (f) {
+      var fields = f.querySelectorAll('input[data-utc]');
+      if (!fields.length) return;
+      var r = f.querySelector('select[name=range]');
+      if (r) r.addEventListener('change', function () {
+        if (r.value !== 'custom') fields.forEach(function (i) { i.value = ''; });
+      });
+      f.addEventListener('submit', function () {
+        fields.forEach(function (i) {
+          if (i.value) { var d = new Date(i.value); if (!isNaN(d)) i.value = utc(d); }
+        });
+      });
+    });
+  }
+  function refresh() {
+    var el = document.querySelector('[data-refresh]');
+    var secs = el ? parseInt(el.getAttribute('data-refresh'), 10) : 0;
+    if (!(secs > 0)) return;
+    var due = Date.now() + secs * 1000, timer = null;
+    function arm() { clearTimeout(timer); timer = setTimeout(function () { location.reload(); }, Math.max(0, due - Date.now())); }
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) { clearTimeout(timer); timer = null; }
+      else if (Date.now() >= due) location.reload();
+      else arm();
+    });
+    window.__kubernautRefresh = { seconds: secs, paused: function () { return timer === null; } };
+    if (!document.hidden) arm();
+  }
+  function init() { times(); refresh(); }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
+})();"#;
+
 /// The HTML document around every page (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -16,11 +75,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light"/>
+                <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
+                <script inner_html=PAGE_SCRIPT></script>
             </head>
             <body>
                 <App/>

@@ -2,8 +2,10 @@
 //!
 //! The filter lives in the URL query (a plain `<form method="get">`, so links are
 //! shareable, the back button works and it works without JavaScript). Paging is by
-//! cursor: the "Next page" link carries an opaque signed cursor.
+//! cursor: "Next page" carries an opaque signed cursor, "Previous page" the cursors of
+//! the pages before (`prev`, the last [`PREV_KEEP`]).
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -11,19 +13,17 @@ use serde::{Deserialize, Serialize};
 
 use context_core::model::ActionTrace;
 
-use crate::fmt;
+use crate::fmt::{self, When};
+use crate::timerange::{RangeFields, TimeRange};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 25;
 
-/// Time ranges offered by the filter (`range` query parameter).
-pub const RANGES: [(&str, &str); 5] = [
-    ("", "Any time"),
-    ("1h", "Last hour"),
-    ("24h", "Last 24 hours"),
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-];
+/// How many earlier pages "Previous page" can walk back through.
+pub const PREV_KEEP: usize = 20;
+
+/// Suggestions offered per filter field (from the most frequent signatures).
+pub const SUGGEST_SIGNATURES: usize = 2000;
 
 /// The history filter as it appears in the URL (empty string = not set).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,26 +34,18 @@ pub struct HistoryFilter {
     pub alert: String,
     pub action_type: String,
     pub status: String,
-    pub range: String,
+    pub range: TimeRange,
     pub workflow: String,
     pub signature: String,
+    /// `exact` (URL `match=exact`): text filters match whole values, case-sensitively;
+    /// otherwise they match any part, ignoring case.
+    pub exact: bool,
     pub cursor: String,
+    /// Cursors of the pages before this one (oldest first; the first page has none).
+    pub prev: Vec<String>,
 }
 
 impl HistoryFilter {
-    pub const FIELDS: [&'static str; 10] = [
-        "namespace",
-        "kind",
-        "name",
-        "alert",
-        "action_type",
-        "status",
-        "range",
-        "workflow",
-        "signature",
-        "cursor",
-    ];
-
     pub fn from_query(q: &leptos_router::params::ParamsMap) -> Self {
         let g = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         HistoryFilter {
@@ -63,41 +55,53 @@ impl HistoryFilter {
             alert: g("alert"),
             action_type: g("action_type"),
             status: g("status"),
-            range: g("range"),
+            range: TimeRange::from_query(q),
             workflow: g("workflow"),
             signature: g("signature"),
+            exact: g("match") == "exact",
             cursor: g("cursor"),
+            prev: g("prev")
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
         }
     }
 
-    fn pairs(&self) -> [(&'static str, &str); 10] {
-        [
-            ("namespace", &self.namespace),
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let mut v = vec![
+            ("namespace", self.namespace.as_str()),
             ("kind", &self.kind),
             ("name", &self.name),
             ("alert", &self.alert),
             ("action_type", &self.action_type),
             ("status", &self.status),
-            ("range", &self.range),
-            ("workflow", &self.workflow),
+        ];
+        v.extend(self.range.pairs());
+        v.extend([
+            ("workflow", self.workflow.as_str()),
             ("signature", &self.signature),
-            ("cursor", &self.cursor),
-        ]
+            ("match", if self.exact { "exact" } else { "" }),
+        ]);
+        v
     }
 
-    /// The filters without the cursor, as a query string (the cursor's fingerprint too).
+    /// The filters without the paging, as a query string (the cursor's fingerprint too).
     pub fn filter_query(&self) -> String {
-        fmt::query_string(self.pairs().into_iter().filter(|(k, _)| *k != "cursor"))
+        fmt::query_string(self.pairs())
     }
 
-    /// `/history?...` with this filter and `cursor`.
-    pub fn href_with_cursor(&self, cursor: &str) -> String {
+    /// `/history?...` with this filter, `cursor` and the earlier pages' cursors `prev`.
+    pub fn href_page(&self, cursor: &str, prev: &[String]) -> String {
         let mut q = self.filter_query();
-        if !cursor.is_empty() {
-            if !q.is_empty() {
-                q.push('&');
+        let joined = prev.join(",");
+        for (k, v) in [("cursor", cursor), ("prev", joined.as_str())] {
+            if !v.is_empty() {
+                if !q.is_empty() {
+                    q.push('&');
+                }
+                q.push_str(&format!("{k}={}", fmt::enc(v)));
             }
-            q.push_str(&format!("cursor={}", fmt::enc(cursor)));
         }
         if q.is_empty() {
             "/history".into()
@@ -106,8 +110,85 @@ impl HistoryFilter {
         }
     }
 
+    /// The first page of these filters.
+    pub fn href_first(&self) -> String {
+        self.href_page("", &[])
+    }
+
+    /// The page after this one (its cursor `next`).
+    pub fn href_next(&self, next: &str) -> String {
+        let mut prev = self.prev.clone();
+        if !self.cursor.is_empty() {
+            prev.push(self.cursor.clone());
+        }
+        let skip = prev.len().saturating_sub(PREV_KEEP);
+        self.href_page(next, &prev[skip..])
+    }
+
+    /// The page before this one (`None` on the first page). When the walk back was
+    /// longer than [`PREV_KEEP`] pages, the first page.
+    pub fn href_prev(&self) -> Option<String> {
+        if self.cursor.is_empty() {
+            return None;
+        }
+        Some(match self.prev.split_last() {
+            Some((last, rest)) => self.href_page(last, rest),
+            None => self.href_first(),
+        })
+    }
+
+    /// `GET /api/v1/context/action-history?…&format=` with these filters: every matching
+    /// trace as a file (a preset range is fixed to `[now - range, ∞)` at `now`).
+    pub fn export_href(&self, now: DateTime<Utc>, format: &str) -> String {
+        let (since, until) = self.range.bounds(now).unwrap_or((None, None));
+        let t = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
+        let (since, until) = (t(since), t(until));
+        let text = [&self.namespace, &self.kind, &self.name, &self.alert]
+            .iter()
+            .any(|v| !v.is_empty());
+        let qs = fmt::query_string([
+            ("namespace", self.namespace.as_str()),
+            ("kind", &self.kind),
+            ("name", &self.name),
+            ("alertName", &self.alert),
+            ("match", if text && !self.exact { "contains" } else { "" }),
+            ("actionType", &self.action_type),
+            ("status", &self.status),
+            ("workflowId", &self.workflow),
+            ("signature", &self.signature),
+            ("since", &since),
+            ("until", &until),
+            ("format", format),
+        ]);
+        format!("/api/v1/context/action-history?{qs}")
+    }
+
     pub fn is_filtered(&self) -> bool {
         !self.filter_query().is_empty()
+    }
+
+    /// What the filter shows, for the page title: `prod · HighMemoryUsage`.
+    pub fn title(&self) -> String {
+        let parts: Vec<&str> = [
+            self.alert.as_str(),
+            &self.namespace,
+            &self.kind,
+            &self.name,
+            &self.action_type,
+            &self.status,
+            &self.workflow,
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+        if parts.is_empty() {
+            "Action history".into()
+        } else {
+            format!("Action history: {}", parts.join(" · "))
+        }
     }
 }
 
@@ -115,7 +196,7 @@ impl HistoryFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {
     pub action_id: String,
-    pub time: String,
+    pub time: DateTime<Utc>,
     pub namespace: String,
     pub kind: String,
     pub name: String,
@@ -132,7 +213,7 @@ impl From<&ActionTrace> for HistoryRow {
     fn from(t: &ActionTrace) -> Self {
         HistoryRow {
             action_id: t.action_id.clone(),
-            time: fmt::ts(&t.action_timestamp),
+            time: t.action_timestamp,
             namespace: t.resource.namespace.clone(),
             kind: t.resource.kind.clone(),
             name: t.resource.name.clone(),
@@ -147,6 +228,14 @@ impl From<&ActionTrace> for HistoryRow {
     }
 }
 
+/// A filter value the server refused, and why (shown next to its field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The URL key of the field (`action_type`, `from`, `cursor`, ...).
+    pub field: String,
+    pub message: String,
+}
+
 /// One page of the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryPage {
@@ -154,6 +243,10 @@ pub struct HistoryPage {
     pub next_cursor: Option<String>,
     /// Whether the store holds any trace at all (drives the empty state).
     pub store_empty: bool,
+    /// Refused filter values; the rows are empty then.
+    pub errors: Vec<FieldError>,
+    /// When the page was read (relative times count from it).
+    pub now: DateTime<Utc>,
 }
 
 #[cfg(feature = "ssr")]
@@ -162,45 +255,120 @@ pub(crate) fn app_state() -> Result<crate::state::AppState, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("server state missing"))
 }
 
-/// Lists one page of the history for `filter`.
+/// What the user typed in a time field, as UTC: RFC 3339, or a `datetime-local` value
+/// (`2026-12-04T19:30`, seconds optional) taken as UTC (the page's script converts the
+/// browser's local time to UTC before it submits).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.to_utc());
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|n| n.and_utc())
+}
+
+/// Lists one page of the history for `filter`. Filter values the server cannot use come
+/// back as [`FieldError`]s (naming the field), not as a failed call.
 #[server]
 pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFnError> {
     use context_core::model::ExecutionStatus;
-    use context_core::store::HistoryQuery;
+    use context_core::store::{HistoryQuery, TextMatch};
+    use context_core::validate::limits;
     let state = app_state()?;
+    let now = fmt::render_now();
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: String| {
+        errors.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    for (field, label, v) in [
+        ("namespace", "Namespace", &filter.namespace),
+        ("kind", "Kind", &filter.kind),
+        ("name", "Name", &filter.name),
+        ("alert", "Alert", &filter.alert),
+        ("workflow", "Workflow", &filter.workflow),
+    ] {
+        if v.chars().count() > limits::MAX_NAME_LEN {
+            err(
+                field,
+                format!("{label}: at most {} characters", limits::MAX_NAME_LEN),
+            );
+        }
+    }
+    if !filter.action_type.is_empty() && !state.action_types.contains(&filter.action_type) {
+        err(
+            "action_type",
+            format!(
+                "Action type: {:?} is not an action type Kubernaut records; pick one from the list (e.g. restart_pod, increase_resources)",
+                filter.action_type
+            ),
+        );
+    }
     let status = match filter.status.as_str() {
         "" => None,
-        s => Some(ExecutionStatus::parse(s).ok_or_else(|| {
-            ServerFnError::new(format!("unknown status {s:?}: use one of pending, executing, completed, failed, rolled-back"))
-        })?),
+        s => match ExecutionStatus::parse(s) {
+            Some(s) => Some(s),
+            None => {
+                err(
+                    "status",
+                    format!(
+                        "Status: {s:?} is not a status; use pending, executing, completed, failed or rolled-back"
+                    ),
+                );
+                None
+            }
+        },
     };
-    let since = match filter.range.as_str() {
-        "" => None,
-        r => {
-            let d = context_core::patterns::parse_window(r)
-                .map_err(|e| ServerFnError::new(format!("time range {r:?}: {e}")))?;
-            Some(chrono::Utc::now() - d)
+    let (since, until) = match filter.range.bounds(now) {
+        Ok(b) => b,
+        Err((field, message)) => {
+            err(field, message);
+            (None, None)
         }
     };
     let fingerprint = filter.filter_query();
     let after = match filter.cursor.as_str() {
         "" => None,
-        c => Some(state.cursor.decode(c, &fingerprint).map_err(|_| {
-            ServerFnError::new("this page link has expired or belongs to other filters: start again from the first page")
-        })?),
+        c => match state.cursor.decode(c, &fingerprint) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                err(
+                    "cursor",
+                    "This page link has expired or was made for other filters.".into(),
+                );
+                None
+            }
+        },
     };
+    if !errors.is_empty() {
+        return Ok(HistoryPage {
+            rows: vec![],
+            next_cursor: None,
+            store_empty: false,
+            errors,
+            now,
+        });
+    }
     let query = HistoryQuery {
         namespace: opt(&filter.namespace),
         kind: opt(&filter.kind),
         name: opt(&filter.name),
         alert_name: opt(&filter.alert),
+        text_match: if filter.exact {
+            TextMatch::Exact
+        } else {
+            TextMatch::Contains
+        },
         signature: opt(&filter.signature),
         workflow_id: opt(&filter.workflow),
         action_type: opt(&filter.action_type),
         status,
         since,
-        until: None,
+        until,
         limit: PAGE_SIZE,
         after,
     };
@@ -223,6 +391,36 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
         rows: page.items.iter().map(HistoryRow::from).collect(),
         next_cursor: page.next.map(|p| state.cursor.encode(&p, &fingerprint)),
         store_empty,
+        errors: vec![],
+        now,
+    })
+}
+
+/// What the filter fields suggest (`<datalist>`s): values from the stored signatures,
+/// and the action types Kubernaut records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Suggestions {
+    pub alerts: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub kinds: Vec<String>,
+    pub names: Vec<String>,
+    pub action_types: Vec<String>,
+}
+
+#[server]
+pub async fn filter_suggestions() -> Result<Suggestions, ServerFnError> {
+    let state = app_state()?;
+    let v = state
+        .service
+        .filter_values(SUGGEST_SIGNATURES)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(Suggestions {
+        alerts: v.alerts,
+        namespaces: v.namespaces,
+        kinds: v.kinds,
+        names: v.names,
+        action_types: state.action_types.iter().map(str::to_string).collect(),
     })
 }
 
@@ -253,22 +451,55 @@ pub fn EmptyHistory() -> impl IntoView {
     }
 }
 
-fn text_field(
+/// The `<datalist>`s of the filter fields (ids `dl-alert`, `dl-namespace`, `dl-kind`,
+/// `dl-name`, `dl-action_type`).
+#[component]
+pub fn SuggestionLists(s: Suggestions) -> impl IntoView {
+    let list = |id: &'static str, values: Vec<String>| {
+        view! {
+            <datalist id=id>
+                {values.into_iter().map(|v| view! { <option value=v></option> }).collect_view()}
+            </datalist>
+        }
+    };
+    view! {
+        {list("dl-alert", s.alerts)}
+        {list("dl-namespace", s.namespaces)}
+        {list("dl-kind", s.kinds)}
+        {list("dl-name", s.names)}
+        {list("dl-action_type", s.action_types)}
+    }
+}
+
+/// One text filter with its suggestions (`list`) and, when refused, its error.
+pub fn text_field(
+    prefix: &'static str,
     id: &'static str,
     label: &'static str,
     value: String,
     placeholder: &'static str,
-) -> impl IntoView {
+    errors: &[FieldError],
+) -> impl IntoView + use<> {
+    let error = errors
+        .iter()
+        .find(|e| e.field == id)
+        .map(|e| e.message.clone());
+    let input_id = format!("{prefix}-{id}");
+    let err_id = format!("{prefix}-{id}-error");
+    let invalid = error.is_some();
     view! {
-        <div class="field">
-            <label for=format!("h-{id}")>{label}</label>
-            <input id=format!("h-{id}") name=id type="text" value=value placeholder=placeholder autocomplete="off"/>
+        <div class="field" class:invalid=invalid>
+            <label for=input_id.clone()>{label}</label>
+            <input id=input_id name=id type="text" value=value placeholder=placeholder autocomplete="off"
+                list=format!("dl-{id}") aria-invalid=invalid.then_some("true")
+                aria-describedby=invalid.then(|| err_id.clone())/>
+            {error.map(|m| view! { <span class="field-error" id=err_id data-testid=format!("error-{id}")>{m}</span> })}
         </div>
     }
 }
 
 #[component]
-fn FilterForm(filter: HistoryFilter) -> impl IntoView {
+fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
     let f = filter;
     let status_opts = [
         "",
@@ -278,14 +509,20 @@ fn FilterForm(filter: HistoryFilter) -> impl IntoView {
         "failed",
         "rolled-back",
     ];
+    let status_err = errors
+        .iter()
+        .find(|e| e.field == "status")
+        .map(|e| e.message.clone());
+    let status_invalid = status_err.is_some();
     view! {
-        <form method="get" action="/history" class="filters card" role="search" aria-label="Filter the action history" data-testid="history-filter">
-            {text_field("namespace", "Namespace", f.namespace.clone(), "e.g. production")}
-            {text_field("kind", "Kind", f.kind.clone(), "e.g. Deployment")}
-            {text_field("name", "Name", f.name.clone(), "resource name")}
-            {text_field("alert", "Alert", f.alert.clone(), "e.g. HighMemoryUsage")}
-            {text_field("action_type", "Action type", f.action_type.clone(), "e.g. restart_pod")}
-            <div class="field">
+        <form method="get" action="/history" class="filters card" role="search" aria-label="Filter the action history"
+              data-testid="history-filter" data-times="">
+            {text_field("h", "alert", "Alert", f.alert.clone(), "e.g. memory", &errors)}
+            {text_field("h", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &errors)}
+            {text_field("h", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &errors)}
+            {text_field("h", "name", "Name", f.name.clone(), "resource name", &errors)}
+            {text_field("h", "action_type", "Action type", f.action_type.clone(), "e.g. restart_pod", &errors)}
+            <div class="field" class:invalid=status_invalid>
                 <label for="h-status">"Status"</label>
                 <select id="h-status" name="status">
                     {status_opts.into_iter().map(|s| {
@@ -293,22 +530,22 @@ fn FilterForm(filter: HistoryFilter) -> impl IntoView {
                         view! { <option value=s selected={f.status == s}>{label}</option> }
                     }).collect_view()}
                 </select>
+                {status_err.map(|m| view! { <span class="field-error" data-testid="error-status">{m}</span> })}
             </div>
-            <div class="field">
-                <label for="h-range">"Time range"</label>
-                <select id="h-range" name="range">
-                    {RANGES.into_iter().map(|(v, label)| view! {
-                        <option value=v selected={f.range == v}>{label}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            {text_field("workflow", "Workflow", f.workflow.clone(), "workflow id")}
+            <RangeFields prefix="h" range=f.range.clone() errors=errors.clone() any=true/>
+            {text_field("h", "workflow", "Workflow", f.workflow.clone(), "workflow id", &errors)}
             {(!f.signature.is_empty()).then(|| view! {
                 <div class="field">
                     <label for="h-signature">"Signature"</label>
                     <input id="h-signature" name="signature" type="text" value=f.signature.clone()/>
                 </div>
             })}
+            <div class="field check">
+                <input id="h-match" name="match" type="checkbox" value="exact" checked=f.exact/>
+                <label for="h-match">"Exact match"</label>
+            </div>
+            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case, unless "
+                <em>"Exact match"</em>" is ticked."</p>
             <div class="actions">
                 <button type="submit" data-testid="apply-filter">"Apply filters"</button>
                 <a href="/history" class="button secondary">"Clear"</a>
@@ -323,32 +560,69 @@ pub fn HistoryPageView() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(HistoryFilter::from_query));
     let page = Resource::new(move || filter.get(), list_history);
+    let suggestions = Resource::new(|| (), |_| filter_suggestions());
     view! {
-        <Title text="Action history · Kubernaut Context"/>
+        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
         <h1>"Action history"</h1>
         <p class="lede">"Every remediation action Kubernaut recorded, newest first."</p>
-        {move || view! { <FilterForm filter=filter.get()/> }}
+        <crate::timerange::RefreshControl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || suggestions.get().map(|s| view! { <SuggestionLists s=s.unwrap_or_default()/> })}
             {move || page.get().map(|r| match r {
                 Err(e) => view! {
-                    <p class="error" role="alert" data-testid="history-error">{e.to_string()}</p>
+                    <FilterForm filter=filter.get_untracked() errors=vec![]/>
+                    <p class="error" role="alert" data-testid="history-error">"The history could not be read: "{e.to_string()}</p>
                     <p><a href="/history">"Start again without filters"</a></p>
                 }.into_any(),
-                Ok(p) if p.rows.is_empty() && p.store_empty => view! { <EmptyHistory/> }.into_any(),
+                Ok(p) if !p.errors.is_empty() => {
+                    let f = filter.get_untracked();
+                    let cursor_err = p.errors.iter().any(|e| e.field == "cursor");
+                    view! {
+                        <FilterForm filter=f.clone() errors=p.errors.clone()/>
+                        <div class="callout bad" role="alert" data-testid="filter-errors">
+                            {if cursor_err {
+                                view! {
+                                    <p data-testid="expired-link"><strong>"This page link has expired."</strong>
+                                        " Page links are valid for the filters they were made with; the data may also have changed since."</p>
+                                    <p><a href=f.href_first() data-testid="start-over">"Start over from the first page"</a>" with the same filters."</p>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <p><strong>"Some filters cannot be used:"</strong></p>
+                                    <ul>{p.errors.iter().map(|e| view! { <li>{e.message.clone()}</li> }).collect_view()}</ul>
+                                }.into_any()
+                            }}
+                        </div>
+                    }.into_any()
+                }
+                Ok(p) if p.rows.is_empty() && p.store_empty => view! {
+                    <FilterForm filter=filter.get_untracked() errors=vec![]/>
+                    <EmptyHistory/>
+                }.into_any(),
                 Ok(p) if p.rows.is_empty() => view! {
+                    <FilterForm filter=filter.get_untracked() errors=vec![]/>
                     <p class="empty" data-testid="no-match">"No action matches these filters. "
                         <a href="/history">"Clear the filters"</a>" or widen the time range."</p>
                 }.into_any(),
                 Ok(p) => {
                     let f = filter.get_untracked();
-                    let next = p.next_cursor.clone().map(|c| f.href_with_cursor(&c));
-                    let first = (!f.cursor.is_empty()).then(|| f.href_with_cursor(""));
+                    let next = p.next_cursor.clone().map(|c| f.href_next(&c));
+                    let prev = f.href_prev();
+                    let first = (!f.cursor.is_empty()).then(|| f.href_first());
+                    let page_no = f.prev.len() + if f.cursor.is_empty() { 1 } else { 2 };
                     view! {
-                        <HistoryTable rows=p.rows.clone()/>
+                        <FilterForm filter=f.clone() errors=vec![]/>
+                        <HistoryTable rows=p.rows.clone() now=p.now/>
                         <nav class="pager" aria-label="Pages">
-                            {first.map(|h| view! { <a href=h data-testid="first-page">"« First page"</a> })}
-                            {next.map(|h| view! { <a href=h rel="next" data-testid="next-page">"Next page »"</a> })}
+                            {first.map(|h| view! { <a href=h data-testid="first-page">"« First"</a> })}
+                            {prev.map(|h| view! { <a href=h rel="prev" data-testid="prev-page">"‹ Previous page"</a> })}
+                            <span class="muted" data-testid="page-number">{format!("Page {page_no}")}</span>
+                            {next.map(|h| view! { <a href=h rel="next" data-testid="next-page">"Next page ›"</a> })}
                         </nav>
+                        <p class="export small">"Download every matching action: "
+                            <a href=f.export_href(p.now, "csv") download="action-history.csv" data-testid="export-csv">"CSV"</a>" · "
+                            <a href=f.export_href(p.now, "ndjson") download="action-history.ndjson" data-testid="export-ndjson">"NDJSON"</a>
+                            <span class="muted">" (the same filters, all pages; also "<code>"kubernaut-context export"</code>")"</span></p>
                     }.into_any()
                 }
             })}
@@ -356,9 +630,24 @@ pub fn HistoryPageView() -> impl IntoView {
     }
 }
 
-/// The history table (also used by the overview and pattern pages).
+/// `/history?…` of one resource (exact match).
+pub fn resource_href(namespace: &str, kind: &str, name: &str) -> String {
+    format!(
+        "/history?{}",
+        fmt::query_string([
+            ("namespace", namespace),
+            ("kind", kind),
+            ("name", name),
+            ("match", "exact")
+        ])
+    )
+}
+
+/// The history table (also used by the overview and pattern pages). Every entity is a
+/// link: the time and action to the action, the resource to its history, the alert to
+/// its pattern, the workflow to its actions.
 #[component]
-pub fn HistoryTable(rows: Vec<HistoryRow>) -> impl IntoView {
+pub fn HistoryTable(rows: Vec<HistoryRow>, now: DateTime<Utc>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="data" data-testid="history-table">
@@ -376,15 +665,19 @@ pub fn HistoryTable(rows: Vec<HistoryRow>) -> impl IntoView {
                 <tbody>
                     {rows.into_iter().map(|r| {
                         let href = format!("/history/{}", fmt::enc(&r.action_id));
+                        let res = resource_href(&r.namespace, &r.kind, &r.name);
+                        let pat = format!("/patterns/{}", fmt::enc(&r.signature));
                         view! {
                             <tr data-testid="history-row">
-                                <td class="nowrap"><a href=href title=r.action_id.clone()>{r.time.clone()}</a></td>
-                                <td><span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"<strong>{r.name.clone()}</strong></td>
-                                <td>{r.alert.clone()}" "<span class=fmt::severity_class(&r.severity)>{r.severity.clone()}</span></td>
-                                <td><code>{r.action_type.clone()}</code></td>
+                                <td class="nowrap"><a href=href.clone() data-testid="row-time"><When t=r.time now/></a></td>
+                                <td><a href=res data-testid="row-resource" title="This resource's history"><span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"<strong>{r.name.clone()}</strong></a></td>
+                                <td><a href=pat data-testid="row-alert" title="This alert's pattern on this resource">{r.alert.clone()}</a>" "<span class=fmt::severity_class(&r.severity)>{r.severity.clone()}</span></td>
+                                <td><a href=href data-testid="row-action" title=r.action_id.clone()><code>{r.action_type.clone()}</code></a></td>
                                 <td><span class=fmt::status_class(&r.status)>{r.status.clone()}</span></td>
                                 <td class="num">{fmt::opt_num(r.effectiveness)}</td>
-                                <td class="muted">{r.workflow_id.clone().unwrap_or_default()}</td>
+                                <td class="wf">{r.workflow_id.clone().map(|w| view! {
+                                    <a href=format!("/history?workflow={}", fmt::enc(&w)) title=w.clone()>{w.clone()}</a>
+                                })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -405,14 +698,14 @@ pub fn ActionDetail() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("action_id").unwrap_or_default()));
     let trace = Resource::new(move || id.get(), get_action);
     view! {
-        <Title text="Action · Kubernaut Context"/>
         <p class="crumbs"><a href="/history">"← Action history"</a></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || trace.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Action · Kubernaut Context"/><p class="error" role="alert">"The action could not be read: "{e.to_string()}</p> }.into_any(),
                 Ok(None) => {
                     fmt::not_found();
                     view! {
+                    <Title text="Action not found · Kubernaut Context"/>
                     <h1>"Action not found"</h1>
                     <p class="empty" data-testid="not-found">"No action with id "<code>{id.get_untracked()}</code>
                         " is stored. It may have been recorded elsewhere; "<a href="/history">"browse the history"</a>"."</p>
@@ -436,12 +729,22 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
     let annotations = serde_json::to_string_pretty(&t.alert.annotations).unwrap_or_default();
     let row = |k: &'static str, v: String| view! { <dt>{k}</dt><dd>{v}</dd> };
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let now = fmt::render_now();
+    let when = |k: &'static str, v: Option<chrono::DateTime<chrono::Utc>>| view! { <dt>{k}</dt><dd>{fmt::opt_when(v, now)}</dd> };
+    let title = format!(
+        "{} on {}/{}/{} · Kubernaut Context",
+        t.action_type, t.resource.namespace, t.resource.kind, t.resource.name
+    );
+    let res_href = resource_href(&t.resource.namespace, &t.resource.kind, &t.resource.name);
+    let wf = t.workflow_id.clone();
     view! {
+        <Title text=title/>
         <h1 class="break"><code data-testid="action-id">{t.action_id.clone()}</code></h1>
         <p class="lede">
-            <code>{t.action_type.clone()}</code>" on "{t.resource.kind.clone()}" "
-            <strong>{t.resource.namespace.clone()}"/"{t.resource.name.clone()}</strong>" for "
-            <strong>{t.alert.name.clone()}</strong>" — "
+            <code>{t.action_type.clone()}</code>" on "
+            <a href=res_href.clone() data-testid="resource-link">{t.resource.kind.clone()}" "
+            <strong>{t.resource.namespace.clone()}"/"{t.resource.name.clone()}</strong></a>" for "
+            <a href=sig_href.clone() data-testid="alert-link"><strong>{t.alert.name.clone()}</strong></a>" — "
             <span class=fmt::status_class(&status) data-testid="action-status">{status.clone()}</span>
         </p>
         <div class="grid2">
@@ -450,17 +753,21 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
                 <dl class="kv">
                     {row("Action type", t.action_type.clone())}
                     {row("Status", status.clone())}
-                    {row("Action time", fmt::ts_secs(&t.action_timestamp))}
-                    {row("Execution start", fmt::opt_ts(&t.execution_start_time))}
-                    {row("Execution end", fmt::opt_ts(&t.execution_end_time))}
-                    {row("Duration", t.execution_duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into()))}
+                    {when("Action time", Some(t.action_timestamp))}
+                    {when("Execution start", t.execution_start_time)}
+                    {when("Execution end", t.execution_end_time)}
+                    {row("Duration", t.execution_duration_ms.map(|d| fmt::duration_ms(d as i64)).unwrap_or_else(|| "—".into()))}
                     {row("Error", opt(&t.execution_error))}
-                    {row("Workflow", opt(&t.workflow_id))}
+                    <dt>"Workflow"</dt>
+                    <dd>{match wf {
+                        Some(w) => view! { <a href=format!("/history?workflow={}", fmt::enc(&w))>{w.clone()}</a> }.into_any(),
+                        None => "—".into_any(),
+                    }}</dd>
                     {row("Correlation", opt(&t.correlation_id))}
                     {row("Cluster", opt(&t.cluster_name))}
                     {row("Environment", t.environment.as_ref().map(fmt::enum_name).unwrap_or_else(|| "—".into()))}
-                    {row("Recorded", fmt::ts_secs(&t.created_at))}
-                    {row("Updated", fmt::ts_secs(&t.updated_at))}
+                    {when("Recorded", Some(t.created_at))}
+                    {when("Updated", Some(t.updated_at))}
                 </dl>
             </section>
             <section class="card" aria-labelledby="d-target">
@@ -468,13 +775,13 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
                 <dl class="kv">
                     {row("Namespace", t.resource.namespace.clone())}
                     {row("Kind", t.resource.kind.clone())}
-                    {row("Name", t.resource.name.clone())}
+                    <dt>"Name"</dt><dd><a href=res_href>{t.resource.name.clone()}</a>" · this resource's history"</dd>
                     {row("UID", opt(&t.resource.uid))}
                     {row("API version", opt(&t.resource.api_version))}
                     {row("Alert", t.alert.name.clone())}
                     {row("Severity", fmt::enum_name(&t.alert.severity))}
                     {row("Fingerprint", opt(&t.alert.fingerprint))}
-                    {row("Firing since", fmt::opt_ts(&t.alert.firing_time))}
+                    {when("Firing since", t.alert.firing_time)}
                     <dt>"Signature"</dt>
                     <dd class="break"><a href=sig_href data-testid="signature-link"><code>{t.signature.clone()}</code></a>
                         " · "<a href=same_alert>"all actions for it"</a></dd>
@@ -531,7 +838,7 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
                             <dl class="kv">
                                 {row("Score", format!("{:.2}", e.score))}
                                 {row("Method", fmt::enum_name(&e.method))}
-                                {row("Assessed", fmt::opt_ts(&e.assessed_at))}
+                                {when("Assessed", e.assessed_at)}
                                 {row("Alert resolved", yn(c.alert_resolved))}
                                 {row("Target metric improved", yn(c.target_metric_improved))}
                                 {row("No new alerts", yn(c.no_new_alerts_generated))}
@@ -553,7 +860,7 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
                 } else {
                     view! { <ul data-testid="follow-ups">{t.follow_up_actions.iter().map(|f| view! {
                         <li><a href=format!("/history/{}", fmt::enc(&f.action_id))><code>{f.action_id.clone()}</code></a>
-                            " — "{fmt::enum_name(&f.relation)}" at "{fmt::ts_secs(&f.timestamp)}</li>
+                            " — "{fmt::enum_name(&f.relation)}" "<fmt::WhenFull t=f.timestamp now/></li>
                     }).collect_view()}</ul> }.into_any()
                 }}
             </section>

@@ -18,6 +18,7 @@ pub mod overview;
 pub mod patterns;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod timerange;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"

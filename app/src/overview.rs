@@ -58,15 +58,17 @@ pub struct OverviewData {
     pub checked_actions: u64,
     pub warnings_sampled: bool,
     pub total_traces: u64,
-    pub newest: Option<String>,
+    pub newest: Option<chrono::DateTime<chrono::Utc>>,
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 #[server]
 pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
     let state = crate::history::app_state()?;
+    let now = chrono::Utc::now();
     let o = state
         .service
-        .overview(chrono::Utc::now())
+        .overview(now)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(OverviewData {
@@ -86,7 +88,8 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
         checked_actions: o.checked_actions,
         warnings_sampled: o.warnings_sampled,
         total_traces: o.stats.traces,
-        newest: o.stats.newest.as_ref().map(fmt::ts),
+        newest: o.stats.newest,
+        now,
     })
 }
 
@@ -122,7 +125,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 <span class="tile-l">{format!("success rate, 7 days ({} failed, {} rolled back)", o.week.failed, o.week.rolled_back)}</span></a>
             <a class="tile" href="/history" data-testid="total-traces">
                 <span class="tile-n">{o.total_traces}</span>
-                <span class="tile-l">{format!("actions stored{}", o.newest.clone().map(|n| format!(", newest {n}")).unwrap_or_default())}</span></a>
+                <span class="tile-l">{format!("actions stored{}", o.newest.map(|n| format!(", newest {}", fmt::ago(&n, &o.now))).unwrap_or_default())}</span></a>
         </div>
         <section class="card" aria-labelledby="warn-h" data-testid="warnings">
             <h2 id="warn-h">"Oscillating now"</h2>
@@ -141,7 +144,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             {if o.top.is_empty() {
                 view! { <p class="muted">"Nothing recurred in the last 7 days."</p> }.into_any()
             } else {
-                view! { <SignatureTable rows=o.top.clone()/> <p><a href="/patterns?window=7d">"All patterns →"</a></p> }.into_any()
+                view! { <SignatureTable rows=o.top.clone() now=o.now/> <p><a href="/patterns?window=7d">"All patterns →"</a></p> }.into_any()
             }}
         </section>
     }

@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use context_core::patterns::PatternAnalysis;
 
+use chrono::{DateTime, Utc};
+
 use crate::chart::TimelineChart;
-use crate::fmt;
+use crate::fmt::{self, When};
+use crate::timerange::RefreshControl;
 
 /// Rows per page of the ranking.
 pub const PATTERNS_PAGE: usize = 25;
@@ -33,9 +36,11 @@ pub struct SignatureRow {
     pub name: String,
     /// Occurrences in the window (the ranking key).
     pub recent: u64,
+    /// Completed / finished in the window (`None`: nothing finished).
+    pub success_rate: Option<f64>,
     /// Lifetime occurrences (0 when unknown).
     pub occurrences: u64,
-    pub last_seen: String,
+    pub last_seen: DateTime<Utc>,
     pub actions: Vec<String>,
 }
 
@@ -49,8 +54,10 @@ impl From<&context_core::service::RankedSignature> for SignatureRow {
             kind: a.kind.clone(),
             name: a.name.clone(),
             recent: r.window_occurrences,
+            success_rate: (r.window_finished > 0)
+                .then(|| r.window_completed as f64 / r.window_finished as f64),
             occurrences: a.occurrences,
-            last_seen: fmt::ts(&a.last_seen),
+            last_seen: a.last_seen,
             actions: r.window_actions.clone(),
         }
     }
@@ -61,28 +68,111 @@ pub struct PatternList {
     pub rows: Vec<SignatureRow>,
     pub has_more: bool,
     pub store_empty: bool,
-    /// Signatures with traces in the window (all pages).
+    /// Signatures with traces in the window matching the filters (all pages).
     pub total: usize,
+    pub now: DateTime<Utc>,
 }
 
-/// The signature ranking: signatures seen in `window`, most occurrences in it first
-/// (the same ranking as `GET /api/v1/context/patterns`).
+/// The pattern list's filters, sort and page, as the URL holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatternFilter {
+    pub window: String,
+    pub alert: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    /// `occurrences` (default), `last_seen` or `success_rate`.
+    pub sort: String,
+    pub page: usize,
+}
+
+/// Sort orders of the pattern list (`sort` query parameter).
+pub const SORTS: [(&str, &str); 3] = [
+    ("occurrences", "Occurrences in the window"),
+    ("last_seen", "Last seen"),
+    ("success_rate", "Success rate"),
+];
+
+impl PatternFilter {
+    pub fn from_query(q: &leptos_router::params::ParamsMap) -> PatternFilter {
+        let g = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        PatternFilter {
+            window: window_from_query(q, "30d"),
+            alert: g("alert"),
+            namespace: g("namespace"),
+            kind: g("kind"),
+            name: g("name"),
+            sort: g("sort"),
+            page: g("page").parse().unwrap_or(0),
+        }
+    }
+
+    /// `/patterns?…` of this filter on `page`.
+    pub fn href(&self, page: usize) -> String {
+        let p = page.to_string();
+        let qs = fmt::query_string([
+            ("window", self.window.as_str()),
+            ("alert", &self.alert),
+            ("namespace", &self.namespace),
+            ("kind", &self.kind),
+            ("name", &self.name),
+            ("sort", &self.sort),
+            ("page", if page == 0 { "" } else { &p }),
+        ]);
+        format!("/patterns?{qs}")
+    }
+
+    pub fn title(&self) -> String {
+        let label = WINDOWS
+            .iter()
+            .find(|(v, _)| *v == self.window)
+            .map(|(_, l)| *l)
+            .unwrap_or("");
+        let parts: Vec<&str> = [self.alert.as_str(), &self.namespace, &self.kind, &self.name]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if parts.is_empty() {
+            format!("Patterns, {}", label.to_lowercase())
+        } else {
+            format!("Patterns: {}, {}", parts.join(" · "), label.to_lowercase())
+        }
+    }
+}
+
+/// The signature list: signatures seen in the window whose alert, namespace, kind and
+/// name contain the filter terms (any case), in the chosen order. With no filter and
+/// the default order it is the ranking of `GET /api/v1/context/patterns`.
 #[server]
-pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, ServerFnError> {
+pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerFnError> {
+    use context_core::browse::{BrowseRequest, PatternSort};
     let state = crate::history::app_state()?;
-    let d = context_core::patterns::parse_window(&window)
-        .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
+    let now = fmt::render_now();
+    let d = context_core::patterns::parse_window(&filter.window)
+        .map_err(|e| ServerFnError::new(format!("Window {:?}: {e}", filter.window)))?;
+    let sort = match filter.sort.as_str() {
+        "" => PatternSort::Occurrences,
+        s => PatternSort::parse(s).ok_or_else(|| {
+            ServerFnError::new(format!(
+                "Sort: {s:?} is not a sort order; use occurrences, last_seen or success_rate"
+            ))
+        })?,
+    };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let ranking = state
         .service
-        .rank(
-            &context_core::service::RankRequest {
+        .browse_patterns(
+            &BrowseRequest {
                 window: d,
-                namespace: None,
-                alert_name: None,
-                offset: page.saturating_mul(PATTERNS_PAGE),
+                alert_name: opt(&filter.alert),
+                namespace: opt(&filter.namespace),
+                kind: opt(&filter.kind),
+                name: opt(&filter.name),
+                sort,
+                offset: filter.page.saturating_mul(PATTERNS_PAGE),
                 limit: PATTERNS_PAGE,
             },
-            chrono::Utc::now(),
+            now,
         )
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -93,12 +183,13 @@ pub async fn list_patterns(window: String, page: usize) -> Result<PatternList, S
             .await
             .map(|s| s.traces == 0)
             .unwrap_or(false);
-    let shown = page.saturating_mul(PATTERNS_PAGE) + ranking.signatures.len();
+    let shown = filter.page.saturating_mul(PATTERNS_PAGE) + ranking.signatures.len();
     Ok(PatternList {
         rows: ranking.signatures.iter().map(SignatureRow::from).collect(),
         has_more: shown < ranking.total,
         store_empty,
         total: ranking.total,
+        now,
     })
 }
 
@@ -147,9 +238,10 @@ fn WindowPicker(action: String, window: String) -> impl IntoView {
     }
 }
 
-/// The ranking table (also used by the overview).
+/// The ranking table (also used by the overview). The alert links to its pattern, the
+/// resource to its history.
 #[component]
-pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
+pub fn SignatureTable(rows: Vec<SignatureRow>, now: DateTime<Utc>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="data" data-testid="pattern-table">
@@ -157,6 +249,7 @@ pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
                     <th scope="col">"Alert"</th>
                     <th scope="col">"Resource"</th>
                     <th scope="col" class="num">"In window"</th>
+                    <th scope="col" class="num">"Success"</th>
                     <th scope="col" class="num">"Lifetime"</th>
                     <th scope="col">"Last seen"</th>
                     <th scope="col">"Actions tried"</th>
@@ -164,14 +257,18 @@ pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
                 <tbody>
                     {rows.into_iter().map(|r| view! {
                         <tr data-testid="pattern-row">
-                            <td><a href=format!("/patterns/{}", fmt::enc(&r.signature)) title=r.signature.clone()>
+                            <td><a href=format!("/patterns/{}", fmt::enc(&r.signature)) title=r.signature.clone() data-testid="pattern-link">
                                 <strong>{r.alert_name.clone()}</strong></a>
                                 " "<code class="muted small">{fmt::short_sig(&r.signature)}</code></td>
-                            <td><span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"{r.name.clone()}</td>
+                            <td><a href=crate::history::resource_href(&r.namespace, &r.kind, &r.name) data-testid="pattern-resource" title="This resource's history">
+                                <span class="muted">{r.namespace.clone()}"/"</span>{r.kind.clone()}"/"{r.name.clone()}</a></td>
                             <td class="num" data-testid="recent">{r.recent}</td>
+                            <td class="num" data-testid="success">{fmt::opt_pct(r.success_rate)}</td>
                             <td class="num">{if r.occurrences == 0 { "—".to_string() } else { r.occurrences.to_string() }}</td>
-                            <td class="nowrap">{r.last_seen.clone()}</td>
-                            <td>{r.actions.iter().map(|a| view! { <code class="chip">{a.clone()}</code>" " }).collect_view()}</td>
+                            <td class="nowrap" data-testid="last-seen"><When t=r.last_seen now/></td>
+                            <td>{r.actions.iter().map(|a| view! {
+                                <a href=format!("/history?signature={}&action_type={}", fmt::enc(&r.signature), fmt::enc(a))><code class="chip">{a.clone()}</code></a>" "
+                            }).collect_view()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -180,45 +277,74 @@ pub fn SignatureTable(rows: Vec<SignatureRow>) -> impl IntoView {
     }
 }
 
+#[component]
+fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
+    let f = filter;
+    let none: Vec<crate::history::FieldError> = vec![];
+    view! {
+        <form method="get" action="/patterns" class="filters card" role="search" aria-label="Filter the patterns" data-testid="pattern-filter">
+            {crate::history::text_field("p", "alert", "Alert", f.alert.clone(), "e.g. memory", &none)}
+            {crate::history::text_field("p", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &none)}
+            {crate::history::text_field("p", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &none)}
+            {crate::history::text_field("p", "name", "Name", f.name.clone(), "resource name", &none)}
+            <div class="field">
+                <label for="p-window">"Window"</label>
+                <select id="p-window" name="window">
+                    {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.window == v}>{l}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="p-sort">"Sort by"</label>
+                <select id="p-sort" name="sort">
+                    {SORTS.into_iter().map(|(v, l)| view! { <option value=v selected={f.sort == v || (f.sort.is_empty() && v == "occurrences")}>{l}</option> }).collect_view()}
+                </select>
+            </div>
+            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case."</p>
+            <div class="actions">
+                <button type="submit" data-testid="apply-pattern-filter">"Apply"</button>
+                <a href="/patterns" class="button secondary">"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
 /// `/patterns`.
 #[component]
 pub fn PatternsPage() -> impl IntoView {
     let query = use_query_map();
-    let window = Memo::new(move |_| query.with(|q| window_from_query(q, "30d")));
-    let page = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<usize>().ok())
-                .unwrap_or(0)
-        })
-    });
-    let list = Resource::new(
-        move || (window.get(), page.get()),
-        |(w, p)| list_patterns(w, p),
-    );
+    let filter = Memo::new(move |_| query.with(PatternFilter::from_query));
+    let list = Resource::new(move || filter.get(), list_patterns);
+    let suggestions = Resource::new(|| (), |_| crate::history::filter_suggestions());
     view! {
-        <Title text="Patterns · Kubernaut Context"/>
+        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
         <h1>"Patterns"</h1>
-        <p class="lede">"Alert signatures (alert + resource) that keep coming back, ranked by occurrences in the window; open one for its analysis and recommendation."</p>
-        {move || view! { <WindowPicker action="/patterns".to_string() window=window.get()/> }}
+        <p class="lede">"Alert signatures (alert + resource) that keep coming back; open one for its analysis and recommendation."</p>
+        <RefreshControl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || suggestions.get().map(|s| view! { <crate::history::SuggestionLists s=s.unwrap_or_default()/> })}
+            {move || view! { <PatternFilterForm filter=filter.get()/> }}
             {move || list.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="pattern-error">{e.to_string()}</p> }.into_any(),
                 Ok(l) if l.rows.is_empty() && l.store_empty => view! { <crate::history::EmptyHistory/> }.into_any(),
+                Ok(l) if l.rows.is_empty() && l.total > 0 => view! {
+                    <p class="empty" data-testid="no-pattern-page">"This page is past the end of the list. "
+                        <a href=filter.get_untracked().href(0)>"Start over from the first page"</a>"."</p>
+                }.into_any(),
                 Ok(l) if l.rows.is_empty() => view! {
-                    <p class="empty">"No signature was seen in this window. Pick a longer window above."</p>
+                    <p class="empty" data-testid="no-pattern-match">"No signature matches in this window. "
+                        <a href="/patterns">"Clear the filters"</a>" or pick a longer window."</p>
                 }.into_any(),
                 Ok(l) => {
-                    let w = window.get_untracked();
-                    let p = page.get_untracked();
-                    let prev = (p > 0).then(|| format!("/patterns?window={w}&page={}", p - 1));
-                    let next = l.has_more.then(|| format!("/patterns?window={w}&page={}", p + 1));
+                    let f = filter.get_untracked();
+                    let prev = (f.page > 0).then(|| f.href(f.page - 1));
+                    let next = l.has_more.then(|| f.href(f.page + 1));
                     view! {
                         <p class="muted" data-testid="pattern-total">{format!("{} signatures with actions in this window.", l.total)}</p>
-                        <SignatureTable rows=l.rows.clone()/>
+                        <SignatureTable rows=l.rows.clone() now=l.now/>
                         <nav class="pager" aria-label="Pages">
-                            {prev.map(|h| view! { <a href=h rel="prev">"« Previous"</a> })}
-                            {next.map(|h| view! { <a href=h rel="next">"Next »"</a> })}
+                            {prev.map(|h| view! { <a href=h rel="prev" data-testid="prev-page">"‹ Previous page"</a> })}
+                            <span class="muted">{format!("Page {}", f.page + 1)}</span>
+                            {next.map(|h| view! { <a href=h rel="next" data-testid="next-page">"Next page ›"</a> })}
                         </nav>
                     }.into_any()
                 }
@@ -239,11 +365,11 @@ pub fn PatternDetail() -> impl IntoView {
         |(s, w)| get_pattern(s, w),
     );
     view! {
-        <Title text="Pattern · Kubernaut Context"/>
         <p class="crumbs"><a href="/patterns">"← Patterns"</a></p>
+        <RefreshControl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || analysis.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Pattern · Kubernaut Context"/><p class="error" role="alert">"The analysis could not be made: "{e.to_string()}</p> }.into_any(),
                 Ok(a) => view! { <AnalysisView a window=window.get_untracked()/> }.into_any(),
             })}
         </Suspense>
@@ -268,10 +394,21 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
     let osc = a.oscillation.clone();
     let trend = a.effectiveness_trend.clone();
     let action_path = format!("/patterns/{}", fmt::enc(&a.signature));
+    let now = fmt::render_now();
+    let page_title = format!("{title} · Pattern · Kubernaut Context");
+    let resource = a.subject.as_ref().map(|s| {
+        (
+            crate::history::resource_href(&s.namespace, &s.kind, &s.name),
+            format!("{}/{}/{}", s.namespace, s.kind, s.name),
+        )
+    });
+    let sig_for_actions = a.signature.clone();
     view! {
+        <Title text=page_title/>
         <h1>{title}</h1>
         <p class="muted break">"Signature "<code>{a.signature.clone()}</code>" · "
-            <a href=history_href>"all actions for it"</a></p>
+            <a href=history_href data-testid="pattern-history">"all actions for it"</a>
+            {resource.map(|(h, label)| view! { " · "<a href=h data-testid="pattern-resource-history">"every action on "{label}</a> })}</p>
         <WindowPicker action=action_path window=window/>
         <section class=rec_class aria-labelledby="rec-h" data-testid="recommendation">
             <h2 id="rec-h">"Recommendation"</h2>
@@ -286,9 +423,9 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
             <h2 id="sum-h">"In this window"</h2>
             <dl class="stats">
                 <div><dt>"Occurrences"</dt><dd data-testid="occurrences">{a.occurrences}</dd></div>
-                <div><dt>"First seen"</dt><dd>{fmt::opt_ts(&a.first_seen)}</dd></div>
-                <div><dt>"Last seen"</dt><dd>{fmt::opt_ts(&a.last_seen)}</dd></div>
-                <div><dt>"Mean recurrence"</dt><dd>{a.mean_recurrence_minutes.map(|m| format!("{m:.0} min")).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"First seen"</dt><dd>{fmt::opt_when(a.first_seen, now)}</dd></div>
+                <div><dt>"Last seen"</dt><dd>{fmt::opt_when(a.last_seen, now)}</dd></div>
+                <div><dt>"Mean recurrence"</dt><dd>{a.mean_recurrence_minutes.map(fmt::minutes).unwrap_or_else(|| "—".into())}</dd></div>
                 <div><dt>"Effectiveness trend"</dt><dd>{fmt::enum_name(&trend.direction).replace('_', " ")}
                     {trend.delta.map(|d| format!(" ({d:+.2})"))}</dd></div>
             </dl>
@@ -321,7 +458,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                                 let bar = s.success_interval.map(|i| (i.lower * 100.0, (i.upper - i.lower) * 100.0));
                                 view! {
                                     <tr>
-                                        <td><code>{s.action_type.clone()}</code>{(!s.eligible).then(|| view! { " "<span class="badge" title="fewer attempts than needed for a recommendation">"few attempts"</span> })}</td>
+                                        <td><a href=format!("/history?signature={}&action_type={}", fmt::enc(&sig_for_actions), fmt::enc(&s.action_type)) title="These attempts in the history"><code>{s.action_type.clone()}</code></a>{(!s.eligible).then(|| view! { " "<span class="badge" title="fewer attempts than needed for a recommendation">"few attempts"</span> })}</td>
                                         <td class="num">{s.attempts}</td>
                                         <td class="num">{format!("{} / {} / {}", s.completed, s.failed, s.rolled_back)}</td>
                                         <td>
@@ -333,7 +470,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                                         </td>
                                         <td class="num">{fmt::opt_num(s.mean_effectiveness)}</td>
                                         <td class="num">{fmt::opt_num(s.score)}</td>
-                                        <td class="nowrap">{fmt::opt_ts(&s.last_attempt)}</td>
+                                        <td class="nowrap">{s.last_attempt.map(|t| view! { <When t now/> })}</td>
                                     </tr>
                                 }
                             }).collect_view()}

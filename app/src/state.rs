@@ -12,4 +12,6 @@ pub struct AppState {
     /// work across replicas and Lambda containers.
     pub cursor: CursorCodec,
     pub version: &'static str,
+    /// The action types the API accepts (the history filter checks against them).
+    pub action_types: context_core::actions::ActionTypes,
 }

@@ -21,8 +21,8 @@ use crate::model::{
 use crate::signature::alert_signature;
 use crate::store::{
     Counts, HistoryQuery, HourBucket, PagePosition, PatternInput, PatternRequest,
-    SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, TraceFacts, WindowQuery,
-    hour_of,
+    SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, TextMatch, TraceFacts,
+    WindowQuery, hour_of,
 };
 
 /// A fixed point in time the suite's traces are placed around (whole microseconds, so
@@ -2052,6 +2052,125 @@ fn by_sig_contains(all: &[ActionTrace], sig: &str) -> bool {
 }
 
 /// Runs every check on one store, which must be empty at the start.
+/// `TextMatch::Contains`: namespace, kind, name and alert match by substring ignoring
+/// ASCII case, combined with the other filters, across pages of every size; `Exact`
+/// stays case-sensitive.
+pub async fn check_text_match(store: &dyn Store) {
+    let w = "text_match";
+    let prefix = "conf-tm";
+    let traces = listing_fixture(prefix);
+    put_all_created(store, &traces, w).await;
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let has = move |v: &str, t: &str| lower(v).contains(&lower(t));
+    type Pred = Box<dyn Fn(&ActionTrace) -> bool>;
+    let contains = |f: fn(&mut HistoryQuery)| {
+        let mut q = HistoryQuery {
+            text_match: TextMatch::Contains,
+            ..query(500)
+        };
+        f(&mut q);
+        q
+    };
+    let cases: Vec<(&str, HistoryQuery, Pred)> = vec![
+        (
+            "namespace contains TM-NS1",
+            contains(|q| q.namespace = Some("TM-NS1".into())),
+            Box::new(move |t| has(&t.resource.namespace, "tm-ns1")),
+        ),
+        (
+            "namespace prefix + alert contains memory",
+            contains(|q| {
+                q.namespace = Some("CONF-TM".into());
+                q.alert_name = Some("memory".into());
+            }),
+            Box::new(move |t| t.alert.name == "HighMemoryUsage"),
+        ),
+        (
+            "namespace + kind contains stateful",
+            contains(|q| {
+                q.namespace = Some("conf-tm-".into());
+                q.kind = Some("stateful".into());
+            }),
+            Box::new(move |t| t.resource.kind == "StatefulSet"),
+        ),
+        (
+            "namespace + name contains WORK + status",
+            contains(|q| {
+                q.namespace = Some("conf-tm-ns0".into());
+                q.name = Some("WORK".into());
+                q.status = Some(ExecutionStatus::Failed);
+            }),
+            Box::new(move |t| {
+                t.resource.namespace == "conf-tm-ns0"
+                    && t.resource.name == "worker"
+                    && t.execution_status == ExecutionStatus::Failed
+            }),
+        ),
+        (
+            "namespace + alert contains crash + action type",
+            contains(|q| {
+                q.namespace = Some("tm-ns".into());
+                q.alert_name = Some("CRASH".into());
+                q.action_type = Some("restart_pod".into());
+            }),
+            Box::new(move |t| {
+                t.alert.name == "KubePodCrashLooping" && t.action_type == "restart_pod"
+            }),
+        ),
+        (
+            "every text filter at once",
+            contains(|q| {
+                q.namespace = Some("TM-NS2".into());
+                q.kind = Some("deploy".into());
+                q.name = Some("ap".into());
+                q.alert_name = Some("pvc".into());
+            }),
+            Box::new(move |t| {
+                t.resource.namespace == "conf-tm-ns2"
+                    && t.resource.kind == "Deployment"
+                    && t.resource.name == "api"
+                    && t.alert.name == "PVCAlmostFull"
+            }),
+        ),
+        (
+            "contains, nothing matches",
+            contains(|q| {
+                q.namespace = Some("conf-tm".into());
+                q.alert_name = Some("zzz-no-such".into());
+            }),
+            Box::new(|_| false),
+        ),
+        (
+            "exact stays case-sensitive",
+            HistoryQuery {
+                namespace: Some("CONF-TM-NS1".into()),
+                ..query(500)
+            },
+            Box::new(|_| false),
+        ),
+        (
+            "exact does not match a substring",
+            HistoryQuery {
+                namespace: Some("conf-tm-ns".into()),
+                ..query(500)
+            },
+            Box::new(|_| false),
+        ),
+    ];
+    for (label, q, pred) in &cases {
+        let want: Vec<ActionTrace> = traces.iter().filter(|t| pred(t)).cloned().collect();
+        for limit in [500, 3] {
+            let q = HistoryQuery { limit, ..q.clone() };
+            let got = list_ids(store, &q, w).await;
+            assert_eq!(
+                got,
+                expected_order(&want),
+                "conformance[{w}]: {label} (limit {limit}): wrong rows or order"
+            );
+        }
+    }
+}
+
 pub async fn run_all(store: &dyn Store) {
     let s = store.stats().await.expect("stats on a fresh store");
     assert_eq!(s.traces, 0, "conformance: run_all needs an empty store");
@@ -2064,6 +2183,7 @@ pub async fn run_all(store: &dyn Store) {
     check_round_trip(store).await;
     check_idempotency(store).await;
     check_list_filters(store).await;
+    check_text_match(store).await;
     check_paging(store).await;
     check_set_effectiveness(store).await;
     check_aggregates(store).await;

@@ -18,10 +18,12 @@
 //! - [`synth`]: production-shaped histories for tests and benchmarks.
 
 pub mod actions;
+pub mod browse;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cursor;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod model;
 #[cfg(any(test, feature = "conformance"))]

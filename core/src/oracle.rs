@@ -511,12 +511,7 @@ impl crate::Store for MemStore {
             .all()
             .into_iter()
             .filter(|t| {
-                q.namespace
-                    .as_ref()
-                    .is_none_or(|x| &t.resource.namespace == x)
-                    && q.kind.as_ref().is_none_or(|x| &t.resource.kind == x)
-                    && q.name.as_ref().is_none_or(|x| &t.resource.name == x)
-                    && q.alert_name.as_ref().is_none_or(|x| &t.alert.name == x)
+                q.text_filters_match(t)
                     && q.signature.as_ref().is_none_or(|x| &t.signature == x)
                     && q.workflow_id
                         .as_ref()

@@ -20,6 +20,56 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
 
+/// How the text filters of a [`HistoryQuery`] (`namespace`, `kind`, `name`,
+/// `alert_name`) compare with a trace's values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextMatch {
+    /// The whole value, case-sensitive (what the stores' indexes answer).
+    #[default]
+    Exact,
+    /// The value contains the term anywhere (so a prefix matches too), ignoring ASCII
+    /// case. Kubernetes names, kinds and Prometheus alert names are ASCII, so this is
+    /// case-insensitive for every value they can hold.
+    Contains,
+}
+
+impl TextMatch {
+    pub fn is_exact(&self) -> bool {
+        *self == TextMatch::Exact
+    }
+
+    /// Whether `value` matches the filter `term` in this mode.
+    pub fn matches(self, value: &str, term: &str) -> bool {
+        match self {
+            TextMatch::Exact => value == term,
+            TextMatch::Contains => contains_ignore_ascii_case(value, term),
+        }
+    }
+
+    /// `parse("contains")`; `None` for anything but `exact` and `contains`.
+    pub fn parse(s: &str) -> Option<TextMatch> {
+        match s {
+            "exact" => Some(TextMatch::Exact),
+            "contains" => Some(TextMatch::Contains),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TextMatch::Exact => "exact",
+            TextMatch::Contains => "contains",
+        }
+    }
+}
+
+/// Whether `hay` contains `needle`, ignoring ASCII case (an empty needle is in anything).
+pub fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
 /// Filters of `GET /action-history`. All present filters must match (AND).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryQuery {
@@ -27,6 +77,11 @@ pub struct HistoryQuery {
     pub kind: Option<String>,
     pub name: Option<String>,
     pub alert_name: Option<String>,
+    /// How `namespace`, `kind`, `name` and `alert_name` match (default exact). Left out
+    /// of the serialized form when exact, so page cursors bound to exact filters keep
+    /// their fingerprint.
+    #[serde(default, skip_serializing_if = "TextMatch::is_exact")]
+    pub text_match: TextMatch,
     pub signature: Option<String>,
     pub workflow_id: Option<String>,
     pub action_type: Option<String>,
@@ -39,6 +94,19 @@ pub struct HistoryQuery {
     pub limit: usize,
     /// Where the previous page stopped (decoded from the client's cursor).
     pub after: Option<PagePosition>,
+}
+
+impl HistoryQuery {
+    /// Whether `t` passes the text filters (`namespace`, `kind`, `name`, `alert_name`)
+    /// in this query's [`TextMatch`] mode.
+    pub fn text_filters_match(&self, t: &ActionTrace) -> bool {
+        let m = self.text_match;
+        let ok = |term: &Option<String>, v: &str| term.as_deref().is_none_or(|x| m.matches(v, x));
+        ok(&self.namespace, &t.resource.namespace)
+            && ok(&self.kind, &t.resource.kind)
+            && ok(&self.name, &t.resource.name)
+            && ok(&self.alert_name, &t.alert.name)
+    }
 }
 
 /// Position after the last row of a page, in the newest-first order. Adapters may also

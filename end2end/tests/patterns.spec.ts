@@ -9,11 +9,11 @@ test.beforeAll(async ({ request }) => {
 
 test('a pattern detail shows the recommendation, the per-action table and the chart', async ({ page }) => {
   const con = watchConsole(page);
-  await page.goto('/patterns?window=7d');
+  await page.goto(`/patterns?window=7d&namespace=${ns}`);
   await waitForHydration(page);
   const row = page.getByTestId('pattern-row').filter({ hasText: `${ns}/` }).filter({ hasText: 'checkout' });
   await expect(row).toHaveCount(1);
-  await row.getByRole('link').click();
+  await row.getByTestId('pattern-link').click();
   await expect(page).toHaveURL(/\/patterns\/[0-9a-f]{64}/);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('HighMemoryUsage');
   await expect(page.getByTestId('recommended-action')).toHaveText('increase_resources');
@@ -39,7 +39,7 @@ test('the chart and recommendation render on the server (JavaScript disabled)', 
 
 test('signatures are ranked by occurrences in the chosen window', async ({ page }) => {
   const con = watchConsole(page);
-  await page.goto('/patterns?window=24h');
+  await page.goto(`/patterns?window=24h&namespace=${ns}`);
   const mine = page.getByTestId('pattern-row').filter({ hasText: `${ns}/` });
   // Last 24 h: cart 8 times, checkout twice, each web pod once.
   await expect(mine.first()).toContainText('cart');
@@ -48,7 +48,7 @@ test('signatures are ranked by occurrences in the chosen window', async ({ page 
   await expect(mine.filter({ hasText: 'web-0' }).getByTestId('recent')).toHaveText('1');
   // Last 7 days: checkout has all 8 of its occurrences.
   await page.getByLabel('Window', { exact: true }).selectOption('7d');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByTestId('apply-pattern-filter').click();
   await expect(page).toHaveURL(/window=7d/);
   await expect(mine.filter({ hasText: 'checkout' }).getByTestId('recent')).toHaveText('8');
   await expect(mine.filter({ hasText: 'web-0' }).getByTestId('recent')).toHaveText('5');

@@ -16,6 +16,7 @@ use context_core::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+mod export_cmd;
 mod generate_cmd;
 mod import;
 mod logging;
@@ -51,6 +52,9 @@ enum Command {
     Import(ImportArgs),
     /// Store a deterministic demo history (idempotent: re-running adds nothing).
     SeedDemo(SeedArgs),
+    /// Write the action history (filtered as `GET /api/v1/context/action-history`) as
+    /// CSV or NDJSON, newest first, to standard output or --output.
+    Export(ExportCmd),
     /// Print the HolmesGPT toolset file for this Context API (or, with
     /// --config-snippet, the HolmesGPT config snippet enabling the built-in toolsets).
     Toolset(generate_cmd::ToolsetArgs),
@@ -163,6 +167,14 @@ struct ImportArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+struct ExportCmd {
+    #[command(flatten)]
+    export: export_cmd::ExportArgs,
+    #[command(flatten, next_help_heading = "Store")]
+    store: StoreArgs,
+}
+
+#[derive(Args, Debug, Clone)]
 struct SeedArgs {
     #[command(flatten, next_help_heading = "Store")]
     store: StoreArgs,
@@ -184,6 +196,10 @@ async fn main() {
         None => serve(cli.serve).await,
         Some(Command::Import(a)) => run_import(a).await,
         Some(Command::SeedDemo(a)) => seed_demo(a).await,
+        Some(Command::Export(a)) => match service(&a.store).await {
+            Ok(s) => export_cmd::run(&s, &a.export).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
         Some(Command::Toolset(a)) => generate_cmd::run_toolset(&a),
         Some(Command::Manifests(a)) => generate_cmd::run_manifests(&a),
         Some(Command::Podman(a)) => generate_cmd::run_podman(&a),
@@ -271,6 +287,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         service: api_state.service.clone(),
         cursor: context_core::cursor::CursorCodec::new(&api_state.config.cursor_key),
         version: env!("CARGO_PKG_VERSION"),
+        action_types: api_state.config.action_types.clone(),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("kubernaut-context")

@@ -79,6 +79,10 @@ const WINDOW_BUCKET: &str = "H#";
 const RES_SEP: char = '\u{1f}';
 /// Keys of one `BatchGetItem` request (DynamoDB's maximum).
 const BATCH_GET_MAX: usize = 100;
+/// History items read per request when text filters match by `contains` (checked in
+/// the adapter), and the most requests one page makes.
+const CONTAINS_READ_ITEMS: usize = 200;
+const CONTAINS_READS: usize = 10;
 
 // Index names and their partition key attributes.
 const IDX_TIME: &str = "by_time";
@@ -1920,13 +1924,16 @@ impl Access {
         if let Some(w) = &q.workflow_id {
             return idx(IDX_WORKFLOW, "wf_pk", w);
         }
-        if let (Some(ns), Some(k), Some(n)) = (&q.namespace, &q.kind, &q.name) {
+        // Text filters in `contains` mode have no index: the adapter checks them on
+        // the items another path reads.
+        let exact = q.text_match.is_exact();
+        if exact && let (Some(ns), Some(k), Some(n)) = (&q.namespace, &q.kind, &q.name) {
             return idx(IDX_RESOURCE, "res_pk", &res_pk(ns, k, n));
         }
-        if let Some(a) = &q.alert_name {
+        if exact && let Some(a) = &q.alert_name {
             return idx(IDX_ALERT, "alert_pk", a);
         }
-        if let Some(ns) = &q.namespace {
+        if exact && let Some(ns) = &q.namespace {
             return idx(IDX_NAMESPACE, "ns_pk", ns);
         }
         if let Some(a) = &q.action_type {
@@ -2083,13 +2090,17 @@ fn history_filters(
     };
     add("sig", q.signature.as_deref(), &mut f)?;
     add("wf_pk", q.workflow_id.as_deref(), &mut f)?;
-    // `res_pk` covers namespace, kind and name.
-    if used != "res_pk" {
+    // `res_pk` covers namespace, kind and name. In `contains` mode the text filters are
+    // checked by the adapter (DynamoDB's contains() is case-sensitive).
+    let exact = q.text_match.is_exact();
+    if exact && used != "res_pk" {
         add("kind", q.kind.as_deref(), &mut f)?;
         add("rname", q.name.as_deref(), &mut f)?;
         add("ns_pk", q.namespace.as_deref(), &mut f)?;
     }
-    add("alert_pk", q.alert_name.as_deref(), &mut f)?;
+    if exact {
+        add("alert_pk", q.alert_name.as_deref(), &mut f)?;
+    }
     add("action_pk", q.action_type.as_deref(), &mut f)?;
     add("status_pk", q.status.map(|s| s.as_str()), &mut f)?;
     Ok(f)
@@ -2336,35 +2347,54 @@ impl Store for DynamoStore {
             cond.push_str(&format!(" AND {sn} <= {hi_v}"));
         }
         let filters = history_filters(q, &access, &mut e)?;
-        let mut req = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .scan_index_forward(false)
-            .limit((limit + 1).min(i32::MAX as usize) as i32)
-            .set_index_name(index.map(str::to_string))
-            .set_exclusive_start_key(start_key)
-            .consistent_read(index.is_none());
-        if !filters.is_empty() {
-            req = req.filter_expression(filters.join(" AND "));
-        }
-        req = req
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values));
-        let out = self.query(req).await?;
-
+        // Exact filters: one request of `limit + 1` items. Text filters in `contains`
+        // mode are checked here on the items read, so a request may match few of them:
+        // read on (larger requests) until the page is full, the range ends or
+        // CONTAINS_READS requests were made; `next` then continues where reading stopped.
+        let exact = q.text_match.is_exact();
+        let per_request = if exact {
+            limit + 1
+        } else {
+            (limit + 1).max(CONTAINS_READ_ITEMS)
+        };
         let mut rows = Vec::new();
-        let lek = out.last_evaluated_key;
-        for item in out.items.unwrap_or_default() {
-            let (ti, trace) = parse_trace_item(item)?;
-            let sort_val = match &access {
-                Access::Signature(_) => &ti.sk,
-                Access::Index { .. } => &ti.ts_id,
-            };
-            if exclusive_hi.as_deref() == Some(sort_val.as_str()) {
-                continue;
+        let mut lek = None;
+        for _ in 0..if exact { 1 } else { CONTAINS_READS } {
+            let mut req = self
+                .client
+                .query()
+                .key_condition_expression(cond.clone())
+                .scan_index_forward(false)
+                .limit(per_request.min(i32::MAX as usize) as i32)
+                .set_index_name(index.map(str::to_string))
+                .set_exclusive_start_key(start_key.take())
+                .consistent_read(index.is_none());
+            if !filters.is_empty() {
+                req = req.filter_expression(filters.join(" AND "));
             }
-            rows.push((ti, trace));
+            req = req
+                .set_expression_attribute_names(Some(e.names.clone()))
+                .set_expression_attribute_values(Some(e.values.clone()));
+            let out = self.query(req).await?;
+            lek = out.last_evaluated_key;
+            for item in out.items.unwrap_or_default() {
+                let (ti, trace) = parse_trace_item(item)?;
+                let sort_val = match &access {
+                    Access::Signature(_) => &ti.sk,
+                    Access::Index { .. } => &ti.ts_id,
+                };
+                if exclusive_hi.as_deref() == Some(sort_val.as_str()) {
+                    continue;
+                }
+                if !exact && !q.text_filters_match(&trace) {
+                    continue;
+                }
+                rows.push((ti, trace));
+            }
+            if rows.len() > limit || lek.is_none() {
+                break;
+            }
+            start_key = lek.clone();
         }
         let next = if rows.len() > limit {
             rows.truncate(limit);

@@ -1720,14 +1720,17 @@ fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
     // planner may walk `status` (5 values) newest-first and read thousands of wide rows to
     // find 50 of one namespace. Most selective filter first; the other filters are then
     // checked on the few rows that walk visits.
+    // Text filters in `contains` mode cannot use their index: they are checked on the
+    // rows another index (or time order) walks.
+    let exact = q.text_match.is_exact();
     let index = [
         ("signature", q.signature.is_some()),
         ("workflow_id", q.workflow_id.is_some()),
-        ("name", q.name.is_some()),
-        ("namespace", q.namespace.is_some()),
-        ("alert_name", q.alert_name.is_some()),
+        ("name", exact && q.name.is_some()),
+        ("namespace", exact && q.namespace.is_some()),
+        ("alert_name", exact && q.alert_name.is_some()),
         ("action_type", q.action_type.is_some()),
-        ("kind", q.kind.is_some()),
+        ("kind", exact && q.kind.is_some()),
         ("status", q.status.is_some()),
     ]
     .into_iter()
@@ -1737,11 +1740,34 @@ fn list_sql(q: &HistoryQuery) -> (String, Vec<Value>, usize) {
     let mut conds: Vec<&str> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     let status = q.status.map(|s| s.as_str().to_string());
+    for (col, v) in [
+        ("namespace", &q.namespace),
+        ("kind", &q.kind),
+        ("name", &q.name),
+        ("alert_name", &q.alert_name),
+    ] {
+        if let Some(v) = v {
+            if exact {
+                conds.push(match col {
+                    "namespace" => "namespace = ?",
+                    "kind" => "kind = ?",
+                    "name" => "name = ?",
+                    _ => "alert_name = ?",
+                });
+                vals.push(Value::Text(v.clone()));
+            } else {
+                // SQLite's lower() folds ASCII only, like `TextMatch::Contains`.
+                conds.push(match col {
+                    "namespace" => "instr(lower(namespace), ?) > 0",
+                    "kind" => "instr(lower(kind), ?) > 0",
+                    "name" => "instr(lower(name), ?) > 0",
+                    _ => "instr(lower(alert_name), ?) > 0",
+                });
+                vals.push(Value::Text(v.to_ascii_lowercase()));
+            }
+        }
+    }
     for (cond, v) in [
-        ("namespace = ?", &q.namespace),
-        ("kind = ?", &q.kind),
-        ("name = ?", &q.name),
-        ("alert_name = ?", &q.alert_name),
         ("signature = ?", &q.signature),
         ("workflow_id = ?", &q.workflow_id),
         ("action_type = ?", &q.action_type),

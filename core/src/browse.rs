@@ -1,0 +1,337 @@
+//! Use cases for browsing (the web app's pattern list with filters and sorting, the
+//! values its filter fields suggest). Part of the use-case layer: `impl Service`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::service::{RankedSignature, Ranking, Service};
+use crate::store::{
+    Counts, SignatureAggregate, SignatureQuery, StoreError, TextMatch, WindowQuery,
+};
+
+/// How [`Service::browse_patterns`] orders the signatures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternSort {
+    /// Most traces in the window first (the ranking of `GET /patterns`).
+    #[default]
+    Occurrences,
+    /// Most recently seen first.
+    LastSeen,
+    /// Highest success rate in the window first (completed / finished); signatures with
+    /// nothing finished in the window last.
+    SuccessRate,
+}
+
+impl PatternSort {
+    pub fn parse(s: &str) -> Option<PatternSort> {
+        match s {
+            "occurrences" => Some(PatternSort::Occurrences),
+            "last_seen" => Some(PatternSort::LastSeen),
+            "success_rate" => Some(PatternSort::SuccessRate),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PatternSort::Occurrences => "occurrences",
+            PatternSort::LastSeen => "last_seen",
+            PatternSort::SuccessRate => "success_rate",
+        }
+    }
+}
+
+/// The pattern list with filters: signatures with traces in the window whose alert,
+/// namespace, kind and name contain the given terms (ASCII case ignored, as
+/// [`TextMatch::Contains`]), in `sort` order (ties: signature), one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrowseRequest {
+    pub window: Duration,
+    pub alert_name: Option<String>,
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub sort: PatternSort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl BrowseRequest {
+    fn matches(&self, a: &SignatureAggregate) -> bool {
+        let m = |term: &Option<String>, v: &str| {
+            term.as_deref()
+                .is_none_or(|t| TextMatch::Contains.matches(v, t))
+        };
+        m(&self.alert_name, &a.alert_name)
+            && m(&self.namespace, &a.namespace)
+            && m(&self.kind, &a.kind)
+            && m(&self.name, &a.name)
+    }
+}
+
+/// Values the filter fields suggest: distinct alert names, namespaces, kinds and names
+/// of the most frequent signatures, each sorted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilterValues {
+    pub alerts: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub kinds: Vec<String>,
+    pub names: Vec<String>,
+}
+
+impl Service {
+    /// See [`BrowseRequest`]. Counts are exact (hour buckets, as the ranking); the
+    /// aggregates of every signature in the window are read to filter and sort.
+    pub async fn browse_patterns(
+        &self,
+        req: &BrowseRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Ranking, StoreError> {
+        let store = self.store().as_ref();
+        let counts = store
+            .window_counts(&WindowQuery {
+                since: now - req.window,
+                ..WindowQuery::default()
+            })
+            .await?;
+        let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+        for c in counts {
+            let e = per_sig.entry(c.signature).or_default();
+            e.0.add(&c.counts);
+            e.1.push((c.action_type, c.counts.traces));
+        }
+        per_sig.retain(|_, (c, _)| c.traces > 0);
+        let sigs: Vec<String> = per_sig.keys().cloned().collect();
+        let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
+        for chunk in sigs.chunks(1000) {
+            for a in store.get_aggregates(chunk).await? {
+                aggs.insert(a.signature.clone(), a);
+            }
+        }
+        let mut rows: Vec<RankedSignature> = per_sig
+            .into_iter()
+            .filter_map(|(s, (c, mut actions))| {
+                let aggregate = aggs.remove(&s)?;
+                if !req.matches(&aggregate) {
+                    return None;
+                }
+                actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+                Some(RankedSignature {
+                    aggregate,
+                    window_occurrences: c.traces,
+                    window_completed: c.completed,
+                    window_finished: c.finished(),
+                    window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
+                })
+            })
+            .collect();
+        let rate = |r: &RankedSignature| {
+            (r.window_finished > 0).then(|| r.window_completed as f64 / r.window_finished as f64)
+        };
+        rows.sort_by(|a, b| {
+            let key = match req.sort {
+                PatternSort::Occurrences => b.window_occurrences.cmp(&a.window_occurrences),
+                PatternSort::LastSeen => b.aggregate.last_seen.cmp(&a.aggregate.last_seen),
+                PatternSort::SuccessRate => match (rate(a), rate(b)) {
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                },
+            };
+            key.then_with(|| a.aggregate.signature.cmp(&b.aggregate.signature))
+        });
+        let total = rows.len();
+        let signatures = rows.into_iter().skip(req.offset).take(req.limit).collect();
+        Ok(Ranking { signatures, total })
+    }
+
+    /// [`FilterValues`] of the `limit` most frequent signatures (lifetime).
+    pub async fn filter_values(&self, limit: usize) -> Result<FilterValues, StoreError> {
+        let aggs = self
+            .store()
+            .list_signatures(&SignatureQuery {
+                limit,
+                ..SignatureQuery::default()
+            })
+            .await?;
+        let mut sets: [BTreeSet<String>; 4] = Default::default();
+        for a in aggs {
+            sets[0].insert(a.alert_name);
+            sets[1].insert(a.namespace);
+            sets[2].insert(a.kind);
+            sets[3].insert(a.name);
+        }
+        let [alerts, namespaces, kinds, names] = sets.map(|s| s.into_iter().collect());
+        Ok(FilterValues {
+            alerts,
+            namespaces,
+            kinds,
+            names,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::{base_time, sample_trace};
+    use crate::model::ExecutionStatus;
+    use crate::oracle::MemStore;
+    use crate::patterns::AnalysisConfig;
+    use std::sync::Arc;
+
+    fn service() -> (Service, DateTime<Utc>) {
+        let t = |m: i64| base_time() + Duration::minutes(m);
+        let (c, f) = (ExecutionStatus::Completed, ExecutionStatus::Failed);
+        let traces = vec![
+            // prod/api HighMemoryUsage: 3 traces, 2 of 3 completed, seen at +30.
+            sample_trace(
+                "a1",
+                "prod",
+                "HighMemoryUsage",
+                "api",
+                "restart_pod",
+                c,
+                t(10),
+            ),
+            sample_trace(
+                "a2",
+                "prod",
+                "HighMemoryUsage",
+                "api",
+                "restart_pod",
+                f,
+                t(20),
+            ),
+            sample_trace(
+                "a3",
+                "prod",
+                "HighMemoryUsage",
+                "api",
+                "increase_resources",
+                c,
+                t(30),
+            ),
+            // staging/web KubePodCrashLooping: 2 traces, both completed, seen at +50.
+            sample_trace(
+                "b1",
+                "staging",
+                "KubePodCrashLooping",
+                "web",
+                "restart_pod",
+                c,
+                t(40),
+            ),
+            sample_trace(
+                "b2",
+                "staging",
+                "KubePodCrashLooping",
+                "web",
+                "restart_pod",
+                c,
+                t(50),
+            ),
+            // prod-eu/web HighLatency: 1 failed, seen at +5.
+            sample_trace(
+                "c1",
+                "prod-eu",
+                "HighLatency",
+                "web",
+                "scale_deployment",
+                f,
+                t(5),
+            ),
+            // prod/old: outside a 1 h window ending at +60.
+            sample_trace(
+                "d1",
+                "prod",
+                "HighMemoryUsage",
+                "old",
+                "restart_pod",
+                c,
+                t(-600),
+            ),
+        ];
+        let store = MemStore::new();
+        futures_util::FutureExt::now_or_never(crate::Store::put_traces(&store, &traces))
+            .expect("MemStore answers at once")
+            .expect("put");
+        let svc = Service::new(Arc::new(store), AnalysisConfig::default());
+        (svc, t(60))
+    }
+
+    fn names(r: &Ranking) -> Vec<String> {
+        r.signatures
+            .iter()
+            .map(|s| format!("{}/{}", s.aggregate.namespace, s.aggregate.name))
+            .collect()
+    }
+
+    fn run(svc: &Service, req: &BrowseRequest, now: DateTime<Utc>) -> Ranking {
+        futures_util::FutureExt::now_or_never(svc.browse_patterns(req, now))
+            .expect("MemStore answers at once")
+            .expect("browse")
+    }
+
+    #[test]
+    fn browse_filters_by_contains_and_sorts() {
+        let (svc, now) = service();
+        let base = BrowseRequest {
+            window: Duration::hours(1),
+            limit: 10,
+            ..BrowseRequest::default()
+        };
+        let r = run(&svc, &base, now);
+        assert_eq!(names(&r), ["prod/api", "staging/web", "prod-eu/web"]);
+        assert_eq!(r.total, 3);
+        let by = |sort| BrowseRequest {
+            sort,
+            ..base.clone()
+        };
+        assert_eq!(
+            names(&run(&svc, &by(PatternSort::LastSeen), now)),
+            ["staging/web", "prod/api", "prod-eu/web"]
+        );
+        assert_eq!(
+            names(&run(&svc, &by(PatternSort::SuccessRate), now)),
+            ["staging/web", "prod/api", "prod-eu/web"]
+        );
+        let ns = BrowseRequest {
+            namespace: Some("PROD".into()),
+            ..base.clone()
+        };
+        assert_eq!(names(&run(&svc, &ns, now)), ["prod/api", "prod-eu/web"]);
+        let alert = BrowseRequest {
+            alert_name: Some("crash".into()),
+            kind: Some("deploy".into()),
+            ..base.clone()
+        };
+        assert_eq!(names(&run(&svc, &alert, now)), ["staging/web"]);
+        let page = BrowseRequest {
+            offset: 1,
+            limit: 1,
+            ..base.clone()
+        };
+        let r = run(&svc, &page, now);
+        assert_eq!((names(&r), r.total), (vec!["staging/web".to_string()], 3));
+    }
+
+    #[test]
+    fn filter_values_are_distinct_and_sorted() {
+        let (svc, _) = service();
+        let v = futures_util::FutureExt::now_or_never(svc.filter_values(100))
+            .expect("at once")
+            .expect("values");
+        assert_eq!(
+            v.alerts,
+            ["HighLatency", "HighMemoryUsage", "KubePodCrashLooping"]
+        );
+        assert_eq!(v.namespaces, ["prod", "prod-eu", "staging"]);
+        assert_eq!(v.kinds, ["Deployment"]);
+        assert_eq!(v.names, ["api", "old", "web"]);
+    }
+}
