@@ -652,8 +652,7 @@ fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 /// root certificates. The SDK builds a throw-away TLS connector while it constructs the
 /// client ("validate base client config") only so that the root certificates (read and
 /// parsed once per process, then cached by aws-smithy-http-client) are loaded at start-up
-/// rather than on the first request: ~3 ms of a ~8 ms Lambda cold start on the
-/// benchmark machine (docs/PERFORMANCE.md). This wrapper does that same work on a
+/// rather than on the first request, a large part of a Lambda cold start. This wrapper does that same work on a
 /// background thread, so it overlaps with the rest of start-up (router, Lambda runtime,
 /// waiting for the first event); a request that needs a connection before it is done
 /// waits for the same cached load, never loads twice.

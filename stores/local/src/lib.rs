@@ -554,7 +554,7 @@ impl Drop for Inner {
 /// Checkpoints off the writer thread. A checkpoint copies the WAL's pages into the
 /// database file (128 MiB, and an fsync); run by the committing writer, as SQLite's
 /// automatic checkpoint does, it stalled every write queued behind it and took the
-/// writer's CPU (per-batch p99 with 8 clients 134–156 ms, 90–124 ms without). Here the
+/// writer's CPU. Here the
 /// writer only asks (`Requested`) when the WAL has [`CHECKPOINT_PAGES`]; the checkpointer
 /// thread copies the WAL while the writer goes on appending to it, and reports `Done`.
 /// The writer then copies the pages written meanwhile itself (about a fifth), so that
@@ -786,9 +786,8 @@ fn writer_loop(
 /// How many writes the next group may hold when `in_flight` writes are waiting for an
 /// answer: half of them (at least 1, at most [`MAX_GROUP`]). The other half then runs as
 /// the next group while this one's commit is synced and its writers send their next
-/// batches, so the writer thread never waits for the disk or for its clients. (One group
-/// of all 8 clients of a benchmark left the writer idle during each fsync and each
-/// round trip: 16 129 traces/s, against 20 432 / 21 764 with two alternating halves.)
+/// batches, so the writer thread never waits for the disk or for its clients (one group
+/// of every client would leave it idle during each fsync and each round trip).
 fn group_cap(in_flight: usize) -> usize {
     in_flight.div_ceil(2).clamp(1, MAX_GROUP)
 }
