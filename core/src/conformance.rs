@@ -2171,6 +2171,50 @@ pub async fn check_text_match(store: &dyn Store) {
     }
 }
 
+/// One `#[tokio::test]` per check of [`run_all`], each on a fresh store, so that a
+/// failure names its check. `$open` is an async function taking the check's name and
+/// returning `Option<(store, guard)>`: `None` skips the test, the guard (e.g. a temporary
+/// directory) lives as long as the test.
+///
+/// ```ignore
+/// async fn open(_check: &str) -> Option<(LocalStore, tempfile::TempDir)> { ... }
+/// context_core::store_conformance_tests!(open);
+/// ```
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($open:ident) => {
+        $crate::store_conformance_tests!(@each $open;
+            basics check_basics,
+            round_trip check_round_trip,
+            idempotency check_idempotency,
+            list_filters check_list_filters,
+            text_match check_text_match,
+            paging check_paging,
+            set_effectiveness check_set_effectiveness,
+            aggregates check_aggregates,
+            pattern_input check_pattern_input,
+            window_counts check_window_counts,
+            list_signatures check_list_signatures,
+            stats check_stats,
+            delete check_delete,
+            window_summary check_window_summary
+        );
+    };
+    (@each $open:ident; $($name:ident $check:ident),*) => {
+        mod conformance {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some((store, _guard)) = super::$open(stringify!($name)).await else {
+                        return;
+                    };
+                    $crate::conformance::$check(&store).await;
+                }
+            )*
+        }
+    };
+}
+
 pub async fn run_all(store: &dyn Store) {
     let s = store.stats().await.expect("stats on a fresh store");
     assert_eq!(s.traces, 0, "conformance: run_all needs an empty store");

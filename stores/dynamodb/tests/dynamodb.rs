@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use context_core::conformance::{expected_buckets, run_all, sample_trace};
+use context_core::conformance::{expected_buckets, sample_trace};
 use context_core::model::{
     ActionTrace, AssessmentMethod, Effectiveness, EffectivenessCriteria, ExecutionStatus,
     PutOutcome,
@@ -100,12 +100,14 @@ fn query(limit: usize) -> HistoryQuery {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_suite() {
-    let Some(ep) = endpoint() else { return };
-    let store = store_at(&ep, "conf").await;
-    run_all(&store).await;
+/// A fresh table on the test endpoint for one conformance check (None: skipped).
+async fn open_for(check: &str) -> Option<(DynamoStore, ())> {
+    let ep = endpoint()?;
+    Some((store_at(&ep, &format!("conf-{check}")).await, ()))
 }
+
+// One test per check: `conformance::<check>`.
+context_core::store_conformance_tests!(open_for);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_methods_make_few_requests() {

@@ -2,12 +2,15 @@
 
 use store_local::LocalStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_store_passes_the_conformance_suite() {
+/// A fresh embedded store in a temporary directory (removed with the guard).
+async fn open(_check: &str) -> Option<(LocalStore, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
-    context_core::conformance::run_all(&store).await;
+    Some((store, dir))
 }
+
+// One test per check: `conformance::<check>`.
+context_core::store_conformance_tests!(open);
 
 /// A data directory of schema 3 (no buckets; covering signature and namespace indexes, a
 /// narrow name index) is upgraded when it is opened: its buckets are filled from
