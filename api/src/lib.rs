@@ -31,6 +31,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod patterns;
 mod query;
+pub mod similar;
 
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
@@ -239,7 +240,8 @@ pub enum RouteGroup {
     /// `POST /api/v1/context/action-history`, `PUT /api/v1/context/action-history/{action_id}/effectiveness`,
     /// `DELETE /api/v1/context/action-history/{action_id}`, `DELETE /api/v1/context/action-history?seed=demo`
     ActionHistoryWrite,
-    /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`
+    /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`,
+    /// `GET /api/v1/context/similar`
     Patterns,
     /// `GET /api/v1/openapi.json`
     OpenApi,
@@ -291,7 +293,8 @@ impl RouteGroup {
                 .route(
                     &format!("{BASE}/patterns/{{signature}}"),
                     get(patterns::get_one),
-                ),
+                )
+                .route(&format!("{BASE}/similar"), get(similar::similar)),
             RouteGroup::OpenApi => {
                 let all = all.clone();
                 r.route(

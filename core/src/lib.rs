@@ -29,6 +29,7 @@ pub mod oracle;
 pub mod patterns;
 pub mod service;
 pub mod signature;
+pub mod similar;
 pub mod store;
 pub mod synth;
 pub mod validate;
