@@ -1326,6 +1326,8 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     }}),
                 );
             }
+            // MCP (JSON-RPC over POST /mcp) is described by its own `tools/list`.
+            RouteGroup::Mcp => {}
             RouteGroup::Generate => generate_paths(&mut paths),
             RouteGroup::Metrics => {
                 paths.insert("/metrics".into(), json!({"get": {

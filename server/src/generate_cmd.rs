@@ -25,9 +25,10 @@ pub enum ContextModeArg {
 /// Where the toolsets point and which ones are generated (every subcommand).
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArgs {
-    /// Base URL of the combined Context API server [default: http://127.0.0.1:8091;
-    /// manifests: the in-cluster kubernaut-context-api Service].
-    #[arg(long, value_name = "URL")]
+    /// Base URL of the combined Context API server [default: the server's public URL
+    /// (env KUBERNAUT_CONTEXT_PUBLIC_URL), else http://127.0.0.1:8091; manifests: the
+    /// in-cluster kubernaut-context-api Service].
+    #[arg(long, value_name = "URL", env = "KUBERNAUT_CONTEXT_PUBLIC_URL")]
     pub context_url: Option<String>,
     /// combined (one base URL) or lambda (one function URL per function).
     #[arg(long, value_enum, value_name = "MODE")]

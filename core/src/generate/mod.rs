@@ -30,8 +30,10 @@ use crate::validate::FieldError;
 pub use manifests::generate_manifests;
 pub use podman::generate_podman;
 pub use toolset::{
-    BUILTIN_KUBERNETES_TOOLSETS, BUILTIN_PROMETHEUS_TOOLSET, TOOLSET_CONTEXT, TOOLSET_KUBERNETES,
-    TOOLSET_PROMETHEUS, generate_config_snippet, generate_toolset,
+    BUILTIN_KUBERNETES_TOOLSETS, BUILTIN_PROMETHEUS_TOOLSET, CONTEXT_DESCRIPTION,
+    CONTEXT_LLM_INSTRUCTIONS, MCP_INSTRUCTIONS, P as ParamSpec, TOOLSET_CONTEXT,
+    TOOLSET_KUBERNETES, TOOLSET_PROMETHEUS, ToolSpec, context_tool_specs, generate_config_snippet,
+    generate_toolset, similar_tool_spec,
 };
 
 /// Default Context API URL of the toolset and podman generators (the combined server).
