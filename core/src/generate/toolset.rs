@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{
     ContextUrls, DEFAULT_CONTEXT_URL, DEFAULT_PROMETHEUS_URL, GenerateError, GenerateOptions,
-    OrderedMap, TOKEN_ENV, to_yaml,
+    OrderedMap, TOKEN_ENV, Transport, to_yaml,
 };
 
 /// Our toolset names (prefixed so they never collide with HolmesGPT's built-ins).
@@ -45,7 +45,10 @@ pub fn generate_config_snippet(opts: &GenerateOptions) -> Result<String, Generat
     }
     let mut toolsets = OrderedMap::default();
     builtin_entries(opts, &mut toolsets, DEFAULT_PROMETHEUS_URL);
-    Ok(to_yaml(&ToolsetFile { toolsets }))
+    Ok(to_yaml(&ToolsetFile {
+        toolsets,
+        mcp_servers: OrderedMap::default(),
+    }))
 }
 
 /// The `toolsets:` document. With `with_builtins`, the built-in enable entries are merged
@@ -65,7 +68,18 @@ pub(super) fn file_with(
         builtin_entries(opts, &mut toolsets, default_prom);
     }
     let urls = opts.context_urls(default_context);
-    toolsets.insert(TOOLSET_CONTEXT, Entry::Custom(context_toolset(opts, &urls)));
+    let mut mcp_servers = OrderedMap::default();
+    match opts.transport {
+        Transport::Command => {
+            toolsets.insert(TOOLSET_CONTEXT, Entry::Custom(context_toolset(opts, &urls)));
+        }
+        Transport::Http => {
+            toolsets.insert(TOOLSET_CONTEXT, Entry::Http(http_toolset(opts, &urls)));
+        }
+        Transport::Mcp => {
+            mcp_servers.insert(TOOLSET_CONTEXT, mcp_server(opts, &urls));
+        }
+    }
     if opts.direct_kubernetes() {
         toolsets.insert(TOOLSET_KUBERNETES, Entry::Custom(kubernetes_toolset()));
     }
@@ -75,7 +89,10 @@ pub(super) fn file_with(
             Entry::Custom(prometheus_toolset(opts, default_prom)),
         );
     }
-    ToolsetFile { toolsets }
+    ToolsetFile {
+        toolsets,
+        mcp_servers,
+    }
 }
 
 fn builtin_entries(opts: &GenerateOptions, toolsets: &mut OrderedMap<Entry>, default_prom: &str) {
@@ -109,13 +126,71 @@ fn builtin_entries(opts: &GenerateOptions, toolsets: &mut OrderedMap<Entry>, def
 #[derive(Serialize)]
 pub(super) struct ToolsetFile {
     toolsets: OrderedMap<Entry>,
+    /// HolmesGPT reads `mcp_servers:` beside `toolsets:` (each entry a `type: mcp`
+    /// toolset); only with the `mcp` transport.
+    #[serde(skip_serializing_if = "OrderedMap::is_empty")]
+    mcp_servers: OrderedMap<McpServer>,
 }
 
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
     Custom(Toolset),
+    Http(HttpToolset),
     Builtin(Builtin),
+}
+
+/// An `mcp_servers:` entry (HolmesGPT's `RemoteMCPToolset` with `MCPConfig`).
+#[derive(Serialize)]
+struct McpServer {
+    enabled: bool,
+    description: &'static str,
+    config: McpConfig,
+    /// HolmesGPT 0.45 ignores the server's instructions: they are repeated here.
+    llm_instructions: &'static str,
+}
+
+#[derive(Serialize)]
+struct McpConfig {
+    url: String,
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<OrderedMap<String>>,
+}
+
+/// HolmesGPT's built-in `type: http` toolset (one tool, `<name>_request`).
+#[derive(Serialize)]
+struct HttpToolset {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    enabled: bool,
+    description: &'static str,
+    llm_instructions: String,
+    config: HttpConfig,
+}
+
+#[derive(Serialize)]
+struct HttpConfig {
+    endpoints: Vec<HttpEndpoint>,
+    timeout_seconds: u32,
+}
+
+#[derive(Serialize)]
+struct HttpEndpoint {
+    hosts: Vec<String>,
+    paths: Vec<String>,
+    methods: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<HttpAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health_check_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HttpAuth {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    token: String,
 }
 
 #[derive(Serialize)]
@@ -572,6 +647,104 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         prerequisites,
         llm_instructions: CONTEXT_LLM_INSTRUCTIONS.into(),
         tools,
+    }
+}
+
+/// `{{ env.KUBERNAUT_CONTEXT_TOKEN }}`: HolmesGPT substitutes it when it loads the file
+/// and refuses the whole toolset when the variable is unset, so it is emitted only when
+/// the Context API requires a token.
+fn env_token() -> String {
+    format!("{{{{ env.{TOKEN_ENV} }}}}")
+}
+
+/// The `mcp` transport: the Context API's MCP server at `<base>/mcp`.
+fn mcp_server(opts: &GenerateOptions, urls: &ContextUrls) -> McpServer {
+    let headers = opts.require_token.then(|| {
+        let mut h = OrderedMap::default();
+        h.insert("Authorization", format!("Bearer {}", env_token()));
+        h
+    });
+    McpServer {
+        enabled: true,
+        description: CONTEXT_DESCRIPTION,
+        config: McpConfig {
+            url: format!("{}/mcp", urls.mcp),
+            mode: "streamable-http",
+            headers,
+        },
+        llm_instructions: MCP_INSTRUCTIONS,
+    }
+}
+
+/// `scheme://authority` and the path prefix of a URL validated by `check_url`.
+fn origin_and_prefix(url: &str) -> (String, String) {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    match url[after..].find('/') {
+        Some(i) => (
+            url[..after + i].to_string(),
+            url[after + i..].trim_end_matches('/').to_string(),
+        ),
+        None => (url.to_string(), String::new()),
+    }
+}
+
+/// The `http` transport: HolmesGPT's `type: http` toolset, GET only, scoped to the
+/// Context API's read paths on each base URL, the token as bearer auth.
+fn http_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> HttpToolset {
+    let api = "/api/v1/context";
+    let mut bases: Vec<&str> = Vec::new();
+    for b in [
+        &urls.health,
+        &urls.discover,
+        &urls.action_history,
+        &urls.patterns,
+    ] {
+        if !bases.contains(&b.as_str()) {
+            bases.push(b);
+        }
+    }
+    let endpoints = bases
+        .iter()
+        .map(|b| {
+            let (origin, prefix) = origin_and_prefix(b);
+            HttpEndpoint {
+                hosts: vec![origin],
+                paths: vec![format!("{prefix}{api}/*")],
+                methods: vec!["GET"],
+                auth: opts.require_token.then(|| HttpAuth {
+                    ty: "bearer",
+                    token: env_token(),
+                }),
+                health_check_url: (*b == urls.health).then(|| format!("{b}{api}/health")),
+            }
+        })
+        .collect();
+    let llm_instructions = format!(
+        "{MCP_INSTRUCTIONS} \
+        The kubernaut_ questions are GET requests through the kubernaut_context_api_request tool; \
+        every answer is JSON: \
+        kubernaut_action_history = GET {h}{api}/action-history?namespace=&kind=&name=&alertName=&signature=&actionType=&status=&since=&until=&limit=&cursor= \
+        (all optional; next_cursor of the answer goes into cursor); \
+        kubernaut_action_get = GET {h}{api}/action-history/<action_id>; \
+        kubernaut_pattern_analysis = GET {p}{api}/patterns/<signature>?window=30d&namespace=&alertName=; \
+        kubernaut_similar_remediations = GET {p}{api}/similar?alertName=&namespace=&kind=&name=&labels=key%3Dvalue,key2%3Dvalue2&window=30d&limit=10; \
+        kubernaut_context_discover = GET {d}{api}/discover?alertType=&namespace=; \
+        kubernaut_context_health = GET {he}{api}/health. \
+        Leave out parameters you do not use and URL-encode values.",
+        h = urls.action_history,
+        p = urls.patterns,
+        d = urls.discover,
+        he = urls.health,
+    );
+    HttpToolset {
+        ty: "http",
+        enabled: true,
+        description: CONTEXT_DESCRIPTION,
+        llm_instructions,
+        config: HttpConfig {
+            endpoints,
+            timeout_seconds: 30,
+        },
     }
 }
 
