@@ -211,7 +211,7 @@ def main():
     check("patterns: analysis of the signature -> 200, 2 occurrences",
           s == 200 and b.get("signature") == sig1 and b.get("occurrences") == 2, f"{s} {b}")
 
-    s, _, b = call("patterns", "GET", f"{API}/similar?alertName=KubePodCrashLooping&namespace={ns1}"
+    s, _, b = call("patterns", "GET", f"{API}/similar?alertName=HighMemoryUsage&namespace={ns1}"
                    f"&kind=Deployment&name=api&window=7d")
     hits = b.get("hits", []) if s == 200 else []
     check("patterns: similar -> the same signature first with its best action",
