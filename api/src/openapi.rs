@@ -826,6 +826,18 @@ fn generate_options() -> Vec<(&'static str, bool, Value, &'static str)> {
             "Lambda mode: function URL of patterns.",
         ),
         (
+            "transport",
+            false,
+            json!({"type": "string", "enum": ["command", "mcp", "http"]}),
+            "command (curl tools, default), mcp (an mcp_servers entry for /mcp) or http (HolmesGPT's type: http toolset).",
+        ),
+        (
+            "mcp_url",
+            true,
+            s.clone(),
+            "Lambda mode with transport mcp: function URL of mcp.",
+        ),
+        (
             "require_token",
             false,
             boolean.clone(),
