@@ -8,7 +8,7 @@
   mcp-3post initialize + notifications/initialized + tools/call: what a session-style
             client (HolmesGPT opens one per tool call) pays per call
 
-Each run: CONC threads, each with its own keep-alive connection, sequential requests
+After a short warm-up, two passes (the second in reverse order). Each run: CONC threads, each with its own keep-alive connection, sequential requests
 for SECONDS (bounded in time and in count, MAX per thread). Prints p50/p90/p99/max
 per run. Only 127.0.0.1.
 Usage: bench-mcp.py BASE_URL SIGNATURE [SECONDS] [CONC]
@@ -54,9 +54,9 @@ def one(kind, c):
     return b'structuredContent' in d
 
 
-def run(kind):
+def run(kind, seconds=SECONDS, report=True):
     lat, errors, lock = [], [0], threading.Lock()
-    end = time.monotonic() + SECONDS
+    end = time.monotonic() + seconds
 
     def worker():
         c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
@@ -82,13 +82,19 @@ def run(kind):
         t.start()
     for t in ts:
         t.join()
+    if not report:
+        return
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-    print(f"{kind:<10} {len(lat) / SECONDS:>8.0f} {q(0.5):>8.2f} {q(0.9):>8.2f} {q(0.99):>8.2f} "
+    print(f"{kind:<10} {len(lat) / seconds:>8.0f} {q(0.5):>8.2f} {q(0.9):>8.2f} {q(0.99):>8.2f} "
           f"{lat[-1]:>8.1f} {errors[0]:>6}", flush=True)
 
 
-print(f"pattern analysis of one signature, {CONC} connections x {SECONDS:.0f} s each")
+KINDS = ["http", "mcp-call", "mcp-3post"]
+for kind in KINDS:  # warm-up (page cache, allocator), not counted
+    run(kind, min(3.0, SECONDS / 5), report=False)
+print(f"pattern analysis of one signature, {CONC} connections x {SECONDS:.0f} s each; "
+      "two passes, the second in reverse order (a loaded machine drifts)")
 print(f"{'variant':<10} {'calls/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}")
-for kind in ["http", "mcp-call", "mcp-3post"]:
+for kind in KINDS + KINDS[::-1]:
     run(kind)

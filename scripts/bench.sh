@@ -146,7 +146,7 @@ if part mcp; then
   "$ROOT/target/release/examples/mcp_bench_server" --port "$(free_port)" --traces "$MCP_TRACES" \
     --dir "$TMP/mcp-store" >"$TMP/mcp.out" 2>&1 &
   MB_PID=$!
-  for _ in $(seq 1 600); do grep -q '^ready ' "$TMP/mcp.out" && break; sleep 0.5; done
+  for _ in $(seq 1 600); do grep -qs '^ready ' "$TMP/mcp.out" && break; sleep 0.5; done
   read -r _ MB_SIG MB_PORT MB_OCC <"$TMP/mcp.out"
   echo "history: $MCP_TRACES traces; signature ${MB_SIG:0:12}... has $MB_OCC traces in the 30-day window"
   python3 scripts/bench-mcp.py "http://127.0.0.1:$MB_PORT" "$MB_SIG" "$SECS" 4
