@@ -328,6 +328,7 @@ impl RouteGroup {
         r: Router<ApiState>,
         all: &Arc<Vec<RouteGroup>>,
         state: &ApiState,
+        linked: &Linked,
     ) -> Router<ApiState> {
         match self {
             RouteGroup::Health => r.route(&format!("{BASE}/health"), get(health::health)),
@@ -369,11 +370,15 @@ impl RouteGroup {
                     ),
                 )
             }
-            RouteGroup::Mcp => r.merge(mcp::routes(state)),
+            RouteGroup::Mcp => match linked.mcp {
+                Some(routes) => r.merge(routes(state)),
+                None => r,
+            },
             RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
-            RouteGroup::Generate => r.merge(generate::routes_with_default::<ApiState>(
-                state.config.public_base_url.clone(),
-            )),
+            RouteGroup::Generate => match linked.generate {
+                Some(routes) => r.merge(routes(state)),
+                None => r,
+            },
         }
     }
 }
@@ -393,19 +398,58 @@ async fn not_found(req: Request) -> Response {
     ApiError::not_found(format!("no endpoint at {}", req.uri().path())).into_response()
 }
 
+/// Routes of a group whose code a binary links only when it passes them (see [`Linked`]).
+pub type GroupRoutes = fn(&ApiState) -> Router<ApiState>;
+
+/// The route groups whose code is large (rmcp for [`RouteGroup::Mcp`]; the generators,
+/// k8s-openapi and YAML for [`RouteGroup::Generate`]) are mounted through these
+/// pointers: a binary that passes `None` never references that code, so the linker
+/// leaves it out (the Lambda functions: only `mcp` links rmcp, none links the
+/// generators). A group in `groups` whose pointer is `None` mounts nothing.
+#[derive(Clone, Copy, Default)]
+pub struct Linked {
+    pub mcp: Option<GroupRoutes>,
+    pub generate: Option<GroupRoutes>,
+}
+
+impl Linked {
+    /// Every group's code (the combined server, tests).
+    pub fn all() -> Linked {
+        Linked {
+            mcp: Some(mcp::routes),
+            generate: Some(generate_routes),
+        }
+    }
+
+    /// None of the optional groups.
+    pub const NONE: Linked = Linked {
+        mcp: None,
+        generate: None,
+    };
+}
+
+fn generate_routes(state: &ApiState) -> Router<ApiState> {
+    generate::routes_with_default::<ApiState>(state.config.public_base_url.clone())
+}
+
 /// The complete API for `groups`: unknown paths answer 404 JSON.
 pub fn router(state: ApiState, groups: &[RouteGroup]) -> Router {
-    build(state, groups, None)
+    build(state, groups, None, &Linked::all())
+}
+
+/// Like [`router`], linking only the optional groups in `linked` (the Lambda functions).
+pub fn router_linked(state: ApiState, groups: &[RouteGroup], linked: &Linked) -> Router {
+    build(state, groups, None, linked)
 }
 
 /// Like [`router`], but requests outside `/api/v1/` and `/metrics` that match no API route
 /// go to `web` (the web app and its server functions under `/api/<name>`); unknown
 /// `/api/v1/` paths still answer 404 JSON.
 pub fn router_with_fallback(state: ApiState, groups: &[RouteGroup], web: Router) -> Router {
-    build(state, groups, Some(web))
+    build(state, groups, Some(web), &Linked::all())
 }
 
-fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router {
+fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>, linked: &Linked) -> Router {
     let mut seen = Vec::new();
     for g in groups {
         if !seen.contains(g) {
@@ -415,7 +459,7 @@ fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router 
     let all = Arc::new(seen);
     let mut r = Router::<ApiState>::new();
     for g in all.iter() {
-        r = g.mount(r, &all, &state);
+        r = g.mount(r, &all, &state, linked);
     }
     let r = match web {
         None => r.fallback(not_found),

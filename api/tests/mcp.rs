@@ -486,3 +486,20 @@ async fn read_auth_applies_to_mcp() {
         .await;
     assert_eq!(r.json()["result"]["isError"], false, "{}", r.text());
 }
+
+#[tokio::test]
+async fn groups_not_linked_mount_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_local::LocalStore::open(dir.path()).unwrap();
+    let state = context_api::ApiState::new(std::sync::Arc::new(store), config());
+    let router = context_api::router_linked(state, &RouteGroup::ALL, &context_api::Linked::NONE);
+    let app = TestApp::from_router(router, dir);
+    let r = app.send(mcp_req(INIT, "127.0.0.1", None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.get("/api/v1/generate/toolset").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/context/health").await.status,
+        StatusCode::OK
+    );
+}
