@@ -32,8 +32,10 @@
 #   BENCH_OUT         also write the report to this file (default target/bench/report.txt)
 #   BENCH_FRESH_SIZES store sizes of part 3b (default "100000 200000", quick 50000)
 #   BENCH_OVERVIEW_TRACES history size of part 1c (default 1000000, quick 100000)
-#   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.), lambda (5.)
-#                     or peer (6.: the PostgreSQL peer, scripts/bench-peer.sh and its variables)
+#   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.), lambda (5.),
+#                     peer (6.: the PostgreSQL peer, scripts/bench-peer.sh and its variables)
+#                     or mcp (7.: POST /mcp tools/call vs the plain endpoint)
+#   BENCH_MCP_TRACES  history size of part 7 (default 100000, quick 20000)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
 #   BENCH_BIN=PATH    the server binary to measure (default target/release/kubernaut-context;
 #                     e.g. an older build, to compare two in the same minutes)
@@ -75,6 +77,10 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     step "building (release): server"
     cargo build --release -q -p kubernaut-context-server
   fi
+  if part mcp; then
+    step "building (release): mcp_bench_server"
+    cargo build --release -q -p kubernaut-context-api --example mcp_bench_server
+  fi
   if part pattern; then
     step "building (release): pattern_bench, ingest_bench, overview_bench, synth"
     cargo build --release -q -p kubernaut-context-store-local --example pattern_bench \
@@ -101,8 +107,10 @@ TMP=$(mktemp -d -t kctx-bench.XXXXXX)
 SERVER_PID=
 . scripts/lib-server.sh
 SERVER_BIN=$BIN
+MB_PID=
 cleanup() {
   stop_server
+  if [ -n "$MB_PID" ]; then kill "$MB_PID" 2>/dev/null || true; wait "$MB_PID" 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -149,6 +157,19 @@ fi
 if part peer; then
   step "6. the PostgreSQL peer: Kubernaut's procedures and the simple indexed SQL vs ours (scripts/bench-peer.sh)"
   BENCH_BIN=$BIN scripts/bench-peer.sh
+fi
+# ------------------------------------------------------------------ 7. MCP
+if part mcp; then
+  step "7. MCP vs plain HTTP: pattern analysis of the busiest signature (release router, embedded store)"
+  MCP_TRACES=${BENCH_MCP_TRACES:-$([ "$QUICK" = 1 ] && echo 20000 || echo 100000)}
+  "$ROOT/target/release/examples/mcp_bench_server" --port "$(free_port)" --traces "$MCP_TRACES" \
+    --dir "$TMP/mcp-store" >"$TMP/mcp.out" 2>&1 &
+  MB_PID=$!
+  for _ in $(seq 1 600); do grep -qs '^ready ' "$TMP/mcp.out" && break; sleep 0.5; done
+  read -r _ MB_SIG MB_PORT MB_OCC <"$TMP/mcp.out"
+  echo "history: $MCP_TRACES traces; signature ${MB_SIG:0:12}... has $MB_OCC traces in the 30-day window"
+  python3 scripts/bench-mcp.py "http://127.0.0.1:$MB_PORT" "$MB_SIG" "$SECS" 4
+  kill "$MB_PID" 2>/dev/null || true; wait "$MB_PID" 2>/dev/null || true; MB_PID=
 fi
 part server || exit 0
 

@@ -3,7 +3,7 @@
 #   - stripped bootstrap size per function: the arm64 bootstraps of `make lambda`
 #     (target/lambda/<function>/bootstrap, profile lambda-release; built if missing,
 #     SKIP_ARM64=1 skips them);
-#   - cold start of all five functions: time from process start to the first answered
+#   - cold start of all six functions: time from process start to the first answered
 #     request under a local Lambda Runtime API emulator (functions/bench/cold_start.py):
 #     median / min / max of RUNS fresh processes of the x86_64 build of the same code and
 #     profile (`cargo build --profile lambda-release`, target/lambda-release/) — the arm64
@@ -21,7 +21,7 @@ PROFILE=${PROFILE:-lambda-release}
 export PATH="$ROOT/.venv/tools/bin:$HOME/.cargo/bin:$PATH"
 [ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
 
-FUNCTIONS="health discover action-history-read action-history-write patterns"
+FUNCTIONS="health discover action-history-read action-history-write patterns mcp"
 if [ "${SKIP_ARM64:-0}" != 1 ]; then
   missing=""
   for f in $FUNCTIONS; do [ -f "target/lambda/$f/bootstrap" ] || missing=1; done

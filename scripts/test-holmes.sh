@@ -5,7 +5,11 @@
 #      a token and --require-read-auth;
 #   3. runs tests/holmes/test_toolsets.py with .venv/holmes/bin/python: loads each variant
 #      with HolmesGPT's own loader (no error, no warning), checks prerequisites, seeds the
-#      server and invokes the Context API tools through HolmesGPT's tool-call path.
+#      server and invokes the Context API tools through HolmesGPT's tool-call path;
+#   4. runs tests/holmes/test_mcp.py: the `--transport mcp` file (mcp_servers, the
+#      server's /mcp) and the `--transport http` file loaded by HolmesGPT, every MCP tool
+#      called through HolmesGPT's MCP client, and `holmes ask` end to end with a scripted
+#      OpenAI-compatible LLM that calls an MCP tool.
 # Exits non-zero on any failure. Needs .venv/holmes (scripts/ensure-python.sh holmes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +62,13 @@ gen toolset_live_combined.yaml --context-url "$BASE"
 gen toolset_live_lambda.yaml --context-mode lambda --require-token \
   --health-url "$BASE" --discover-url "$BASE" --action-history-url "$BASE/" --patterns-url "$BASE"
 gen toolset_live_builtin.yaml --builtin-toolsets --context-url "$BASE"
+# MCP and http transports (their own checks, tests/holmes/test_mcp.py).
+MCPV="$WORK/mcp"
+mkdir -p "$MCPV"
+"$BIN" toolset --transport mcp --require-token --no-kubernetes --no-prometheus \
+  --context-url "$BASE" --output "$MCPV/mcp.yaml"
+"$BIN" toolset --transport http --require-token --no-kubernetes --no-prometheus \
+  --context-url "$BASE" --output "$MCPV/http.yaml"
 # The toolset inside the manifests' ConfigMap, as HolmesGPT's server loads it.
 genm manifests_default.yaml
 genm manifests_builtin.yaml --builtin-toolsets --deploy-context-api --require-token
@@ -103,6 +114,9 @@ if "$BIN" toolset --help >/dev/null 2>&1; then
   same manifests manifests --namespace ops --deploy-context-api --require-token -- \
     "namespace=ops&deploy_context_api=true&require_token=true" \
     '{"namespace":"ops","deploy_context_api":true,"require_token":true}'
+  same toolset toolset --transport mcp --require-token -- "transport=mcp&require_token=true" \
+    '{"transport":"mcp","require_token":true}'
+  same manifests manifests --transport http -- "transport=http" '{"transport":"http"}'
   same podman podman --question "it's \$(id)" -- "question=it%27s%20%24%28id%29" '{"question":"it'"'"'s $(id)"}'
 fi
 
@@ -110,6 +124,12 @@ echo "==> HolmesGPT 0.45.0 checks"
 set +e
 KN_VARIANTS="$VARIANTS" KN_BASE_URL="$BASE" KN_TOKEN="$TOKEN" "$PY" tests/holmes/test_toolsets.py
 rc=$?
+if [ $rc -eq 0 ]; then
+  echo "==> HolmesGPT 0.45.0 with the MCP and http transports"
+  KN_MCP_FILE="$MCPV/mcp.yaml" KN_HTTP_FILE="$MCPV/http.yaml" KN_HTTP_BASE="$BASE" \
+    KN_SEED_URL="$BASE" KN_TOKEN="$TOKEN" KN_LABEL=server KN_ASK=1 "$PY" tests/holmes/test_mcp.py
+  rc=$?
+fi
 set -e
 if [ $rc -ne 0 ]; then
   echo "---- server log (last 40 lines)" >&2

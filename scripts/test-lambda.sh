@@ -74,7 +74,7 @@ export KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_READ="$BASE/lambda-url/action-histor
 export KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_WRITE="$BASE/lambda-url/action-history-write/"
 export KUBERNAUT_CONTEXT_URL_PATTERNS="$BASE/lambda-url/patterns/"
 
-FUNCTIONS="health discover action-history-read action-history-write patterns"
+FUNCTIONS="health discover action-history-read action-history-write patterns mcp"
 echo "==> cargo lambda watch --only-lambda-apis on $BASE (logs: $LOGDIR)"
 setsid cargo lambda watch -p kubernaut-context-functions --only-lambda-apis \
   --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$LOG" 2>&1 &
@@ -143,6 +143,22 @@ if [ "$rc" -ne 0 ]; then
     tail -n 20 "$f" >&2
   done
 fi
+# HolmesGPT 0.45.0 against the mcp function: its loader, its MCP client, every tool
+# (tests/holmes/test_mcp.py; seeded through the action-history-write function).
+if [ -x "$ROOT/.venv/holmes/bin/python" ]; then
+  echo "==> HolmesGPT 0.45.0 against the mcp function"
+  MCPV="$LOGDIR/mcp.yaml"
+  target/debug/kubernaut-context toolset --transport mcp --context-mode lambda --require-token \
+    --mcp-url "$BASE/lambda-url/mcp/" --no-kubernetes --no-prometheus --output "$MCPV"
+  if ! KN_MCP_FILE="$MCPV" KN_SEED_URL="$BASE/lambda-url/action-history-write" KN_TOKEN="$TOKEN" \
+    KN_LABEL=lambda LITELLM_LOCAL_MODEL_COST_MAP=True "$ROOT/.venv/holmes/bin/python" tests/holmes/test_mcp.py; then
+    rc=1
+  fi
+else
+  echo "FAIL .venv/holmes missing (scripts/ensure-python.sh holmes): HolmesGPT not run against the mcp function" >&2
+  rc=1
+fi
+
 # The web app as a Lambda: a server-rendered page, its assets and the API behind one URL.
 web_check() { # NAME URL EXPECTED_STATUS GREP
   local out code

@@ -30,6 +30,8 @@ gen no-kubernetes.yaml --no-kubernetes --no-prometheus
 gen lambda.yaml --context-mode lambda --health-url https://h.example.com \
   --discover-url https://d.example.com --action-history-url https://a.example.com \
   --patterns-url https://p.example.com --alertmanager-url http://alertmanager.monitoring.svc:9093
+gen mcp.yaml --transport mcp --require-token --deploy-context-api
+gen http.yaml --transport http --require-token
 
 status=0
 for f in "$WORK"/*.yaml; do

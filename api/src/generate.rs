@@ -33,19 +33,53 @@ const TEXT: &str = "text/plain; charset=utf-8";
 
 /// The generator routes; stateless, so they merge into a router of any state.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    routes_with_default::<S>(None)
+}
+
+/// Like [`routes`], with `public_url` (the server's public URL) as the default
+/// `context_url` when a request gives none (combined mode).
+pub fn routes_with_default<S: Clone + Send + Sync + 'static>(
+    public_url: Option<String>,
+) -> Router<S> {
+    let d = DefaultUrl(public_url.map(std::sync::Arc::<str>::from));
+    let route = |kind: Kind, part: bool| {
+        let (g, p) = (d.clone(), d.clone());
+        get(move |q: Pairs| async move { from_get(q, part, kind, &g) })
+            .post(move |q: Pairs, b: Body| async move { from_post(q, b, part, kind, &p) })
+    };
     Router::new()
         .route(
             &format!("{GENERATE_BASE}/toolset"),
-            get(toolset_get).post(toolset_post),
+            route(Kind::Toolset, true),
         )
         .route(
             &format!("{GENERATE_BASE}/manifests"),
-            get(manifests_get).post(manifests_post),
+            route(Kind::Manifests, false),
         )
         .route(
             &format!("{GENERATE_BASE}/podman"),
-            get(podman_get).post(podman_post),
+            route(Kind::Podman, false),
         )
+}
+
+/// The default Context API URL of this door.
+#[derive(Clone)]
+struct DefaultUrl(Option<std::sync::Arc<str>>);
+
+impl DefaultUrl {
+    fn apply(
+        &self,
+        o: Result<GenerateOptions, GenerateError>,
+    ) -> Result<GenerateOptions, GenerateError> {
+        let mut o = o?;
+        if let Some(u) = &self.0
+            && o.context_url.is_none()
+            && o.context_mode == context_core::generate::ContextMode::Combined
+        {
+            o.context_url = Some(u.to_string());
+        }
+        Ok(o)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -124,7 +158,7 @@ fn respond(kind: Kind, opts: Result<GenerateOptions, GenerateError>) -> Response
     }
 }
 
-fn from_get(pairs: Pairs, allow_part: bool, kind: Kind) -> Response {
+fn from_get(pairs: Pairs, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Response {
     let Query(pairs) = match pairs {
         Ok(p) => p,
         Err(r) => return ApiError::from(r).into_response(),
@@ -134,10 +168,10 @@ fn from_get(pairs: Pairs, allow_part: bool, kind: Kind) -> Response {
         Err(e) => return e.into_response(),
     };
     let kind = if allow_part { part } else { kind };
-    respond(kind, GenerateOptions::from_pairs(rest))
+    respond(kind, d.apply(GenerateOptions::from_pairs(rest)))
 }
 
-fn from_post(pairs: Pairs, body: Body, allow_part: bool, kind: Kind) -> Response {
+fn from_post(pairs: Pairs, body: Body, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Response {
     let Query(pairs) = match pairs {
         Ok(p) => p,
         Err(r) => return ApiError::from(r).into_response(),
@@ -158,29 +192,5 @@ fn from_post(pairs: Pairs, body: Body, allow_part: bool, kind: Kind) -> Response
         Err(r) => return ApiError::from(r).into_response(),
     };
     let kind = if allow_part { part } else { kind };
-    respond(kind, GenerateOptions::from_json(body))
-}
-
-async fn toolset_get(q: Pairs) -> Response {
-    from_get(q, true, Kind::Toolset)
-}
-
-async fn toolset_post(q: Pairs, body: Body) -> Response {
-    from_post(q, body, true, Kind::Toolset)
-}
-
-async fn manifests_get(q: Pairs) -> Response {
-    from_get(q, false, Kind::Manifests)
-}
-
-async fn manifests_post(q: Pairs, body: Body) -> Response {
-    from_post(q, body, false, Kind::Manifests)
-}
-
-async fn podman_get(q: Pairs) -> Response {
-    from_get(q, false, Kind::Podman)
-}
-
-async fn podman_post(q: Pairs, body: Body) -> Response {
-    from_post(q, body, false, Kind::Podman)
+    respond(kind, d.apply(GenerateOptions::from_json(body)))
 }

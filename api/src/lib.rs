@@ -26,11 +26,13 @@ pub mod error;
 pub mod generate;
 pub mod health;
 pub mod history;
+pub mod mcp;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod patterns;
 mod query;
+pub mod similar;
 
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
@@ -64,8 +66,13 @@ pub struct ApiConfig {
     /// Accepted action types.
     pub action_types: ActionTypes,
     pub function_urls: FunctionUrls,
-    /// Public base URL of the API (OpenAPI `servers`), e.g. `https://ctx.example.com`.
+    /// Public base URL of the API, e.g. `https://ctx.example.com`: the OpenAPI
+    /// `servers`, the generators' default Context API URL, and one of the MCP allowed
+    /// hosts.
     pub public_base_url: Option<String>,
+    /// `Host` values `/mcp` accepts (host or host:port; `*` accepts any): loopback
+    /// names and the public URL's host unless configured.
+    pub mcp_allowed_hosts: Vec<String>,
     /// Pattern analysis settings (effectiveness threshold, facts cap).
     pub analysis: AnalysisConfig,
     /// How far in the future a recorded timestamp may lie (clock skew between the
@@ -105,10 +112,39 @@ impl Default for ApiConfig {
             action_types: ActionTypes::default(),
             function_urls: FunctionUrls::default(),
             public_base_url: None,
+            mcp_allowed_hosts: default_mcp_hosts(None),
             analysis: AnalysisConfig::default(),
             clock_skew: chrono::Duration::minutes(DEFAULT_CLOCK_SKEW_MINUTES),
         }
     }
+}
+
+/// The MCP allowed hosts without configuration: loopback names, and the public URL's
+/// host (with and without its port) when one is set.
+pub fn default_mcp_hosts(public_url: Option<&str>) -> Vec<String> {
+    let mut v: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(a) = public_url.and_then(url_authority) {
+        let host = a.host().to_string();
+        if !v.contains(&host) {
+            v.push(host);
+        }
+        if a.port().is_some() && !v.contains(&a.to_string()) {
+            v.push(a.to_string());
+        }
+    }
+    v
+}
+
+/// The authority of an absolute `http(s)://` URL.
+fn url_authority(url: &str) -> Option<axum::http::uri::Authority> {
+    let uri: axum::http::Uri = url.parse().ok()?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return None;
+    }
+    uri.authority().cloned()
 }
 
 /// Default of [`ApiConfig::clock_skew`].
@@ -148,7 +184,8 @@ impl ApiConfig {
     /// | `KUBERNAUT_CONTEXT_CURSOR_KEY` | cursor HMAC key (random per process when unset) |
     /// | `KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES` | comma-separated extra action types |
     /// | `KUBERNAUT_CONTEXT_URL_{HEALTH,DISCOVER,ACTION_HISTORY_READ,ACTION_HISTORY_WRITE,PATTERNS}` | function URLs |
-    /// | `KUBERNAUT_CONTEXT_PUBLIC_BASE_URL` | public base URL |
+    /// | `KUBERNAUT_CONTEXT_PUBLIC_URL` | public base URL (alias `KUBERNAUT_CONTEXT_PUBLIC_BASE_URL`) |
+    /// | `KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS` | comma-separated `Host` values `/mcp` accepts (`*`: any) |
     /// | `KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD` | 0..=1, default 0.7: actions below are never recommended |
     /// | `KUBERNAUT_CONTEXT_CLOCK_SKEW` | how far in the future a timestamp may lie, e.g. `5m` (default) |
     pub fn from_env() -> Result<ApiConfig, String> {
@@ -212,6 +249,24 @@ impl ApiConfig {
             None => chrono::Duration::minutes(DEFAULT_CLOCK_SKEW_MINUTES),
         };
         let url = |f: &str| get(&format!("KUBERNAUT_CONTEXT_URL_{f}")).filter(|s| !s.is_empty());
+        let public_base_url = get("KUBERNAUT_CONTEXT_PUBLIC_URL")
+            .filter(|s| !s.is_empty())
+            .or_else(|| get("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL").filter(|s| !s.is_empty()))
+            .map(|s| s.trim().trim_end_matches('/').to_string());
+        if let Some(u) = &public_base_url
+            && url_authority(u).is_none()
+        {
+            return Err(format!(
+                "KUBERNAUT_CONTEXT_PUBLIC_URL: expected an absolute http(s) URL such as https://ctx.example.com, got {u:?}"
+            ));
+        }
+        let mcp_allowed_hosts = match get("KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS")
+            .map(|v| split_list(&v))
+            .filter(|v| !v.is_empty())
+        {
+            Some(v) => v,
+            None => default_mcp_hosts(public_base_url.as_deref()),
+        };
         Ok(ApiConfig {
             write_tokens: tokens,
             require_read_auth,
@@ -225,7 +280,8 @@ impl ApiConfig {
                 action_history_write: url("ACTION_HISTORY_WRITE"),
                 patterns: url("PATTERNS"),
             },
-            public_base_url: get("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL").filter(|s| !s.is_empty()),
+            public_base_url,
+            mcp_allowed_hosts,
             analysis,
             clock_skew,
         })
@@ -262,8 +318,11 @@ pub enum RouteGroup {
     /// `POST /api/v1/context/action-history`, `PUT /api/v1/context/action-history/{action_id}/effectiveness`,
     /// `DELETE /api/v1/context/action-history/{action_id}`, `DELETE /api/v1/context/action-history?seed=demo`
     ActionHistoryWrite,
-    /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`
+    /// `GET /api/v1/context/patterns`, `GET /api/v1/context/patterns/{signature}`,
+    /// `GET /api/v1/context/similar`
     Patterns,
+    /// `POST /mcp`: the read questions as MCP tools (streamable HTTP, stateless)
+    Mcp,
     /// `GET /api/v1/openapi.json`
     OpenApi,
     /// `GET /metrics`
@@ -275,18 +334,25 @@ pub enum RouteGroup {
 
 impl RouteGroup {
     /// Every group (what the combined server mounts).
-    pub const ALL: [RouteGroup; 8] = [
+    pub const ALL: [RouteGroup; 9] = [
         RouteGroup::Health,
         RouteGroup::Discover,
         RouteGroup::ActionHistoryRead,
         RouteGroup::ActionHistoryWrite,
         RouteGroup::Patterns,
+        RouteGroup::Mcp,
         RouteGroup::OpenApi,
         RouteGroup::Metrics,
         RouteGroup::Generate,
     ];
 
-    fn mount(self, r: Router<ApiState>, all: &Arc<Vec<RouteGroup>>) -> Router<ApiState> {
+    fn mount(
+        self,
+        r: Router<ApiState>,
+        all: &Arc<Vec<RouteGroup>>,
+        state: &ApiState,
+        linked: &Linked,
+    ) -> Router<ApiState> {
         match self {
             RouteGroup::Health => r.route(&format!("{BASE}/health"), get(health::health)),
             RouteGroup::Discover => r.route(&format!("{BASE}/discover"), get(discover::discover)),
@@ -314,7 +380,8 @@ impl RouteGroup {
                 .route(
                     &format!("{BASE}/patterns/{{signature}}"),
                     get(patterns::get_one),
-                ),
+                )
+                .route(&format!("{BASE}/similar"), get(similar::similar)),
             RouteGroup::OpenApi => {
                 let all = all.clone();
                 r.route(
@@ -326,8 +393,15 @@ impl RouteGroup {
                     ),
                 )
             }
+            RouteGroup::Mcp => match linked.mcp {
+                Some(routes) => r.merge(routes(state)),
+                None => r,
+            },
             RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
-            RouteGroup::Generate => r.merge(generate::routes::<ApiState>()),
+            RouteGroup::Generate => match linked.generate {
+                Some(routes) => r.merge(routes(state)),
+                None => r,
+            },
         }
     }
 }
@@ -347,19 +421,58 @@ async fn not_found(req: Request) -> Response {
     ApiError::not_found(format!("no endpoint at {}", req.uri().path())).into_response()
 }
 
+/// Routes of a group whose code a binary links only when it passes them (see [`Linked`]).
+pub type GroupRoutes = fn(&ApiState) -> Router<ApiState>;
+
+/// The route groups whose code is large (rmcp for [`RouteGroup::Mcp`]; the generators,
+/// k8s-openapi and YAML for [`RouteGroup::Generate`]) are mounted through these
+/// pointers: a binary that passes `None` never references that code, so the linker
+/// leaves it out (the Lambda functions: only `mcp` links rmcp, none links the
+/// generators). A group in `groups` whose pointer is `None` mounts nothing.
+#[derive(Clone, Copy, Default)]
+pub struct Linked {
+    pub mcp: Option<GroupRoutes>,
+    pub generate: Option<GroupRoutes>,
+}
+
+impl Linked {
+    /// Every group's code (the combined server, tests).
+    pub fn all() -> Linked {
+        Linked {
+            mcp: Some(mcp::routes),
+            generate: Some(generate_routes),
+        }
+    }
+
+    /// None of the optional groups.
+    pub const NONE: Linked = Linked {
+        mcp: None,
+        generate: None,
+    };
+}
+
+fn generate_routes(state: &ApiState) -> Router<ApiState> {
+    generate::routes_with_default::<ApiState>(state.config.public_base_url.clone())
+}
+
 /// The complete API for `groups`: unknown paths answer 404 JSON.
 pub fn router(state: ApiState, groups: &[RouteGroup]) -> Router {
-    build(state, groups, None)
+    build(state, groups, None, &Linked::all())
+}
+
+/// Like [`router`], linking only the optional groups in `linked` (the Lambda functions).
+pub fn router_linked(state: ApiState, groups: &[RouteGroup], linked: &Linked) -> Router {
+    build(state, groups, None, linked)
 }
 
 /// Like [`router`], but requests outside `/api/v1/` and `/metrics` that match no API route
 /// go to `web` (the web app and its server functions under `/api/<name>`); unknown
 /// `/api/v1/` paths still answer 404 JSON.
 pub fn router_with_fallback(state: ApiState, groups: &[RouteGroup], web: Router) -> Router {
-    build(state, groups, Some(web))
+    build(state, groups, Some(web), &Linked::all())
 }
 
-fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router {
+fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>, linked: &Linked) -> Router {
     let mut seen = Vec::new();
     for g in groups {
         if !seen.contains(g) {
@@ -369,7 +482,7 @@ fn build(state: ApiState, groups: &[RouteGroup], web: Option<Router>) -> Router 
     let all = Arc::new(seen);
     let mut r = Router::<ApiState>::new();
     for g in all.iter() {
-        r = g.mount(r, &all);
+        r = g.mount(r, &all, &state, linked);
     }
     let r = match web {
         None => r.fallback(not_found),

@@ -412,6 +412,48 @@ fn schemas(state: &ApiState) -> Value {
             "next_cursor": {"type": "string", "nullable": true},
         }
     });
+    let unit_or_null = json!({"type": "number", "minimum": 0, "maximum": 1, "nullable": true});
+    let best_action = json!({
+        "type": "object",
+        "required": ["action_type", "attempts", "completed", "success_rate", "wilson_lower_bound", "mean_effectiveness"],
+        "description": "The action with the best 95% Wilson lower bound of its success rate (completed over finished) in the window.",
+        "properties": {
+            "action_type": s,
+            "attempts": {"type": "integer", "minimum": 1, "description": "Finished attempts (completed, failed, rolled back) in the window."},
+            "completed": {"type": "integer", "minimum": 0},
+            "success_rate": unit("Completed over finished."),
+            "wilson_lower_bound": unit("Lower bound of the 95% Wilson interval of the success rate."),
+            "mean_effectiveness": unit_or_null.clone(),
+        }
+    });
+    let similar_hit = json!({
+        "type": "object",
+        "required": ["signature", "alert_name", "namespace", "kind", "name", "similarity", "match", "shared_labels", "occurrences", "success_rate", "last_seen", "best_action"],
+        "properties": {
+            "signature": s, "alert_name": s, "namespace": s, "kind": s, "name": s,
+            "similarity": unit("1.0 same signature; 0.7-0.9 same alert and kind (+0.1 same namespace, +0.1 x label overlap); below 0.6 label overlap only (0.6 x Jaccard index)."),
+            "match": {"type": "string", "enum": ["same_signature", "same_alert_and_kind", "label_overlap"]},
+            "shared_labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "occurrences": {"type": "integer", "minimum": 1, "description": "Actions in the window."},
+            "success_rate": unit_or_null.clone(),
+            "last_seen": date_time(""),
+            "best_action": {"allOf": [r("BestAction")], "nullable": true},
+        }
+    });
+    let similar = json!({
+        "type": "object",
+        "required": ["window", "target_signature", "hits", "count", "candidates", "candidates_capped", "labels_checked", "labels_capped"],
+        "properties": {
+            "window": s,
+            "target_signature": {"type": "string", "nullable": true, "description": "sha256_hex(alert:namespace:kind:name) when all four were given."},
+            "hits": {"type": "array", "items": r("SimilarHit")},
+            "count": {"type": "integer", "minimum": 0},
+            "candidates": {"type": "integer", "minimum": 0, "description": "Signatures of the window considered."},
+            "candidates_capped": {"type": "boolean", "description": format!("More than {} signatures in the window: those with the most occurrences were considered.", context_core::similar::MAX_CANDIDATES)},
+            "labels_checked": {"type": "integer", "minimum": 0, "description": "Candidates whose labels were read (their newest action)."},
+            "labels_capped": {"type": "boolean", "description": format!("More than {} candidates could share labels: the best tiers and most occurrences were read.", context_core::similar::MAX_LABEL_READS)},
+        }
+    });
     let int = json!({"type": "integer", "minimum": 0});
     let num_or_null = json!({"type": "number", "nullable": true});
     let dt_or_null = nullable(date_time(""));
@@ -700,7 +742,8 @@ fn schemas(state: &ApiState) -> Value {
         "FollowUpOut": follow_up_out,
         "ItemResult": item_result, "BatchResult": batch_result, "HistoryPage": history_page,
         "ActionAggregate": action_aggregate, "SignatureAggregate": signature_aggregate,
-        "SignaturePage": signature_page, "RankedSignature": ranked_signature, "PatternAnalysis": analysis,
+        "SignaturePage": signature_page, "Similar": similar, "SimilarHit": similar_hit,
+        "BestAction": best_action, "RankedSignature": ranked_signature, "PatternAnalysis": analysis,
         "Interval": interval, "ActionStats": action_stats, "Recommendation": recommendation,
         "RankedAction": ranked, "Trend": trend, "Evidence": evidence, "Finding": finding,
         "Oscillation": oscillation, "LifetimeAction": lifetime_action, "Lifetime": lifetime,
@@ -781,6 +824,18 @@ fn generate_options() -> Vec<(&'static str, bool, Value, &'static str)> {
             true,
             s.clone(),
             "Lambda mode: function URL of patterns.",
+        ),
+        (
+            "transport",
+            false,
+            json!({"type": "string", "enum": ["command", "mcp", "http"]}),
+            "command (curl tools, default), mcp (an mcp_servers entry for /mcp) or http (HolmesGPT's type: http toolset).",
+        ),
+        (
+            "mcp_url",
+            true,
+            s.clone(),
+            "Lambda mode with transport mcp: function URL of mcp.",
         ),
         (
             "require_token",
@@ -1254,12 +1309,31 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     "security": read_security,
                     "parameters": [
                         {"name": "signature", "in": "path", "required": true, "schema": identifier(limits::MAX_SIGNATURE_LEN, "Signature.")},
-                        window, name_filter("namespace"),
+                        window.clone(), name_filter("namespace"),
                         alert_filter("alertName", "Only traces of this alert."),
                         alert_filter("alertType", "Alias of alertName; when both are given, both must match."),
                     ],
                     "responses": {
                         "200": ok("The analysis.", r("PatternAnalysis")),
+                        "400": bad(), "401": unauthorized(), "503": unavailable(),
+                    }
+                }}));
+                paths.insert(format!("{BASE}/similar"), json!({"get": {
+                    "operationId": "similarRemediations", "tags": ["patterns"],
+                    "summary": "Past remediations of alerts like this one",
+                    "description": "Signatures with actions in the window that match the alert: the same signature first, then the same alert and kind on other resources, then other alerts sharing labels; each with its occurrences, success rate and best action (Wilson lower bound). Give alertName or labels.",
+                    "security": read_security,
+                    "parameters": [
+                        alert_filter("alertName", "Alert name, e.g. KubePodCrashLooping."),
+                        qp("namespace", "Namespace of the alert's resource.", json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN})),
+                        qp("kind", "Kind of the alert's resource, e.g. Deployment.", json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN})),
+                        qp("name", "Name of the alert's resource.", json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_NAME_LEN})),
+                        qp("labels", "Alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.", json!({"type": "string", "pattern": "^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$"})),
+                        window,
+                        qp("limit", &format!("Most hits, 1 to {} (default {}).", context_core::similar::MAX_LIMIT, context_core::similar::DEFAULT_LIMIT), json!({"type": "integer", "minimum": 1, "maximum": context_core::similar::MAX_LIMIT, "default": context_core::similar::DEFAULT_LIMIT})),
+                    ],
+                    "responses": {
+                        "200": ok("The similar signatures, most similar first.", r("Similar")),
                         "400": bad(), "401": unauthorized(), "503": unavailable(),
                     }
                 }}));
@@ -1274,6 +1348,8 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                     }}),
                 );
             }
+            // MCP (JSON-RPC over POST /mcp) is described by its own `tools/list`.
+            RouteGroup::Mcp => {}
             RouteGroup::Generate => generate_paths(&mut paths),
             RouteGroup::Metrics => {
                 paths.insert("/metrics".into(), json!({"get": {

@@ -59,7 +59,10 @@ pub struct SignaturePage {
     pub next_cursor: Option<String>,
 }
 
-fn window(errs: &mut Vec<validate::FieldError>, w: Option<String>) -> (String, chrono::Duration) {
+pub(crate) fn window(
+    errs: &mut Vec<validate::FieldError>,
+    w: Option<String>,
+) -> (String, chrono::Duration) {
     let label = w.unwrap_or_else(|| patterns::DEFAULT_WINDOW.to_string());
     match patterns::parse_window(&label) {
         Ok(d) => (label, d),

@@ -1105,6 +1105,7 @@ async fn openapi_documents_every_mounted_operation() {
         ),
         ("/api/v1/context/patterns", "get"),
         ("/api/v1/context/patterns/{signature}", "get"),
+        ("/api/v1/context/similar", "get"),
         ("/api/v1/openapi.json", "get"),
         ("/metrics", "get"),
         ("/api/v1/generate/toolset", "get"),
@@ -1513,4 +1514,108 @@ async fn nullable_enums_list_null_and_null_is_accepted() {
     t["environment"] = Value::Null;
     let r = app.post(&t).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
+
+// ---------------------------------------------------------------- similar
+
+#[tokio::test]
+async fn similar_ranks_same_signature_then_alert_and_kind_then_labels() {
+    let app = app();
+    let now = Utc::now();
+    let ts = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
+    let mut a1 = trace_of(
+        "s-1",
+        &ts(1),
+        "prod",
+        "KubePodCrashLooping",
+        "restart_pod",
+        "completed",
+    );
+    a1["alert"]["labels"] = json!({"team": "payments"});
+    let a2 = trace_of(
+        "s-2",
+        &ts(2),
+        "prod",
+        "KubePodCrashLooping",
+        "restart_pod",
+        "failed",
+    );
+    let mut other = trace_of(
+        "s-3",
+        &ts(3),
+        "staging",
+        "KubePodCrashLooping",
+        "rollback_deployment",
+        "completed",
+    );
+    other["resource"]["name"] = json!("api");
+    let mut lab = trace_of(
+        "s-4",
+        &ts(4),
+        "batch",
+        "KubeJobFailed",
+        "notify_only",
+        "completed",
+    );
+    lab["alert"]["labels"] = json!({"team": "payments", "tier": "batch"});
+    let r = app.post(&json!([a1, a2, other, lab])).await;
+    assert_eq!(r.json()["created"], 4, "{}", r.text());
+    let r = app
+        .get("/api/v1/context/similar?alertName=KubePodCrashLooping&namespace=prod&kind=Deployment&name=web&labels=team%3Dpayments&window=7d")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let got: Vec<(String, String)> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["match"].as_str().unwrap().to_string(),
+                h["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("same_signature".into(), "web".into()),
+            ("same_alert_and_kind".into(), "api".into()),
+            ("label_overlap".into(), "web".into()),
+        ],
+        "{v}"
+    );
+    let top = &v["hits"][0];
+    assert_eq!(top["similarity"], 1.0);
+    assert_eq!(top["occurrences"], 2);
+    assert_eq!(top["success_rate"], 0.5);
+    assert_eq!(top["best_action"]["action_type"], "restart_pod");
+    assert!(top["best_action"]["wilson_lower_bound"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["target_signature"], top["signature"]);
+    assert_eq!(v["hits"][2]["shared_labels"], json!({"team": "payments"}));
+}
+
+#[tokio::test]
+async fn similar_parameter_errors_are_400_naming_the_parameter() {
+    let app = app();
+    for (uri, field) in [
+        ("/api/v1/context/similar", "alertName"),
+        ("/api/v1/context/similar?labels=", "labels"),
+        ("/api/v1/context/similar?labels=team", "labels"),
+        ("/api/v1/context/similar?alertName=A&limit=0", "limit"),
+        ("/api/v1/context/similar?alertName=A&limit=51", "limit"),
+        ("/api/v1/context/similar?alertName=A&window=1y", "window"),
+        ("/api/v1/context/similar?alertName=", "alertName"),
+    ] {
+        let v = app
+            .get(uri)
+            .await
+            .error(StatusCode::BAD_REQUEST, "validation_failed");
+        assert_eq!(v["details"][0]["field"], field, "{uri}: {v}");
+    }
+    let v = app
+        .get("/api/v1/context/similar?alertName=A&color=red")
+        .await
+        .error(StatusCode::BAD_REQUEST, "validation_failed");
+    assert!(v.to_string().contains("color"), "{v}");
 }

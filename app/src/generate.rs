@@ -39,6 +39,7 @@ enum Input {
     Text,
     Check,
     Mode,
+    Transport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,13 @@ const FIELDS: &[Field] = &[
         Group::Target,
     ),
     f(
+        "transport",
+        "Transport",
+        "How HolmesGPT reaches the Context API: command (curl tools), mcp (the /mcp server) or http (HolmesGPT's http toolset).",
+        Input::Transport,
+        Group::Target,
+    ),
+    f(
         "require_token",
         "Reads need a bearer token",
         "HolmesGPT then needs KUBERNAUT_CONTEXT_TOKEN.",
@@ -122,6 +130,13 @@ const FIELDS: &[Field] = &[
         "patterns_url",
         "patterns function URL",
         "",
+        Input::Text,
+        Group::Lambda,
+    ),
+    f(
+        "mcp_url",
+        "mcp function URL",
+        "Only with the mcp transport.",
         Input::Text,
         Group::Lambda,
     ),
@@ -285,7 +300,7 @@ fn placeholder(name: &str, page: Generator) -> &'static str {
         ("context_url", _) => DEFAULT_CONTEXT_URL,
         ("prometheus_url", Generator::Manifests) => DEFAULT_CLUSTER_PROMETHEUS_URL,
         ("prometheus_url", _) => DEFAULT_PROMETHEUS_URL,
-        ("health_url" | "discover_url" | "action_history_url" | "patterns_url", _) => {
+        ("health_url" | "discover_url" | "action_history_url" | "patterns_url" | "mcp_url", _) => {
             "https://….lambda-url.<region>.on.aws/"
         }
         ("alertmanager_url", _) => "http://127.0.0.1:9093",
@@ -484,6 +499,19 @@ fn FieldView(
                     on:change=move |ev| set(event_target_value(&ev)) prop:value=get>
                     <option value="combined" selected={initial == "combined"}>"Combined server (one URL)"</option>
                     <option value="lambda" selected={initial == "lambda"}>"AWS Lambda (one URL per function)"</option>
+                </select>
+                {help}
+                {err_view}
+            </div>
+        }.into_any(),
+        Input::Transport => view! {
+            <div class="field">
+                <label for=id.clone()>{field.label}</label>
+                <select id=id name=name aria-describedby=described
+                    on:change=move |ev| set(event_target_value(&ev)) prop:value=get>
+                    <option value="command" selected={initial == "command"}>"command (curl tools)"</option>
+                    <option value="mcp" selected={initial == "mcp"}>"mcp (MCP server at /mcp)"</option>
+                    <option value="http" selected={initial == "http"}>"http (HolmesGPT http toolset)"</option>
                 </select>
                 {help}
                 {err_view}

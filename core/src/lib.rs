@@ -31,6 +31,7 @@ pub mod oracle;
 pub mod patterns;
 pub mod service;
 pub mod signature;
+pub mod similar;
 pub mod store;
 pub mod synth;
 pub mod validate;

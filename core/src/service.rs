@@ -12,6 +12,7 @@
 //! | one action | [`Service::action`] |
 //! | record actions / an assessment | [`Service::ingest`] / [`Service::assess`] |
 //! | remove actions | [`Service::delete`] / [`Service::remove_demo`] |
+//! | which past remediations resemble this alert | [`Service::similar`] |
 //! | is the store there, how big | [`Service::ping`] / [`Service::stats`] |
 
 use std::collections::{BTreeMap, HashMap};
@@ -297,6 +298,16 @@ impl Service {
             }
         }
         Ok(Removed { deleted })
+    }
+
+    /// Past remediations of signatures like this alert's (same signature, same alert and
+    /// kind elsewhere, shared labels), scored deterministically ([`crate::similar`]).
+    pub async fn similar(
+        &self,
+        req: &crate::similar::SimilarRequest,
+        now: DateTime<Utc>,
+    ) -> Result<crate::similar::Similar, StoreError> {
+        crate::similar::similar_in(self.store.as_ref(), req, now).await
     }
 
     /// Reachability of the store.

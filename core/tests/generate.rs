@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use context_core::generate::{
-    ContextMode, GenerateOptions, generate_config_snippet, generate_manifests, generate_podman,
-    generate_toolset, shell_quote,
+    ContextMode, GenerateOptions, Transport, generate_config_snippet, generate_manifests,
+    generate_podman, generate_toolset, shell_quote,
 };
 use proptest::prelude::*;
 use serde_yaml_ng::Value;
@@ -51,8 +51,36 @@ fn cases() -> Vec<(&'static str, GenerateOptions)> {
         prometheus: false,
         ..Default::default()
     };
+    let mcp = GenerateOptions {
+        transport: Transport::Mcp,
+        ..Default::default()
+    };
+    let mcp_token = GenerateOptions {
+        transport: Transport::Mcp,
+        context_mode: ContextMode::Lambda,
+        mcp_url: Some("https://mcp.lambda-url.eu-west-1.on.aws/".into()),
+        require_token: true,
+        builtin_toolsets: true,
+        ..Default::default()
+    };
+    let http = GenerateOptions {
+        transport: Transport::Http,
+        require_token: true,
+        context_url: Some("https://ctx.example.com/prod".into()),
+        ..Default::default()
+    };
+    let http_lambda = GenerateOptions {
+        transport: Transport::Http,
+        kubernetes: false,
+        prometheus: false,
+        ..lambda.clone()
+    };
     vec![
         ("default", GenerateOptions::default()),
+        ("mcp", mcp),
+        ("mcp_lambda_token", mcp_token),
+        ("http", http),
+        ("http_lambda", http_lambda),
         ("lambda", lambda),
         ("builtin", builtin),
         ("full", full),

@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API = "/api/v1/context"
 TOKEN = "bench-token-0123456789abcdef"
-FUNCTIONS = ["health", "discover", "action-history-read", "action-history-write", "patterns"]
+FUNCTIONS = ["health", "discover", "action-history-read", "action-history-write", "patterns", "mcp"]
 
 
 def url_event(method, path, query="", body=None, token=None):
@@ -72,6 +72,13 @@ def store_event(fn):
         return url_event("GET", f"{API}/action-history", "namespace=bench&limit=10"), 200
     if fn == "patterns":
         return url_event("GET", f"{API}/patterns", "limit=10"), 200
+    if fn == "mcp":
+        # One stateless tools/call (a pattern analysis: the store is read).
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "kubernaut_pattern_analysis", "arguments": {"signature": "bench-signature"}}}
+        ev = url_event("POST", "/mcp", body=call, token=TOKEN)
+        ev["headers"]["accept"] = "application/json, text/event-stream"
+        return ev, 200
     trace = {
         "action_id": "bench-" + uuid.uuid4().hex[:12],
         "action_timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -223,6 +230,8 @@ def main():
         "KUBERNAUT_CONTEXT_DYNAMODB_TABLE": a.table,
         "KUBERNAUT_CONTEXT_TOKENS": TOKEN,
         "KUBERNAUT_CONTEXT_CURSOR_KEY": "bench-cursor-key-0123456789abcdef",
+        # The mcp function's Host check, as infra/template.yaml's default sets it.
+        "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS": "*",
         "RUST_LOG": "info",
     })
     kinds = ["route"]

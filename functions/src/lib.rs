@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use context_api::{ApiConfig, ApiState, RouteGroup};
+use context_api::{ApiConfig, ApiState, Linked, RouteGroup};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use store_dynamodb::{DynamoConfig, DynamoStore};
@@ -118,8 +118,10 @@ pub fn lambda_level(level: Option<&str>) -> String {
     .to_string()
 }
 
-/// Builds the router of `groups` over a DynamoDB store configured from the environment.
-pub async fn build(groups: &[RouteGroup]) -> Result<Router, String> {
+/// Builds the router of `groups` over a DynamoDB store configured from the environment,
+/// linking the optional groups' code only as `linked` says
+/// ([`context_api::Linked`]: the `mcp` function passes rmcp's routes, the others nothing).
+pub async fn build(groups: &[RouteGroup], linked: &Linked) -> Result<Router, String> {
     let api = ApiConfig::from_env()?;
     let cfg = FunctionConfig::from_env()?;
     let store = DynamoStore::connect(DynamoConfig {
@@ -129,17 +131,27 @@ pub async fn build(groups: &[RouteGroup]) -> Result<Router, String> {
     })
     .await
     .map_err(|e| format!("DynamoDB: {e}"))?;
-    Ok(context_api::router(
+    Ok(context_api::router_linked(
         ApiState::new(Arc::new(store), api),
         groups,
+        linked,
     ))
 }
 
 /// The whole life of a function: start-up once, then serve invocations until the
 /// runtime stops the container.
 pub async fn run(name: &'static str, groups: &[RouteGroup]) -> Result<(), lambda_http::Error> {
+    run_linked(name, groups, &Linked::NONE).await
+}
+
+/// [`run`] with optional route groups linked in (the `mcp` function).
+pub async fn run_linked(
+    name: &'static str,
+    groups: &[RouteGroup],
+    linked: &Linked,
+) -> Result<(), lambda_http::Error> {
     init_logging();
-    let router = match build(groups).await {
+    let router = match build(groups, linked).await {
         Ok(r) => r,
         Err(e) => {
             // Reported to Lambda as an init error by returning it.

@@ -211,6 +211,50 @@ def main():
     check("patterns: analysis of the signature -> 200, 2 occurrences",
           s == 200 and b.get("signature") == sig1 and b.get("occurrences") == 2, f"{s} {b}")
 
+    s, _, b = call("patterns", "GET", f"{API}/similar?alertName=HighMemoryUsage&namespace={ns1}"
+                   f"&kind=Deployment&name=api&window=7d")
+    hits = b.get("hits", []) if s == 200 else []
+    check("patterns: similar -> the same signature first with its best action",
+          bool(hits) and hits[0].get("signature") == sig1 and hits[0].get("match") == "same_signature"
+          and hits[0].get("best_action") is not None, f"{s} {b}")
+    s, _, b = call("patterns", "GET", f"{API}/similar?alertName=A&colour=red")
+    check("patterns: similar with an unknown parameter -> 400 JSON", s == 400 and is_json_error(b), f"{s} {b}")
+
+    # ------------------------------------------------------------ mcp
+    mh = {"accept": "application/json, text/event-stream"}
+
+    def rpc(method, params=None, rid=1):
+        body = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            body["params"] = params
+        return call("mcp", "POST", "/mcp", body, headers=mh)
+
+    s, h, b = rpc("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                 "clientInfo": {"name": "lambda-suite", "version": "1"}})
+    check("mcp: initialize -> 200 JSON, no session", s == 200 and isinstance(b, dict)
+          and b.get("result", {}).get("serverInfo", {}).get("name") == "kubernaut-context"
+          and "mcp-session-id" not in h, f"{s} {h} {b}")
+    s, _, b = rpc("tools/list", rid=2)
+    names = [t.get("name") for t in b.get("result", {}).get("tools", [])] if s == 200 else []
+    check("mcp: tools/list -> our six tools", sorted(names) == sorted([
+        "kubernaut_context_discover", "kubernaut_action_history", "kubernaut_action_get",
+        "kubernaut_pattern_analysis", "kubernaut_context_health", "kubernaut_similar_remediations"]),
+        f"{s} {names}")
+    s, _, b = rpc("tools/call", {"name": "kubernaut_pattern_analysis",
+                                 "arguments": {"signature": sig1, "window": "7d"}}, rid=3)
+    sc = b.get("result", {}).get("structuredContent", {}) if s == 200 else {}
+    check("mcp: tools/call kubernaut_pattern_analysis -> 2 occurrences from the table",
+          sc.get("occurrences") == 2, f"{s} {b}")
+    s, _, b = rpc("tools/call", {"name": "kubernaut_action_history",
+                                 "arguments": {"namespace": ns1, "limit": "x"}}, rid=4)
+    check("mcp: a wrong argument type -> invalid params naming it",
+          s == 200 and b.get("error", {}).get("code") == -32602 and "`limit`" in b["error"].get("message", ""),
+          f"{s} {b}")
+    s, _, b = call("mcp", "POST", "/mcp", headers=mh | {"content-type": "application/json"})
+    check("mcp: empty body -> 4xx", 400 <= s < 500, f"{s} {b}")
+    s, _, b = call("mcp", "GET", "/mcp", headers=mh)
+    check("mcp: GET -> 4xx (stateless: no SSE stream)", 400 <= s < 500, f"{s} {b}")
+
     # ------------------------------------------------------------ discover
     s, _, b = call("discover", "GET", f"{API}/discover")
     types = {t["name"]: t for t in b.get("available_types", [])} if s == 200 else {}
@@ -223,7 +267,7 @@ def main():
     check("discover: record count from the table", (ah.get("record_count") or 0) >= 3, ah)
 
     # ------------------------------------------------------------ routing: 404 / 405, per function
-    for fn in ["health", "discover", "action-history-read", "action-history-write", "patterns"]:
+    for fn in ["health", "discover", "action-history-read", "action-history-write", "patterns", "mcp"]:
         s, _, b = call(fn, "GET", f"{API}/no-such-endpoint")
         check(f"{fn}: unknown path -> 404 JSON", s == 404 and is_json_error(b), f"{s} {b}")
     s, h, b = call("action-history-write", "PATCH", f"{API}/action-history")

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use context_core::generate::{
-    ContextMode, GenerateError, GenerateOptions, generate_config_snippet, generate_manifests,
-    generate_podman, generate_toolset,
+    ContextMode, GenerateError, GenerateOptions, Transport, generate_config_snippet,
+    generate_manifests, generate_podman, generate_toolset,
 };
 
 /// `--context-mode`.
@@ -22,12 +22,21 @@ pub enum ContextModeArg {
     Lambda,
 }
 
+/// `--transport`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportArg {
+    Command,
+    Mcp,
+    Http,
+}
+
 /// Where the toolsets point and which ones are generated (every subcommand).
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArgs {
-    /// Base URL of the combined Context API server [default: http://127.0.0.1:8091;
-    /// manifests: the in-cluster kubernaut-context-api Service].
-    #[arg(long, value_name = "URL")]
+    /// Base URL of the combined Context API server [default: the server's public URL
+    /// (env KUBERNAUT_CONTEXT_PUBLIC_URL), else http://127.0.0.1:8091; manifests: the
+    /// in-cluster kubernaut-context-api Service].
+    #[arg(long, value_name = "URL", env = "KUBERNAUT_CONTEXT_PUBLIC_URL")]
     pub context_url: Option<String>,
     /// combined (one base URL) or lambda (one function URL per function).
     #[arg(long, value_enum, value_name = "MODE")]
@@ -44,6 +53,14 @@ pub struct TargetArgs {
     /// Lambda mode: function URL of `patterns`.
     #[arg(long, value_name = "URL")]
     pub patterns_url: Option<String>,
+    /// How HolmesGPT reaches the Context API: command (curl tools), mcp (its MCP
+    /// server at <base>/mcp, an mcp_servers entry) or http (HolmesGPT's type: http
+    /// toolset) [default: command].
+    #[arg(long, value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<TransportArg>,
+    /// Lambda mode with --transport mcp: function URL of `mcp`.
+    #[arg(long, value_name = "URL")]
+    pub mcp_url: Option<String>,
     /// The Context API requires a bearer token for reads (KUBERNAUT_CONTEXT_TOKEN becomes
     /// a prerequisite / a mandatory secret).
     #[arg(long)]
@@ -172,6 +189,14 @@ impl TargetArgs {
         o.discover_url = self.discover_url.clone();
         o.action_history_url = self.action_history_url.clone();
         o.patterns_url = self.patterns_url.clone();
+        if let Some(t) = self.transport {
+            o.transport = match t {
+                TransportArg::Command => Transport::Command,
+                TransportArg::Mcp => Transport::Mcp,
+                TransportArg::Http => Transport::Http,
+            };
+        }
+        o.mcp_url = self.mcp_url.clone();
         o.require_token = self.require_token;
         o.prometheus_url = self.prometheus_url.clone();
         o.alertmanager_url = self.alertmanager_url.clone();
@@ -312,6 +337,27 @@ mod tests {
         let y = generate_toolset(&opts(&["toolset"])).unwrap();
         assert!(y.contains("'http://127.0.0.1:8091/api/v1/context/health'"));
         assert!(y.contains("'http://127.0.0.1:9090/api/v1/query'"));
+    }
+
+    #[test]
+    fn transport_flag() {
+        assert_eq!(
+            opts(&["toolset", "--transport", "mcp"]).transport,
+            Transport::Mcp
+        );
+        let o = opts(&[
+            "podman",
+            "--transport",
+            "http",
+            "--context-mode",
+            "lambda",
+            "--mcp-url",
+            "https://m.x",
+        ]);
+        assert_eq!(
+            (o.transport, o.mcp_url.as_deref()),
+            (Transport::Http, Some("https://m.x"))
+        );
     }
 
     #[test]

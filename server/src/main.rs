@@ -124,9 +124,24 @@ struct ApiArgs {
         value_delimiter = ','
     )]
     extra_action_types: Vec<String>,
-    /// Public base URL of the API (the OpenAPI document's server), e.g. https://ctx.example.com.
-    #[arg(long, env = "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL")]
-    public_base_url: Option<String>,
+    /// Public base URL of this server, e.g. https://ctx.example.com: the OpenAPI
+    /// document's server, the generators' default Context API URL and an allowed MCP
+    /// Host (env KUBERNAUT_CONTEXT_PUBLIC_BASE_URL is read too).
+    #[arg(
+        long = "public-url",
+        visible_alias = "public-base-url",
+        env = "KUBERNAUT_CONTEXT_PUBLIC_URL",
+        value_name = "URL"
+    )]
+    public_url: Option<String>,
+    /// Host header values /mcp accepts (comma-separated host or host:port; * accepts
+    /// any) [default: localhost, 127.0.0.1, ::1 and the public URL's host].
+    #[arg(
+        long,
+        env = "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    mcp_allowed_hosts: Vec<String>,
     /// Mean assessed effectiveness (0 to 1) below which pattern analysis never
     /// recommends an action [default: 0.7, Kubernaut's].
     #[arg(long, env = "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD")]
@@ -259,13 +274,15 @@ fn api_config(a: &ApiArgs) -> Result<ApiConfig, String> {
     let tokens = join(&a.tokens);
     let cors = join(&a.cors_origins);
     let extra = join(&a.extra_action_types);
+    let mcp_hosts = join(&a.mcp_allowed_hosts);
     ApiConfig::from_lookup(|k| match k {
         "KUBERNAUT_CONTEXT_TOKENS" => tokens.clone(),
         "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH" => Some(a.require_read_auth.to_string()),
         "KUBERNAUT_CONTEXT_CORS_ORIGINS" => cors.clone(),
         "KUBERNAUT_CONTEXT_CURSOR_KEY" => a.cursor_key.clone(),
         "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES" => extra.clone(),
-        "KUBERNAUT_CONTEXT_PUBLIC_BASE_URL" => a.public_base_url.clone(),
+        "KUBERNAUT_CONTEXT_PUBLIC_URL" => a.public_url.clone(),
+        "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS" => mcp_hosts.clone(),
         "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD" => a.effectiveness_threshold.clone(),
         "KUBERNAUT_CONTEXT_CLOCK_SKEW" => a.clock_skew.clone(),
         other => std::env::var(other).ok(),

@@ -30,8 +30,10 @@ use crate::validate::FieldError;
 pub use manifests::generate_manifests;
 pub use podman::generate_podman;
 pub use toolset::{
-    BUILTIN_KUBERNETES_TOOLSETS, BUILTIN_PROMETHEUS_TOOLSET, TOOLSET_CONTEXT, TOOLSET_KUBERNETES,
-    TOOLSET_PROMETHEUS, generate_config_snippet, generate_toolset,
+    BUILTIN_KUBERNETES_TOOLSETS, BUILTIN_PROMETHEUS_TOOLSET, CONTEXT_DESCRIPTION,
+    CONTEXT_LLM_INSTRUCTIONS, MCP_INSTRUCTIONS, P as ParamSpec, TOOLSET_CONTEXT,
+    TOOLSET_KUBERNETES, TOOLSET_PROMETHEUS, ToolSpec, context_tool_specs, generate_config_snippet,
+    generate_toolset, similar_tool_spec,
 };
 
 /// Default Context API URL of the toolset and podman generators (the combined server).
@@ -78,6 +80,20 @@ pub enum ContextMode {
     Lambda,
 }
 
+/// How HolmesGPT reaches the Context API's tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// A custom toolset of curl commands (`toolsets:`, the default).
+    #[default]
+    Command,
+    /// The Context API's MCP server (`mcp_servers:`, streamable HTTP at `<base>/mcp`).
+    Mcp,
+    /// HolmesGPT's built-in `type: http` toolset, GET only, scoped to
+    /// `/api/v1/context/*`.
+    Http,
+}
+
 /// Every option of every generator. Each generator reads the fields it needs; all
 /// fields have defaults, so `{}` (or no query parameters) is a valid input.
 ///
@@ -101,6 +117,11 @@ pub struct GenerateOptions {
     pub action_history_url: Option<String>,
     /// Lambda mode: function URL of `patterns`.
     pub patterns_url: Option<String>,
+    /// `command` (curl tools, default), `mcp` (the MCP server) or `http` (HolmesGPT's
+    /// `type: http` toolset).
+    pub transport: Transport,
+    /// Lambda mode with the `mcp` transport: function URL of `mcp`.
+    pub mcp_url: Option<String>,
     /// The Context API requires a bearer token for reads: the toolset then lists
     /// `KUBERNAUT_CONTEXT_TOKEN` as a prerequisite and the manifests make its secret
     /// mandatory. Without it the token is still sent when the variable is set.
@@ -170,6 +191,8 @@ impl Default for GenerateOptions {
             discover_url: None,
             action_history_url: None,
             patterns_url: None,
+            transport: Transport::Command,
+            mcp_url: None,
             require_token: false,
             prometheus_url: None,
             alertmanager_url: None,
@@ -286,12 +309,13 @@ impl GenerateOptions {
                 rule,
             })
         };
-        let urls: [(&str, &Option<String>); 8] = [
+        let urls: [(&str, &Option<String>); 9] = [
             ("context_url", &self.context_url),
             ("health_url", &self.health_url),
             ("discover_url", &self.discover_url),
             ("action_history_url", &self.action_history_url),
             ("patterns_url", &self.patterns_url),
+            ("mcp_url", &self.mcp_url),
             ("prometheus_url", &self.prometheus_url),
             ("alertmanager_url", &self.alertmanager_url),
             ("openai_api_base", &self.openai_api_base),
@@ -304,9 +328,21 @@ impl GenerateOptions {
             }
         }
         if self.context_mode == ContextMode::Lambda {
-            for (field, v) in &urls[1..5] {
+            let needed = if self.transport == Transport::Mcp {
+                &urls[5..6]
+            } else {
+                &urls[1..5]
+            };
+            for (field, v) in needed {
                 if v.is_none() {
-                    push(field, "is required when context_mode is lambda".into());
+                    push(
+                        field,
+                        if self.transport == Transport::Mcp {
+                            "is required when context_mode is lambda and transport is mcp".into()
+                        } else {
+                            "is required when context_mode is lambda".into()
+                        },
+                    );
                 }
             }
         }
@@ -366,6 +402,7 @@ impl GenerateOptions {
                     health: base.clone(),
                     discover: base.clone(),
                     action_history: base.clone(),
+                    mcp: base.clone(),
                     patterns: base,
                 }
             }
@@ -376,6 +413,7 @@ impl GenerateOptions {
                     discover: get(&self.discover_url),
                     action_history: get(&self.action_history_url),
                     patterns: get(&self.patterns_url),
+                    mcp: get(&self.mcp_url),
                 }
             }
         }
@@ -402,6 +440,8 @@ struct ContextUrls {
     discover: String,
     action_history: String,
     patterns: String,
+    /// Base URL serving `/mcp`.
+    mcp: String,
 }
 
 fn serde_error(msg: &str) -> GenerateError {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{
     ContextUrls, DEFAULT_CONTEXT_URL, DEFAULT_PROMETHEUS_URL, GenerateError, GenerateOptions,
-    OrderedMap, TOKEN_ENV, to_yaml,
+    OrderedMap, TOKEN_ENV, Transport, to_yaml,
 };
 
 /// Our toolset names (prefixed so they never collide with HolmesGPT's built-ins).
@@ -45,7 +45,10 @@ pub fn generate_config_snippet(opts: &GenerateOptions) -> Result<String, Generat
     }
     let mut toolsets = OrderedMap::default();
     builtin_entries(opts, &mut toolsets, DEFAULT_PROMETHEUS_URL);
-    Ok(to_yaml(&ToolsetFile { toolsets }))
+    Ok(to_yaml(&ToolsetFile {
+        toolsets,
+        mcp_servers: OrderedMap::default(),
+    }))
 }
 
 /// The `toolsets:` document. With `with_builtins`, the built-in enable entries are merged
@@ -65,7 +68,18 @@ pub(super) fn file_with(
         builtin_entries(opts, &mut toolsets, default_prom);
     }
     let urls = opts.context_urls(default_context);
-    toolsets.insert(TOOLSET_CONTEXT, Entry::Custom(context_toolset(opts, &urls)));
+    let mut mcp_servers = OrderedMap::default();
+    match opts.transport {
+        Transport::Command => {
+            toolsets.insert(TOOLSET_CONTEXT, Entry::Custom(context_toolset(opts, &urls)));
+        }
+        Transport::Http => {
+            toolsets.insert(TOOLSET_CONTEXT, Entry::Http(http_toolset(opts, &urls)));
+        }
+        Transport::Mcp => {
+            mcp_servers.insert(TOOLSET_CONTEXT, mcp_server(opts, &urls));
+        }
+    }
     if opts.direct_kubernetes() {
         toolsets.insert(TOOLSET_KUBERNETES, Entry::Custom(kubernetes_toolset()));
     }
@@ -75,7 +89,10 @@ pub(super) fn file_with(
             Entry::Custom(prometheus_toolset(opts, default_prom)),
         );
     }
-    ToolsetFile { toolsets }
+    ToolsetFile {
+        toolsets,
+        mcp_servers,
+    }
 }
 
 fn builtin_entries(opts: &GenerateOptions, toolsets: &mut OrderedMap<Entry>, default_prom: &str) {
@@ -109,13 +126,71 @@ fn builtin_entries(opts: &GenerateOptions, toolsets: &mut OrderedMap<Entry>, def
 #[derive(Serialize)]
 pub(super) struct ToolsetFile {
     toolsets: OrderedMap<Entry>,
+    /// HolmesGPT reads `mcp_servers:` beside `toolsets:` (each entry a `type: mcp`
+    /// toolset); only with the `mcp` transport.
+    #[serde(skip_serializing_if = "OrderedMap::is_empty")]
+    mcp_servers: OrderedMap<McpServer>,
 }
 
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
     Custom(Toolset),
+    Http(HttpToolset),
     Builtin(Builtin),
+}
+
+/// An `mcp_servers:` entry (HolmesGPT's `RemoteMCPToolset` with `MCPConfig`).
+#[derive(Serialize)]
+struct McpServer {
+    enabled: bool,
+    description: &'static str,
+    config: McpConfig,
+    /// HolmesGPT 0.45 ignores the server's instructions: they are repeated here.
+    llm_instructions: &'static str,
+}
+
+#[derive(Serialize)]
+struct McpConfig {
+    url: String,
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<OrderedMap<String>>,
+}
+
+/// HolmesGPT's built-in `type: http` toolset (one tool, `<name>_request`).
+#[derive(Serialize)]
+struct HttpToolset {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    enabled: bool,
+    description: &'static str,
+    llm_instructions: String,
+    config: HttpConfig,
+}
+
+#[derive(Serialize)]
+struct HttpConfig {
+    endpoints: Vec<HttpEndpoint>,
+    timeout_seconds: u32,
+}
+
+#[derive(Serialize)]
+struct HttpEndpoint {
+    hosts: Vec<String>,
+    paths: Vec<String>,
+    methods: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<HttpAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health_check_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HttpAuth {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    token: String,
 }
 
 #[derive(Serialize)]
@@ -174,12 +249,13 @@ struct Param {
 }
 
 /// One tool parameter as we declare it.
-struct P {
-    name: &'static str,
-    ty: &'static str,
-    required: bool,
-    description: &'static str,
-    enumeration: Option<&'static [&'static str]>,
+pub struct P {
+    pub name: &'static str,
+    /// JSON type: `string`, `integer` or `boolean`.
+    pub ty: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub enumeration: Option<&'static [&'static str]>,
 }
 
 const fn req(name: &'static str, description: &'static str) -> P {
@@ -264,40 +340,62 @@ fn path_param_check(var: &str, param: &str, max: usize) -> String {
 
 const STATUSES: &[&str] = &["pending", "executing", "completed", "failed", "rolled-back"];
 
-fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
-    let api = "/api/v1/context";
-    let auth = context_auth();
-    let mut tools = Vec::new();
+/// One tool of the Context API: name, text for the LLM and parameters. The command
+/// toolset and the MCP server (`context_api::mcp`) are both built from these, so the two
+/// transports ask the same questions with the same names and parameters.
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The progress line HolmesGPT shows the user.
+    pub user_description: &'static str,
+    pub params: Vec<P>,
+}
 
-    // discover
-    let ps = [
-        opt(
-            "alert_type",
-            "Optional alert name (e.g. KubePodCrashLooping) to get only the context relevant to that alert.",
-        ),
-        opt(
-            "namespace",
-            "Optional Kubernetes namespace to scope the discovery to.",
-        ),
-    ];
-    tools.push(Tool {
+/// Description of the Context API toolset.
+pub const CONTEXT_DESCRIPTION: &str = "Kubernaut Context API: what Kubernaut already did about an alert (action history), \
+            how well it worked (pattern analysis), and what context exists (discovery).";
+
+/// How the LLM should use the Context API tools (the toolset's `llm_instructions`).
+pub const CONTEXT_LLM_INSTRUCTIONS: &str = "The kubernaut_ tools read Kubernaut's remediation history. When investigating an alert on a Kubernetes resource: \
+            (1) call kubernaut_action_history with the namespace and name (and alert_name) of the resource to see what was already tried; \
+            (2) take the signature field of a returned action and call kubernaut_pattern_analysis to see how often the alert recurred and \
+            which actions worked; (3) use kubernaut_action_get for the full details of one action. \
+            Do not recommend an action whose history shows it failed or was rolled back for the same signature without saying so. \
+            An empty history means Kubernaut has not acted on this resource yet.";
+
+/// The MCP server's instructions (the `llm_instructions` of the generated `mcp_servers`
+/// entry too: HolmesGPT 0.45 does not read server instructions).
+pub const MCP_INSTRUCTIONS: &str = "The kubernaut_ tools read Kubernaut's remediation history; they never change anything. \
+When investigating an alert on a Kubernetes resource: (1) call kubernaut_action_history with the namespace and name \
+(and alert_name) of the resource to see what Kubernaut already tried; (2) take the signature field of a returned action and \
+call kubernaut_pattern_analysis to see how often the alert recurred, which actions worked and whether remediations oscillate; \
+(3) when the resource has no history, call kubernaut_similar_remediations with the alert name, the resource and its labels \
+to learn what worked for similar alerts elsewhere; (4) use kubernaut_action_get for the full details of one action. \
+Do not recommend an action whose history shows it failed or was rolled back for the same signature without saying so. \
+An empty history means Kubernaut has not acted on this resource yet. Call kubernaut_context_health only when another \
+kubernaut_ tool fails.";
+
+/// The five tools of the command toolset, in its order: discover, action history, one
+/// action, pattern analysis, health.
+pub fn context_tool_specs() -> [ToolSpec; 5] {
+    let discover = ToolSpec {
         name: "kubernaut_context_discover",
         description: "Lists what the Kubernaut Context API can tell you: the available context types \
             (action history, pattern analysis, ...) with metadata about each (endpoint, freshness window, whether data is available, \
             record count and newest record). Call it first when you are unsure whether Kubernaut has remediation history \
-            for an alert or namespace. Returns JSON {available_types, total_types, timestamp}."
-            .into(),
+            for an alert or namespace. Returns JSON {available_types, total_types, timestamp}.",
         user_description: "Kubernaut: discover available context",
-        command: format!(
-            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}{}",
-            quoted_url(&urls.discover, &format!("{api}/discover")),
-            query("alertType", &ps[0]),
-            query("namespace", &ps[1]),
-        ),
-        parameters: params(&ps),
-    });
-
-    // action history
+        params: vec![
+            opt(
+                "alert_type",
+                "Optional alert name (e.g. KubePodCrashLooping) to get only the context relevant to that alert.",
+            ),
+            opt(
+                "namespace",
+                "Optional Kubernetes namespace to scope the discovery to.",
+            ),
+        ],
+    };
     let limit = P {
         name: "limit",
         ty: "integer",
@@ -312,38 +410,157 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         description: "Optional execution status filter.",
         enumeration: Some(STATUSES),
     };
-    let ps = [
-        opt("namespace", "Optional namespace of the affected resource."),
-        opt(
-            "kind",
-            "Optional kind of the affected resource, e.g. Deployment, StatefulSet, Pod.",
+    let history = ToolSpec {
+        name: "kubernaut_action_history",
+        description: "Returns the remediation actions Kubernaut already took (restarts, scaling, rollbacks, resource changes, ...), \
+            newest first, as JSON {actions, next_cursor, count}. Each action record has its action_id, the alert (name, severity, labels), \
+            the affected resource (namespace, kind, name), the action type and parameters, the execution status, the effectiveness \
+            score when assessed, and the alert signature. Use it before proposing a fix, to avoid repeating an action that did not work. \
+            All filters are optional and combine with AND; when next_cursor is not null, call again with cursor set to it for older actions.",
+        user_description: "Kubernaut: action history",
+        params: vec![
+            opt("namespace", "Optional namespace of the affected resource."),
+            opt(
+                "kind",
+                "Optional kind of the affected resource, e.g. Deployment, StatefulSet, Pod.",
+            ),
+            opt("name", "Optional name of the affected resource."),
+            opt(
+                "alert_name",
+                "Optional alert name, e.g. KubePodCrashLooping.",
+            ),
+            opt(
+                "signature",
+                "Optional alert signature (64 hex characters) to get every action taken for one recurring alert.",
+            ),
+            opt("workflow_id", "Optional Kubernaut workflow id."),
+            opt(
+                "action_type",
+                "Optional action type, e.g. restart_pod, scale_deployment, increase_resources, rollback_deployment.",
+            ),
+            status,
+            opt(
+                "since",
+                "Optional RFC 3339 time; only actions at or after it, e.g. 2025-01-31T00:00:00Z.",
+            ),
+            opt("until", "Optional RFC 3339 time; only actions before it."),
+            limit,
+            opt(
+                "cursor",
+                "Optional next_cursor value from a previous response, to fetch the next page.",
+            ),
+        ],
+    };
+    let get = ToolSpec {
+        name: "kubernaut_action_get",
+        description: "Returns one Kubernaut action record by its action_id, with every detail: the model's reasoning and confidence, \
+            alternative actions considered, resource state before and after, execution error, effectiveness assessment and follow-up actions. \
+            Returns an error if no action has that id.",
+        user_description: "Kubernaut: get one action",
+        params: vec![req(
+            "action_id",
+            "The action_id of an action record (from kubernaut_action_history).",
+        )],
+    };
+    let patterns = ToolSpec {
+        name: "kubernaut_pattern_analysis",
+        description: "Analyses Kubernaut's history for one alert signature and returns JSON: occurrences in the window \
+            (and lifetime totals), per action type the attempts, completions, failures, rollbacks and success rate, a recommendation \
+            (action_type, confidence, reason; never an action whose assessed effectiveness is below the threshold) with ranked \
+            alternatives, the effectiveness trend, and oscillation findings on the alert's resource anywhere in the window \
+            (active = happening in the last 120 minutes), plus a short summary. Counts are exact. Use it when an alert keeps coming back. \
+            An unknown signature returns zero occurrences (no history), not an error.",
+        user_description: "Kubernaut: pattern analysis",
+        params: vec![
+            req(
+                "signature",
+                "The alert signature: 64 lowercase hex characters. Every action record carries it (field signature); \
+             otherwise it is sha256_hex(\"<alert_name>:<namespace>:<kind>:<name>\"), \
+             e.g. for KubePodCrashLooping:default:Deployment:nginx.",
+            ),
+            opt("window", WINDOW_PARAM),
+            opt(
+                "namespace",
+                "Optional namespace to restrict the analysis to.",
+            ),
+            opt(
+                "alert_name",
+                "Optional alert name to restrict the analysis to.",
+            ),
+        ],
+    };
+    let health = ToolSpec {
+        name: "kubernaut_context_health",
+        description: "Checks that the Kubernaut Context API is up and its store reachable. Call it only when another kubernaut_ tool fails, \
+            to tell an outage from an empty result.",
+        user_description: "Kubernaut: Context API health",
+        params: Vec::new(),
+    };
+    [discover, history, get, patterns, health]
+}
+
+/// The tool of `GET /api/v1/context/similar` (MCP and the `http` toolset's instructions;
+/// the command toolset keeps its five tools).
+pub fn similar_tool_spec() -> ToolSpec {
+    ToolSpec {
+        name: "kubernaut_similar_remediations",
+        description: "Finds past remediations of alerts like the one you are investigating and returns JSON {hits, ...}: \
+            the same alert on the same resource first (match same_signature), then the same alert and kind on other resources \
+            (same_alert_and_kind), then other alerts sharing labels (label_overlap). Each hit has its signature, similarity (0 to 1), \
+            occurrences and success rate in the window, and best_action: the action type with the best Wilson lower bound of its \
+            success rate. Use it when an alert is new on this resource, to learn what worked elsewhere; then call \
+            kubernaut_pattern_analysis with a hit's signature for details. Give alert_name or labels.",
+        user_description: "Kubernaut: similar past remediations",
+        params: vec![
+            opt(
+                "alert_name",
+                "Alert name, e.g. KubePodCrashLooping (alert_name or labels is required).",
+            ),
+            opt("namespace", "Optional namespace of the alert's resource."),
+            opt(
+                "kind",
+                "Optional kind of the alert's resource, e.g. Deployment.",
+            ),
+            opt("name", "Optional name of the alert's resource."),
+            opt(
+                "labels",
+                "Optional alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.",
+            ),
+            opt("window", WINDOW_PARAM),
+            P {
+                name: "limit",
+                ty: "integer",
+                required: false,
+                description: "Optional number of hits, 1 to 50 (default 10).",
+                enumeration: None,
+            },
+        ],
+    }
+}
+
+fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
+    let api = "/api/v1/context";
+    let auth = context_auth();
+    let mut tools = Vec::new();
+    let [discover, history, get, patterns, health] = context_tool_specs();
+
+    // discover
+    let ps = &discover.params;
+    tools.push(Tool {
+        name: discover.name,
+        description: discover.description.into(),
+        user_description: discover.user_description,
+        command: format!(
+            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}{}",
+            quoted_url(&urls.discover, &format!("{api}/discover")),
+            query("alertType", &ps[0]),
+            query("namespace", &ps[1]),
         ),
-        opt("name", "Optional name of the affected resource."),
-        opt(
-            "alert_name",
-            "Optional alert name, e.g. KubePodCrashLooping.",
-        ),
-        opt(
-            "signature",
-            "Optional alert signature (64 hex characters) to get every action taken for one recurring alert.",
-        ),
-        opt("workflow_id", "Optional Kubernaut workflow id."),
-        opt(
-            "action_type",
-            "Optional action type, e.g. restart_pod, scale_deployment, increase_resources, rollback_deployment.",
-        ),
-        status,
-        opt(
-            "since",
-            "Optional RFC 3339 time; only actions at or after it, e.g. 2025-01-31T00:00:00Z.",
-        ),
-        opt("until", "Optional RFC 3339 time; only actions before it."),
-        limit,
-        opt(
-            "cursor",
-            "Optional next_cursor value from a previous response, to fetch the next page.",
-        ),
-    ];
+        parameters: params(ps),
+    });
+
+    // action history
+    let ps = &history.params;
     let keys = [
         "namespace",
         "kind",
@@ -363,69 +580,35 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         q.push_str(&query(k, p));
     }
     tools.push(Tool {
-        name: "kubernaut_action_history",
-        description: "Returns the remediation actions Kubernaut already took (restarts, scaling, rollbacks, resource changes, ...), \
-            newest first, as JSON {actions, next_cursor, count}. Each action record has its action_id, the alert (name, severity, labels), \
-            the affected resource (namespace, kind, name), the action type and parameters, the execution status, the effectiveness \
-            score when assessed, and the alert signature. Use it before proposing a fix, to avoid repeating an action that did not work. \
-            All filters are optional and combine with AND; when next_cursor is not null, call again with cursor set to it for older actions."
-            .into(),
-        user_description: "Kubernaut: action history",
+        name: history.name,
+        description: history.description.into(),
+        user_description: history.user_description,
         command: format!(
             "{CURL}{auth} -G {}{q}",
             quoted_url(&urls.action_history, &format!("{api}/action-history"))
         ),
-        parameters: params(&ps),
+        parameters: params(ps),
     });
 
     // one action
-    let ps = [req(
-        "action_id",
-        "The action_id of an action record (from kubernaut_action_history).",
-    )];
     tools.push(Tool {
-        name: "kubernaut_action_get",
-        description: "Returns one Kubernaut action record by its action_id, with every detail: the model's reasoning and confidence, \
-            alternative actions considered, resource state before and after, execution error, effectiveness assessment and follow-up actions. \
-            Returns an error if no action has that id."
-            .into(),
-        user_description: "Kubernaut: get one action",
+        name: get.name,
+        description: get.description.into(),
+        user_description: get.user_description,
         command: format!(
             "{}{CURL}{auth} --path-as-is {}\"$kn_action_id\"",
             path_param_check("kn_action_id", "action_id", 128),
             quoted_url(&urls.action_history, &format!("{api}/action-history/")),
         ),
-        parameters: params(&ps),
+        parameters: params(&get.params),
     });
 
     // patterns
-    let ps = [
-        req(
-            "signature",
-            "The alert signature: 64 lowercase hex characters. Every action record carries it (field signature); \
-             otherwise it is sha256_hex(\"<alert_name>:<namespace>:<kind>:<name>\"), \
-             e.g. for KubePodCrashLooping:default:Deployment:nginx.",
-        ),
-        opt("window", WINDOW_PARAM),
-        opt(
-            "namespace",
-            "Optional namespace to restrict the analysis to.",
-        ),
-        opt(
-            "alert_name",
-            "Optional alert name to restrict the analysis to.",
-        ),
-    ];
+    let ps = &patterns.params;
     tools.push(Tool {
-        name: "kubernaut_pattern_analysis",
-        description: "Analyses Kubernaut's history for one alert signature and returns JSON: occurrences in the window \
-            (and lifetime totals), per action type the attempts, completions, failures, rollbacks and success rate, a recommendation \
-            (action_type, confidence, reason; never an action whose assessed effectiveness is below the threshold) with ranked \
-            alternatives, the effectiveness trend, and oscillation findings on the alert's resource anywhere in the window \
-            (active = happening in the last 120 minutes), plus a short summary. Counts are exact. Use it when an alert keeps coming back. \
-            An unknown signature returns zero occurrences (no history), not an error."
-            .into(),
-        user_description: "Kubernaut: pattern analysis",
+        name: patterns.name,
+        description: patterns.description.into(),
+        user_description: patterns.user_description,
         command: format!(
             "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}{}{}",
             path_param_check("kn_signature", "signature", 256),
@@ -434,17 +617,18 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
             query("namespace", &ps[2]),
             query("alertName", &ps[3]),
         ),
-        parameters: params(&ps),
+        parameters: params(ps),
     });
 
     // health
     tools.push(Tool {
-        name: "kubernaut_context_health",
-        description: "Checks that the Kubernaut Context API is up and its store reachable. Call it only when another kubernaut_ tool fails, \
-            to tell an outage from an empty result."
-            .into(),
-        user_description: "Kubernaut: Context API health",
-        command: format!("{CURL}{auth} {}", quoted_url(&urls.health, &format!("{api}/health"))),
+        name: health.name,
+        description: health.description.into(),
+        user_description: health.user_description,
+        command: format!(
+            "{CURL}{auth} {}",
+            quoted_url(&urls.health, &format!("{api}/health"))
+        ),
         parameters: OrderedMap::default(),
     });
 
@@ -458,19 +642,109 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
     }
     Toolset {
         enabled: true,
-        description: "Kubernaut Context API: what Kubernaut already did about an alert (action history), \
-            how well it worked (pattern analysis), and what context exists (discovery)."
-            .into(),
+        description: CONTEXT_DESCRIPTION.into(),
         tags: vec!["core"],
         prerequisites,
-        llm_instructions: "The kubernaut_ tools read Kubernaut's remediation history. When investigating an alert on a Kubernetes resource: \
-            (1) call kubernaut_action_history with the namespace and name (and alert_name) of the resource to see what was already tried; \
-            (2) take the signature field of a returned action and call kubernaut_pattern_analysis to see how often the alert recurred and \
-            which actions worked; (3) use kubernaut_action_get for the full details of one action. \
-            Do not recommend an action whose history shows it failed or was rolled back for the same signature without saying so. \
-            An empty history means Kubernaut has not acted on this resource yet."
-            .into(),
+        llm_instructions: CONTEXT_LLM_INSTRUCTIONS.into(),
         tools,
+    }
+}
+
+/// `{{ env.KUBERNAUT_CONTEXT_TOKEN }}`: HolmesGPT substitutes it when it loads the file
+/// and refuses the whole toolset when the variable is unset, so it is emitted only when
+/// the Context API requires a token.
+fn env_token() -> String {
+    format!("{{{{ env.{TOKEN_ENV} }}}}")
+}
+
+/// The `mcp` transport: the Context API's MCP server at `<base>/mcp`.
+fn mcp_server(opts: &GenerateOptions, urls: &ContextUrls) -> McpServer {
+    let headers = opts.require_token.then(|| {
+        let mut h = OrderedMap::default();
+        h.insert("Authorization", format!("Bearer {}", env_token()));
+        h
+    });
+    McpServer {
+        enabled: true,
+        description: CONTEXT_DESCRIPTION,
+        config: McpConfig {
+            url: format!("{}/mcp", urls.mcp),
+            mode: "streamable-http",
+            headers,
+        },
+        llm_instructions: MCP_INSTRUCTIONS,
+    }
+}
+
+/// `scheme://authority` and the path prefix of a URL validated by `check_url`.
+fn origin_and_prefix(url: &str) -> (String, String) {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    match url[after..].find('/') {
+        Some(i) => (
+            url[..after + i].to_string(),
+            url[after + i..].trim_end_matches('/').to_string(),
+        ),
+        None => (url.to_string(), String::new()),
+    }
+}
+
+/// The `http` transport: HolmesGPT's `type: http` toolset, GET only, scoped to the
+/// Context API's read paths on each base URL, the token as bearer auth.
+fn http_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> HttpToolset {
+    let api = "/api/v1/context";
+    let mut bases: Vec<&str> = Vec::new();
+    for b in [
+        &urls.health,
+        &urls.discover,
+        &urls.action_history,
+        &urls.patterns,
+    ] {
+        if !bases.contains(&b.as_str()) {
+            bases.push(b);
+        }
+    }
+    let endpoints = bases
+        .iter()
+        .map(|b| {
+            let (origin, prefix) = origin_and_prefix(b);
+            HttpEndpoint {
+                hosts: vec![origin],
+                paths: vec![format!("{prefix}{api}/*")],
+                methods: vec!["GET"],
+                auth: opts.require_token.then(|| HttpAuth {
+                    ty: "bearer",
+                    token: env_token(),
+                }),
+                health_check_url: (*b == urls.health).then(|| format!("{b}{api}/health")),
+            }
+        })
+        .collect();
+    let llm_instructions = format!(
+        "{MCP_INSTRUCTIONS} \
+        The kubernaut_ questions are GET requests through the kubernaut_context_api_request tool; \
+        every answer is JSON: \
+        kubernaut_action_history = GET {h}{api}/action-history?namespace=&kind=&name=&alertName=&signature=&actionType=&status=&since=&until=&limit=&cursor= \
+        (all optional; next_cursor of the answer goes into cursor); \
+        kubernaut_action_get = GET {h}{api}/action-history/<action_id>; \
+        kubernaut_pattern_analysis = GET {p}{api}/patterns/<signature>?window=30d&namespace=&alertName=; \
+        kubernaut_similar_remediations = GET {p}{api}/similar?alertName=&namespace=&kind=&name=&labels=key%3Dvalue,key2%3Dvalue2&window=30d&limit=10; \
+        kubernaut_context_discover = GET {d}{api}/discover?alertType=&namespace=; \
+        kubernaut_context_health = GET {he}{api}/health. \
+        Leave out parameters you do not use and URL-encode values.",
+        h = urls.action_history,
+        p = urls.patterns,
+        d = urls.discover,
+        he = urls.health,
+    );
+    HttpToolset {
+        ty: "http",
+        enabled: true,
+        description: CONTEXT_DESCRIPTION,
+        llm_instructions,
+        config: HttpConfig {
+            endpoints,
+            timeout_seconds: 30,
+        },
     }
 }
 

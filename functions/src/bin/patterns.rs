@@ -1,4 +1,4 @@
-//! Lambda function `patterns`: GET /api/v1/context/patterns and GET /api/v1/context/patterns/{signature}.
+//! Lambda function `patterns`: GET /api/v1/context/patterns, GET /api/v1/context/patterns/{signature} and GET /api/v1/context/similar.
 //! Everything else answers 404 (unknown path) or 405 (wrong method), JSON.
 
 use context_api::RouteGroup;

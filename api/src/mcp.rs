@@ -1,0 +1,430 @@
+//! `POST /mcp`: the Context API's questions as MCP tools (Model Context Protocol over
+//! streamable HTTP, stateless: no session between requests, one JSON answer per POST,
+//! so the same code runs in a Lambda function).
+//!
+//! The tools are the ones of the generated HolmesGPT toolset, with the same names and
+//! parameters (both come from `context_core::generate::context_tool_specs`), plus
+//! `kubernaut_similar_remediations`. A tool call runs the very handler of its HTTP
+//! endpoint (parse, one `Service` call, render): the MCP door adds only the mapping
+//! of arguments to query parameters and of errors to MCP errors.
+//!
+//! - Arguments are checked against the tool's parameters first: an unknown argument, a
+//!   missing required one or a wrong JSON type is a JSON-RPC `invalid params` error
+//!   naming the argument; so is every rule the endpoint's parser breaks.
+//! - An action id that does not exist, an unavailable store, an unhealthy service: a
+//!   tool result with `isError: true` (the LLM reads it), never an HTTP 5xx.
+//! - Results: `structuredContent` is the endpoint's JSON document, the text content is
+//!   the same document as compact JSON.
+//! - Auth: the route answers 401 without a valid bearer token when reads need one
+//!   (`--require-read-auth`), like every read endpoint.
+//! - `Host` is checked against [`crate::ApiConfig::mcp_allowed_hosts`] (loopback and the
+//!   public URL's host by default): DNS rebinding protection, rmcp's check.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use context_core::generate::{ParamSpec, ToolSpec, context_tool_specs, similar_tool_spec};
+use rmcp::ErrorData;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::{ApiState, auth, discover, health, history, patterns, similar};
+
+/// Path of the MCP endpoint.
+pub const MCP_PATH: &str = "/mcp";
+
+/// Largest MCP request body (a tool call is a few hundred bytes).
+pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
+
+/// What the server tells an MCP client about using its tools (the `instructions` of
+/// `initialize`; the generated HolmesGPT config repeats it as `llm_instructions`, since
+/// HolmesGPT 0.45 does not read server instructions).
+pub use context_core::generate::MCP_INSTRUCTIONS;
+
+/// The MCP tool specs, in `tools/list` order.
+pub fn tool_specs() -> Vec<ToolSpec> {
+    let mut v: Vec<ToolSpec> = context_tool_specs().into_iter().collect();
+    v.push(similar_tool_spec());
+    v
+}
+
+fn input_schema(spec: &ToolSpec) -> Arc<JsonObject> {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for p in &spec.params {
+        let mut s = json!({"type": p.ty, "description": p.description});
+        if let Some(e) = p.enumeration {
+            s["enum"] = json!(e);
+        }
+        props.insert(p.name.to_string(), s);
+        if p.required {
+            required.push(p.name);
+        }
+    }
+    let mut schema = json!({
+        "type": "object",
+        "properties": props,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    match schema {
+        Value::Object(m) => Arc::new(m),
+        _ => Arc::new(JsonObject::new()),
+    }
+}
+
+/// The `tools/list` entries: read-only, idempotent, closed-world.
+pub fn tools() -> Vec<Tool> {
+    tool_specs()
+        .iter()
+        .map(|s| {
+            Tool::new(s.name, s.description, input_schema(s)).annotate(
+                ToolAnnotations::with_title(s.user_description)
+                    .read_only(true)
+                    .destructive(false)
+                    .idempotent(true)
+                    .open_world(false),
+            )
+        })
+        .collect()
+}
+
+/// The tool arguments as the query parameter values of the endpoint (numbers and
+/// booleans as their text). Errors name the argument.
+fn check_args(
+    spec: &ToolSpec,
+    args: Option<JsonObject>,
+) -> Result<BTreeMap<&'static str, String>, ErrorData> {
+    let args = args.unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for k in args.keys() {
+        if !spec.params.iter().any(|p| p.name == k) {
+            let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+            return Err(bad_argument(
+                k,
+                &if known.is_empty() {
+                    format!("unknown argument; {} takes no arguments", spec.name)
+                } else {
+                    format!(
+                        "unknown argument; {} takes: {}",
+                        spec.name,
+                        known.join(", ")
+                    )
+                },
+            ));
+        }
+    }
+    for p in &spec.params {
+        match args.get(p.name) {
+            None | Some(Value::Null) => {
+                if p.required {
+                    return Err(bad_argument(p.name, "is required"));
+                }
+            }
+            Some(v) => {
+                out.insert(p.name, arg_text(p, v)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn arg_text(p: &ParamSpec, v: &Value) -> Result<String, ErrorData> {
+    match (p.ty, v) {
+        ("string", Value::String(s)) => Ok(s.clone()),
+        ("integer", Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+        // An integral float (10.0) some clients send for integers.
+        ("integer", Value::Number(n))
+            if n.as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) =>
+        {
+            Ok(format!("{}", n.as_f64().unwrap_or_default() as i64))
+        }
+        ("boolean", Value::Bool(b)) => Ok(b.to_string()),
+        (ty, other) => Err(bad_argument(
+            p.name,
+            &format!("must be {} {ty}, got {}", article(ty), json_type(other)),
+        )),
+    }
+}
+
+fn article(ty: &str) -> &'static str {
+    if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a non-integral number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn bad_argument(name: &str, rule: &str) -> ErrorData {
+    ErrorData::invalid_params(
+        format!("invalid argument `{name}`: {rule}"),
+        Some(json!({"argument": name, "rule": rule})),
+    )
+}
+
+/// The tool argument named by a query parameter of the endpoint.
+fn argument_of(field: &str) -> String {
+    match field {
+        "alertName" => "alert_name".into(),
+        "alertType" => "alert_type".into(),
+        "workflowId" => "workflow_id".into(),
+        "actionType" => "action_type".into(),
+        other => other.to_string(),
+    }
+}
+
+/// An endpoint's error as the tool's answer: the client's mistakes are `invalid params`
+/// errors naming the argument; the rest (not found, store unavailable) tool errors.
+fn tool_error(e: ApiError) -> Result<CallToolResult, ErrorData> {
+    if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND {
+        if let Some(details) = &e.details {
+            let rules: Vec<String> = details
+                .iter()
+                .map(|d| format!("`{}` {}", argument_of(&d.field), d.rule))
+                .collect();
+            let data: Vec<Value> = details
+                .iter()
+                .map(|d| json!({"argument": argument_of(&d.field), "rule": d.rule}))
+                .collect();
+            return Err(ErrorData::invalid_params(
+                format!("invalid argument {}", rules.join("; ")),
+                Some(json!({"errors": data})),
+            ));
+        }
+        return Err(ErrorData::invalid_params(e.message, None));
+    }
+    Ok(CallToolResult::structured_error(
+        json!({"error": e.code, "message": e.message}),
+    ))
+}
+
+/// A successful answer: the document as structured content and as compact JSON text.
+fn done(v: Value) -> CallToolResult {
+    CallToolResult::structured(v)
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+async fn body_json(resp: Response) -> Value {
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// Runs one tool: its endpoint's handler with the arguments as query parameters.
+pub async fn call(
+    state: &ApiState,
+    headers: HeaderMap,
+    name: &str,
+    args: Option<JsonObject>,
+) -> Result<CallToolResult, ErrorData> {
+    let specs = tool_specs();
+    let Some(spec) = specs.iter().find(|s| s.name == name) else {
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        return Err(ErrorData::invalid_params(
+            format!("unknown tool `{name}`; the tools are: {}", names.join(", ")),
+            Some(json!({"tool": name})),
+        ));
+    };
+    let mut a = check_args(spec, args)?;
+    let st = State(state.clone());
+    let result: Result<Value, ApiError> = match spec.name {
+        "kubernaut_context_discover" => discover::discover(
+            st,
+            headers,
+            Ok(Query(discover::DiscoverParams {
+                alert_type: a.remove("alert_type"),
+                namespace: a.remove("namespace"),
+                include_metadata: Some("true".into()),
+            })),
+        )
+        .await
+        .map(|Json(d)| to_value(&d)),
+        "kubernaut_action_history" => {
+            let p = history::HistoryParams {
+                namespace: a.remove("namespace"),
+                kind: a.remove("kind"),
+                name: a.remove("name"),
+                alert_name: a.remove("alert_name"),
+                alert_type: None,
+                signature: a.remove("signature"),
+                workflow_id: a.remove("workflow_id"),
+                action_type: a.remove("action_type"),
+                status: a.remove("status"),
+                since: a.remove("since"),
+                until: a.remove("until"),
+                limit: a.remove("limit"),
+                cursor: a.remove("cursor"),
+            };
+            match history::list(st, headers, Ok(Query(p))).await {
+                Ok(resp) => Ok(body_json(resp).await),
+                Err(e) => Err(e),
+            }
+        }
+        "kubernaut_action_get" => {
+            let id = a.remove("action_id").unwrap_or_default();
+            history::get_one(st, headers, Ok(Path(id)))
+                .await
+                .map(|Json(t)| to_value(&t))
+        }
+        "kubernaut_pattern_analysis" => {
+            let sig = a.remove("signature").unwrap_or_default();
+            patterns::get_one(
+                st,
+                headers,
+                Ok(Path(sig)),
+                Ok(Query(patterns::AnalysisParams {
+                    window: a.remove("window"),
+                    namespace: a.remove("namespace"),
+                    alert_name: a.remove("alert_name"),
+                    alert_type: None,
+                })),
+            )
+            .await
+            .map(|Json(p)| to_value(&p))
+        }
+        "kubernaut_context_health" => {
+            let (status, Json(h)) = health::health(st).await;
+            let v = to_value(&h);
+            return Ok(if status.is_success() {
+                done(v)
+            } else {
+                CallToolResult::structured_error(v)
+            });
+        }
+        "kubernaut_similar_remediations" => similar::similar(
+            st,
+            headers,
+            Ok(Query(similar::SimilarParams {
+                alert_name: a.remove("alert_name"),
+                namespace: a.remove("namespace"),
+                kind: a.remove("kind"),
+                name: a.remove("name"),
+                labels: a.remove("labels"),
+                window: a.remove("window"),
+                limit: a.remove("limit"),
+            })),
+        )
+        .await
+        .map(|Json(s)| to_value(&s)),
+        _ => Err(ApiError::not_found(format!("no tool {name}"))),
+    };
+    match result {
+        Ok(v) => Ok(done(v)),
+        Err(e) => tool_error(e),
+    }
+}
+
+/// The MCP server of one request (stateless: made anew for each POST).
+#[derive(Clone)]
+pub struct ContextMcp {
+    state: ApiState,
+}
+
+impl rmcp::ServerHandler for ContextMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("kubernaut-context", env!("CARGO_PKG_VERSION"))
+                    .with_title("Kubernaut Context API"),
+            )
+            .with_instructions(MCP_INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let headers = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .map(|p| p.headers.clone())
+            .unwrap_or_default();
+        call(&self.state, headers, &request.name, request.arguments)
+            .await
+            .map(Into::into)
+    }
+}
+
+/// The rmcp settings of `/mcp`: stateless, JSON answers, the configured allowed hosts.
+pub fn server_config(state: &ApiState) -> StreamableHttpServerConfig {
+    let c = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_sse_retry(None)
+        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES);
+    let hosts = &state.config.mcp_allowed_hosts;
+    if hosts.iter().any(|h| h == "*") {
+        c.disable_allowed_hosts()
+    } else {
+        c.with_allowed_hosts(hosts.iter().cloned())
+    }
+}
+
+/// The `/mcp` route: the rmcp service behind the read-auth check.
+pub fn routes(state: &ApiState) -> axum::Router<ApiState> {
+    let s = state.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(ContextMcp { state: s.clone() }),
+        Arc::new(NeverSessionManager::default()),
+        server_config(state),
+    );
+    axum::Router::new()
+        .route_service(MCP_PATH, service)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_read,
+        ))
+}
+
+async fn require_read(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    match auth::require_read(&state.config, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,121 @@
+//! `/api/v1/context/similar`: past remediations of alerts like this one.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use chrono::Utc;
+use context_core::similar::{DEFAULT_LIMIT, MAX_LIMIT, Similar, SimilarRequest};
+use context_core::validate::{self, limits};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::query::{self, fe};
+use crate::{ApiState, auth};
+
+/// Query parameters of `GET /similar` (all optional; `alertName` or `labels` needed).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarParams {
+    #[serde(rename = "alertName")]
+    pub alert_name: Option<String>,
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    /// `key=value` pairs separated by commas.
+    pub labels: Option<String>,
+    pub window: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// Parses `k=v,k2=v2`.
+fn parse_labels(
+    errs: &mut Vec<validate::FieldError>,
+    v: Option<String>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(v) = v else { return out };
+    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, val)) = pair.split_once('=') else {
+            errs.push(fe(
+                "labels",
+                format!("must be key=value pairs separated by commas; {pair:?} has no '='"),
+            ));
+            return BTreeMap::new();
+        };
+        let (k, val) = (k.trim(), val.trim());
+        if k.is_empty() || k.len() > limits::MAX_LABEL_KEY_LEN {
+            errs.push(fe(
+                "labels",
+                format!("keys must be 1 to {} characters", limits::MAX_LABEL_KEY_LEN),
+            ));
+            return BTreeMap::new();
+        }
+        if val.len() > limits::MAX_LABEL_VALUE_LEN {
+            errs.push(fe(
+                "labels",
+                format!(
+                    "values must be at most {} characters",
+                    limits::MAX_LABEL_VALUE_LEN
+                ),
+            ));
+            return BTreeMap::new();
+        }
+        out.insert(k.to_string(), val.to_string());
+    }
+    if out.len() > limits::MAX_LABELS {
+        errs.push(fe(
+            "labels",
+            format!("must have at most {} pairs", limits::MAX_LABELS),
+        ));
+        return BTreeMap::new();
+    }
+    out
+}
+
+/// Checks the parameters and builds the request (every broken rule at once).
+pub fn parse_similar_params(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
+    let mut errs = Vec::new();
+    let (window_label, window) = crate::patterns::window(&mut errs, p.window);
+    let alert_name = query::text_filter(&mut errs, "alertName", p.alert_name, limits::MAX_NAME_LEN);
+    let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
+    let kind = query::text_filter(&mut errs, "kind", p.kind, limits::MAX_NAME_LEN);
+    let name = query::text_filter(&mut errs, "name", p.name, limits::MAX_NAME_LEN);
+    let had_labels = p.labels.is_some();
+    let labels = parse_labels(&mut errs, p.labels);
+    let limit = query::int_param(&mut errs, "limit", p.limit, 1, MAX_LIMIT, DEFAULT_LIMIT);
+    if errs.is_empty() && alert_name.is_none() && labels.is_empty() {
+        errs.push(fe(
+            if had_labels { "labels" } else { "alertName" },
+            "give alertName or at least one label (labels=key=value,...) to match on",
+        ));
+    }
+    query::check(errs)?;
+    Ok(SimilarRequest {
+        alert_name,
+        namespace,
+        kind,
+        name,
+        labels,
+        window_label,
+        window,
+        limit,
+    })
+}
+
+/// `GET /api/v1/context/similar`
+pub async fn similar(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: Result<Query<SimilarParams>, QueryRejection>,
+) -> Result<Json<Similar>, ApiError> {
+    auth::require_read(&state.config, &headers)?;
+    let req = parse_similar_params(query::query(params)?)?;
+    let out = state
+        .metrics
+        .store_call("similar", state.service.similar(&req, Utc::now()))
+        .await?;
+    Ok(Json(out))
+}
