@@ -403,6 +403,19 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         )
     });
     let sig_for_actions = a.signature.clone();
+    // The resource's filters (exact), for links from findings to its history.
+    let resource_q = a
+        .subject
+        .as_ref()
+        .map(|s| {
+            fmt::query_string([
+                ("namespace", s.namespace.as_str()),
+                ("kind", &s.kind),
+                ("name", &s.name),
+                ("match", "exact"),
+            ])
+        })
+        .unwrap_or_default();
     view! {
         <Title text=page_title/>
         <h1>{title}</h1>
@@ -434,7 +447,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="chart-h">
             <h2 id="chart-h">"Occurrences and outcomes"</h2>
-            <TimelineChart timeline=a.timeline.clone()/>
+            <TimelineChart timeline=a.timeline.clone() start=a.window_start end=a.window_end now=now/>
         </section>
         <section class="card" aria-labelledby="act-h">
             <h2 id="act-h">"Actions tried"</h2>
@@ -501,11 +514,36 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                                 {if f.active { view! { <span class="badge" data-testid="active">"now"</span>" " }.into_any() } else { view! { <span class="badge muted">"past"</span>" " }.into_any() }}
                                 {f.description.clone()}
                                 " "<span class="muted">{format!("(prevention: {})", fmt::enum_name(&f.prevention).replace('_', " "))}</span>
-                                {(!f.evidence.action_ids.is_empty()).then(|| view! {
-                                    <div class="small">"Evidence: "{f.evidence.action_ids.iter().take(8).map(|id| view! {
-                                        <a href=format!("/history/{}", fmt::enc(id))><code>{id.clone()}</code></a>" "
-                                    }).collect_view()}</div>
-                                })}
+                                {
+                                    let ev = f.evidence.clone();
+                                    let span = match (ev.first_at, ev.last_at) {
+                                        (Some(a), Some(b)) => format!(" from {} to {} ({})", fmt::ts(&a), fmt::ts(&b), fmt::minutes(ev.span_minutes)),
+                                        _ => String::new(),
+                                    };
+                                    let counted = format!(
+                                        "Counts {} {}{}{}.",
+                                        ev.action_count,
+                                        if ev.action_count == 1 { "action" } else { "actions" },
+                                        if ev.action_types.is_empty() { String::new() } else { format!(" ({})", ev.action_types.join(", ")) },
+                                        span
+                                    );
+                                    let res = resource_q.clone();
+                                    view! {
+                                        <div class="small counts" data-testid="finding-counts">{counted}
+                                            {(!ev.new_alerts.is_empty()).then(|| view! {
+                                                " Alerts that followed: "
+                                                {ev.new_alerts.iter().map(|a| view! {
+                                                    <a href=format!("/history?alert={}&{}", fmt::enc(a), res) data-testid="finding-alert">{a.clone()}</a>" "
+                                                }).collect_view()}
+                                            })}
+                                        </div>
+                                        {(!ev.action_ids.is_empty()).then(|| view! {
+                                            <div class="small">{format!("The {} newest: ", ev.action_ids.len().min(8))}{ev.action_ids.iter().rev().take(8).map(|id| view! {
+                                                <a href=format!("/history/{}", fmt::enc(id))><code>{id.clone()}</code></a>" "
+                                            }).collect_view()}</div>
+                                        })}
+                                    }
+                                }
                             </li>
                         }
                     }).collect_view()}</ul>

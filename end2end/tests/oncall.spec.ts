@@ -181,6 +181,60 @@ for (const width of [400, 1366]) {
       }
     });
 
+    test('the chart is readable: a real time axis ending now, legible text, exact tooltips, gaps as gaps', async ({ browser }) => {
+      for (const js of [true, false]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        const sig = await signatureOf(page, 'checkout');
+        await page.goto(`/patterns/${sig}?window=7d`);
+        const chart = page.getByTestId('timeline-chart');
+        await expect(chart).toBeVisible();
+        await expect(chart.getByTestId('axis-end')).toHaveText('now');
+        const times = chart.locator('text.time');
+        expect(await times.count()).toBeGreaterThanOrEqual(3); // ticks + "now"
+        for (const h of await chart.locator('text.axis').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height))) {
+          expect(h, 'axis text height in px').toBeGreaterThanOrEqual(9);
+        }
+        // Tooltips (SVG <title>) with exact figures; together they hold every occurrence.
+        const bars = chart.locator('g.bar');
+        const counts = await bars.evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-occurrences'))));
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(8);
+        const titles = await chart.locator('g.bar > title').allTextContents();
+        expect(titles.filter((t) => /1 occurrence\(s\): \d completed, \d failed/.test(t)).length).toBeGreaterThan(0);
+        expect(titles.every((t) => t.includes('UTC'))).toBe(true);
+        // Effectiveness: a dot per assessed bucket, no line drawn across empty buckets.
+        const assessed = titles.filter((t) => t.includes('mean effectiveness')).length;
+        await expect(chart.locator('circle.eff-dot')).toHaveCount(assessed);
+        const across = await chart.evaluate((svg) => {
+          const gaps = Array.from(svg.querySelectorAll('g.bar'))
+            .filter((g) => !g.querySelector('title')!.textContent!.includes('mean effectiveness'))
+            .map((g) => { const r = g.querySelector('rect.hit')!; return Number(r.getAttribute('x')) + Number(r.getAttribute('width')) / 2; });
+          let n = 0;
+          svg.querySelectorAll('polyline.eff-line').forEach((l) => {
+            const xs = l.getAttribute('points')!.split(' ').map((p) => Number(p.split(',')[0]));
+            for (let i = 1; i < xs.length; i++) if (gaps.some((g) => g > xs[i - 1] && g < xs[i])) n++;
+          });
+          return n;
+        });
+        expect(across, 'line segments drawn across buckets without effectiveness').toBe(0);
+        await expect(page.locator('figcaption')).toContainText('time axis in UTC');
+        await noSidewaysScroll(page, 'pattern chart');
+        await ctx.close();
+      }
+    });
+
+    test('oscillation findings say what they count and link it', async ({ page }) => {
+      const sig = await signatureOf(page, 'cart');
+      await page.goto(`/patterns/${sig}?window=24h`);
+      const finding = page.getByTestId('finding').first();
+      await expect(finding).toBeVisible();
+      const counts = finding.getByTestId('finding-counts');
+      await expect(counts).toHaveText(/^Counts \d+ actions? \(scale_deployment\) from \d{4}-\d\d-\d\d \d\d:\d\d UTC to .+ UTC \(\d+ (min|h)/);
+      const n = Number((await counts.textContent())!.match(/Counts (\d+)/)![1]);
+      await expect(finding.locator('a[href^="/history/"]')).toHaveCount(Math.min(n, 8));
+      await noSidewaysScroll(page, 'findings');
+    });
+
     test('custom time range: UTC in the URL, works without JavaScript', async ({ browser }) => {
       const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width, height: 900 } });
       const page = await ctx.newPage();
