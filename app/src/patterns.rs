@@ -88,7 +88,7 @@ pub struct PatternFilter {
 
 /// Sort orders of the pattern list (`sort` query parameter).
 pub const SORTS: [(&str, &str); 3] = [
-    ("occurrences", "Occurrences in the window"),
+    ("occurrences", "Occurrences"),
     ("last_seen", "Last seen"),
     ("success_rate", "Success rate"),
 ];
