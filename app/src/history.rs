@@ -571,7 +571,7 @@ pub fn HistoryPageView() -> impl IntoView {
             {move || page.get().map(|r| match r {
                 Err(e) => view! {
                     <FilterForm filter=filter.get_untracked() errors=vec![]/>
-                    <p class="error" role="alert" data-testid="history-error">"The history could not be read: "{e.to_string()}</p>
+                    <p class="error" role="alert" data-testid="history-error">"The history could not be read: "{fmt::error_text(&e)}</p>
                     <p><a href="/history">"Start again without filters"</a></p>
                 }.into_any(),
                 Ok(p) if !p.errors.is_empty() => {
@@ -701,7 +701,7 @@ pub fn ActionDetail() -> impl IntoView {
         <p class="crumbs"><a href="/history">"← Action history"</a></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || trace.get().map(|r| match r {
-                Err(e) => view! { <Title text="Action · Kubernaut Context"/><p class="error" role="alert">"The action could not be read: "{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Action · Kubernaut Context"/><p class="error" role="alert">"The action could not be read: "{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(None) => {
                     fmt::not_found();
                     view! {

@@ -97,7 +97,7 @@ impl PatternFilter {
     pub fn from_query(q: &leptos_router::params::ParamsMap) -> PatternFilter {
         let g = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         PatternFilter {
-            window: window_from_query(q, "30d"),
+            window: g("window"),
             alert: g("alert"),
             namespace: g("namespace"),
             kind: g("kind"),
@@ -122,10 +122,19 @@ impl PatternFilter {
         format!("/patterns?{qs}")
     }
 
+    /// The window shown: the URL's, or 30 days.
+    pub fn effective_window(&self) -> &str {
+        if self.window.is_empty() {
+            "30d"
+        } else {
+            &self.window
+        }
+    }
+
     pub fn title(&self) -> String {
         let label = WINDOWS
             .iter()
-            .find(|(v, _)| *v == self.window)
+            .find(|(v, _)| *v == self.effective_window())
             .map(|(_, l)| *l)
             .unwrap_or("");
         let parts: Vec<&str> = [self.alert.as_str(), &self.namespace, &self.kind, &self.name]
@@ -148,8 +157,14 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
     use context_core::browse::{BrowseRequest, PatternSort};
     let state = crate::history::app_state()?;
     let now = fmt::render_now();
-    let d = context_core::patterns::parse_window(&filter.window)
-        .map_err(|e| ServerFnError::new(format!("Window {:?}: {e}", filter.window)))?;
+    let window = filter.effective_window();
+    if !WINDOWS.iter().any(|(v, _)| *v == window) {
+        return Err(ServerFnError::new(format!(
+            "Window: {window:?} is not a window; pick one of 24h, 7d, 30d or 90d"
+        )));
+    }
+    let d = context_core::patterns::parse_window(window)
+        .map_err(|e| ServerFnError::new(format!("Window {window:?}: {e}")))?;
     let sort = match filter.sort.as_str() {
         "" => PatternSort::Occurrences,
         s => PatternSort::parse(s).ok_or_else(|| {
@@ -290,7 +305,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
             <div class="field">
                 <label for="p-window">"Window"</label>
                 <select id="p-window" name="window">
-                    {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.window == v}>{l}</option> }).collect_view()}
+                    {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.effective_window() == v}>{l}</option> }).collect_view()}
                 </select>
             </div>
             <div class="field">
@@ -324,7 +339,7 @@ pub fn PatternsPage() -> impl IntoView {
             {move || suggestions.get().map(|s| view! { <crate::history::SuggestionLists s=s.unwrap_or_default()/> })}
             {move || view! { <PatternFilterForm filter=filter.get()/> }}
             {move || list.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert" data-testid="pattern-error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="pattern-error">{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(l) if l.rows.is_empty() && l.store_empty => view! { <crate::history::EmptyHistory/> }.into_any(),
                 Ok(l) if l.rows.is_empty() && l.total > 0 => view! {
                     <p class="empty" data-testid="no-pattern-page">"This page is past the end of the list. "
@@ -369,7 +384,7 @@ pub fn PatternDetail() -> impl IntoView {
         <RefreshControl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || analysis.get().map(|r| match r {
-                Err(e) => view! { <Title text="Pattern · Kubernaut Context"/><p class="error" role="alert">"The analysis could not be made: "{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Pattern · Kubernaut Context"/><p class="error" role="alert">"The analysis could not be made: "{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(a) => view! { <AnalysisView a window=window.get_untracked()/> }.into_any(),
             })}
         </Suspense>

@@ -141,6 +141,10 @@ for (const width of [400, 1366]) {
       // The resource links to its history.
       await rows.first().getByTestId('pattern-resource').click();
       await expect(page).toHaveURL(/kind=Pod&name=web-\d&match=exact/);
+      await page.goto(`/patterns?window=3y&namespace=${ns}`);
+      await expect(page.getByTestId('pattern-error')).toHaveText(/^Window: "3y" is not a window/);
+      await page.goto(`/patterns?window=7d&namespace=${ns}&sort=loudest`);
+      await expect(page.getByTestId('pattern-error')).toHaveText(/^Sort: "loudest" is not a sort order/);
       await page.goto(`/patterns?window=7d&namespace=${ns}&page=9`);
       await expect(page.getByTestId('no-pattern-page')).toBeVisible();
       await noSidewaysScroll(page, 'patterns');
@@ -157,6 +161,17 @@ for (const width of [400, 1366]) {
       await expect(page.getByTestId('history-row')).toHaveCount(8);
       await page.goto(`/patterns/${sig}?window=7d`);
       await noSidewaysScroll(page, 'pattern');
+      if (width >= 1366) {
+        // The actions table fits ("Last attempt" not cut off) and history workflow ids do not wrap.
+        const wrap = page.getByTestId('action-stats').locator('xpath=..');
+        expect(await wrap.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+        await page.goto(`/history?namespace=${ns}&kind=Pod`);
+        const heights = await page.locator('td.wf a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect().height));
+        expect(heights.length).toBeGreaterThan(0);
+        for (const h of heights) expect(h).toBeLessThan(30);
+        const hist = page.getByTestId('history-table').locator('xpath=..');
+        expect(await hist.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+      }
       con.check();
     });
 
