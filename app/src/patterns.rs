@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chart::TimelineChart;
 use crate::fmt::{self, When};
-use crate::timerange::RefreshControl;
+use crate::timerange::{CUSTOM, RefreshControl, time_input};
 
 /// Rows per page of the ranking.
 pub const PATTERNS_PAGE: usize = 25;
@@ -84,6 +84,9 @@ pub struct PatternFilter {
     /// `occurrences` (default), `last_seen` or `success_rate`.
     pub sort: String,
     pub page: usize,
+    /// A custom range (`window=custom`): UTC times as the URL holds them.
+    pub from: String,
+    pub to: String,
 }
 
 /// Sort orders of the pattern list (`sort` query parameter).
@@ -104,6 +107,8 @@ impl PatternFilter {
             name: g("name"),
             sort: g("sort"),
             page: g("page").parse().unwrap_or(0),
+            from: g("from"),
+            to: g("to"),
         }
     }
 
@@ -117,34 +122,93 @@ impl PatternFilter {
             ("kind", &self.kind),
             ("name", &self.name),
             ("sort", &self.sort),
+            ("from", if self.is_custom() { &self.from } else { "" }),
+            ("to", if self.is_custom() { &self.to } else { "" }),
             ("page", if page == 0 { "" } else { &p }),
         ]);
         format!("/patterns?{qs}")
     }
 
-    /// The window shown: the URL's, or 30 days.
+    /// The window shown: the URL's, `custom` for a from/to range, or 30 days.
     pub fn effective_window(&self) -> &str {
-        if self.window.is_empty() {
-            "30d"
-        } else {
-            &self.window
+        match self.window.as_str() {
+            "" if !(self.from.is_empty() && self.to.is_empty()) => CUSTOM,
+            "" => "30d",
+            w => w,
         }
     }
 
+    pub fn is_custom(&self) -> bool {
+        self.effective_window() == CUSTOM
+    }
+
+    /// `(window, until)` at `now`, or why not (naming the field).
+    pub fn bounds(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(chrono::Duration, Option<DateTime<Utc>>), String> {
+        let w = self.effective_window();
+        if w == CUSTOM {
+            let t = |label: &str, v: &str| {
+                crate::history::parse_time(v).ok_or_else(|| {
+                    format!("{label}: {v:?} is not a time; use YYYY-MM-DDTHH:MM (UTC) or RFC 3339")
+                })
+            };
+            if self.from.is_empty() {
+                return Err("From: a custom range needs a start".into());
+            }
+            let from = t("From", &self.from)?;
+            let to = if self.to.is_empty() {
+                None
+            } else {
+                Some(t("To", &self.to)?)
+            };
+            if to.is_some_and(|u| u <= from) {
+                return Err("To: must be after From".into());
+            }
+            return Ok((now - from, to));
+        }
+        if !WINDOWS.iter().any(|(v, _)| *v == w) {
+            return Err(format!(
+                "Window: {w:?} is not a window; pick one of 24h, 7d, 30d or 90d, or a custom range"
+            ));
+        }
+        context_core::patterns::parse_window(w)
+            .map(|d| (d, None))
+            .map_err(|e| format!("Window {w:?}: {e}"))
+    }
+
     pub fn title(&self) -> String {
-        let label = WINDOWS
-            .iter()
-            .find(|(v, _)| *v == self.effective_window())
-            .map(|(_, l)| *l)
-            .unwrap_or("");
+        let when = |v: &str| {
+            crate::history::parse_time(v)
+                .map(|t| fmt::ts(&t))
+                .unwrap_or_else(|| v.to_string())
+        };
+        let range = if self.is_custom() {
+            format!(
+                "from {} to {}",
+                when(&self.from),
+                if self.to.is_empty() {
+                    "now".to_string()
+                } else {
+                    when(&self.to)
+                }
+            )
+        } else {
+            WINDOWS
+                .iter()
+                .find(|(v, _)| *v == self.effective_window())
+                .map(|(_, l)| l.to_lowercase())
+                .unwrap_or_default()
+        };
         let parts: Vec<&str> = [self.alert.as_str(), &self.namespace, &self.kind, &self.name]
             .into_iter()
             .filter(|s| !s.is_empty())
             .collect();
         if parts.is_empty() {
-            format!("Patterns, {}", label.to_lowercase())
+            format!("Patterns, {range}")
         } else {
-            format!("Patterns: {}, {}", parts.join(" · "), label.to_lowercase())
+            format!("Patterns: {}, {range}", parts.join(" · "))
         }
     }
 }
@@ -157,14 +221,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
     use context_core::browse::{BrowseRequest, PatternSort};
     let state = crate::history::app_state()?;
     let now = fmt::render_now();
-    let window = filter.effective_window();
-    if !WINDOWS.iter().any(|(v, _)| *v == window) {
-        return Err(ServerFnError::new(format!(
-            "Window: {window:?} is not a window; pick one of 24h, 7d, 30d or 90d"
-        )));
-    }
-    let d = context_core::patterns::parse_window(window)
-        .map_err(|e| ServerFnError::new(format!("Window {window:?}: {e}")))?;
+    let (d, until) = filter.bounds(now).map_err(ServerFnError::new)?;
     let sort = match filter.sort.as_str() {
         "" => PatternSort::Occurrences,
         s => PatternSort::parse(s).ok_or_else(|| {
@@ -179,6 +236,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
         .browse_patterns(
             &BrowseRequest {
                 window: d,
+                until,
                 alert_name: opt(&filter.alert),
                 namespace: opt(&filter.namespace),
                 kind: opt(&filter.kind),
@@ -304,17 +362,20 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
             {crate::history::text_field("p", "name", "Name", f.name.clone(), "resource name", &none)}
             <div class="field">
                 <label for="p-window">"Window"</label>
-                <select id="p-window" name="window">
+                <select id="p-window" name="window" data-range="" data-testid="window">
                     {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.effective_window() == v}>{l}</option> }).collect_view()}
+                    <option value=CUSTOM selected=f.is_custom()>"Custom (from – to)"</option>
                 </select>
             </div>
+            {time_input("p", "from", "From", f.from.clone(), None)}
+            {time_input("p", "to", "To", f.to.clone(), None)}
             <div class="field">
                 <label for="p-sort">"Sort by"</label>
                 <select id="p-sort" name="sort">
                     {SORTS.into_iter().map(|(v, l)| view! { <option value=v selected={f.sort == v || (f.sort.is_empty() && v == "occurrences")}>{l}</option> }).collect_view()}
                 </select>
             </div>
-            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case."</p>
+            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case. A custom range counts the actions from From to To (To empty: now)."</p>
             <div class="actions">
                 <button type="submit" data-testid="apply-pattern-filter">"Apply"</button>
                 <a href="/patterns" class="button secondary">"Clear"</a>

@@ -49,7 +49,11 @@ impl PatternSort {
 /// [`TextMatch::Contains`]), in `sort` order (ties: signature), one page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BrowseRequest {
+    /// The window: `[now - window, now)`, or `[now - window, until)` when `until` is set.
     pub window: Duration,
+    /// End of a custom range (exclusive). Its counts are the counts since the window
+    /// start minus the counts since `until` (counts are additive, so exact).
+    pub until: Option<DateTime<Utc>>,
     pub alert_name: Option<String>,
     pub namespace: Option<String>,
     pub kind: Option<String>,
@@ -91,17 +95,44 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<Ranking, StoreError> {
         let store = self.store().as_ref();
+        let since = now - req.window;
         let counts = store
             .window_counts(&WindowQuery {
-                since: now - req.window,
+                since,
                 ..WindowQuery::default()
             })
             .await?;
-        let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+        // Per (signature, action type); a custom end subtracts what came at or after it.
+        let mut cells: BTreeMap<(String, String), Counts> = BTreeMap::new();
         for c in counts {
-            let e = per_sig.entry(c.signature).or_default();
-            e.0.add(&c.counts);
-            e.1.push((c.action_type, c.counts.traces));
+            cells
+                .entry((c.signature, c.action_type))
+                .or_default()
+                .add(&c.counts);
+        }
+        if let Some(until) = req.until.filter(|u| *u > since) {
+            let later = store
+                .window_counts(&WindowQuery {
+                    since: until,
+                    ..WindowQuery::default()
+                })
+                .await?;
+            for c in later {
+                if let Some(cell) = cells.get_mut(&(c.signature, c.action_type)) {
+                    cell.sub(&c.counts);
+                }
+            }
+        } else if req.until.is_some() {
+            cells.clear();
+        }
+        let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+        for ((sig, action), c) in cells {
+            if c.traces == 0 {
+                continue;
+            }
+            let e = per_sig.entry(sig).or_default();
+            e.0.add(&c);
+            e.1.push((action, c.traces));
         }
         per_sig.retain(|_, (c, _)| c.traces > 0);
         let sigs: Vec<String> = per_sig.keys().cloned().collect();
@@ -318,6 +349,44 @@ mod tests {
         };
         let r = run(&svc, &page, now);
         assert_eq!((names(&r), r.total), (vec!["staging/web".to_string()], 3));
+    }
+
+    #[test]
+    fn a_custom_end_leaves_out_what_came_after_it() {
+        let (svc, now) = service();
+        // [+0, +35): prod/api's 3 traces (+10, +20, +30) and prod-eu/web (+5); staging/web
+        // (+40, +50) is after the end.
+        let req = BrowseRequest {
+            window: Duration::minutes(60),
+            until: Some(now - Duration::minutes(25)),
+            limit: 10,
+            ..BrowseRequest::default()
+        };
+        let r = run(&svc, &req, now);
+        assert_eq!(names(&r), ["prod/api", "prod-eu/web"]);
+        assert_eq!(r.signatures[0].window_occurrences, 3);
+        // [+0, +15): prod/api once (+10), prod-eu/web once (+5); success 1/1 and 0/1.
+        let req = BrowseRequest {
+            until: Some(now - Duration::minutes(45)),
+            sort: PatternSort::SuccessRate,
+            ..req
+        };
+        let r = run(&svc, &req, now);
+        assert_eq!(names(&r), ["prod/api", "prod-eu/web"]);
+        assert_eq!(
+            r.signatures
+                .iter()
+                .map(|s| s.window_occurrences)
+                .collect::<Vec<_>>(),
+            [1, 1]
+        );
+        assert_eq!(r.signatures[0].window_actions, ["restart_pod"]);
+        // An end before the start selects nothing.
+        let req = BrowseRequest {
+            until: Some(now - Duration::minutes(90)),
+            ..req
+        };
+        assert_eq!(run(&svc, &req, now).total, 0);
     }
 
     #[test]

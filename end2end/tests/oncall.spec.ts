@@ -267,6 +267,29 @@ for (const width of [400, 1366]) {
       await ctx.close();
     });
 
+    test('patterns: a custom from/to range counts only the actions inside it', async ({ browser }) => {
+      for (const js of [false, true]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        await page.goto(`/patterns?namespace=${ns}`);
+        await page.getByTestId('window').selectOption('custom');
+        // In this UTC browser local time is UTC, so the fields take the same values.
+        await page.getByLabel(/^From/).fill(utcMinute(-200));
+        await page.getByLabel(/^To/).fill(utcMinute(-70));
+        await page.getByTestId('apply-pattern-filter').click();
+        await expect(page).toHaveURL(/window=custom&from=.+&to=/);
+        // cart: 160, 140, 120, 100 and 80 min ago; nothing else of the namespace.
+        const rows = page.getByTestId('pattern-row');
+        await expect(rows).toHaveCount(1);
+        await expect(rows.first()).toContainText('cart');
+        await expect(rows.first().getByTestId('recent')).toHaveText('5');
+        await expect(page).toHaveTitle(/^Patterns: oncall-[^,]+, from \d{4}-\d\d-\d\d \d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+        await page.goto(`/patterns?namespace=${ns}&window=custom&from=${utcMinute(-10)}&to=${utcMinute(-60)}`);
+        await expect(page.getByTestId('pattern-error')).toHaveText('To: must be after From');
+        await ctx.close();
+      }
+    });
+
     test('custom time range: local time on the page, UTC in the URL (JavaScript, UTC+05:30)', async ({ browser }) => {
       const ctx = await browser.newContext({ timezoneId: 'Asia/Kolkata', viewport: { width, height: 900 } });
       const page = await ctx.newPage();
