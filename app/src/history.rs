@@ -562,7 +562,9 @@ pub fn HistoryPageView() -> impl IntoView {
     let page = Resource::new(move || filter.get(), list_history);
     let suggestions = Resource::new(|| (), |_| filter_suggestions());
     view! {
-        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
+        // A plain string, not a closure: the page renders once on the server (nothing
+        // here hydrates), and a closure could run after the route's signals are gone.
+        <Title text=format!("{} · Kubernaut Context", filter.with_untracked(|f| f.title()))/>
         <h1>"Action history"</h1>
         <p class="lede">"Every remediation action Kubernaut recorded, newest first."</p>
         <crate::timerange::RefreshControl/>

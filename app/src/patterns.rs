@@ -271,42 +271,50 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
 #[server]
 pub async fn get_pattern(
     signature: String,
-    window: String,
+    range: PatternFilter,
 ) -> Result<PatternAnalysis, ServerFnError> {
     let state = crate::history::app_state()?;
-    let d = context_core::patterns::parse_window(&window)
-        .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
-    state
-        .service
-        .analyze(
-            &context_core::service::AnalyzeRequest {
-                signature,
-                window_label: window,
-                window: d,
-                namespace: None,
-                alert_name: None,
-            },
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
-}
-
-fn window_from_query(q: &leptos_router::params::ParamsMap, default: &str) -> String {
-    q.get("window")
-        .filter(|w| WINDOWS.iter().any(|(v, _)| v == w))
-        .unwrap_or_else(|| default.to_string())
+    let now = chrono::Utc::now();
+    let (d, until) = range.bounds(now).map_err(ServerFnError::new)?;
+    let result = match until {
+        // A custom range with an end: as if nothing came after it.
+        Some(until) => {
+            state
+                .service
+                .analyze_range(&signature, now - d, until)
+                .await
+        }
+        None => {
+            state
+                .service
+                .analyze(
+                    &context_core::service::AnalyzeRequest {
+                        signature,
+                        window_label: range.effective_window().to_string(),
+                        window: d,
+                        namespace: None,
+                        alert_name: None,
+                    },
+                    now,
+                )
+                .await
+        }
+    };
+    result.map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 #[component]
-fn WindowPicker(action: String, window: String) -> impl IntoView {
+fn WindowPicker(action: String, range: PatternFilter) -> impl IntoView {
     view! {
-        <form method="get" action=action class="inline-form" aria-label="Time window">
-            <label for="window">"Window"</label>
-            <select id="window" name="window">
-                {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={window == v}>{l}</option> }).collect_view()}
+        <form method="get" action=action class="inline-form range-form" aria-label="Time window" data-testid="pattern-range">
+            <label for="d-window">"Window"</label>
+            <select id="d-window" name="window" data-range="" data-testid="detail-window">
+                {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={range.effective_window() == v}>{l}</option> }).collect_view()}
+                <option value=CUSTOM selected=range.is_custom()>"Custom (from – to)"</option>
             </select>
-            <button type="submit">"Show"</button>
+            {time_input("d", "from", "From", range.from.clone(), None)}
+            {time_input("d", "to", "To", range.to.clone(), None)}
+            <button type="submit" data-testid="show-range">"Show"</button>
         </form>
     }
 }
@@ -392,7 +400,8 @@ pub fn PatternsPage() -> impl IntoView {
     let list = Resource::new(move || filter.get(), list_patterns);
     let suggestions = Resource::new(|| (), |_| crate::history::filter_suggestions());
     view! {
-        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
+        // A plain string (see the history page).
+        <Title text=format!("{} · Kubernaut Context", filter.with_untracked(|f| f.title()))/>
         <h1>"Patterns"</h1>
         <p class="lede">"Alert signatures (alert + resource) that keep coming back; open one for its analysis and recommendation."</p>
         <RefreshControl/>
@@ -435,7 +444,7 @@ pub fn PatternDetail() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let sig = Memo::new(move |_| params.with(|p| p.get("signature").unwrap_or_default()));
-    let window = Memo::new(move |_| query.with(|q| window_from_query(q, "30d")));
+    let window = Memo::new(move |_| query.with(PatternFilter::from_query));
     let analysis = Resource::new(
         move || (sig.get(), window.get()),
         |(s, w)| get_pattern(s, w),
@@ -453,7 +462,7 @@ pub fn PatternDetail() -> impl IntoView {
 }
 
 #[component]
-fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
+fn AnalysisView(a: PatternAnalysis, window: PatternFilter) -> impl IntoView {
     let title = a
         .subject
         .as_ref()
@@ -498,7 +507,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         <p class="muted break">"Signature "<code>{a.signature.clone()}</code>" · "
             <a href=history_href data-testid="pattern-history">"all actions for it"</a>
             {resource.map(|(h, label)| view! { " · "<a href=h data-testid="pattern-resource-history">"every action on "{label}</a> })}</p>
-        <WindowPicker action=action_path window=window/>
+        <WindowPicker action=action_path range=window/>
         <section class=rec_class aria-labelledby="rec-h" data-testid="recommendation">
             <h2 id="rec-h">"Recommendation"</h2>
             {match rec.action_type.clone() {

@@ -290,6 +290,27 @@ for (const width of [400, 1366]) {
       }
     });
 
+    test('pattern page: a custom from/to range analyses only the actions inside it', async ({ browser }) => {
+      for (const js of [false, true]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        const sig = await signatureOf(page, 'cart');
+        await page.goto(`/patterns/${sig}?window=24h`);
+        await expect(page.getByTestId('occurrences')).toHaveText('8');
+        await page.getByTestId('detail-window').selectOption('custom');
+        await page.getByLabel(/^From/).fill(utcMinute(-200));
+        await page.getByLabel(/^To/).fill(utcMinute(-70));
+        await page.getByTestId('show-range').click();
+        await expect(page).toHaveURL(/window=custom&from=.+&to=/);
+        await expect(page.getByTestId('occurrences')).toHaveText('5'); // 160 … 80 min ago
+        await expect(page.getByTestId('timeline-chart').getByTestId('axis-end')).toHaveText(/UTC$/);
+        await expect(page.getByTestId('detail-window')).toHaveValue('custom');
+        await page.goto(`/patterns/${sig}?window=5y`);
+        await expect(page.locator('p.error')).toContainText('Window: "5y" is not a window');
+        await ctx.close();
+      }
+    });
+
     test('custom time range: local time on the page, UTC in the URL (JavaScript, UTC+05:30)', async ({ browser }) => {
       const ctx = await browser.newContext({ timezoneId: 'Asia/Kolkata', viewport: { width, height: 900 } });
       const page = await ctx.newPage();
