@@ -63,9 +63,13 @@ bench:
 fmt:
 	cargo fmt --all
 
+# The browser build of the web app too (feature hydrate, wasm32), in the target
+# directory `cargo xtask build` uses for it, so the two share their dependencies.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown \
+	  --target-dir $(or $(CARGO_TARGET_DIR),target)/front -- -D warnings
 
 clean:
 	cargo clean

@@ -1293,6 +1293,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
                         window.clone(), name_filter("namespace"),
                         alert_filter("alertName", "Only signatures of this alert."),
                         alert_filter("alertType", "Alias of alertName; when both are given, both must match."),
+                        qp("match", "How namespace and alertName match: exact (the whole value, case-sensitive) or contains (the value contains the term anywhere, ignoring ASCII case).", json!({"type": "string", "enum": ["exact", "contains"], "default": "exact"})),
                         limit,
                         qp("offset", "Rows to skip (ignored when cursor is given).", json!({"type": "integer", "minimum": 0, "maximum": crate::patterns::MAX_OFFSET, "default": 0})),
                         cursor,

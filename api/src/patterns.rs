@@ -5,10 +5,11 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use chrono::Utc;
+use context_core::browse::BrowseRequest;
 use context_core::cursor::CursorCodec;
 use context_core::patterns::{self, PatternAnalysis};
 use context_core::service::{AnalyzeRequest, RankRequest, RankedSignature, Ranking};
-use context_core::store::PagePosition;
+use context_core::store::{PagePosition, TextMatch};
 use context_core::validate::{self, limits};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,9 @@ pub struct ListParams {
     pub alert_name: Option<String>,
     #[serde(rename = "alertType")]
     pub alert_type: Option<String>,
+    /// How namespace and alertName match: `exact` (default) or `contains`.
+    #[serde(rename = "match")]
+    pub text_match: Option<String>,
     pub limit: Option<String>,
     pub offset: Option<String>,
     pub cursor: Option<String>,
@@ -140,6 +144,14 @@ pub async fn list(
         limits::MAX_PAGE,
         limits::DEFAULT_PAGE,
     );
+    let contains = match p.text_match.as_deref().map(TextMatch::parse) {
+        None => false,
+        Some(Some(m)) => m == TextMatch::Contains,
+        Some(None) => {
+            errs.push(fe("match", "must be exact or contains"));
+            false
+        }
+    };
     let mut offset = query::int_param(&mut errs, "offset", p.offset, 0, MAX_OFFSET, 0);
     if let Some(c) = &p.cursor
         && (c.is_empty() || c.len() > context_core::cursor::MAX_CURSOR_LEN)
@@ -150,10 +162,18 @@ pub async fn list(
         ));
     }
     query::check(errs)?;
-    let fp = format!(
-        "patterns:{}",
-        serde_json::json!({"w": label, "ns": namespace, "a": alert_name})
-    );
+    // (`m` only when contains, so cursors of exact filters keep their fingerprint.)
+    let fp = if contains {
+        format!(
+            "patterns:{}",
+            serde_json::json!({"w": label, "ns": namespace, "a": alert_name, "m": "contains"})
+        )
+    } else {
+        format!(
+            "patterns:{}",
+            serde_json::json!({"w": label, "ns": namespace, "a": alert_name})
+        )
+    };
     let codec = CursorCodec::new(&state.config.cursor_key);
     if let Some(c) = &p.cursor {
         let pos = codec.decode(c, &fp)?;
@@ -169,6 +189,26 @@ pub async fn list(
             signatures: Vec::new(),
             total: 0,
         }
+    } else if contains {
+        // The same ranking (occurrences in the window, then signature), with the
+        // filters matched by contains on the signatures' aggregates.
+        state
+            .metrics
+            .store_call(
+                "window_counts",
+                state.service.browse_patterns(
+                    &BrowseRequest {
+                        window: dur,
+                        namespace,
+                        alert_name,
+                        offset,
+                        limit,
+                        ..BrowseRequest::default()
+                    },
+                    Utc::now(),
+                ),
+            )
+            .await?
     } else {
         state
             .metrics

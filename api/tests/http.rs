@@ -913,6 +913,49 @@ async fn signature_ranking_pages() {
     assert_eq!(v["count"], 2);
     let v = app.get("/api/v1/context/patterns?alertName=B").await.json();
     assert_eq!(v["count"], 2);
+    // match=contains: any part, any case; the same order as the exact ranking.
+    let v = app
+        .get("/api/v1/context/patterns?namespace=PRO&match=contains")
+        .await
+        .json();
+    assert_eq!(v["count"], 2, "{v}");
+    assert_eq!(v["signatures"][0]["namespace"], "prod");
+    assert_eq!(v["signatures"][0]["alert_name"], "A");
+    let v = app
+        .get("/api/v1/context/patterns?namespace=ag&alertName=b&match=contains")
+        .await
+        .json();
+    assert_eq!(
+        (v["count"].clone(), v["total"].clone()),
+        (json!(1), json!(1)),
+        "{v}"
+    );
+    assert_eq!(v["signatures"][0]["namespace"], "staging");
+    let v = app
+        .get("/api/v1/context/patterns?namespace=PRO")
+        .await
+        .json();
+    assert_eq!(v["count"], 0, "exact stays case-sensitive");
+    let r = app.get("/api/v1/context/patterns?match=maybe").await;
+    let e = r.error(StatusCode::BAD_REQUEST, "validation_failed");
+    assert_eq!(e["details"][0]["field"], "match");
+    // Pages of 1 with contains carry on through the cursor.
+    let first = app
+        .get("/api/v1/context/patterns?namespace=o&match=contains&limit=1")
+        .await
+        .json();
+    let next = first["next_cursor"].as_str().unwrap().to_string();
+    let second = app
+        .get(&format!(
+            "/api/v1/context/patterns?namespace=o&match=contains&limit=1&cursor={next}"
+        ))
+        .await
+        .json();
+    assert_eq!(second["offset"], 1);
+    assert_ne!(
+        second["signatures"][0]["signature"],
+        first["signatures"][0]["signature"]
+    );
 
     // Pages of 1 via cursor, and via offset.
     let mut got = Vec::new();

@@ -2,6 +2,8 @@
 //! OpenAPI document.
 
 use leptos::prelude::*;
+
+use crate::fmt;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -148,7 +150,7 @@ pub fn ApiDocs() -> impl IntoView {
             <h2 id="fn-h">"Function URLs"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || urls.get().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{fmt::error_text(&e)}</p> }.into_any(),
                     Ok(u) if u.urls.iter().all(|(_, v)| v.is_none()) => view! {
                         <p data-testid="no-function-urls">"This is a combined server: every endpoint above is served here, at this host. "
                             "In a Lambda deployment each function has its own URL; set "<code>"KUBERNAUT_CONTEXT_URL_HEALTH"</code>

@@ -31,14 +31,14 @@ pub const PAGE_SCRIPT: &str = r#"(function () {
       var z = document.querySelector('[data-tz-for="' + i.id + '"]');
       if (z) z.textContent = '(' + zone() + ')';
       i.addEventListener('input', function () {
-        var r = i.form && i.form.querySelector('select[name=range]');
+        var r = i.form && i.form.querySelector('select[data-range]');
         if (r && i.value) r.value = 'custom';
       });
     });
     document.querySelectorAll('form').forEach(function (f) {
       var fields = f.querySelectorAll('input[data-utc]');
       if (!fields.length) return;
-      var r = f.querySelector('select[name=range]');
+      var r = f.querySelector('select[data-range]');
       if (r) r.addEventListener('change', function () {
         if (r.value !== 'custom') fields.forEach(function (i) { i.value = ''; });
       });

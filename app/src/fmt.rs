@@ -14,6 +14,15 @@ pub fn not_found() {
     }
 }
 
+/// What a failed server function says, without Leptos's "error running server
+/// function:" prefix.
+pub fn error_text(e: &leptos::prelude::ServerFnError) -> String {
+    match e {
+        leptos::prelude::ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// `2026-11-25 19:20 UTC`.
 pub fn ts(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -562,7 +562,9 @@ pub fn HistoryPageView() -> impl IntoView {
     let page = Resource::new(move || filter.get(), list_history);
     let suggestions = Resource::new(|| (), |_| filter_suggestions());
     view! {
-        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
+        // A plain string, not a closure: the page renders once on the server (nothing
+        // here hydrates), and a closure could run after the route's signals are gone.
+        <Title text=format!("{} · Kubernaut Context", filter.with_untracked(|f| f.title()))/>
         <h1>"Action history"</h1>
         <p class="lede">"Every remediation action Kubernaut recorded, newest first."</p>
         <crate::timerange::RefreshControl/>
@@ -571,7 +573,7 @@ pub fn HistoryPageView() -> impl IntoView {
             {move || page.get().map(|r| match r {
                 Err(e) => view! {
                     <FilterForm filter=filter.get_untracked() errors=vec![]/>
-                    <p class="error" role="alert" data-testid="history-error">"The history could not be read: "{e.to_string()}</p>
+                    <p class="error" role="alert" data-testid="history-error">"The history could not be read: "{fmt::error_text(&e)}</p>
                     <p><a href="/history">"Start again without filters"</a></p>
                 }.into_any(),
                 Ok(p) if !p.errors.is_empty() => {
@@ -701,7 +703,7 @@ pub fn ActionDetail() -> impl IntoView {
         <p class="crumbs"><a href="/history">"← Action history"</a></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || trace.get().map(|r| match r {
-                Err(e) => view! { <Title text="Action · Kubernaut Context"/><p class="error" role="alert">"The action could not be read: "{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Action · Kubernaut Context"/><p class="error" role="alert">"The action could not be read: "{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(None) => {
                     fmt::not_found();
                     view! {

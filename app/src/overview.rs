@@ -102,7 +102,7 @@ pub fn Overview() -> impl IntoView {
         <p class="lede">"What Kubernaut has been doing to your cluster, and whether it worked."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || overview.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{format!("Could not read the store: {e}")}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{format!("Could not read the store: {}", fmt::error_text(&e))}</p> }.into_any(),
                 Ok(o) if o.total_traces == 0 => view! { <div class="card"><crate::history::EmptyHistory/></div> }.into_any(),
                 Ok(o) => view! { <OverviewBody o/> }.into_any(),
             })}
@@ -170,7 +170,7 @@ fn HealthCard() -> impl IntoView {
                             <dt>"Version"</dt><dd>{h.version.clone()}</dd>
                         </dl>
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{format!("Health check failed: {e}")}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{format!("Health check failed: {}", fmt::error_text(&e))}</p> }.into_any(),
                 })}
             </Suspense>
             <div class="row">

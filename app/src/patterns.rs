@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chart::TimelineChart;
 use crate::fmt::{self, When};
-use crate::timerange::RefreshControl;
+use crate::timerange::{CUSTOM, RefreshControl, time_input};
 
 /// Rows per page of the ranking.
 pub const PATTERNS_PAGE: usize = 25;
@@ -84,11 +84,14 @@ pub struct PatternFilter {
     /// `occurrences` (default), `last_seen` or `success_rate`.
     pub sort: String,
     pub page: usize,
+    /// A custom range (`window=custom`): UTC times as the URL holds them.
+    pub from: String,
+    pub to: String,
 }
 
 /// Sort orders of the pattern list (`sort` query parameter).
 pub const SORTS: [(&str, &str); 3] = [
-    ("occurrences", "Occurrences in the window"),
+    ("occurrences", "Occurrences"),
     ("last_seen", "Last seen"),
     ("success_rate", "Success rate"),
 ];
@@ -97,13 +100,15 @@ impl PatternFilter {
     pub fn from_query(q: &leptos_router::params::ParamsMap) -> PatternFilter {
         let g = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         PatternFilter {
-            window: window_from_query(q, "30d"),
+            window: g("window"),
             alert: g("alert"),
             namespace: g("namespace"),
             kind: g("kind"),
             name: g("name"),
             sort: g("sort"),
             page: g("page").parse().unwrap_or(0),
+            from: g("from"),
+            to: g("to"),
         }
     }
 
@@ -117,25 +122,93 @@ impl PatternFilter {
             ("kind", &self.kind),
             ("name", &self.name),
             ("sort", &self.sort),
+            ("from", if self.is_custom() { &self.from } else { "" }),
+            ("to", if self.is_custom() { &self.to } else { "" }),
             ("page", if page == 0 { "" } else { &p }),
         ]);
         format!("/patterns?{qs}")
     }
 
+    /// The window shown: the URL's, `custom` for a from/to range, or 30 days.
+    pub fn effective_window(&self) -> &str {
+        match self.window.as_str() {
+            "" if !(self.from.is_empty() && self.to.is_empty()) => CUSTOM,
+            "" => "30d",
+            w => w,
+        }
+    }
+
+    pub fn is_custom(&self) -> bool {
+        self.effective_window() == CUSTOM
+    }
+
+    /// `(window, until)` at `now`, or why not (naming the field).
+    pub fn bounds(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(chrono::Duration, Option<DateTime<Utc>>), String> {
+        let w = self.effective_window();
+        if w == CUSTOM {
+            let t = |label: &str, v: &str| {
+                crate::history::parse_time(v).ok_or_else(|| {
+                    format!("{label}: {v:?} is not a time; use YYYY-MM-DDTHH:MM (UTC) or RFC 3339")
+                })
+            };
+            if self.from.is_empty() {
+                return Err("From: a custom range needs a start".into());
+            }
+            let from = t("From", &self.from)?;
+            let to = if self.to.is_empty() {
+                None
+            } else {
+                Some(t("To", &self.to)?)
+            };
+            if to.is_some_and(|u| u <= from) {
+                return Err("To: must be after From".into());
+            }
+            return Ok((now - from, to));
+        }
+        if !WINDOWS.iter().any(|(v, _)| *v == w) {
+            return Err(format!(
+                "Window: {w:?} is not a window; pick one of 24h, 7d, 30d or 90d, or a custom range"
+            ));
+        }
+        context_core::patterns::parse_window(w)
+            .map(|d| (d, None))
+            .map_err(|e| format!("Window {w:?}: {e}"))
+    }
+
     pub fn title(&self) -> String {
-        let label = WINDOWS
-            .iter()
-            .find(|(v, _)| *v == self.window)
-            .map(|(_, l)| *l)
-            .unwrap_or("");
+        let when = |v: &str| {
+            crate::history::parse_time(v)
+                .map(|t| fmt::ts(&t))
+                .unwrap_or_else(|| v.to_string())
+        };
+        let range = if self.is_custom() {
+            format!(
+                "from {} to {}",
+                when(&self.from),
+                if self.to.is_empty() {
+                    "now".to_string()
+                } else {
+                    when(&self.to)
+                }
+            )
+        } else {
+            WINDOWS
+                .iter()
+                .find(|(v, _)| *v == self.effective_window())
+                .map(|(_, l)| l.to_lowercase())
+                .unwrap_or_default()
+        };
         let parts: Vec<&str> = [self.alert.as_str(), &self.namespace, &self.kind, &self.name]
             .into_iter()
             .filter(|s| !s.is_empty())
             .collect();
         if parts.is_empty() {
-            format!("Patterns, {}", label.to_lowercase())
+            format!("Patterns, {range}")
         } else {
-            format!("Patterns: {}, {}", parts.join(" · "), label.to_lowercase())
+            format!("Patterns: {}, {range}", parts.join(" · "))
         }
     }
 }
@@ -148,8 +221,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
     use context_core::browse::{BrowseRequest, PatternSort};
     let state = crate::history::app_state()?;
     let now = fmt::render_now();
-    let d = context_core::patterns::parse_window(&filter.window)
-        .map_err(|e| ServerFnError::new(format!("Window {:?}: {e}", filter.window)))?;
+    let (d, until) = filter.bounds(now).map_err(ServerFnError::new)?;
     let sort = match filter.sort.as_str() {
         "" => PatternSort::Occurrences,
         s => PatternSort::parse(s).ok_or_else(|| {
@@ -164,6 +236,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
         .browse_patterns(
             &BrowseRequest {
                 window: d,
+                until,
                 alert_name: opt(&filter.alert),
                 namespace: opt(&filter.namespace),
                 kind: opt(&filter.kind),
@@ -198,42 +271,50 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
 #[server]
 pub async fn get_pattern(
     signature: String,
-    window: String,
+    range: PatternFilter,
 ) -> Result<PatternAnalysis, ServerFnError> {
     let state = crate::history::app_state()?;
-    let d = context_core::patterns::parse_window(&window)
-        .map_err(|e| ServerFnError::new(format!("window {window:?}: {e}")))?;
-    state
-        .service
-        .analyze(
-            &context_core::service::AnalyzeRequest {
-                signature,
-                window_label: window,
-                window: d,
-                namespace: None,
-                alert_name: None,
-            },
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
-}
-
-fn window_from_query(q: &leptos_router::params::ParamsMap, default: &str) -> String {
-    q.get("window")
-        .filter(|w| WINDOWS.iter().any(|(v, _)| v == w))
-        .unwrap_or_else(|| default.to_string())
+    let now = chrono::Utc::now();
+    let (d, until) = range.bounds(now).map_err(ServerFnError::new)?;
+    let result = match until {
+        // A custom range with an end: as if nothing came after it.
+        Some(until) => {
+            state
+                .service
+                .analyze_range(&signature, now - d, until)
+                .await
+        }
+        None => {
+            state
+                .service
+                .analyze(
+                    &context_core::service::AnalyzeRequest {
+                        signature,
+                        window_label: range.effective_window().to_string(),
+                        window: d,
+                        namespace: None,
+                        alert_name: None,
+                    },
+                    now,
+                )
+                .await
+        }
+    };
+    result.map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 #[component]
-fn WindowPicker(action: String, window: String) -> impl IntoView {
+fn WindowPicker(action: String, range: PatternFilter) -> impl IntoView {
     view! {
-        <form method="get" action=action class="inline-form" aria-label="Time window">
-            <label for="window">"Window"</label>
-            <select id="window" name="window">
-                {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={window == v}>{l}</option> }).collect_view()}
+        <form method="get" action=action class="inline-form range-form" aria-label="Time window" data-testid="pattern-range">
+            <label for="d-window">"Window"</label>
+            <select id="d-window" name="window" data-range="" data-testid="detail-window">
+                {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={range.effective_window() == v}>{l}</option> }).collect_view()}
+                <option value=CUSTOM selected=range.is_custom()>"Custom (from – to)"</option>
             </select>
-            <button type="submit">"Show"</button>
+            {time_input("d", "from", "From", range.from.clone(), None)}
+            {time_input("d", "to", "To", range.to.clone(), None)}
+            <button type="submit" data-testid="show-range">"Show"</button>
         </form>
     }
 }
@@ -289,17 +370,20 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
             {crate::history::text_field("p", "name", "Name", f.name.clone(), "resource name", &none)}
             <div class="field">
                 <label for="p-window">"Window"</label>
-                <select id="p-window" name="window">
-                    {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.window == v}>{l}</option> }).collect_view()}
+                <select id="p-window" name="window" data-range="" data-testid="window">
+                    {WINDOWS.into_iter().map(|(v, l)| view! { <option value=v selected={f.effective_window() == v}>{l}</option> }).collect_view()}
+                    <option value=CUSTOM selected=f.is_custom()>"Custom (from – to)"</option>
                 </select>
             </div>
+            {time_input("p", "from", "From", f.from.clone(), None)}
+            {time_input("p", "to", "To", f.to.clone(), None)}
             <div class="field">
                 <label for="p-sort">"Sort by"</label>
                 <select id="p-sort" name="sort">
                     {SORTS.into_iter().map(|(v, l)| view! { <option value=v selected={f.sort == v || (f.sort.is_empty() && v == "occurrences")}>{l}</option> }).collect_view()}
                 </select>
             </div>
-            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case."</p>
+            <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case. A custom range counts the actions from From to To (To empty: now)."</p>
             <div class="actions">
                 <button type="submit" data-testid="apply-pattern-filter">"Apply"</button>
                 <a href="/patterns" class="button secondary">"Clear"</a>
@@ -316,7 +400,8 @@ pub fn PatternsPage() -> impl IntoView {
     let list = Resource::new(move || filter.get(), list_patterns);
     let suggestions = Resource::new(|| (), |_| crate::history::filter_suggestions());
     view! {
-        <Title text=move || format!("{} · Kubernaut Context", filter.with(|f| f.title()))/>
+        // A plain string (see the history page).
+        <Title text=format!("{} · Kubernaut Context", filter.with_untracked(|f| f.title()))/>
         <h1>"Patterns"</h1>
         <p class="lede">"Alert signatures (alert + resource) that keep coming back; open one for its analysis and recommendation."</p>
         <RefreshControl/>
@@ -324,7 +409,7 @@ pub fn PatternsPage() -> impl IntoView {
             {move || suggestions.get().map(|s| view! { <crate::history::SuggestionLists s=s.unwrap_or_default()/> })}
             {move || view! { <PatternFilterForm filter=filter.get()/> }}
             {move || list.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert" data-testid="pattern-error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="pattern-error">{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(l) if l.rows.is_empty() && l.store_empty => view! { <crate::history::EmptyHistory/> }.into_any(),
                 Ok(l) if l.rows.is_empty() && l.total > 0 => view! {
                     <p class="empty" data-testid="no-pattern-page">"This page is past the end of the list. "
@@ -359,7 +444,7 @@ pub fn PatternDetail() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let sig = Memo::new(move |_| params.with(|p| p.get("signature").unwrap_or_default()));
-    let window = Memo::new(move |_| query.with(|q| window_from_query(q, "30d")));
+    let window = Memo::new(move |_| query.with(PatternFilter::from_query));
     let analysis = Resource::new(
         move || (sig.get(), window.get()),
         |(s, w)| get_pattern(s, w),
@@ -369,7 +454,7 @@ pub fn PatternDetail() -> impl IntoView {
         <RefreshControl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || analysis.get().map(|r| match r {
-                Err(e) => view! { <Title text="Pattern · Kubernaut Context"/><p class="error" role="alert">"The analysis could not be made: "{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Title text="Pattern · Kubernaut Context"/><p class="error" role="alert">"The analysis could not be made: "{fmt::error_text(&e)}</p> }.into_any(),
                 Ok(a) => view! { <AnalysisView a window=window.get_untracked()/> }.into_any(),
             })}
         </Suspense>
@@ -377,7 +462,7 @@ pub fn PatternDetail() -> impl IntoView {
 }
 
 #[component]
-fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
+fn AnalysisView(a: PatternAnalysis, window: PatternFilter) -> impl IntoView {
     let title = a
         .subject
         .as_ref()
@@ -403,13 +488,26 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         )
     });
     let sig_for_actions = a.signature.clone();
+    // The resource's filters (exact), for links from findings to its history.
+    let resource_q = a
+        .subject
+        .as_ref()
+        .map(|s| {
+            fmt::query_string([
+                ("namespace", s.namespace.as_str()),
+                ("kind", &s.kind),
+                ("name", &s.name),
+                ("match", "exact"),
+            ])
+        })
+        .unwrap_or_default();
     view! {
         <Title text=page_title/>
         <h1>{title}</h1>
         <p class="muted break">"Signature "<code>{a.signature.clone()}</code>" · "
             <a href=history_href data-testid="pattern-history">"all actions for it"</a>
             {resource.map(|(h, label)| view! { " · "<a href=h data-testid="pattern-resource-history">"every action on "{label}</a> })}</p>
-        <WindowPicker action=action_path window=window/>
+        <WindowPicker action=action_path range=window/>
         <section class=rec_class aria-labelledby="rec-h" data-testid="recommendation">
             <h2 id="rec-h">"Recommendation"</h2>
             {match rec.action_type.clone() {
@@ -434,7 +532,7 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="chart-h">
             <h2 id="chart-h">"Occurrences and outcomes"</h2>
-            <TimelineChart timeline=a.timeline.clone()/>
+            <TimelineChart timeline=a.timeline.clone() start=a.window_start end=a.window_end now=now/>
         </section>
         <section class="card" aria-labelledby="act-h">
             <h2 id="act-h">"Actions tried"</h2>
@@ -501,11 +599,36 @@ fn AnalysisView(a: PatternAnalysis, window: String) -> impl IntoView {
                                 {if f.active { view! { <span class="badge" data-testid="active">"now"</span>" " }.into_any() } else { view! { <span class="badge muted">"past"</span>" " }.into_any() }}
                                 {f.description.clone()}
                                 " "<span class="muted">{format!("(prevention: {})", fmt::enum_name(&f.prevention).replace('_', " "))}</span>
-                                {(!f.evidence.action_ids.is_empty()).then(|| view! {
-                                    <div class="small">"Evidence: "{f.evidence.action_ids.iter().take(8).map(|id| view! {
-                                        <a href=format!("/history/{}", fmt::enc(id))><code>{id.clone()}</code></a>" "
-                                    }).collect_view()}</div>
-                                })}
+                                {
+                                    let ev = f.evidence.clone();
+                                    let span = match (ev.first_at, ev.last_at) {
+                                        (Some(a), Some(b)) => format!(" from {} to {} ({})", fmt::ts(&a), fmt::ts(&b), fmt::minutes(ev.span_minutes)),
+                                        _ => String::new(),
+                                    };
+                                    let counted = format!(
+                                        "Counts {} {}{}{}.",
+                                        ev.action_count,
+                                        if ev.action_count == 1 { "action" } else { "actions" },
+                                        if ev.action_types.is_empty() { String::new() } else { format!(" ({})", ev.action_types.join(", ")) },
+                                        span
+                                    );
+                                    let res = resource_q.clone();
+                                    view! {
+                                        <div class="small counts" data-testid="finding-counts">{counted}
+                                            {(!ev.new_alerts.is_empty()).then(|| view! {
+                                                " Alerts that followed: "
+                                                {ev.new_alerts.iter().map(|a| view! {
+                                                    <a href=format!("/history?alert={}&{}", fmt::enc(a), res) data-testid="finding-alert">{a.clone()}</a>" "
+                                                }).collect_view()}
+                                            })}
+                                        </div>
+                                        {(!ev.action_ids.is_empty()).then(|| view! {
+                                            <div class="small">{format!("The {} newest: ", ev.action_ids.len().min(8))}{ev.action_ids.iter().rev().take(8).map(|id| view! {
+                                                <a href=format!("/history/{}", fmt::enc(id))><code>{id.clone()}</code></a>" "
+                                            }).collect_view()}</div>
+                                        })}
+                                    }
+                                }
                             </li>
                         }
                     }).collect_view()}</ul>

@@ -106,6 +106,27 @@ fn input_value(v: &str) -> String {
         .unwrap_or_else(|| v.to_string())
 }
 
+/// A custom-range time field (`from` or `to`): UTC in the HTML and the URL; the page
+/// script shows local time (`data-utc`).
+pub fn time_input(
+    prefix: &'static str,
+    key: &'static str,
+    label: &'static str,
+    value: String,
+    error: Option<String>,
+) -> impl IntoView + use<> {
+    let id = format!("{prefix}-{key}");
+    let invalid = error.is_some();
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id.clone()>{label}" "<span class="tz muted" data-tz-for=id.clone()>"(UTC)"</span></label>
+            <input id=id name=key type="datetime-local" value=input_value(&value) data-utc=""
+                aria-invalid=invalid.then_some("true")/>
+            {error.map(|m| view! { <span class="field-error" data-testid=format!("error-{key}")>{m}</span> })}
+        </div>
+    }
+}
+
 /// The range `<select>` and the custom from/to fields.
 #[component]
 pub fn RangeFields(
@@ -122,27 +143,12 @@ pub fn RangeFields(
             .find(|e| e.field == f)
             .map(|e| e.message.clone())
     };
-    let time_field = move |key: &'static str,
-                           label: &'static str,
-                           value: String,
-                           error: Option<String>| {
-        let id = format!("{prefix}-{key}");
-        let invalid = error.is_some();
-        view! {
-            <div class="field" class:invalid=invalid>
-                <label for=id.clone()>{label}" "<span class="tz muted" data-tz-for=id.clone()>"(UTC)"</span></label>
-                <input id=id name=key type="datetime-local" value=input_value(&value) data-utc=""
-                    aria-invalid=invalid.then_some("true")/>
-                {error.map(|m| view! { <span class="field-error" data-testid=format!("error-{key}")>{m}</span> })}
-            </div>
-        }
-    };
     let range_err = err("range");
     let range_invalid = range_err.is_some();
     view! {
         <div class="field" class:invalid=range_invalid>
             <label for=format!("{prefix}-range")>"Time range"</label>
-            <select id=format!("{prefix}-range") name="range" data-testid="range">
+            <select id=format!("{prefix}-range") name="range" data-testid="range" data-range="">
                 {PRESETS.into_iter().filter(|(v, _)| any || !v.is_empty()).map(|(v, label)| view! {
                     <option value=v selected={!custom && range.preset == v}>{label}</option>
                 }).collect_view()}
@@ -150,8 +156,8 @@ pub fn RangeFields(
             </select>
             {range_err.map(|m| view! { <span class="field-error" data-testid="error-range">{m}</span> })}
         </div>
-        {time_field("from", "From", range.from.clone(), err("from"))}
-        {time_field("to", "To", range.to.clone(), err("to"))}
+        {time_input(prefix, "from", "From", range.from.clone(), err("from"))}
+        {time_input(prefix, "to", "To", range.to.clone(), err("to"))}
     }
 }
 

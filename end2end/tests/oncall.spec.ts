@@ -141,6 +141,10 @@ for (const width of [400, 1366]) {
       // The resource links to its history.
       await rows.first().getByTestId('pattern-resource').click();
       await expect(page).toHaveURL(/kind=Pod&name=web-\d&match=exact/);
+      await page.goto(`/patterns?window=3y&namespace=${ns}`);
+      await expect(page.getByTestId('pattern-error')).toHaveText(/^Window: "3y" is not a window/);
+      await page.goto(`/patterns?window=7d&namespace=${ns}&sort=loudest`);
+      await expect(page.getByTestId('pattern-error')).toHaveText(/^Sort: "loudest" is not a sort order/);
       await page.goto(`/patterns?window=7d&namespace=${ns}&page=9`);
       await expect(page.getByTestId('no-pattern-page')).toBeVisible();
       await noSidewaysScroll(page, 'patterns');
@@ -157,6 +161,17 @@ for (const width of [400, 1366]) {
       await expect(page.getByTestId('history-row')).toHaveCount(8);
       await page.goto(`/patterns/${sig}?window=7d`);
       await noSidewaysScroll(page, 'pattern');
+      if (width >= 1366) {
+        // The actions table fits ("Last attempt" not cut off) and history workflow ids do not wrap.
+        const wrap = page.getByTestId('action-stats').locator('xpath=..');
+        expect(await wrap.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+        await page.goto(`/history?namespace=${ns}&kind=Pod`);
+        const heights = await page.locator('td.wf a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect().height));
+        expect(heights.length).toBeGreaterThan(0);
+        for (const h of heights) expect(h).toBeLessThan(30);
+        const hist = page.getByTestId('history-table').locator('xpath=..');
+        expect(await hist.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+      }
       con.check();
     });
 
@@ -181,6 +196,60 @@ for (const width of [400, 1366]) {
       }
     });
 
+    test('the chart is readable: a real time axis ending now, legible text, exact tooltips, gaps as gaps', async ({ browser }) => {
+      for (const js of [true, false]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        const sig = await signatureOf(page, 'checkout');
+        await page.goto(`/patterns/${sig}?window=7d`);
+        const chart = page.getByTestId('timeline-chart');
+        await expect(chart).toBeVisible();
+        await expect(chart.getByTestId('axis-end')).toHaveText('now');
+        const times = chart.locator('text.time');
+        expect(await times.count()).toBeGreaterThanOrEqual(3); // ticks + "now"
+        for (const h of await chart.locator('text.axis').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height))) {
+          expect(h, 'axis text height in px').toBeGreaterThanOrEqual(9);
+        }
+        // Tooltips (SVG <title>) with exact figures; together they hold every occurrence.
+        const bars = chart.locator('g.bar');
+        const counts = await bars.evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-occurrences'))));
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(8);
+        const titles = await chart.locator('g.bar > title').allTextContents();
+        expect(titles.filter((t) => /1 occurrence\(s\): \d completed, \d failed/.test(t)).length).toBeGreaterThan(0);
+        expect(titles.every((t) => t.includes('UTC'))).toBe(true);
+        // Effectiveness: a dot per assessed bucket, no line drawn across empty buckets.
+        const assessed = titles.filter((t) => t.includes('mean effectiveness')).length;
+        await expect(chart.locator('circle.eff-dot')).toHaveCount(assessed);
+        const across = await chart.evaluate((svg) => {
+          const gaps = Array.from(svg.querySelectorAll('g.bar'))
+            .filter((g) => !g.querySelector('title')!.textContent!.includes('mean effectiveness'))
+            .map((g) => { const r = g.querySelector('rect.hit')!; return Number(r.getAttribute('x')) + Number(r.getAttribute('width')) / 2; });
+          let n = 0;
+          svg.querySelectorAll('polyline.eff-line').forEach((l) => {
+            const xs = l.getAttribute('points')!.split(' ').map((p) => Number(p.split(',')[0]));
+            for (let i = 1; i < xs.length; i++) if (gaps.some((g) => g > xs[i - 1] && g < xs[i])) n++;
+          });
+          return n;
+        });
+        expect(across, 'line segments drawn across buckets without effectiveness').toBe(0);
+        await expect(page.locator('figcaption')).toContainText('time axis in UTC');
+        await noSidewaysScroll(page, 'pattern chart');
+        await ctx.close();
+      }
+    });
+
+    test('oscillation findings say what they count and link it', async ({ page }) => {
+      const sig = await signatureOf(page, 'cart');
+      await page.goto(`/patterns/${sig}?window=24h`);
+      const finding = page.getByTestId('finding').first();
+      await expect(finding).toBeVisible();
+      const counts = finding.getByTestId('finding-counts');
+      await expect(counts).toHaveText(/^Counts \d+ actions? \(scale_deployment\) from \d{4}-\d\d-\d\d \d\d:\d\d UTC to .+ UTC \(\d+ (min|h)/);
+      const n = Number((await counts.textContent())!.match(/Counts (\d+)/)![1]);
+      await expect(finding.locator('a[href^="/history/"]')).toHaveCount(Math.min(n, 8));
+      await noSidewaysScroll(page, 'findings');
+    });
+
     test('custom time range: UTC in the URL, works without JavaScript', async ({ browser }) => {
       const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width, height: 900 } });
       const page = await ctx.newPage();
@@ -196,6 +265,50 @@ for (const width of [400, 1366]) {
       await expect(page).toHaveURL(/range=24h/);
       await expect(page.getByTestId('history-row')).toHaveCount(2);
       await ctx.close();
+    });
+
+    test('patterns: a custom from/to range counts only the actions inside it', async ({ browser }) => {
+      for (const js of [false, true]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        await page.goto(`/patterns?namespace=${ns}`);
+        await page.getByTestId('window').selectOption('custom');
+        // In this UTC browser local time is UTC, so the fields take the same values.
+        await page.getByLabel(/^From/).fill(utcMinute(-200));
+        await page.getByLabel(/^To/).fill(utcMinute(-70));
+        await page.getByTestId('apply-pattern-filter').click();
+        await expect(page).toHaveURL(/window=custom&from=.+&to=/);
+        // cart: 160, 140, 120, 100 and 80 min ago; nothing else of the namespace.
+        const rows = page.getByTestId('pattern-row');
+        await expect(rows).toHaveCount(1);
+        await expect(rows.first()).toContainText('cart');
+        await expect(rows.first().getByTestId('recent')).toHaveText('5');
+        await expect(page).toHaveTitle(/^Patterns: oncall-[^,]+, from \d{4}-\d\d-\d\d \d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+        await page.goto(`/patterns?namespace=${ns}&window=custom&from=${utcMinute(-10)}&to=${utcMinute(-60)}`);
+        await expect(page.getByTestId('pattern-error')).toHaveText('To: must be after From');
+        await ctx.close();
+      }
+    });
+
+    test('pattern page: a custom from/to range analyses only the actions inside it', async ({ browser }) => {
+      for (const js of [false, true]) {
+        const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 900 } });
+        const page = await ctx.newPage();
+        const sig = await signatureOf(page, 'cart');
+        await page.goto(`/patterns/${sig}?window=24h`);
+        await expect(page.getByTestId('occurrences')).toHaveText('8');
+        await page.getByTestId('detail-window').selectOption('custom');
+        await page.getByLabel(/^From/).fill(utcMinute(-200));
+        await page.getByLabel(/^To/).fill(utcMinute(-70));
+        await page.getByTestId('show-range').click();
+        await expect(page).toHaveURL(/window=custom&from=.+&to=/);
+        await expect(page.getByTestId('occurrences')).toHaveText('5'); // 160 … 80 min ago
+        await expect(page.getByTestId('timeline-chart').getByTestId('axis-end')).toHaveText(/UTC$/);
+        await expect(page.getByTestId('detail-window')).toHaveValue('custom');
+        await page.goto(`/patterns/${sig}?window=5y`);
+        await expect(page.locator('p.error')).toContainText('Window: "5y" is not a window');
+        await ctx.close();
+      }
     });
 
     test('custom time range: local time on the page, UTC in the URL (JavaScript, UTC+05:30)', async ({ browser }) => {
