@@ -286,6 +286,8 @@ pub async fn call(
                 until: a.remove("until"),
                 limit: a.remove("limit"),
                 cursor: a.remove("cursor"),
+                text_match: None,
+                format: None,
             };
             match history::list(st, headers, Ok(Query(p))).await {
                 Ok(resp) => Ok(body_json(resp).await),
