@@ -6,16 +6,15 @@
 //! priority, then relevance (both descending).
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use context_core::validate::limits;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::extract::{Read, ValidQuery};
 use crate::query;
-use crate::{ApiState, BASE, auth};
+use crate::{ApiState, BASE};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,11 +164,9 @@ const DEFS: [Def; 5] = [
 /// `GET /api/v1/context/discover`
 pub async fn discover(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    params: Result<Query<DiscoverParams>, QueryRejection>,
+    _: Read,
+    ValidQuery(p): ValidQuery<DiscoverParams>,
 ) -> Result<Json<Discovery>, ApiError> {
-    auth::require_read(&state.config, &headers)?;
-    let p = query::query(params)?;
     let mut errs = Vec::new();
     let alert = query::text_filter(&mut errs, "alertType", p.alert_type, limits::MAX_NAME_LEN);
     let _namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);

@@ -10,10 +10,7 @@
 //! `{field, rule}` per broken rule. The output is byte-identical to the CLI's and the
 //! web app's for the same options.
 
-use axum::Json;
 use axum::Router;
-use axum::extract::Query;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -24,6 +21,7 @@ use context_core::generate::{
 use context_core::validate::FieldError;
 
 use crate::error::ApiError;
+use crate::extract::{ValidJson, ValidQuery};
 
 /// Base path of the generator endpoints.
 pub const GENERATE_BASE: &str = "/api/v1/generate";
@@ -108,8 +106,8 @@ impl Kind {
     }
 }
 
-type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
-type Body = Result<Json<serde_json::Value>, JsonRejection>;
+type Pairs = ValidQuery<Vec<(String, String)>>;
+type Body = ValidJson<serde_json::Value>;
 
 fn invalid(e: GenerateError) -> ApiError {
     ApiError::validation(e.errors)
@@ -158,11 +156,7 @@ fn respond(kind: Kind, opts: Result<GenerateOptions, GenerateError>) -> Response
     }
 }
 
-fn from_get(pairs: Pairs, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Response {
-    let Query(pairs) = match pairs {
-        Ok(p) => p,
-        Err(r) => return ApiError::from(r).into_response(),
-    };
+fn from_get(ValidQuery(pairs): Pairs, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Response {
     let (part, rest) = match take_part(pairs, allow_part) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -171,11 +165,13 @@ fn from_get(pairs: Pairs, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Respo
     respond(kind, d.apply(GenerateOptions::from_pairs(rest)))
 }
 
-fn from_post(pairs: Pairs, body: Body, allow_part: bool, kind: Kind, d: &DefaultUrl) -> Response {
-    let Query(pairs) = match pairs {
-        Ok(p) => p,
-        Err(r) => return ApiError::from(r).into_response(),
-    };
+fn from_post(
+    ValidQuery(pairs): Pairs,
+    ValidJson(body): Body,
+    allow_part: bool,
+    kind: Kind,
+    d: &DefaultUrl,
+) -> Response {
     let (part, rest) = match take_part(pairs, allow_part) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -187,10 +183,6 @@ fn from_post(pairs: Pairs, body: Body, allow_part: bool, kind: Kind, d: &Default
         }])
         .into_response();
     }
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(r) => return ApiError::from(r).into_response(),
-    };
     let kind = if allow_part { part } else { kind };
     respond(kind, d.apply(GenerateOptions::from_json(body)))
 }

@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use context_core::actions::ActionTypes;
@@ -21,8 +20,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::ApiError;
+use crate::extract::{Read, ValidJson, ValidPath, ValidQuery, Write};
 use crate::query::{self, fe};
-use crate::{ApiState, BASE, auth};
+use crate::{ApiState, BASE};
 
 /// Query parameters of `GET /action-history` (all optional).
 #[derive(Debug, Default, Deserialize)]
@@ -182,11 +182,9 @@ pub fn history_fingerprint(q: &HistoryQuery) -> String {
 /// `GET /api/v1/context/action-history`
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    params: Result<Query<HistoryParams>, QueryRejection>,
+    _: Read,
+    ValidQuery(mut p): ValidQuery<HistoryParams>,
 ) -> Result<Response, ApiError> {
-    auth::require_read(&state.config, &headers)?;
-    let mut p = query::query(params)?;
     let format = match p.format.take() {
         None => None,
         Some(f) => {
@@ -301,8 +299,7 @@ fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>)
         .into_response()
 }
 
-fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    let Path(id) = p.map_err(ApiError::from)?;
+fn path_id(id: String) -> Result<String, ApiError> {
     let e = validate::validate_action_id(&id);
     if e.is_empty() {
         Ok(id)
@@ -314,10 +311,9 @@ fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
 /// `GET /api/v1/context/action-history/{action_id}`
 pub async fn get_one(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
+    _: Read,
+    ValidPath(id): ValidPath<String>,
 ) -> Result<Json<ActionTrace>, ApiError> {
-    auth::require_read(&state.config, &headers)?;
     let id = path_id(id)?;
     match state
         .metrics
@@ -469,13 +465,11 @@ fn check_traces(
 /// `POST /api/v1/context/action-history`
 pub async fn create(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    body: Result<Json<Box<RawValue>>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    auth::require_write(&state.config, &headers)?;
+    _: Write,
     // Syntax and content type are checked by the extractor; the text is parsed once more,
     // into traces (or, when something in it is wrong, into a tree to name what).
-    let text = body.map(|Json(raw)| raw).map_err(ApiError::from)?;
+    ValidJson(text): ValidJson<Box<RawValue>>,
+) -> Result<Response, ApiError> {
     let types = &state.config.action_types;
     let (inputs, batch) = match parse_traces_fast(text.get(), types) {
         Some(parsed) => parsed?,
@@ -582,13 +576,11 @@ pub async fn create(
 /// `PUT /api/v1/context/action-history/{action_id}/effectiveness`
 pub async fn put_effectiveness(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Json<Value>, JsonRejection>,
+    _: Write,
+    ValidPath(id): ValidPath<String>,
+    ValidJson(body): ValidJson<Value>,
 ) -> Result<Json<ActionTrace>, ApiError> {
-    auth::require_write(&state.config, &headers)?;
     let id = path_id(id)?;
-    let body = query::body(body)?;
     let mut eff: Effectiveness = query::from_value::<Object<Effectiveness>>(body, "")
         .map_err(|e| ApiError::validation(vec![e]))?
         .0;
@@ -756,10 +748,9 @@ pub struct Deleted {
 /// `DELETE /api/v1/context/action-history/{action_id}`: 204, or 404 when unknown.
 pub async fn delete_one(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
+    _: Write,
+    ValidPath(id): ValidPath<String>,
 ) -> Result<Response, ApiError> {
-    auth::require_write(&state.config, &headers)?;
     let id = path_id(id)?;
     let out = state
         .metrics
@@ -780,11 +771,9 @@ pub async fn delete_one(
 /// `DELETE /api/v1/context/action-history?seed=demo`: removes the demo history.
 pub async fn delete_seeded(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    params: Result<Query<DeleteParams>, QueryRejection>,
+    _: Write,
+    ValidQuery(p): ValidQuery<DeleteParams>,
 ) -> Result<Json<Deleted>, ApiError> {
-    auth::require_write(&state.config, &headers)?;
-    let p = query::query(params)?;
     match p.seed.as_deref() {
         Some("demo") => {}
         _ => {

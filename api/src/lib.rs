@@ -23,6 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub mod auth;
 pub mod discover;
 pub mod error;
+pub mod extract;
 pub mod generate;
 pub mod health;
 pub mod history;

@@ -24,8 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use context_core::generate::{ParamSpec, ToolSpec, context_tool_specs, similar_tool_spec};
@@ -41,6 +40,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
+use crate::extract::{Read, ValidPath, ValidQuery};
 use crate::{ApiState, auth, discover, health, history, patterns, similar};
 
 /// Path of the MCP endpoint.
@@ -245,7 +245,6 @@ async fn body_json(resp: Response) -> Value {
 /// Runs one tool: its endpoint's handler with the arguments as query parameters.
 pub async fn call(
     state: &ApiState,
-    headers: HeaderMap,
     name: &str,
     args: Option<JsonObject>,
 ) -> Result<CallToolResult, ErrorData> {
@@ -262,12 +261,12 @@ pub async fn call(
     let result: Result<Value, ApiError> = match spec.name {
         "kubernaut_context_discover" => discover::discover(
             st,
-            headers,
-            Ok(Query(discover::DiscoverParams {
+            Read,
+            ValidQuery(discover::DiscoverParams {
                 alert_type: a.remove("alert_type"),
                 namespace: a.remove("namespace"),
                 include_metadata: Some("true".into()),
-            })),
+            }),
         )
         .await
         .map(|Json(d)| to_value(&d)),
@@ -289,14 +288,14 @@ pub async fn call(
                 text_match: None,
                 format: None,
             };
-            match history::list(st, headers, Ok(Query(p))).await {
+            match history::list(st, Read, ValidQuery(p)).await {
                 Ok(resp) => Ok(body_json(resp).await),
                 Err(e) => Err(e),
             }
         }
         "kubernaut_action_get" => {
             let id = a.remove("action_id").unwrap_or_default();
-            history::get_one(st, headers, Ok(Path(id)))
+            history::get_one(st, Read, ValidPath(id))
                 .await
                 .map(|Json(t)| to_value(&t))
         }
@@ -304,14 +303,14 @@ pub async fn call(
             let sig = a.remove("signature").unwrap_or_default();
             patterns::get_one(
                 st,
-                headers,
-                Ok(Path(sig)),
-                Ok(Query(patterns::AnalysisParams {
+                Read,
+                ValidPath(sig),
+                ValidQuery(patterns::AnalysisParams {
                     window: a.remove("window"),
                     namespace: a.remove("namespace"),
                     alert_name: a.remove("alert_name"),
                     alert_type: None,
-                })),
+                }),
             )
             .await
             .map(|Json(p)| to_value(&p))
@@ -327,8 +326,8 @@ pub async fn call(
         }
         "kubernaut_similar_remediations" => similar::similar(
             st,
-            headers,
-            Ok(Query(similar::SimilarParams {
+            Read,
+            ValidQuery(similar::SimilarParams {
                 alert_name: a.remove("alert_name"),
                 namespace: a.remove("namespace"),
                 kind: a.remove("kind"),
@@ -336,7 +335,7 @@ pub async fn call(
                 labels: a.remove("labels"),
                 window: a.remove("window"),
                 limit: a.remove("limit"),
-            })),
+            }),
         )
         .await
         .map(|Json(s)| to_value(&s)),
@@ -379,14 +378,9 @@ impl rmcp::ServerHandler for ContextMcp {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let headers = context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .map(|p| p.headers.clone())
-            .unwrap_or_default();
-        call(&self.state, headers, &request.name, request.arguments)
+        call(&self.state, &request.name, request.arguments)
             .await
             .map(Into::into)
     }

@@ -1,9 +1,7 @@
 //! `/api/v1/context/patterns`: the signature ranking and the analysis of one signature.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use chrono::Utc;
 use context_core::browse::BrowseRequest;
 use context_core::cursor::CursorCodec;
@@ -13,9 +11,10 @@ use context_core::store::{PagePosition, TextMatch};
 use context_core::validate::{self, limits};
 use serde::{Deserialize, Serialize};
 
+use crate::ApiState;
 use crate::error::ApiError;
+use crate::extract::{Read, ValidPath, ValidQuery};
 use crate::query::{self, fe};
-use crate::{ApiState, auth};
 
 /// Largest `offset` of `GET /patterns`.
 pub const MAX_OFFSET: usize = 100_000;
@@ -93,13 +92,10 @@ fn alert_filter(
 /// `GET /api/v1/context/patterns/{signature}`
 pub async fn get_one(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    sig: Result<Path<String>, PathRejection>,
-    params: Result<Query<AnalysisParams>, QueryRejection>,
+    _: Read,
+    ValidPath(sig): ValidPath<String>,
+    ValidQuery(p): ValidQuery<AnalysisParams>,
 ) -> Result<Json<PatternAnalysis>, ApiError> {
-    auth::require_read(&state.config, &headers)?;
-    let Path(sig) = sig.map_err(ApiError::from)?;
-    let p = query::query(params)?;
     let mut errs = validate::validate_signature(&sig);
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
@@ -127,11 +123,9 @@ pub async fn get_one(
 /// `GET /api/v1/context/patterns`
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    params: Result<Query<ListParams>, QueryRejection>,
+    _: Read,
+    ValidQuery(p): ValidQuery<ListParams>,
 ) -> Result<Json<SignaturePage>, ApiError> {
-    auth::require_read(&state.config, &headers)?;
-    let p = query::query(params)?;
     let mut errs = Vec::new();
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);

@@ -1,25 +1,12 @@
 //! Parsing helpers for query parameters and JSON bodies: every failure is a 400 (or
 //! 413/415) in the API's error shape, naming the parameter or field.
 
-use axum::Json;
-use axum::extract::Query;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use chrono::{DateTime, Utc};
 use context_core::validate::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::ApiError;
-
-/// Unwraps a query extraction.
-pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t).map_err(ApiError::from)
-}
-
-/// Unwraps a JSON body extraction.
-pub fn body(b: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
-    b.map(|Json(v)| v).map_err(ApiError::from)
-}
 
 /// Deserializes `v` into `T`, reporting the path of the offending field.
 pub fn from_value<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, FieldError> {

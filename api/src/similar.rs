@@ -3,17 +3,16 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use chrono::Utc;
 use context_core::similar::{DEFAULT_LIMIT, MAX_LIMIT, Similar, SimilarRequest};
 use context_core::validate::{self, limits};
 use serde::Deserialize;
 
+use crate::ApiState;
 use crate::error::ApiError;
+use crate::extract::{Read, ValidQuery};
 use crate::query::{self, fe};
-use crate::{ApiState, auth};
 
 /// Query parameters of `GET /similar` (all optional; `alertName` or `labels` needed).
 #[derive(Debug, Default, Deserialize)]
@@ -108,11 +107,10 @@ pub fn parse_similar_params(p: SimilarParams) -> Result<SimilarRequest, ApiError
 /// `GET /api/v1/context/similar`
 pub async fn similar(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    params: Result<Query<SimilarParams>, QueryRejection>,
+    _: Read,
+    ValidQuery(p): ValidQuery<SimilarParams>,
 ) -> Result<Json<Similar>, ApiError> {
-    auth::require_read(&state.config, &headers)?;
-    let req = parse_similar_params(query::query(params)?)?;
+    let req = parse_similar_params(p)?;
     let out = state
         .metrics
         .store_call("similar", state.service.similar(&req, Utc::now()))
