@@ -8,6 +8,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use context_core::store::StoreStats;
 use context_core::validate::limits;
 use serde::{Deserialize, Serialize};
 
@@ -161,21 +162,49 @@ const DEFS: [Def; 5] = [
     },
 ];
 
+/// What `/discover` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoverRequest {
+    /// Adjusts the relevance scores.
+    pub alert_type: Option<String>,
+    /// Adds dependencies and the accepted action types.
+    pub include_metadata: bool,
+}
+
+/// Checks the parameters (every broken rule at once).
+pub fn parse(p: DiscoverParams) -> Result<DiscoverRequest, ApiError> {
+    let mut errs = Vec::new();
+    let alert_type = query::text_filter(&mut errs, "alertType", p.alert_type, limits::MAX_NAME_LEN);
+    let _namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
+    let include_metadata = query::bool_param(&mut errs, "includeMetadata", p.include_metadata);
+    query::check(errs)?;
+    Ok(DiscoverRequest {
+        alert_type,
+        include_metadata,
+    })
+}
+
+/// The use case: the store's counts, rendered as the discovery document.
+pub async fn answer(state: &ApiState, req: &DiscoverRequest) -> Result<Discovery, ApiError> {
+    let stats = state
+        .metrics
+        .store_call("stats", state.service.stats())
+        .await?;
+    Ok(render(state, req, &stats))
+}
+
 /// `GET /api/v1/context/discover`
 pub async fn discover(
     State(state): State<ApiState>,
     _: Read,
     ValidQuery(p): ValidQuery<DiscoverParams>,
 ) -> Result<Json<Discovery>, ApiError> {
-    let mut errs = Vec::new();
-    let alert = query::text_filter(&mut errs, "alertType", p.alert_type, limits::MAX_NAME_LEN);
-    let _namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
-    let meta = query::bool_param(&mut errs, "includeMetadata", p.include_metadata);
-    query::check(errs)?;
-    let stats = state
-        .metrics
-        .store_call("stats", state.service.stats())
-        .await?;
+    answer(&state, &parse(p)?).await.map(Json)
+}
+
+/// The discovery document for the store's counts.
+fn render(state: &ApiState, req: &DiscoverRequest, stats: &StoreStats) -> Discovery {
+    let (alert, meta) = (&req.alert_type, req.include_metadata);
     let urls = &state.config.function_urls;
     let mut types: Vec<ContextType> = DEFS
         .iter()
@@ -224,7 +253,7 @@ pub async fn discover(
             .cmp(&a.priority)
             .then(b.relevance_score.total_cmp(&a.relevance_score))
     });
-    Ok(Json(Discovery {
+    Discovery {
         total_types: types.len(),
         available_types: types,
         timestamp: Utc::now(),
@@ -243,7 +272,7 @@ pub async fn discover(
                 .map(str::to_string)
                 .collect()
         }),
-    }))
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,17 @@ pub struct Health {
 
 /// `GET /api/v1/context/health` (never needs a token: probes call it).
 pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
+    let body = check(&state).await;
+    let status = if body.store.reachable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+/// The use case: pings the store (bounded by [`PING_TIMEOUT`]).
+pub async fn check(state: &ApiState) -> Health {
     let start = Instant::now();
     let r = tokio::time::timeout(
         PING_TIMEOUT,
@@ -55,7 +66,7 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
         )),
     };
     let ok = error.is_none();
-    let body = Health {
+    Health {
         status: if ok { "healthy" } else { "unhealthy" }.into(),
         service: SERVICE.into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -66,11 +77,5 @@ pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>)
             latency_ms,
             error,
         },
-    };
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body))
+    }
 }

@@ -179,12 +179,33 @@ pub fn history_fingerprint(q: &HistoryQuery) -> String {
     format!("history:{}", serde_json::to_string(&f).unwrap_or_default())
 }
 
-/// `GET /api/v1/context/action-history`
-pub async fn list(
-    State(state): State<ApiState>,
-    _: Read,
-    ValidQuery(mut p): ValidQuery<HistoryParams>,
-) -> Result<Response, ApiError> {
+/// `GET /action-history` parsed: the filters (with the cursor's position) and the
+/// export format when one was asked for.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub query: HistoryQuery,
+    /// `alertName` and `alertType` differ: nothing matches.
+    pub contradictory: bool,
+    pub format: Option<ExportFormat>,
+}
+
+/// One page of the history: the stored trace documents and the next page's cursor.
+#[derive(Debug, Default)]
+pub struct RawPage {
+    pub actions: Vec<std::sync::Arc<str>>,
+    pub next_cursor: Option<String>,
+}
+
+impl RawPage {
+    /// The [`HistoryPage`] JSON text.
+    pub fn body(&self) -> String {
+        history_page_body(&self.actions, self.next_cursor.as_deref())
+    }
+}
+
+/// Checks the parameters of `GET /action-history` and decodes its cursor (every broken
+/// rule at once).
+pub fn parse_list(mut p: HistoryParams, state: &ApiState) -> Result<ListRequest, ApiError> {
     let format = match p.format.take() {
         None => None,
         Some(f) => {
@@ -209,24 +230,58 @@ pub async fn list(
             fmt
         }
     };
-    let (mut q, cursor, contradictory) = parse_history_params(p, &state)?;
-    if let Some(format) = format {
-        return Ok(export_response(&state, q, format, contradictory));
+    let (mut query, cursor, contradictory) = parse_history_params(p, state)?;
+    // A contradictory page is empty whatever its cursor says.
+    if let Some(c) = cursor.filter(|_| !contradictory) {
+        let codec = CursorCodec::new(&state.config.cursor_key);
+        query.after = Some(codec.decode(&c, &history_fingerprint(&query))?);
     }
-    if contradictory {
-        return Ok(history_page_json(&[], None));
-    }
-    let codec = CursorCodec::new(&state.config.cursor_key);
-    let fp = history_fingerprint(&q);
-    if let Some(c) = cursor {
-        q.after = Some(codec.decode(&c, &fp)?);
+    Ok(ListRequest {
+        query,
+        contradictory,
+        format,
+    })
+}
+
+/// The use case: one page of traces, newest first, with the next page's cursor.
+pub async fn page(state: &ApiState, req: &ListRequest) -> Result<RawPage, ApiError> {
+    if req.contradictory {
+        return Ok(RawPage::default());
     }
     let page = state
         .metrics
-        .store_call("list_traces", state.service.history_json(&q))
+        .store_call("list_traces", state.service.history_json(&req.query))
         .await?;
-    let next_cursor = page.next.as_ref().map(|p| codec.encode(p, &fp));
-    Ok(history_page_json(&page.items, next_cursor.as_deref()))
+    let codec = CursorCodec::new(&state.config.cursor_key);
+    Ok(RawPage {
+        next_cursor: page
+            .next
+            .as_ref()
+            .map(|p| codec.encode(p, &history_fingerprint(&req.query))),
+        actions: page.items,
+    })
+}
+
+/// `GET /api/v1/context/action-history`
+pub async fn list(
+    State(state): State<ApiState>,
+    _: Read,
+    ValidQuery(p): ValidQuery<HistoryParams>,
+) -> Result<Response, ApiError> {
+    let req = parse_list(p, &state)?;
+    if let Some(format) = req.format {
+        return Ok(export_response(
+            &state,
+            req.query,
+            format,
+            req.contradictory,
+        ));
+    }
+    let page = page(&state, &req).await?;
+    Ok(history_page_json(
+        &page.actions,
+        page.next_cursor.as_deref(),
+    ))
 }
 
 /// `GET /action-history?format=csv|ndjson`: the export, streamed as the store pages
@@ -267,9 +322,21 @@ fn export_response(
         .into_response()
 }
 
+/// A [`HistoryPage`] response built from traces that are already JSON.
+fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        history_page_body(actions, next_cursor),
+    )
+        .into_response()
+}
+
 /// A [`HistoryPage`] body built from traces that are already JSON: the same bytes
 /// `Json(HistoryPage { .. })` would produce, without decoding and re-encoding each trace.
-fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>) -> Response {
+fn history_page_body(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>) -> String {
     let size = actions.iter().map(|a| a.len() + 1).sum::<usize>() + 96;
     let mut body = String::with_capacity(size + next_cursor.map_or(0, str::len));
     body.push_str("{\"actions\":[");
@@ -289,17 +356,11 @@ fn history_page_json(actions: &[std::sync::Arc<str>], next_cursor: Option<&str>)
     body.push_str(",\"count\":");
     body.push_str(&actions.len().to_string());
     body.push('}');
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    body
 }
 
-fn path_id(id: String) -> Result<String, ApiError> {
+/// Checks an `action_id` path segment.
+pub fn parse_action_id(id: String) -> Result<String, ApiError> {
     let e = validate::validate_action_id(&id);
     if e.is_empty() {
         Ok(id)
@@ -314,13 +375,17 @@ pub async fn get_one(
     _: Read,
     ValidPath(id): ValidPath<String>,
 ) -> Result<Json<ActionTrace>, ApiError> {
-    let id = path_id(id)?;
+    action(&state, &parse_action_id(id)?).await.map(Json)
+}
+
+/// The use case: one trace, or 404.
+pub async fn action(state: &ApiState, id: &str) -> Result<ActionTrace, ApiError> {
     match state
         .metrics
-        .store_call("get_trace", state.service.action(&id))
+        .store_call("get_trace", state.service.action(id))
         .await?
     {
-        Some(t) => Ok(Json(t)),
+        Some(t) => Ok(t),
         None => Err(ApiError::not_found(format!(
             "no action trace with action_id {id:?}"
         ))),
@@ -580,7 +645,7 @@ pub async fn put_effectiveness(
     ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<Value>,
 ) -> Result<Json<ActionTrace>, ApiError> {
-    let id = path_id(id)?;
+    let id = parse_action_id(id)?;
     let mut eff: Effectiveness = query::from_value::<Object<Effectiveness>>(body, "")
         .map_err(|e| ApiError::validation(vec![e]))?
         .0;
@@ -751,7 +816,7 @@ pub async fn delete_one(
     _: Write,
     ValidPath(id): ValidPath<String>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(id)?;
+    let id = parse_action_id(id)?;
     let out = state
         .metrics
         .store_call(

@@ -4,9 +4,10 @@
 //!
 //! The tools are the ones of the generated HolmesGPT toolset, with the same names and
 //! parameters (both come from `context_core::generate::context_tool_specs`), plus
-//! `kubernaut_similar_remediations`. A tool call runs the very handler of its HTTP
-//! endpoint (parse, one `Service` call, render): the MCP door adds only the mapping
-//! of arguments to query parameters and of errors to MCP errors.
+//! `kubernaut_similar_remediations`. A tool call runs its HTTP endpoint's steps: the
+//! endpoint module's parse step (query parameters → core request) and its use case
+//! (one `Service` call); the MCP door adds only the mapping of arguments to query
+//! parameters, of the answer to structured content and of errors to MCP errors.
 //!
 //! - Arguments are checked against the tool's parameters first: an unknown argument, a
 //!   missing required one or a wrong JSON type is a JSON-RPC `invalid params` error
@@ -23,7 +24,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -40,7 +40,6 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{Read, ValidPath, ValidQuery};
 use crate::{ApiState, auth, discover, health, history, patterns, similar};
 
 /// Path of the MCP endpoint.
@@ -227,22 +226,12 @@ fn tool_error(e: ApiError) -> Result<CallToolResult, ErrorData> {
 }
 
 /// A successful answer: the document as structured content and as compact JSON text.
-fn done(v: Value) -> CallToolResult {
-    CallToolResult::structured(v)
+fn done<T: serde::Serialize>(t: &T) -> CallToolResult {
+    CallToolResult::structured(serde_json::to_value(t).unwrap_or(Value::Null))
 }
 
-fn to_value<T: serde::Serialize>(t: &T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
-}
-
-async fn body_json(resp: Response) -> Value {
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap_or_default();
-    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-}
-
-/// Runs one tool: its endpoint's handler with the arguments as query parameters.
+/// Runs one tool: its endpoint's parse step on the arguments as query parameters, then
+/// the endpoint's use case.
 pub async fn call(
     state: &ApiState,
     name: &str,
@@ -257,94 +246,77 @@ pub async fn call(
         ));
     };
     let mut a = check_args(spec, args)?;
-    let st = State(state.clone());
-    let result: Result<Value, ApiError> = match spec.name {
-        "kubernaut_context_discover" => discover::discover(
-            st,
-            Read,
-            ValidQuery(discover::DiscoverParams {
-                alert_type: a.remove("alert_type"),
-                namespace: a.remove("namespace"),
-                include_metadata: Some("true".into()),
-            }),
-        )
-        .await
-        .map(|Json(d)| to_value(&d)),
-        "kubernaut_action_history" => {
-            let p = history::HistoryParams {
-                namespace: a.remove("namespace"),
-                kind: a.remove("kind"),
-                name: a.remove("name"),
-                alert_name: a.remove("alert_name"),
-                alert_type: None,
-                signature: a.remove("signature"),
-                workflow_id: a.remove("workflow_id"),
-                action_type: a.remove("action_type"),
-                status: a.remove("status"),
-                since: a.remove("since"),
-                until: a.remove("until"),
-                limit: a.remove("limit"),
-                cursor: a.remove("cursor"),
-                text_match: None,
-                format: None,
-            };
-            match history::list(st, Read, ValidQuery(p)).await {
-                Ok(resp) => Ok(body_json(resp).await),
-                Err(e) => Err(e),
+    // Parse and use-case errors alike become the tool's answer below.
+    let result = async {
+        Ok::<_, ApiError>(match spec.name {
+            "kubernaut_context_discover" => {
+                let p = discover::DiscoverParams {
+                    alert_type: a.remove("alert_type"),
+                    namespace: a.remove("namespace"),
+                    include_metadata: Some("true".into()),
+                };
+                done(&discover::answer(state, &discover::parse(p)?).await?)
             }
-        }
-        "kubernaut_action_get" => {
-            let id = a.remove("action_id").unwrap_or_default();
-            history::get_one(st, Read, ValidPath(id))
-                .await
-                .map(|Json(t)| to_value(&t))
-        }
-        "kubernaut_pattern_analysis" => {
-            let sig = a.remove("signature").unwrap_or_default();
-            patterns::get_one(
-                st,
-                Read,
-                ValidPath(sig),
-                ValidQuery(patterns::AnalysisParams {
+            "kubernaut_action_history" => {
+                let p = history::HistoryParams {
+                    namespace: a.remove("namespace"),
+                    kind: a.remove("kind"),
+                    name: a.remove("name"),
+                    alert_name: a.remove("alert_name"),
+                    signature: a.remove("signature"),
+                    workflow_id: a.remove("workflow_id"),
+                    action_type: a.remove("action_type"),
+                    status: a.remove("status"),
+                    since: a.remove("since"),
+                    until: a.remove("until"),
+                    limit: a.remove("limit"),
+                    cursor: a.remove("cursor"),
+                    ..history::HistoryParams::default()
+                };
+                let page = history::page(state, &history::parse_list(p, state)?).await?;
+                CallToolResult::structured(
+                    serde_json::from_str(&page.body()).unwrap_or(Value::Null),
+                )
+            }
+            "kubernaut_action_get" => {
+                let id = a.remove("action_id").unwrap_or_default();
+                done(&history::action(state, &history::parse_action_id(id)?).await?)
+            }
+            "kubernaut_pattern_analysis" => {
+                let sig = a.remove("signature").unwrap_or_default();
+                let p = patterns::AnalysisParams {
                     window: a.remove("window"),
                     namespace: a.remove("namespace"),
                     alert_name: a.remove("alert_name"),
                     alert_type: None,
-                }),
-            )
-            .await
-            .map(|Json(p)| to_value(&p))
-        }
-        "kubernaut_context_health" => {
-            let (status, Json(h)) = health::health(st).await;
-            let v = to_value(&h);
-            return Ok(if status.is_success() {
-                done(v)
-            } else {
-                CallToolResult::structured_error(v)
-            });
-        }
-        "kubernaut_similar_remediations" => similar::similar(
-            st,
-            Read,
-            ValidQuery(similar::SimilarParams {
-                alert_name: a.remove("alert_name"),
-                namespace: a.remove("namespace"),
-                kind: a.remove("kind"),
-                name: a.remove("name"),
-                labels: a.remove("labels"),
-                window: a.remove("window"),
-                limit: a.remove("limit"),
-            }),
-        )
-        .await
-        .map(|Json(s)| to_value(&s)),
-        _ => Err(ApiError::not_found(format!("no tool {name}"))),
+                };
+                done(&patterns::analyze(state, &patterns::parse_analysis(sig, p)?).await?)
+            }
+            "kubernaut_context_health" => {
+                let h = health::check(state).await;
+                let v = serde_json::to_value(&h).unwrap_or(Value::Null);
+                if h.store.reachable {
+                    CallToolResult::structured(v)
+                } else {
+                    CallToolResult::structured_error(v)
+                }
+            }
+            "kubernaut_similar_remediations" => {
+                let p = similar::SimilarParams {
+                    alert_name: a.remove("alert_name"),
+                    namespace: a.remove("namespace"),
+                    kind: a.remove("kind"),
+                    name: a.remove("name"),
+                    labels: a.remove("labels"),
+                    window: a.remove("window"),
+                    limit: a.remove("limit"),
+                };
+                done(&similar::answer(state, &similar::parse(p)?).await?)
+            }
+            _ => return Err(ApiError::not_found(format!("no tool {name}"))),
+        })
     };
-    match result {
-        Ok(v) => Ok(done(v)),
-        Err(e) => tool_error(e),
-    }
+    result.await.or_else(tool_error)
 }
 
 /// The MCP server of one request (stateless: made anew for each POST).

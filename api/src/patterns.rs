@@ -96,12 +96,25 @@ pub async fn get_one(
     ValidPath(sig): ValidPath<String>,
     ValidQuery(p): ValidQuery<AnalysisParams>,
 ) -> Result<Json<PatternAnalysis>, ApiError> {
+    analyze(&state, &parse_analysis(sig, p)?).await.map(Json)
+}
+
+/// The use case: the analysis over the window ending now.
+pub async fn analyze(state: &ApiState, req: &AnalyzeRequest) -> Result<PatternAnalysis, ApiError> {
+    Ok(state
+        .metrics
+        .store_call("pattern_input", state.service.analyze(req, Utc::now()))
+        .await?)
+}
+
+/// Checks the signature and the parameters of one analysis (every broken rule at once).
+pub fn parse_analysis(sig: String, p: AnalysisParams) -> Result<AnalyzeRequest, ApiError> {
     let mut errs = validate::validate_signature(&sig);
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
     let (alert, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
     query::check(errs)?;
-    let req = AnalyzeRequest {
+    Ok(AnalyzeRequest {
         signature: sig,
         window_label: label,
         window: dur,
@@ -112,12 +125,7 @@ pub async fn get_one(
         } else {
             alert
         },
-    };
-    let analysis = state
-        .metrics
-        .store_call("pattern_input", state.service.analyze(&req, Utc::now()))
-        .await?;
-    Ok(Json(analysis))
+    })
 }
 
 /// `GET /api/v1/context/patterns`

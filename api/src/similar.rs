@@ -75,7 +75,7 @@ fn parse_labels(
 }
 
 /// Checks the parameters and builds the request (every broken rule at once).
-pub fn parse_similar_params(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
+pub fn parse(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
     let mut errs = Vec::new();
     let (window_label, window) = crate::patterns::window(&mut errs, p.window);
     let alert_name = query::text_filter(&mut errs, "alertName", p.alert_name, limits::MAX_NAME_LEN);
@@ -110,10 +110,13 @@ pub async fn similar(
     _: Read,
     ValidQuery(p): ValidQuery<SimilarParams>,
 ) -> Result<Json<Similar>, ApiError> {
-    let req = parse_similar_params(p)?;
-    let out = state
+    answer(&state, &parse(p)?).await.map(Json)
+}
+
+/// The use case: the similar signatures of the window ending now.
+pub async fn answer(state: &ApiState, req: &SimilarRequest) -> Result<Similar, ApiError> {
+    Ok(state
         .metrics
-        .store_call("similar", state.service.similar(&req, Utc::now()))
-        .await?;
-    Ok(Json(out))
+        .store_call("similar", state.service.similar(req, Utc::now()))
+        .await?)
 }
