@@ -17,18 +17,26 @@ use crate::extract::{Read, ValidQuery};
 use crate::query;
 use crate::{ApiState, BASE};
 
-#[derive(Debug, Default, Deserialize)]
+/// Query parameters of `GET /discover`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DiscoverParams {
+    /// Alert name; adjusts relevance scores (SecurityBreach, Pod, CPU, Memory, CrashLoop).
     #[serde(rename = "alertType")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_type: Option<String>,
+    /// Namespace of the investigation (every type supports all namespaces).
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub namespace: Option<String>,
+    /// Include dependencies and the accepted action types.
     #[serde(rename = "includeMetadata")]
+    #[param(value_type = Option<bool>, default = false)]
     pub include_metadata: Option<String>,
 }
 
 /// One context type.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContextType {
     pub name: String,
     pub description: String,
@@ -55,7 +63,8 @@ pub struct ContextType {
     pub newest_record: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The context types this deployment offers.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Discovery {
     pub available_types: Vec<ContextType>,
     pub total_types: usize,
@@ -69,7 +78,7 @@ pub struct Discovery {
 }
 
 /// [`crate::FunctionUrls`] as `/discover` shows them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FunctionUrlsView {
     pub health: Option<String>,
     pub discover: Option<String>,
@@ -194,6 +203,19 @@ pub async fn answer(state: &ApiState, req: &DiscoverRequest) -> Result<Discovery
 }
 
 /// `GET /api/v1/context/discover`
+#[utoipa::path(
+    get,
+    path = crate::paths::DISCOVER,
+    operation_id = "discover",
+    tag = "discover",
+    summary = "Context types this deployment offers",
+    params(DiscoverParams),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The context types, by priority then relevance.", body = Discovery),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn discover(
     State(state): State<ApiState>,
     _: Read,

@@ -15,17 +15,71 @@ use context_core::validate::FieldError;
 use serde::Serialize;
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
+    /// Machine-readable code: validation_failed, malformed_json, invalid_query,
+    /// invalid_path, unauthorized, not_found, method_not_allowed, conflict,
+    /// payload_too_large, unsupported_media_type, store_unavailable, internal.
     pub error: String,
     /// Human-readable explanation.
     pub message: String,
     /// The request id (also in the `x-request-id` header).
     pub request_id: String,
-    /// Field errors of a `validation_failed` error.
+    /// Every broken rule (validation_failed).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub details: Option<Vec<FieldError>>,
+}
+
+/// The error answers of a read endpoint (OpenAPI responses).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    #[response(
+        status = 400,
+        description = "Invalid parameter (every broken rule is listed in details)."
+    )]
+    BadRequest(ErrorBody),
+    #[response(
+        status = 401,
+        description = "Missing or wrong bearer token.",
+        headers(("WWW-Authenticate" = String, description = "Bearer challenge."))
+    )]
+    Unauthorized(ErrorBody),
+    #[response(status = 503, description = "The store is unavailable.")]
+    Unavailable(ErrorBody),
+}
+
+/// [`ReadErrors`] and the answers to a body a write cannot read (OpenAPI responses).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum WriteErrors {
+    #[response(
+        status = 400,
+        description = "Invalid parameter or body (every broken rule is listed in details)."
+    )]
+    BadRequest(ErrorBody),
+    #[response(
+        status = 401,
+        description = "Missing or wrong bearer token.",
+        headers(("WWW-Authenticate" = String, description = "Bearer challenge."))
+    )]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "Body larger than the limit (4 MiB).")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "Body is not application/json.")]
+    NotJson(ErrorBody),
+    #[response(status = 503, description = "The store is unavailable.")]
+    Unavailable(ErrorBody),
+}
+
+/// The 404 of an endpoint of one trace (OpenAPI response).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum NoSuchTrace {
+    #[response(status = 404, description = "No trace with this action_id.")]
+    NotFound(ErrorBody),
 }
 
 /// An error a handler answers with.

@@ -46,18 +46,12 @@ pub fn routes_with_default<S: Clone + Send + Sync + 'static>(
             .post(move |q: Pairs, b: Body| async move { from_post(q, b, part, kind, &p) })
     };
     Router::new()
+        .route(crate::paths::GENERATE_TOOLSET, route(Kind::Toolset, true))
         .route(
-            &format!("{GENERATE_BASE}/toolset"),
-            route(Kind::Toolset, true),
-        )
-        .route(
-            &format!("{GENERATE_BASE}/manifests"),
+            crate::paths::GENERATE_MANIFESTS,
             route(Kind::Manifests, false),
         )
-        .route(
-            &format!("{GENERATE_BASE}/podman"),
-            route(Kind::Podman, false),
-        )
+        .route(crate::paths::GENERATE_PODMAN, route(Kind::Podman, false))
 }
 
 /// The default Context API URL of this door.
@@ -185,4 +179,107 @@ fn from_post(
     }
     let kind = if allow_part { part } else { kind };
     respond(kind, d.apply(GenerateOptions::from_json(body)))
+}
+
+/// The generator endpoints as the OpenAPI document describes them (the routes above
+/// are closures; these stubs carry their descriptions).
+pub mod doc {
+    #![allow(dead_code)]
+
+    use context_core::generate::GenerateOptions;
+
+    use crate::ErrorBody;
+
+    /// `part` of the toolset generator.
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct PartParam {
+        /// toolset (default): the HolmesGPT toolset file; config: the HolmesGPT
+        /// config.yaml snippet enabling the built-in toolsets (needs builtin_toolsets).
+        #[param(value_type = Option<crate::openapi::Part>)]
+        pub part: Option<String>,
+    }
+
+    #[derive(utoipa::IntoResponses)]
+    pub enum GetErrors {
+        #[response(
+            status = 400,
+            description = "Invalid options (every broken rule is listed in details)."
+        )]
+        Invalid(ErrorBody),
+    }
+
+    #[derive(utoipa::IntoResponses)]
+    pub enum PostErrors {
+        #[response(
+            status = 400,
+            description = "Invalid options (every broken rule is listed in details)."
+        )]
+        Invalid(ErrorBody),
+        #[response(status = 413, description = "Body larger than the limit (4 MiB).")]
+        TooLarge(ErrorBody),
+        #[response(status = 415, description = "Body is not application/json.")]
+        NotJson(ErrorBody),
+    }
+
+    macro_rules! generator {
+        ($get:ident, $post:ident, $path:expr, $get_id:literal, $post_id:literal,
+         $summary:literal, ($($params:tt)*), ($($ok:tt)*)) => {
+            #[utoipa::path(
+                get,
+                path = $path,
+                operation_id = $get_id,
+                tag = "generate",
+                summary = $summary,
+                description = "Options as query parameters; all optional.",
+                params($($params)* GenerateOptions),
+                responses((status = 200, description = "The generated file.", $($ok)*), GetErrors)
+            )]
+            pub fn $get() {}
+
+            #[utoipa::path(
+                post,
+                path = $path,
+                operation_id = $post_id,
+                tag = "generate",
+                summary = $summary,
+                description = "Options as a JSON body (same names as the GET parameters); all optional.",
+                params($($params)*),
+                request_body(content = GenerateOptions, content_type = "application/json"),
+                responses((status = 200, description = "The generated file.", $($ok)*), PostErrors)
+            )]
+            pub fn $post() {}
+        };
+    }
+
+    generator!(
+        toolset_get,
+        toolset_post,
+        crate::paths::GENERATE_TOOLSET,
+        "generateToolset",
+        "generateToolsetPost",
+        "HolmesGPT toolset file for this Context API",
+        (PartParam,),
+        (body = Object, content_type = "application/yaml")
+    );
+    generator!(
+        manifests_get,
+        manifests_post,
+        crate::paths::GENERATE_MANIFESTS,
+        "generateManifests",
+        "generateManifestsPost",
+        "Kubernetes manifests deploying HolmesGPT (and optionally this API)",
+        (),
+        (content_type = "application/yaml")
+    );
+    generator!(
+        podman_get,
+        podman_post,
+        crate::paths::GENERATE_PODMAN,
+        "generatePodman",
+        "generatePodmanPost",
+        "Shell script running HolmesGPT (and optionally this API) with podman",
+        (),
+        (body = String, content_type = "text/plain")
+    );
 }

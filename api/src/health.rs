@@ -16,7 +16,8 @@ pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// The service name reported by `/health`.
 pub const SERVICE: &str = "kubernaut-context-api";
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The store's answer to a ping.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoreHealth {
     /// `local` or `dynamodb`.
     pub kind: String,
@@ -27,7 +28,8 @@ pub struct StoreHealth {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// Service health.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     /// `healthy` (200) or `unhealthy` (503).
     pub status: String,
@@ -38,6 +40,18 @@ pub struct Health {
 }
 
 /// `GET /api/v1/context/health` (never needs a token: probes call it).
+#[utoipa::path(
+    get,
+    path = crate::paths::HEALTH,
+    operation_id = "getHealth",
+    tag = "health",
+    summary = "Service health and store reachability",
+    description = "Never needs a token (probes call it).",
+    responses(
+        (status = 200, description = "Healthy.", body = Health),
+        (status = 503, description = "The store is unreachable.", body = Health)
+    )
+)]
 pub async fn health(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
     let body = check(&state).await;
     let status = if body.store.reachable {

@@ -18,6 +18,7 @@ use context_core::validate::{self, FieldError, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{Read, ValidJson, ValidPath, ValidQuery, Write};
@@ -25,40 +26,128 @@ use crate::query::{self, fe};
 use crate::{ApiState, BASE};
 
 /// Query parameters of `GET /action-history` (all optional).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryParams {
+    /// Only records whose namespace matches this.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub namespace: Option<String>,
+    /// Only records whose kind matches this.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub kind: Option<String>,
+    /// Only records whose name matches this.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub name: Option<String>,
+    /// Only traces of this alert.
     #[serde(rename = "alertName")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_name: Option<String>,
-    /// Alias of `alertName` (the HolmesGPT toolset's name).
+    /// Alias of alertName (the HolmesGPT toolset's name); when both are given, both
+    /// must match.
     #[serde(rename = "alertType")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_type: Option<String>,
+    /// Only traces of this signature.
+    #[param(value_type = Option<crate::openapi::Signature>)]
     pub signature: Option<String>,
+    /// Only traces of this workflow.
     #[serde(rename = "workflowId")]
+    #[param(value_type = Option<crate::openapi::Identifier>)]
     pub workflow_id: Option<String>,
+    /// Only traces of this action type.
     #[serde(rename = "actionType")]
+    #[param(value_type = Option<crate::openapi::ActionType>)]
     pub action_type: Option<String>,
+    /// Only traces with this execution status.
+    #[param(value_type = Option<ExecutionStatus>)]
     pub status: Option<String>,
+    /// Only actions at or after this time (RFC 3339).
+    #[param(value_type = Option<chrono::DateTime<Utc>>)]
     pub since: Option<String>,
+    /// Only actions before this time (RFC 3339).
+    #[param(value_type = Option<chrono::DateTime<Utc>>)]
     pub until: Option<String>,
-    /// How namespace, kind, name and alertName match: `exact` (default) or `contains`.
+    /// How namespace, kind, name and alertName match: exact (the whole value,
+    /// case-sensitive) or contains (the value contains the term anywhere, ignoring
+    /// ASCII case; a prefix matches too).
     #[serde(rename = "match")]
+    #[param(value_type = Option<TextMatch>)]
     pub text_match: Option<String>,
-    /// `csv` or `ndjson`: every matching trace as a streamed file instead of a page.
+    /// csv or ndjson: every matching trace as one streamed file (newest first; no
+    /// limit or cursor then) instead of a page. CSV columns: action_id,
+    /// action_timestamp, namespace, kind, name, alert_name, severity, signature,
+    /// action_type, execution_status, execution_duration_ms, effectiveness_score,
+    /// workflow_id, correlation_id, cluster_name, execution_error. NDJSON: one trace
+    /// document per line (what `kubernaut-context import` reads).
+    #[param(value_type = Option<crate::openapi::ExportFormat>)]
     pub format: Option<String>,
+    /// Page size.
+    #[param(value_type = Option<crate::openapi::PageLimit>)]
     pub limit: Option<String>,
+    /// Opaque cursor from next_cursor of the previous page (same filters). A cursor
+    /// that was altered or made for other filters answers 400.
+    #[param(value_type = Option<crate::openapi::Cursor>)]
     pub cursor: Option<String>,
 }
 
+/// The `action_id` of a path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ActionIdPath {
+    /// The action id.
+    #[param(value_type = crate::openapi::Identifier)]
+    pub action_id: String,
+}
+
 /// The body of `GET /action-history`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryPage {
     pub actions: Vec<ActionTrace>,
+    /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
     pub count: usize,
+}
+
+/// The body of `POST /action-history` for the OpenAPI document (the handler reads the
+/// text): one trace, or a batch of 1..=`MAX_BATCH`.
+pub struct TraceBody;
+
+impl utoipa::PartialSchema for TraceBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+        let input = || utoipa::openapi::Ref::from_schema_name(TraceInput::name());
+        OneOfBuilder::new()
+            .item(input())
+            .item(
+                ArrayBuilder::new()
+                    .items(input())
+                    .min_items(Some(1))
+                    .max_items(Some(limits::MAX_BATCH)),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TraceBody {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((TraceInput::name().into(), TraceInput::schema()));
+        TraceInput::schemas(schemas);
+    }
+}
+
+/// The 200 of `POST /action-history`: a single trace's outcome or a batch's.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Recorded {
+    One(ItemResult),
+    Batch(BatchResult),
 }
 
 /// Parses and checks the list filters. Returns the query, the raw cursor and whether
@@ -263,6 +352,27 @@ pub async fn page(state: &ApiState, req: &ListRequest) -> Result<RawPage, ApiErr
 }
 
 /// `GET /api/v1/context/action-history`
+#[utoipa::path(
+    get,
+    path = crate::paths::ACTION_HISTORY,
+    operation_id = "listActionHistory",
+    tag = "action-history",
+    summary = "Action traces, newest first",
+    params(HistoryParams),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (
+            status = 200,
+            description = "One page of traces; with format, the export file.",
+            content(
+                (HistoryPage = "application/json"),
+                (String = "text/csv"),
+                (String = "application/x-ndjson")
+            )
+        ),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn list(
     State(state): State<ApiState>,
     _: Read,
@@ -370,10 +480,24 @@ pub fn parse_action_id(id: String) -> Result<String, ApiError> {
 }
 
 /// `GET /api/v1/context/action-history/{action_id}`
+#[utoipa::path(
+    get,
+    path = crate::paths::ACTION,
+    operation_id = "getAction",
+    tag = "action-history",
+    summary = "One action trace",
+    params(ActionIdPath),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The trace.", body = ActionTrace),
+        crate::error::ReadErrors,
+        crate::error::NoSuchTrace
+    )
+)]
 pub async fn get_one(
     State(state): State<ApiState>,
     _: Read,
-    ValidPath(id): ValidPath<String>,
+    ValidPath(ActionIdPath { action_id: id }): ValidPath<ActionIdPath>,
 ) -> Result<Json<ActionTrace>, ApiError> {
     action(&state, &parse_action_id(id)?).await.map(Json)
 }
@@ -393,7 +517,7 @@ pub async fn action(state: &ApiState, id: &str) -> Result<ActionTrace, ApiError>
 }
 
 /// The result of recording one trace.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemResult {
     /// Position in the batch (0 for a single trace).
     pub index: usize,
@@ -406,7 +530,7 @@ pub struct ItemResult {
 }
 
 /// The body of a batch `POST /action-history`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchResult {
     pub results: Vec<ItemResult>,
     pub created: usize,
@@ -528,6 +652,27 @@ fn check_traces(
 }
 
 /// `POST /api/v1/context/action-history`
+#[utoipa::path(
+    post,
+    path = crate::paths::ACTION_HISTORY,
+    operation_id = "recordActions",
+    tag = "action-history",
+    summary = "Record one action trace or a batch",
+    description = "A single trace answers 201 (created), 200 (same content already recorded) or 409 (same action_id, different content). A batch (JSON array of 1 to 100 traces with distinct action_id) is validated as a whole (any error: 400, nothing stored) and answers 200 with one outcome per item.",
+    request_body(content = TraceBody, content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "Already recorded with the same content (single), or the batch outcomes.", body = Recorded),
+        (
+            status = 201,
+            description = "Recorded.",
+            body = ItemResult,
+            headers(("Location" = String, description = "URL of the new trace."))
+        ),
+        (status = 409, description = "The action_id is recorded with different content.", body = crate::ErrorBody),
+        crate::error::WriteErrors
+    )
+)]
 pub async fn create(
     State(state): State<ApiState>,
     _: Write,
@@ -639,10 +784,25 @@ pub async fn create(
 }
 
 /// `PUT /api/v1/context/action-history/{action_id}/effectiveness`
+#[utoipa::path(
+    put,
+    path = crate::paths::EFFECTIVENESS,
+    operation_id = "putEffectiveness",
+    tag = "action-history",
+    summary = "Record or replace the effectiveness assessment of a trace",
+    params(ActionIdPath),
+    request_body(content = Effectiveness, content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The updated trace.", body = ActionTrace),
+        crate::error::WriteErrors,
+        crate::error::NoSuchTrace
+    )
+)]
 pub async fn put_effectiveness(
     State(state): State<ApiState>,
     _: Write,
-    ValidPath(id): ValidPath<String>,
+    ValidPath(ActionIdPath { action_id: id }): ValidPath<ActionIdPath>,
     ValidJson(body): ValidJson<Value>,
 ) -> Result<Json<ActionTrace>, ApiError> {
     let id = parse_action_id(id)?;
@@ -797,24 +957,41 @@ mod parse_tests {
 }
 
 /// The query of `DELETE /action-history`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
-    /// `demo`: every trace `seed-demo` wrote.
+    /// Which seeded history to delete: demo.
+    #[param(value_type = Option<crate::openapi::Seed>, required = true)]
     pub seed: Option<String>,
 }
 
 /// The body of a bulk delete.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub deleted: u64,
 }
 
 /// `DELETE /api/v1/context/action-history/{action_id}`: 204, or 404 when unknown.
+#[utoipa::path(
+    delete,
+    path = crate::paths::ACTION,
+    operation_id = "deleteAction",
+    tag = "action-history",
+    summary = "Delete one action trace",
+    description = "Removes the trace; the signature's aggregate, hour buckets and the store counters follow in the same transaction.",
+    params(ActionIdPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        crate::error::ReadErrors,
+        crate::error::NoSuchTrace
+    )
+)]
 pub async fn delete_one(
     State(state): State<ApiState>,
     _: Write,
-    ValidPath(id): ValidPath<String>,
+    ValidPath(ActionIdPath { action_id: id }): ValidPath<ActionIdPath>,
 ) -> Result<Response, ApiError> {
     let id = parse_action_id(id)?;
     let out = state
@@ -834,6 +1011,20 @@ pub async fn delete_one(
 }
 
 /// `DELETE /api/v1/context/action-history?seed=demo`: removes the demo history.
+#[utoipa::path(
+    delete,
+    path = crate::paths::ACTION_HISTORY,
+    operation_id = "deleteDemoHistory",
+    tag = "action-history",
+    summary = "Delete the demo history",
+    description = "Deletes every trace `seed-demo` wrote (action ids starting with `demo-`), keeping aggregates and counts exact. `seed=demo` is required; other traces are deleted one by one by action_id.",
+    params(DeleteParams),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "How many traces were deleted.", body = Deleted),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn delete_seeded(
     State(state): State<ApiState>,
     _: Write,

@@ -41,6 +41,23 @@ pub use metrics::Metrics;
 /// Base path of the context endpoints.
 pub const BASE: &str = "/api/v1/context";
 
+/// The paths the router serves; the OpenAPI document names the same constants.
+pub mod paths {
+    pub const HEALTH: &str = "/api/v1/context/health";
+    pub const DISCOVER: &str = "/api/v1/context/discover";
+    pub const ACTION_HISTORY: &str = "/api/v1/context/action-history";
+    pub const ACTION: &str = "/api/v1/context/action-history/{action_id}";
+    pub const EFFECTIVENESS: &str = "/api/v1/context/action-history/{action_id}/effectiveness";
+    pub const PATTERNS: &str = "/api/v1/context/patterns";
+    pub const PATTERN: &str = "/api/v1/context/patterns/{signature}";
+    pub const SIMILAR: &str = "/api/v1/context/similar";
+    pub const OPENAPI: &str = "/api/v1/openapi.json";
+    pub const METRICS: &str = "/metrics";
+    pub const GENERATE_TOOLSET: &str = "/api/v1/generate/toolset";
+    pub const GENERATE_MANIFESTS: &str = "/api/v1/generate/manifests";
+    pub const GENERATE_PODMAN: &str = "/api/v1/generate/podman";
+}
+
 /// Public URLs of the Lambda functions of a per-function deployment (shown by
 /// `/discover`). `None` where not deployed separately.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -355,50 +372,31 @@ impl RouteGroup {
         linked: &Linked,
     ) -> Router<ApiState> {
         match self {
-            RouteGroup::Health => r.route(&format!("{BASE}/health"), get(health::health)),
-            RouteGroup::Discover => r.route(&format!("{BASE}/discover"), get(discover::discover)),
+            RouteGroup::Health => r.route(paths::HEALTH, get(health::health)),
+            RouteGroup::Discover => r.route(paths::DISCOVER, get(discover::discover)),
             RouteGroup::ActionHistoryRead => r
-                .route(&format!("{BASE}/action-history"), get(history::list))
-                .route(
-                    &format!("{BASE}/action-history/{{action_id}}"),
-                    get(history::get_one),
-                ),
+                .route(paths::ACTION_HISTORY, get(history::list))
+                .route(paths::ACTION, get(history::get_one)),
             RouteGroup::ActionHistoryWrite => r
                 .route(
-                    &format!("{BASE}/action-history"),
+                    paths::ACTION_HISTORY,
                     post(history::create).delete(history::delete_seeded),
                 )
-                .route(
-                    &format!("{BASE}/action-history/{{action_id}}"),
-                    delete(history::delete_one),
-                )
-                .route(
-                    &format!("{BASE}/action-history/{{action_id}}/effectiveness"),
-                    put(history::put_effectiveness),
-                ),
+                .route(paths::ACTION, delete(history::delete_one))
+                .route(paths::EFFECTIVENESS, put(history::put_effectiveness)),
             RouteGroup::Patterns => r
-                .route(&format!("{BASE}/patterns"), get(patterns::list))
-                .route(
-                    &format!("{BASE}/patterns/{{signature}}"),
-                    get(patterns::get_one),
-                )
-                .route(&format!("{BASE}/similar"), get(similar::similar)),
-            RouteGroup::OpenApi => {
-                let all = all.clone();
-                r.route(
-                    "/api/v1/openapi.json",
-                    get(
-                        move |axum::extract::State(s): axum::extract::State<ApiState>| {
-                            openapi::serve(s, all.clone())
-                        },
-                    ),
-                )
-            }
+                .route(paths::PATTERNS, get(patterns::list))
+                .route(paths::PATTERN, get(patterns::get_one))
+                .route(paths::SIMILAR, get(similar::similar)),
+            RouteGroup::OpenApi => match linked.openapi {
+                Some(routes) => r.merge(routes(all.clone())),
+                None => r,
+            },
             RouteGroup::Mcp => match linked.mcp {
                 Some(routes) => r.merge(routes(state)),
                 None => r,
             },
-            RouteGroup::Metrics => r.route("/metrics", get(metrics_handler)),
+            RouteGroup::Metrics => r.route(paths::METRICS, get(metrics_handler)),
             RouteGroup::Generate => match linked.generate {
                 Some(routes) => r.merge(routes(state)),
                 None => r,
@@ -407,7 +405,23 @@ impl RouteGroup {
     }
 }
 
-async fn metrics_handler(axum::extract::State(state): axum::extract::State<ApiState>) -> Response {
+/// `GET /metrics`
+#[utoipa::path(
+    get,
+    path = paths::METRICS,
+    operation_id = "metrics",
+    tag = "meta",
+    summary = "Prometheus metrics (OpenMetrics text)",
+    responses((
+        status = 200,
+        description = "Request counts and latency per endpoint and status, store call latency, traces ingested.",
+        body = String,
+        content_type = "application/openmetrics-text"
+    ))
+)]
+pub(crate) async fn metrics_handler(
+    axum::extract::State(state): axum::extract::State<ApiState>,
+) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -425,15 +439,20 @@ async fn not_found(req: Request) -> Response {
 /// Routes of a group whose code a binary links only when it passes them (see [`Linked`]).
 pub type GroupRoutes = fn(&ApiState) -> Router<ApiState>;
 
+/// The route of the OpenAPI document, for the groups a router mounts.
+pub type DocumentRoutes = fn(Arc<Vec<RouteGroup>>) -> Router<ApiState>;
+
 /// The route groups whose code is large (rmcp for [`RouteGroup::Mcp`]; the generators,
-/// k8s-openapi and YAML for [`RouteGroup::Generate`]) are mounted through these
-/// pointers: a binary that passes `None` never references that code, so the linker
-/// leaves it out (the Lambda functions: only `mcp` links rmcp, none links the
-/// generators). A group in `groups` whose pointer is `None` mounts nothing.
+/// k8s-openapi and YAML for [`RouteGroup::Generate`]; the OpenAPI schemas for
+/// [`RouteGroup::OpenApi`]) are mounted through these pointers: a binary that passes
+/// `None` never references that code, so the linker leaves it out (the Lambda
+/// functions: only `mcp` links rmcp, none links the generators or the document). A
+/// group in `groups` whose pointer is `None` mounts nothing.
 #[derive(Clone, Copy, Default)]
 pub struct Linked {
     pub mcp: Option<GroupRoutes>,
     pub generate: Option<GroupRoutes>,
+    pub openapi: Option<DocumentRoutes>,
 }
 
 impl Linked {
@@ -442,6 +461,7 @@ impl Linked {
         Linked {
             mcp: Some(mcp::routes),
             generate: Some(generate_routes),
+            openapi: Some(openapi::routes),
         }
     }
 
@@ -449,6 +469,7 @@ impl Linked {
     pub const NONE: Linked = Linked {
         mcp: None,
         generate: None,
+        openapi: None,
     };
 }
 

@@ -20,38 +20,74 @@ use crate::query::{self, fe};
 pub const MAX_OFFSET: usize = 100_000;
 
 /// Query parameters of `GET /patterns/{signature}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AnalysisParams {
+    /// Time window ending now (default 30d).
+    #[param(value_type = Option<crate::openapi::Window>)]
     pub window: Option<String>,
+    /// Only traces in this namespace.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub namespace: Option<String>,
+    /// Only traces of this alert.
     #[serde(rename = "alertName")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_name: Option<String>,
+    /// Alias of alertName; when both are given, both must match.
     #[serde(rename = "alertType")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_type: Option<String>,
 }
 
+/// The signature of `GET /patterns/{signature}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SignaturePath {
+    /// The alert signature.
+    #[param(value_type = crate::openapi::Signature)]
+    pub signature: String,
+}
+
 /// Query parameters of `GET /patterns`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Time window ending now (default 30d).
+    #[param(value_type = Option<crate::openapi::Window>)]
     pub window: Option<String>,
+    /// Only signatures in this namespace.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub namespace: Option<String>,
+    /// Only signatures of this alert.
     #[serde(rename = "alertName")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_name: Option<String>,
+    /// Alias of alertName; when both are given, both must match.
     #[serde(rename = "alertType")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_type: Option<String>,
-    /// How namespace and alertName match: `exact` (default) or `contains`.
+    /// How namespace and alertName match: exact (the whole value, case-sensitive) or
+    /// contains (the value contains the term anywhere, ignoring ASCII case).
     #[serde(rename = "match")]
+    #[param(value_type = Option<TextMatch>)]
     pub text_match: Option<String>,
+    /// Page size.
+    #[param(value_type = Option<crate::openapi::PageLimit>)]
     pub limit: Option<String>,
+    /// Rows to skip (ignored when cursor is given).
+    #[param(value_type = Option<crate::openapi::Offset>)]
     pub offset: Option<String>,
+    /// Opaque cursor from next_cursor of the previous page (same filters). A cursor
+    /// that was altered or made for other filters answers 400.
+    #[param(value_type = Option<crate::openapi::Cursor>)]
     pub cursor: Option<String>,
 }
 
 /// The body of `GET /patterns`: signatures with traces in the window, most traces in
 /// the window first.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignaturePage {
     pub window: String,
     pub signatures: Vec<RankedSignature>,
@@ -59,6 +95,7 @@ pub struct SignaturePage {
     /// Signatures with traces in the window, on all pages.
     pub total: usize,
     pub offset: usize,
+    /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -90,13 +127,29 @@ fn alert_filter(
 }
 
 /// `GET /api/v1/context/patterns/{signature}`
+#[utoipa::path(
+    get,
+    path = crate::paths::PATTERN,
+    operation_id = "analyzeSignature",
+    tag = "patterns",
+    summary = "Pattern analysis of one signature",
+    description = "An unknown signature answers 200 with zero occurrences.",
+    params(SignaturePath, AnalysisParams),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The analysis.", body = PatternAnalysis),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn get_one(
     State(state): State<ApiState>,
     _: Read,
-    ValidPath(sig): ValidPath<String>,
+    ValidPath(SignaturePath { signature }): ValidPath<SignaturePath>,
     ValidQuery(p): ValidQuery<AnalysisParams>,
 ) -> Result<Json<PatternAnalysis>, ApiError> {
-    analyze(&state, &parse_analysis(sig, p)?).await.map(Json)
+    analyze(&state, &parse_analysis(signature, p)?)
+        .await
+        .map(Json)
 }
 
 /// The use case: the analysis over the window ending now.
@@ -129,6 +182,19 @@ pub fn parse_analysis(sig: String, p: AnalysisParams) -> Result<AnalyzeRequest, 
 }
 
 /// `GET /api/v1/context/patterns`
+#[utoipa::path(
+    get,
+    path = crate::paths::PATTERNS,
+    operation_id = "listSignatures",
+    tag = "patterns",
+    summary = "Signatures seen in the window, most occurrences first",
+    params(ListParams),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "One page of signatures.", body = SignaturePage),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn list(
     State(state): State<ApiState>,
     _: Read,

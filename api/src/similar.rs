@@ -15,17 +15,31 @@ use crate::extract::{Read, ValidQuery};
 use crate::query::{self, fe};
 
 /// Query parameters of `GET /similar` (all optional; `alertName` or `labels` needed).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarParams {
+    /// Alert name, e.g. KubePodCrashLooping.
     #[serde(rename = "alertName")]
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub alert_name: Option<String>,
+    /// Namespace of the alert's resource.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub namespace: Option<String>,
+    /// Kind of the alert's resource, e.g. Deployment.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub kind: Option<String>,
+    /// Name of the alert's resource.
+    #[param(value_type = Option<crate::openapi::NameFilter>)]
     pub name: Option<String>,
-    /// `key=value` pairs separated by commas.
+    /// Alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.
+    #[param(value_type = Option<crate::openapi::LabelPairs>)]
     pub labels: Option<String>,
+    /// Time window ending now (default 30d).
+    #[param(value_type = Option<crate::openapi::Window>)]
     pub window: Option<String>,
+    /// Most hits (default 10).
+    #[param(value_type = Option<crate::openapi::SimilarLimit>)]
     pub limit: Option<String>,
 }
 
@@ -105,6 +119,20 @@ pub fn parse(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
 }
 
 /// `GET /api/v1/context/similar`
+#[utoipa::path(
+    get,
+    path = crate::paths::SIMILAR,
+    operation_id = "similarRemediations",
+    tag = "patterns",
+    summary = "Past remediations of alerts like this one",
+    description = "Signatures with actions in the window that match the alert: the same signature first, then the same alert and kind on other resources, then other alerts sharing labels; each with its occurrences, success rate and best action (Wilson lower bound). Give alertName or labels.",
+    params(SimilarParams),
+    security((), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The similar signatures, most similar first.", body = Similar),
+        crate::error::ReadErrors
+    )
+)]
 pub async fn similar(
     State(state): State<ApiState>,
     _: Read,

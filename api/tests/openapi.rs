@@ -4,7 +4,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::app;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{TOKEN, app};
 use serde_json::Value;
 
 /// Every operation as `METHOD path` → its parameters (`in:name`) and response statuses.
@@ -59,4 +61,54 @@ async fn document_keeps_every_operation_parameter_and_status() {
     let want: BTreeMap<String, (Vec<String>, Vec<String>)> =
         serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
     assert_eq!(got, want);
+}
+
+/// Every documented operation is served, and every other method on a documented path
+/// answers 405: the document lists exactly the routes the router serves (besides
+/// `POST /mcp`, which `tools/list` describes).
+#[tokio::test]
+async fn document_lists_exactly_the_routes_served() {
+    let app = app();
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ];
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let uri = path
+            .replace("{action_id}", "act-1")
+            .replace("{signature}", "sig-1");
+        for m in &methods {
+            let documented = item.get(m.as_str().to_lowercase()).is_some();
+            let r = app
+                .send(
+                    Request::builder()
+                        .method(m.clone())
+                        .uri(&uri)
+                        .header("authorization", format!("Bearer {TOKEN}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            let routed = r.status != StatusCode::METHOD_NOT_ALLOWED
+                && !(r.status == StatusCode::NOT_FOUND && r.text().contains("no endpoint"));
+            assert_eq!(routed, documented, "{m} {uri}: {} {}", r.status, r.text());
+            checked += usize::from(documented);
+        }
+    }
+    assert_eq!(checked, operations(&doc).len());
+    let mcp = app
+        .send(
+            Request::post("/mcp")
+                .header("host", "127.0.0.1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_ne!(mcp.status, StatusCode::NOT_FOUND);
+    assert!(doc["paths"].get("/mcp").is_none());
 }

@@ -26,6 +26,8 @@ pub mod demo;
 pub mod export;
 pub mod generate;
 pub mod model;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 #[cfg(any(test, feature = "conformance"))]
 pub mod oracle;
 pub mod patterns;

@@ -59,6 +59,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 
 /// Deployment environment of the cluster the action ran in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     Production,
@@ -69,6 +70,8 @@ pub enum Environment {
 
 /// Alert severity, as Prometheus/Alertmanager rules label it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AlertSeverity))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -78,6 +81,7 @@ pub enum Severity {
 
 /// Where the action is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ExecutionStatus {
     Pending,
@@ -127,6 +131,7 @@ impl std::fmt::Display for ExecutionStatus {
 
 /// How an effectiveness score was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum AssessmentMethod {
     Automated,
@@ -136,6 +141,7 @@ pub enum AssessmentMethod {
 
 /// How a follow-up action relates to the one it follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FollowUpRelation {
     Correction,
@@ -146,28 +152,39 @@ pub enum FollowUpRelation {
 
 /// The Kubernetes object the action targeted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourceRef {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub namespace: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
     pub uid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
     pub api_version: Option<String>,
 }
 
 /// The alert that triggered the action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertInfo {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub name: String,
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::fingerprint))]
     pub fingerprint: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::labels))]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::labels))]
     pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firing_time: Option<DateTime<Utc>>,
@@ -175,28 +192,38 @@ pub struct AlertInfo {
 
 /// Which model chose the action, and how sure it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelInfo {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub used: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
     pub confidence: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
     pub reasoning: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
     pub routing_tier: Option<String>,
 }
 
 /// An action the model considered and did not take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlternativeAction {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::action_type))]
     pub action_type: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
     pub confidence: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
     pub reasoning: Option<String>,
 }
 
 /// The five yes/no criteria behind an effectiveness score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EffectivenessCriteria {
     #[serde(default)]
@@ -213,9 +240,11 @@ pub struct EffectivenessCriteria {
 
 /// How well an action worked, assessed after the fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Effectiveness {
     /// 0.0 (useless or harmful) ..= 1.0 (fully effective).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
     pub score: f64,
     #[serde(default, deserialize_with = "object")]
     pub criteria: EffectivenessCriteria,
@@ -224,13 +253,16 @@ pub struct Effectiveness {
     pub assessed_at: Option<DateTime<Utc>>,
     pub method: AssessmentMethod,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
     pub notes: Option<String>,
 }
 
 /// A later action linked to this one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::identifier))]
     pub action_id: String,
     pub relation: FollowUpRelation,
     pub timestamp: DateTime<Utc>,
@@ -238,15 +270,20 @@ pub struct FollowUp {
 
 /// What a client sends to record an action (`POST /api/v1/context/action-history`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TraceInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::identifier))]
     pub action_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_identifier))]
     pub correlation_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_identifier))]
     pub workflow_id: Option<String>,
     /// Optional: derived as sha256_hex("alert:namespace:kind:name") when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_signature))]
     pub signature: Option<String>,
     pub action_timestamp: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,6 +293,7 @@ pub struct TraceInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
     pub cluster_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
@@ -269,17 +307,23 @@ pub struct TraceInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub model: Option<ModelInfo>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::alternative_actions))]
     #[serde(default, deserialize_with = "object_vec")]
     pub alternative_actions: Vec<AlternativeAction>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::action_type))]
     pub action_type: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::json_object))]
     pub action_parameters: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_json_object))]
     pub resource_state_before: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_json_object))]
     pub resource_state_after: Option<Map<String, Value>>,
     pub execution_status: ExecutionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
     pub execution_error: Option<String>,
     #[serde(
         default,
@@ -287,12 +331,14 @@ pub struct TraceInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub effectiveness: Option<Effectiveness>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::follow_up_actions))]
     #[serde(default, deserialize_with = "object_vec")]
     pub follow_up_actions: Vec<FollowUp>,
 }
 
 /// A stored action trace, as every read endpoint returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionTrace {
     pub action_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -404,6 +450,7 @@ impl ActionTrace {
 
 /// Result of storing one trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PutOutcome {
     /// New trace stored.

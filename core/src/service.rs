@@ -70,6 +70,7 @@ pub struct RankRequest {
 
 /// One signature in the ranking: its lifetime aggregate and its counts in the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedSignature {
     #[serde(flatten)]
     pub aggregate: SignatureAggregate,

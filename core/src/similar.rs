@@ -50,6 +50,7 @@ pub struct SimilarRequest {
 
 /// How a hit matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchKind {
     LabelOverlap,
@@ -70,6 +71,7 @@ impl MatchKind {
 /// The action of a hit with the best 95% Wilson lower bound of its success rate in the
 /// window (completed over finished).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BestAction {
     pub action_type: String,
     /// Finished attempts (completed, failed, rolled back) in the window.
@@ -83,6 +85,7 @@ pub struct BestAction {
 
 /// One similar signature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimilarHit {
     pub signature: String,
     pub alert_name: String,
@@ -105,6 +108,7 @@ pub struct SimilarHit {
 
 /// The answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Similar {
     pub window: String,
     /// `sha256_hex("alert:namespace:kind:name")` when all four were given.

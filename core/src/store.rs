@@ -23,6 +23,7 @@ use crate::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
 /// How the text filters of a [`HistoryQuery`] (`namespace`, `kind`, `name`,
 /// `alert_name`) compare with a trace's values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TextMatch {
     /// The whole value, case-sensitive (what the stores' indexes answer).
@@ -129,6 +130,7 @@ pub struct Page<T> {
 
 /// Per action type counters of one signature.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionAggregate {
     pub attempts: u64,
     pub completed: u64,
@@ -143,6 +145,7 @@ pub struct ActionAggregate {
 /// Lifetime aggregate of one signature, kept current on every write in the same
 /// transaction as the trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureAggregate {
     pub signature: String,
     /// Alert, namespace and resource of the most recent trace (for display).

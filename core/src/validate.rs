@@ -42,6 +42,7 @@ pub mod limits {
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path of the field, e.g. `alert.labels` or `[3].action_type`.
     pub field: String,

@@ -70,6 +70,7 @@ pub const HOLMES_PORT: i32 = 5050;
 
 /// How the Context API is deployed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContextMode {
     /// One base URL serves every endpoint (`kubernaut-context serve`).
@@ -82,6 +83,7 @@ pub enum ContextMode {
 
 /// How HolmesGPT reaches the Context API's tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// A custom toolset of curl commands (`toolsets:`, the default).
@@ -101,6 +103,8 @@ pub enum Transport {
 /// [`GenerateOptions::from_pairs`], from query-string pairs (HTTP GET); booleans accept
 /// `true`/`false` as strings too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(default, deny_unknown_fields)]
 pub struct GenerateOptions {
     // ---- where the toolsets point ----
@@ -126,6 +130,7 @@ pub struct GenerateOptions {
     /// `KUBERNAUT_CONTEXT_TOKEN` as a prerequisite and the manifests make its secret
     /// mandatory. Without it the token is still sent when the variable is set.
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub require_token: bool,
     /// Prometheus base URL. Default `http://127.0.0.1:9090` (toolset, podman);
     /// manifests default to `http://prometheus-operated.monitoring.svc.cluster.local:9090`.
@@ -135,14 +140,17 @@ pub struct GenerateOptions {
     pub alertmanager_url: Option<String>,
     /// Include Kubernetes tools (default true).
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub kubernetes: bool,
     /// Include Prometheus tools (default true).
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub prometheus: bool,
     /// Use HolmesGPT's built-in `kubernetes/core`, `kubernetes/logs` and
     /// `prometheus/metrics` instead of our direct tools: the toolset file then holds
     /// only the Context API toolset and the config snippet enables the built-ins.
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub builtin_toolsets: bool,
 
     // ---- manifests ----
@@ -150,6 +158,7 @@ pub struct GenerateOptions {
     pub namespace: String,
     /// Also emit the Namespace object.
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub create_namespace: bool,
     /// Name of HolmesGPT's Deployment, Service, ServiceAccount (default `holmesgpt`).
     pub name: String,
@@ -166,6 +175,7 @@ pub struct GenerateOptions {
     pub token_secret: String,
     /// Also deploy the Context API (Deployment, Service, PVC `kubernaut-context-api`).
     #[serde(deserialize_with = "lenient_bool")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
     pub deploy_context_api: bool,
     /// Image of the Context API (default `kubernaut-context-api:0.1.0`).
     pub context_api_image: String,

@@ -92,6 +92,9 @@ impl Default for AnalysisConfig {
     }
 }
 
+/// The longest window: 365 days.
+pub const MAX_WINDOW_MINUTES: i64 = 365 * 24 * 60;
+
 /// Parses a window such as `30m`, `12h`, `7d` or `4w` (1 minute ..= 365 days).
 pub fn parse_window(s: &str) -> Result<Duration, String> {
     const RULE: &str = "must be a whole number followed by m (minutes), h (hours), d (days) or w (weeks), from 1m to 365d, e.g. 30m, 12h, 7d, 4w";
@@ -108,7 +111,7 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
         'w' => n * 60 * 24 * 7,
         _ => return Err(RULE.to_string()),
     };
-    if !(1..=365 * 24 * 60).contains(&minutes) {
+    if !(1..=MAX_WINDOW_MINUTES).contains(&minutes) {
         return Err(RULE.to_string());
     }
     Ok(Duration::minutes(minutes))
@@ -116,6 +119,7 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
 
 /// Statistics of one action type for the signature within the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionStats {
     pub action_type: String,
     /// Finished attempts (completed, failed or rolled back).
@@ -145,6 +149,7 @@ pub struct ActionStats {
 
 /// What the recommendation is based on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendationStatus {
     /// An action is recommended.
@@ -160,6 +165,7 @@ pub enum RecommendationStatus {
 
 /// The action to take next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendation {
     pub status: RecommendationStatus,
     pub action_type: Option<String>,
@@ -172,6 +178,7 @@ pub struct Recommendation {
 
 /// Another action, in ranking order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedAction {
     pub rank: usize,
     pub action_type: String,
@@ -186,6 +193,7 @@ pub struct RankedAction {
 
 /// Direction of effectiveness over the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TrendDirection {
     Improving,
@@ -197,6 +205,7 @@ pub enum TrendDirection {
 /// Effectiveness trend: mean assessed effectiveness of the later half of the window
 /// minus that of the earlier half (split at the hour).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
     pub direction: TrendDirection,
     /// Assessed traces in the window.
@@ -208,6 +217,7 @@ pub struct Trend {
 
 /// Kubernaut's oscillation detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Detector {
     ScaleOscillation,
@@ -229,6 +239,8 @@ impl Detector {
 
 /// Severity of a finding (ordered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = FindingSeverity))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -260,6 +272,7 @@ impl Severity {
 
 /// What to do about an oscillation (Kubernaut's prevention actions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Prevention {
     /// Do not run the action again.
@@ -301,6 +314,7 @@ impl Prevention {
 
 /// The facts behind a finding.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// Actions involved.
     pub action_count: u64,
@@ -342,6 +356,7 @@ pub struct Evidence {
 
 /// One oscillation found in one 120-minute window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub detector: Detector,
     pub severity: Severity,
@@ -357,6 +372,7 @@ pub struct Finding {
 
 /// The oscillation part of the analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Oscillation {
     /// Length of one oscillation window (Kubernaut's 120 minutes).
     pub window_minutes: i64,
@@ -383,6 +399,7 @@ pub struct Oscillation {
 
 /// Lifetime totals of one action type, from the aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LifetimeAction {
     pub action_type: String,
     pub attempts: u64,
@@ -395,6 +412,7 @@ pub struct LifetimeAction {
 
 /// Lifetime totals of the signature (all of history, not just the window).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lifetime {
     pub occurrences: u64,
     pub first_seen: DateTime<Utc>,
@@ -405,6 +423,7 @@ pub struct Lifetime {
 
 /// The alert and resource the signature stands for (from its newest trace).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subject {
     pub alert_name: String,
     pub namespace: String,
@@ -414,6 +433,7 @@ pub struct Subject {
 
 /// One bucket of the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     pub start: DateTime<Utc>,
     pub occurrences: u64,
@@ -426,6 +446,7 @@ pub struct Bucket {
 
 /// Occurrences and outcomes over the window, for a chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     pub bucket_minutes: i64,
     /// Oldest first; the first holds the window start.
@@ -434,6 +455,7 @@ pub struct Timeline {
 
 /// The result of `GET /api/v1/context/patterns/{signature}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatternAnalysis {
     pub signature: String,
     pub window: String,

@@ -17,6 +17,7 @@ const Z95: f64 = 1.959_963_984_540_054;
 
 /// A 95% confidence interval of a proportion.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     pub lower: f64,
     pub upper: f64,

@@ -9,6 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let linked = Linked {
         mcp: Some(context_api::mcp::routes),
         generate: None,
+        openapi: None,
     };
     context_functions::run_linked("mcp", &[RouteGroup::Mcp], &linked).await
 }
