@@ -112,3 +112,26 @@ async fn document_lists_exactly_the_routes_served() {
     assert_ne!(mcp.status, StatusCode::NOT_FOUND);
     assert!(doc["paths"].get("/mcp").is_none());
 }
+
+/// `context_core::endpoints` (the web app's API page) lists exactly the served
+/// operations, and docs/API.md holds its table.
+#[tokio::test]
+async fn endpoint_table_matches_the_router_and_the_docs() {
+    let doc = app().get("/api/v1/openapi.json").await.json();
+    let mut served: Vec<String> = operations(&doc).into_keys().collect();
+    served.push("POST /mcp".into());
+    served.sort();
+    let mut listed: Vec<String> = context_core::endpoints::ENDPOINTS
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect();
+    listed.sort();
+    assert_eq!(listed, served);
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/API.md")).unwrap();
+    let table = context_core::endpoints::markdown_table();
+    assert!(
+        docs.contains(&table),
+        "docs/API.md must hold this endpoint table:\n{table}"
+    );
+}

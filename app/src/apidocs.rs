@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::fmt;
+use context_core::endpoints::ENDPOINTS;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -43,77 +44,6 @@ pub async fn get_function_urls() -> Result<FunctionUrls, ServerFnError> {
     })
 }
 
-/// (method, path, function, what it does)
-const ENDPOINTS: [(&str, &str, &str, &str); 12] = [
-    (
-        "GET",
-        "/api/v1/context/health",
-        "health",
-        "Service and store health.",
-    ),
-    (
-        "GET",
-        "/api/v1/context/discover",
-        "discover",
-        "The context types this deployment offers, with their function URLs.",
-    ),
-    (
-        "GET",
-        "/api/v1/context/action-history",
-        "action-history-read",
-        "Action traces, filtered (namespace, kind, name, alert, action type, status, time, workflow) and cursor-paged.",
-    ),
-    (
-        "GET",
-        "/api/v1/context/action-history/{action_id}",
-        "action-history-read",
-        "One action trace.",
-    ),
-    (
-        "POST",
-        "/api/v1/context/action-history",
-        "action-history-write",
-        "Record one trace or a batch (bearer token).",
-    ),
-    (
-        "PUT",
-        "/api/v1/context/action-history/{action_id}/effectiveness",
-        "action-history-write",
-        "Record how well an action worked (bearer token).",
-    ),
-    (
-        "GET",
-        "/api/v1/context/patterns",
-        "patterns",
-        "Alert signatures ranked by occurrences.",
-    ),
-    (
-        "GET",
-        "/api/v1/context/patterns/{signature}",
-        "patterns",
-        "Pattern analysis: per-action statistics, recommendation, oscillation, timeline.",
-    ),
-    (
-        "GET",
-        "/api/v1/generate/toolset",
-        "",
-        "The HolmesGPT toolset for the given options (as on the toolset page).",
-    ),
-    (
-        "GET",
-        "/api/v1/generate/manifests",
-        "",
-        "Kubernetes manifests for the given options.",
-    ),
-    (
-        "GET",
-        "/api/v1/generate/podman",
-        "",
-        "The podman command for the given options.",
-    ),
-    ("GET", "/metrics", "", "Prometheus metrics."),
-];
-
 #[component]
 pub fn ApiDocs() -> impl IntoView {
     let urls = Resource::new(|| (), |_| get_function_urls());
@@ -128,17 +58,18 @@ pub fn ApiDocs() -> impl IntoView {
                 <table class="data" data-testid="endpoints">
                     <thead><tr><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"Lambda function"</th><th scope="col">"What it does"</th></tr></thead>
                     <tbody>
-                        {ENDPOINTS.iter().map(|(m, p, func, what)| {
-                            let link = (*m == "GET" && !p.contains('{')).then(|| p.to_string());
+                        {ENDPOINTS.iter().map(|e| {
+                            let (m, p, func, what) = (e.method, e.path, e.function, e.purpose);
+                            let link = (m == "GET" && !p.contains('{')).then(|| p.to_string());
                             view! {
                                 <tr>
-                                    <td><span class="badge">{*m}</span></td>
+                                    <td><span class="badge">{m}</span></td>
                                     <td class="break">{match link {
                                         Some(h) => view! { <a href=h.clone()><code>{h.clone()}</code></a> }.into_any(),
-                                        None => view! { <code>{*p}</code> }.into_any(),
+                                        None => view! { <code>{p}</code> }.into_any(),
                                     }}</td>
-                                    <td><code>{*func}</code></td>
-                                    <td>{*what}</td>
+                                    <td><code>{func}</code></td>
+                                    <td>{what}</td>
                                 </tr>
                             }
                         }).collect_view()}

@@ -23,6 +23,7 @@ pub mod browse;
 pub mod conformance;
 pub mod cursor;
 pub mod demo;
+pub mod endpoints;
 pub mod export;
 pub mod generate;
 pub mod model;
