@@ -213,7 +213,7 @@ pub async fn answer(state: &ApiState, req: &DiscoverRequest) -> Result<Discovery
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The context types, by priority then relevance.", body = Discovery),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn discover(

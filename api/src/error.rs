@@ -32,13 +32,13 @@ pub struct ErrorBody {
     pub details: Option<Vec<FieldError>>,
 }
 
-/// The error answers of a read endpoint (OpenAPI responses).
+/// The error answers of every context endpoint but health (OpenAPI responses).
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub enum ReadErrors {
+pub enum RequestErrors {
     #[response(
         status = 400,
-        description = "Invalid parameter (every broken rule is listed in details)."
+        description = "Invalid parameter or body (every broken rule is listed in details)."
     )]
     BadRequest(ErrorBody),
     #[response(
@@ -51,27 +51,14 @@ pub enum ReadErrors {
     Unavailable(ErrorBody),
 }
 
-/// [`ReadErrors`] and the answers to a body a write cannot read (OpenAPI responses).
+/// The answers to a body an endpoint cannot read (OpenAPI responses).
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub enum WriteErrors {
-    #[response(
-        status = 400,
-        description = "Invalid parameter or body (every broken rule is listed in details)."
-    )]
-    BadRequest(ErrorBody),
-    #[response(
-        status = 401,
-        description = "Missing or wrong bearer token.",
-        headers(("WWW-Authenticate" = String, description = "Bearer challenge."))
-    )]
-    Unauthorized(ErrorBody),
+pub enum BodyErrors {
     #[response(status = 413, description = "Body larger than the limit (4 MiB).")]
     TooLarge(ErrorBody),
     #[response(status = 415, description = "Body is not application/json.")]
     NotJson(ErrorBody),
-    #[response(status = 503, description = "The store is unavailable.")]
-    Unavailable(ErrorBody),
 }
 
 /// The 404 of an endpoint of one trace (OpenAPI response).

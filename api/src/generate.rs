@@ -209,19 +209,6 @@ pub mod doc {
         Invalid(ErrorBody),
     }
 
-    #[derive(utoipa::IntoResponses)]
-    pub enum PostErrors {
-        #[response(
-            status = 400,
-            description = "Invalid options (every broken rule is listed in details)."
-        )]
-        Invalid(ErrorBody),
-        #[response(status = 413, description = "Body larger than the limit (4 MiB).")]
-        TooLarge(ErrorBody),
-        #[response(status = 415, description = "Body is not application/json.")]
-        NotJson(ErrorBody),
-    }
-
     macro_rules! generator {
         ($get:ident, $post:ident, $path:expr, $get_id:literal, $post_id:literal,
          $summary:literal, ($($params:tt)*), ($($ok:tt)*)) => {
@@ -246,7 +233,11 @@ pub mod doc {
                 description = "Options as a JSON body (same names as the GET parameters); all optional.",
                 params($($params)*),
                 request_body(content = GenerateOptions, content_type = "application/json"),
-                responses((status = 200, description = "The generated file.", $($ok)*), PostErrors)
+                responses(
+                    (status = 200, description = "The generated file.", $($ok)*),
+                    GetErrors,
+                    crate::error::BodyErrors
+                )
             )]
             pub fn $post() {}
         };

@@ -370,7 +370,7 @@ pub async fn page(state: &ApiState, req: &ListRequest) -> Result<RawPage, ApiErr
                 (String = "application/x-ndjson")
             )
         ),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn list(
@@ -490,7 +490,7 @@ pub fn parse_action_id(id: String) -> Result<String, ApiError> {
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The trace.", body = ActionTrace),
-        crate::error::ReadErrors,
+        crate::error::RequestErrors,
         crate::error::NoSuchTrace
     )
 )]
@@ -670,7 +670,8 @@ fn check_traces(
             headers(("Location" = String, description = "URL of the new trace."))
         ),
         (status = 409, description = "The action_id is recorded with different content.", body = crate::ErrorBody),
-        crate::error::WriteErrors
+        crate::error::RequestErrors,
+        crate::error::BodyErrors
     )
 )]
 pub async fn create(
@@ -795,7 +796,8 @@ pub async fn create(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The updated trace.", body = ActionTrace),
-        crate::error::WriteErrors,
+        crate::error::RequestErrors,
+        crate::error::BodyErrors,
         crate::error::NoSuchTrace
     )
 )]
@@ -984,7 +986,7 @@ pub struct Deleted {
     security(("bearerAuth" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        crate::error::ReadErrors,
+        crate::error::RequestErrors,
         crate::error::NoSuchTrace
     )
 )]
@@ -1022,7 +1024,7 @@ pub async fn delete_one(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "How many traces were deleted.", body = Deleted),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn delete_seeded(

@@ -138,7 +138,7 @@ fn alert_filter(
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The analysis.", body = PatternAnalysis),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn get_one(
@@ -192,7 +192,7 @@ pub fn parse_analysis(sig: String, p: AnalysisParams) -> Result<AnalyzeRequest, 
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "One page of signatures.", body = SignaturePage),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn list(

@@ -130,7 +130,7 @@ pub fn parse(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The similar signatures, most similar first.", body = Similar),
-        crate::error::ReadErrors
+        crate::error::RequestErrors
     )
 )]
 pub async fn similar(
