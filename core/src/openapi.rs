@@ -135,7 +135,7 @@ pub fn labels() -> Object {
         .schema_type(Type::Object)
         .max_properties(Some(limits::MAX_LABELS))
         .property_names(Some(
-            ObjectBuilder::new()
+            string(false)
                 .min_length(Some(1))
                 .max_length(Some(limits::MAX_LABEL_KEY_LEN)),
         ))
@@ -318,6 +318,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn label_keys_are_strings_of_the_validator_s_lengths() {
+        let v = serde_json::to_value(labels()).unwrap();
+        assert_eq!(
+            v["propertyNames"],
+            serde_json::json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_LABEL_KEY_LEN})
+        );
+        assert_eq!(v["maxProperties"], limits::MAX_LABELS);
     }
 
     #[test]
