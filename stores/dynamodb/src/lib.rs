@@ -39,9 +39,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use context_core::model::{ActionTrace, Effectiveness, ExecutionStatus, PutOutcome};
 use context_core::store::{
-    Counts, HistoryQuery, HourBucket, Page, PagePosition, PatternInput, PatternRequest,
-    SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, StoreError, StoreStats,
-    TraceFacts, WindowQuery, hour_of,
+    Counts, HistoryQuery, HourBucket, OverviewInput, OverviewRequest, Page, PagePosition,
+    PatternInput, PatternRequest, SignatureActionCounts, SignatureAggregate, SignatureQuery, Store,
+    StoreError, StoreStats, TraceFacts, WindowQuery, WindowSummary, hour_of, top_k,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +74,10 @@ const SIG_BUCKET: &str = "h#";
 /// Partition of the hour-major window buckets (`H#<hour>#<signature>#<action>`).
 const WINDOW_PK: &str = "WIN";
 const WINDOW_BUCKET: &str = "H#";
+/// Window bucket attribute: the number set of its traces' times, in nanoseconds since
+/// the start of the hour (decides whether a window starting inside the hour counts the
+/// bucket wholly, not at all, or needs its traces).
+const TRACE_TIMES: &str = "tt";
 /// Separates namespace, kind and name in `res_pk`: a control character, which the
 /// validation refuses in all three, so the key is unambiguous.
 const RES_SEP: char = '\u{1f}';
@@ -212,6 +216,116 @@ impl BucketItem {
     }
 }
 
+/// A window bucket as read: its key, its counts and its traces' times (`None` unless
+/// `tt` holds one time per trace: a bucket written before `tt` existed, or two traces
+/// of the bucket at the same nanosecond).
+#[derive(Debug, Clone, PartialEq)]
+struct WindowBucket {
+    hour: DateTime<Utc>,
+    signature: String,
+    action_type: String,
+    counts: Counts,
+    times: Option<Vec<i64>>,
+}
+
+/// How much of a bucket of its first hour a window holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Share {
+    All,
+    Nothing,
+    /// Traces on both sides of the window start, or times unknown.
+    Part,
+}
+
+impl WindowBucket {
+    fn of(mut item: Item) -> Result<WindowBucket, StoreError> {
+        let times = match item.remove(TRACE_TIMES) {
+            Some(AttributeValue::Ns(v)) => v.iter().map(|n| n.parse::<i64>().ok()).collect(),
+            _ => None,
+        };
+        let b: BucketItem = from_item(item)?;
+        let (hour, signature, action_type) = parse_window_bucket_sk(&b.sk)
+            .ok_or_else(|| internal(format!("bad window bucket key {:?}", b.sk)))?;
+        let counts = b.counts();
+        Ok(WindowBucket {
+            hour,
+            signature: signature.to_string(),
+            action_type: action_type.to_string(),
+            times: times.filter(|t: &Vec<i64>| t.len() as u64 == counts.traces),
+            counts,
+        })
+    }
+
+    /// The share of a window starting at `since`, inside this bucket's hour.
+    fn share(&self, since: DateTime<Utc>) -> Share {
+        let Some(times) = &self.times else {
+            return Share::Part;
+        };
+        let cut = (since - self.hour).num_nanoseconds().unwrap_or(i64::MAX);
+        match times.iter().filter(|t| **t >= cut).count() {
+            n if n == times.len() => Share::All,
+            0 => Share::Nothing,
+            _ => Share::Part,
+        }
+    }
+}
+
+/// Counts per (signature, action type).
+type CountsBy = HashMap<(String, String), Counts>;
+
+/// The window from `since` over buckets read from its first hour (or earlier): the sums
+/// of the buckets it holds wholly, and the first-hour buckets it holds in part (see
+/// [`DynamoStore::split_buckets`]).
+fn window_sums(buckets: &[WindowBucket], since: DateTime<Utc>) -> (CountsBy, CountsBy) {
+    let (h0, whole) = (hour_of(since), first_whole_hour(since));
+    let mut sums = CountsBy::new();
+    let mut split = CountsBy::new();
+    for b in buckets {
+        if b.hour < h0 || b.counts.is_empty() {
+            continue;
+        }
+        let to = match if b.hour >= whole {
+            Share::All
+        } else {
+            b.share(since)
+        } {
+            Share::All => &mut sums,
+            Share::Part => &mut split,
+            Share::Nothing => continue,
+        };
+        to.entry((b.signature.clone(), b.action_type.clone()))
+            .or_default()
+            .add(&b.counts);
+    }
+    (sums, split)
+}
+
+fn add_all(to: &mut CountsBy, from: CountsBy) {
+    for (k, c) in from {
+        if !c.is_empty() {
+            to.entry(k).or_default().add(&c);
+        }
+    }
+}
+
+fn rows_of(sums: CountsBy) -> Vec<SignatureActionCounts> {
+    sums.into_iter()
+        .map(|((signature, action_type), counts)| SignatureActionCounts {
+            signature,
+            action_type,
+            counts,
+        })
+        .collect()
+}
+
+fn total_of<'a>(counts: impl Iterator<Item = &'a Counts>) -> Counts {
+    let mut t = Counts::default();
+    for c in counts {
+        t.add(c);
+    }
+    t
+}
+
 /// The change of a bucket's counters by one write (`ADD` values; negative on delete).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Delta {
@@ -254,6 +368,25 @@ impl Delta {
             ..Delta::default()
         }
     }
+}
+
+/// A change of a window bucket's trace times (`tt`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SetChange {
+    Add,
+    Remove,
+}
+
+/// The change of `tt` a bucket write makes, if any.
+type Member = Option<SetChange>;
+
+/// What a window bucket carries besides its counters: the filter copies and the change
+/// of its trace times.
+#[derive(Debug, Clone, Copy)]
+struct WindowLabels<'a> {
+    namespace: &'a str,
+    alert: &'a str,
+    member: Option<(SetChange, i64)>,
 }
 
 #[derive(Serialize)]
@@ -360,6 +493,11 @@ fn first_whole_hour(since: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// Nanoseconds from the start of `t`'s hour to `t`.
+fn offset_in_hour(t: DateTime<Utc>) -> i64 {
+    (t - hour_of(t)).num_nanoseconds().unwrap_or(i64::MAX)
+}
+
 /// FNV-1a: a stable shard for a signature.
 fn stats_shard(sig: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -367,7 +505,23 @@ fn stats_shard(sig: &str) -> String {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("S#{:02}", h % STATS_SHARDS)
+    shard_sk(h % STATS_SHARDS)
+}
+
+/// Sort key of counter shard `i`.
+fn shard_sk(i: u64) -> String {
+    format!("S#{i:02}")
+}
+
+/// Adds one counter shard to `stats` (the newest of all shards is the store's).
+fn add_shard(stats: &mut StoreStats, s: StatsItem) {
+    stats.traces += s.traces;
+    stats.signatures += s.signatures;
+    if let Some(n) = s.newest.as_deref().and_then(parse_key_ts)
+        && stats.newest.is_none_or(|cur| n > cur)
+    {
+        stats.newest = Some(n);
+    }
 }
 
 fn rank_sk(agg: &SignatureAggregate) -> String {
@@ -912,8 +1066,9 @@ impl DynamoStore {
         let mut ids = std::collections::HashSet::new();
         let mut items: Vec<Item> = Vec::new();
         let mut aggs: BTreeMap<&str, SignatureAggregate> = BTreeMap::new();
-        // (hour, signature, action type) → counts, namespace, alert name
-        type Buckets<'a> = BTreeMap<(DateTime<Utc>, &'a str, &'a str), (Counts, &'a str, &'a str)>;
+        // (hour, signature, action type) → counts, namespace, alert name, trace times
+        type Buckets<'a> =
+            BTreeMap<(DateTime<Utc>, &'a str, &'a str), (Counts, &'a str, &'a str, Vec<i64>)>;
         let mut buckets: Buckets = BTreeMap::new();
         let mut shards: BTreeMap<String, StatsItem> = BTreeMap::new();
         for t in traces.iter().filter(|t| ids.insert(t.action_id.as_str())) {
@@ -940,11 +1095,18 @@ impl DynamoStore {
                     aggs.insert(&t.signature, SignatureAggregate::new_from(t));
                 }
             }
-            buckets
+            let b = buckets
                 .entry((hour_of(t.action_timestamp), &t.signature, &t.action_type))
-                .or_insert_with(|| (Counts::default(), &t.resource.namespace, &t.alert.name))
-                .0
-                .add(&Counts::of_trace(t));
+                .or_insert_with(|| {
+                    (
+                        Counts::default(),
+                        &t.resource.namespace,
+                        &t.alert.name,
+                        Vec::new(),
+                    )
+                });
+            b.0.add(&Counts::of_trace(t));
+            b.3.push(offset_in_hour(t.action_timestamp));
         }
         for a in aggs.values() {
             items.push(agg_item(a, 1)?);
@@ -952,7 +1114,7 @@ impl DynamoStore {
         for s in shards.values() {
             items.push(to_item(s)?);
         }
-        for ((hour, sig, action), (c, ns, alert)) in &buckets {
+        for ((hour, sig, action), (c, ns, alert, times)) in &buckets {
             let counts = |pk: String, sk: String, labels: Option<(&str, &str)>| {
                 let mut item = to_item(&Key { pk: &pk, sk: &sk })?;
                 for (attr, v) in [
@@ -968,6 +1130,10 @@ impl DynamoStore {
                 if let Some((ns, al)) = labels {
                     item.insert("ns".into(), av(ns)?);
                     item.insert("al".into(), av(al)?);
+                    let mut set: Vec<String> = times.iter().map(i64::to_string).collect();
+                    set.sort();
+                    set.dedup();
+                    item.insert(TRACE_TIMES.into(), AttributeValue::Ns(set));
                 }
                 Ok::<_, StoreError>(item)
             };
@@ -1192,7 +1358,11 @@ impl DynamoStore {
                 self.put(agg_item(&agg, agg_ver.map_or(1, |v| v + 1))?, agg_ver)?,
                 self.put(to_item(&stats)?, stats_ver)?,
             ];
-            writes.extend(self.bucket_updates(trace, &Delta::of(&Counts::of_trace(trace)))?);
+            writes.extend(self.bucket_updates(
+                trace,
+                &Delta::of(&Counts::of_trace(trace)),
+                Some(SetChange::Add),
+            )?);
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(PutOutcome::Created),
                 TxResult::Retry => self.retry_pause(attempt).await,
@@ -1220,11 +1390,13 @@ impl DynamoStore {
             .build())
     }
 
-    /// `ADD`s `delta` to the trace's two hour buckets (created by the first trace).
+    /// `ADD`s `delta` to the trace's two hour buckets (created by the first trace) and
+    /// adds or removes the trace's time in the window bucket's `tt` (`member`).
     fn bucket_updates(
         &self,
         t: &ActionTrace,
         delta: &Delta,
+        member: Member,
     ) -> Result<[TransactWriteItem; 2], StoreError> {
         let hour = hour_of(t.action_timestamp);
         Ok([
@@ -1238,7 +1410,11 @@ impl DynamoStore {
                 WINDOW_PK.to_string(),
                 window_bucket_sk(hour, &t.signature, &t.action_type),
                 delta,
-                Some((&t.resource.namespace, &t.alert.name)),
+                Some(WindowLabels {
+                    namespace: &t.resource.namespace,
+                    alert: &t.alert.name,
+                    member: member.map(|m| (m, offset_in_hour(t.action_timestamp))),
+                }),
             )?,
         ])
     }
@@ -1258,13 +1434,13 @@ impl DynamoStore {
     }
 
     /// `ADD` of every counter of a bucket; `labels` (namespace, alert name) are set on
-    /// window buckets for the window counts' filters.
+    /// window buckets for the window counts' filters, with the change of `tt`.
     fn add_counts(
         &self,
         pk: String,
         sk: String,
         d: &Delta,
-        labels: Option<(&str, &str)>,
+        labels: Option<WindowLabels<'_>>,
     ) -> Result<TransactWriteItem, StoreError> {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
@@ -1281,14 +1457,28 @@ impl DynamoStore {
             values.insert(format!(":{attr}"), v);
             adds.push(format!("#{attr} :{attr}"));
         }
+        let mut set_change = "";
+        if let Some(WindowLabels {
+            member: Some((m, offset)),
+            ..
+        }) = labels
+        {
+            names.insert("#tt".into(), TRACE_TIMES.into());
+            values.insert(":tt".into(), AttributeValue::Ns(vec![offset.to_string()]));
+            match m {
+                SetChange::Add => adds.push("#tt :tt".into()),
+                SetChange::Remove => set_change = " DELETE #tt :tt",
+            }
+        }
         let mut expr = format!("ADD {}", adds.join(", "));
-        if let Some((ns, alert)) = labels {
+        if let Some(l) = labels {
             names.insert("#ns".into(), "ns".into());
             names.insert("#al".into(), "al".into());
-            values.insert(":ns".into(), av(ns)?);
-            values.insert(":al".into(), av(alert)?);
+            values.insert(":ns".into(), av(l.namespace)?);
+            values.insert(":al".into(), av(l.alert)?);
             expr.push_str(" SET #ns = :ns, #al = :al");
         }
+        expr.push_str(set_change);
         let u = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(&pk, &sk)?))
@@ -1624,6 +1814,103 @@ impl DynamoStore {
         Ok((partial, first))
     }
 
+    /// A Query of `cond` with a projection, the window filters (if any) and the names
+    /// and values of `e`.
+    fn window_query(
+        &self,
+        e: Expr,
+        cond: String,
+        filters: String,
+        projection: String,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let mut q = self
+            .client
+            .query()
+            .key_condition_expression(cond)
+            .projection_expression(projection);
+        if !filters.is_empty() {
+            q = q.filter_expression(filters);
+        }
+        q.set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+    }
+
+    /// Every window bucket from the hour `from` on (table, strongly consistent), with the
+    /// namespace and alert filters of `query`.
+    async fn window_buckets(
+        &self,
+        from: DateTime<Utc>,
+        query: &WindowQuery,
+    ) -> Result<Vec<WindowBucket>, StoreError> {
+        let mut e = Expr::default();
+        let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
+        let sn = e.name("sk");
+        let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(from)))?;
+        let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let filters = window_filters(&mut e, query, "ns", "al")?;
+        let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en", TRACE_TIMES]);
+        let q = self
+            .window_query(e, cond, filters, projection)
+            .consistent_read(true);
+        self.query_all(q, None)
+            .await?
+            .into_iter()
+            .map(WindowBucket::of)
+            .collect()
+    }
+
+    /// The counts at or after `query.since` of `split`, the buckets of the window's
+    /// first hour with traces on both sides of its start: from the traces of the shorter
+    /// part of that hour (`by_time`), added (`[since, next hour)`) or taken off the
+    /// buckets (`[hour, since)`). No request when `split` is empty.
+    async fn split_buckets(
+        &self,
+        query: &WindowQuery,
+        mut split: CountsBy,
+    ) -> Result<CountsBy, StoreError> {
+        if split.is_empty() {
+            return Ok(split);
+        }
+        let (h0, whole) = (hour_of(query.since), first_whole_hour(query.since));
+        let before = query.since - h0 <= whole - query.since;
+        let (from, to) = if before {
+            (h0, query.since)
+        } else {
+            (query.since, whole)
+        };
+        let mut e = Expr::default();
+        let mut cond = e.cmp("all_pk", "=", "TRACE")?;
+        let sn = e.name("ts_id");
+        let lo = e.value(&key_ts(from))?;
+        let hi = e.value(&key_ts(to))?;
+        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let filters = window_filters(&mut e, query, "ns_pk", "alert_pk")?;
+        let projection = e.projection(&["sig", "action_pk", "status_pk", "eff"]);
+        let q = self
+            .window_query(e, cond, filters, projection)
+            .index_name(IDX_TIME);
+        let mut part = CountsBy::new();
+        for item in self.query_all(q, None).await? {
+            let r: CountRow = from_item(item)?;
+            let key = (r.sig.clone(), r.action_pk.clone());
+            if split.contains_key(&key) {
+                part.entry(key)
+                    .or_default()
+                    .add(&Counts::of(r.status()?, r.eff));
+            }
+        }
+        if !before {
+            return Ok(part);
+        }
+        for (k, c) in &part {
+            if let Some(b) = split.get_mut(k) {
+                b.sub(c);
+            }
+        }
+        Ok(split)
+    }
+
     /// The newest trace of a signature other than `skip` (by the table, strongly
     /// consistent), as its full history item.
     async fn signature_edge(
@@ -1831,7 +2118,11 @@ impl DynamoStore {
             if bucket.n <= 1 {
                 writes.extend(self.bucket_deletes(&t)?);
             } else {
-                writes.extend(self.bucket_updates(&t, &Delta::of(&Counts::of_trace(&t)).neg())?);
+                writes.extend(self.bucket_updates(
+                    &t,
+                    &Delta::of(&Counts::of_trace(&t)).neg(),
+                    Some(SetChange::Remove),
+                )?);
             }
 
             // 4. Counters. When the trace is its shard's newest, it may be the store's:
@@ -2456,9 +2747,11 @@ impl Store for DynamoStore {
                 self.put_existing(history_item(&new)?)?,
                 self.put(agg_item(&agg.agg, agg.ver + 1)?, Some(agg.ver))?,
             ];
-            writes.extend(
-                self.bucket_updates(&new, &Delta::rescore(old.effectiveness_score(), e.score))?,
-            );
+            writes.extend(self.bucket_updates(
+                &new,
+                &Delta::rescore(old.effectiveness_score(), e.score),
+                None,
+            )?);
             match self.transact_write(writes).await? {
                 TxResult::Done => return Ok(Some(new)),
                 TxResult::Retry => self.retry_pause(attempt).await,
@@ -2561,106 +2854,68 @@ impl Store for DynamoStore {
         &self,
         query: &WindowQuery,
     ) -> Result<Vec<SignatureActionCounts>, StoreError> {
-        let h0 = hour_of(query.since);
-        let whole = first_whole_hour(query.since);
-        // 1. The window buckets from the hour `since` falls in (table, strongly
-        // consistent), summed per (signature, action type); that first hour apart when
-        // the window starts inside it.
-        let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
-        let sn = e.name("sk");
-        let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(h0)))?;
-        let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-        let filters = window_filters(&mut e, query, "ns", "al")?;
-        let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en"]);
-        let mut q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .projection_expression(projection)
-            .consistent_read(true);
-        if !filters.is_empty() {
-            q = q.filter_expression(filters);
-        }
-        let q = q
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values));
-        let mut sums: HashMap<(String, String), Counts> = HashMap::new();
-        let mut first: HashMap<(String, String), Counts> = HashMap::new();
-        for item in self.query_all(q, None).await? {
-            let b: BucketItem = from_item(item)?;
-            let counts = b.counts();
-            if counts.is_empty() {
-                continue;
-            }
-            let (hour, sig, action) = parse_window_bucket_sk(&b.sk)
-                .ok_or_else(|| internal(format!("bad window bucket key {:?}", b.sk)))?;
-            let to = if hour < whole { &mut first } else { &mut sums };
-            to.entry((sig.to_string(), action.to_string()))
-                .or_default()
-                .add(&counts);
-        }
+        let buckets = self.window_buckets(hour_of(query.since), query).await?;
+        let (mut sums, split) = window_sums(&buckets, query.since);
+        add_all(&mut sums, self.split_buckets(query, split).await?);
+        Ok(rows_of(sums))
+    }
 
-        // 2. Only when the window starts inside an hour with traces: the traces of the
-        // shorter part of that hour (`by_time`), added (`[since, whole)`) or taken off
-        // the hour's buckets (`[h0, since)`).
-        if !first.is_empty() {
-            let before = query.since - h0 <= whole - query.since;
-            let (from, to) = if before {
-                (h0, query.since)
+    /// One Query of window buckets serves both windows (the shorter one's hours are
+    /// among the longer one's), the stats shards and the top aggregates share one
+    /// `BatchGetItem`: 3 requests, and one more per window whose first hour holds a
+    /// bucket with traces on both sides of its start.
+    async fn overview_input(&self, r: &OverviewRequest) -> Result<OverviewInput, StoreError> {
+        let unfiltered = |since| WindowQuery {
+            since,
+            ..WindowQuery::default()
+        };
+        let (all, week_q, day_q) = (
+            WindowQuery::default(),
+            unfiltered(r.week_since),
+            unfiltered(r.day_since),
+        );
+        let from = hour_of(r.week_since.min(r.day_since));
+        let (buckets, facts) = tokio::join!(
+            self.window_buckets(from, &all),
+            self.recent_facts(r.facts_since, r.facts_limit)
+        );
+        let buckets = buckets?;
+        let (mut week, week_split) = window_sums(&buckets, r.week_since);
+        let (mut day, day_split) = window_sums(&buckets, r.day_since);
+        let (week_rest, day_rest) = tokio::join!(
+            self.split_buckets(&week_q, week_split),
+            self.split_buckets(&day_q, day_split)
+        );
+        add_all(&mut week, week_rest?);
+        add_all(&mut day, day_rest?);
+        let rows = rows_of(week);
+        let totals = total_of(rows.iter().map(|r| &r.counts));
+        let top = top_k(rows, r.top);
+
+        let signatures: std::collections::BTreeSet<&str> =
+            top.iter().map(|c| c.signature.as_str()).collect();
+        let mut keys = (0..STATS_SHARDS)
+            .map(|i| key(STATS_PK, &shard_sk(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        for s in signatures {
+            keys.push(key(&sig_pk(s), AGG_SK)?);
+        }
+        let mut stats = StoreStats::default();
+        let mut aggregates = Vec::new();
+        for item in self.batch_get(keys).await? {
+            if matches!(item.get("pk"), Some(AttributeValue::S(pk)) if pk == STATS_PK) {
+                add_shard(&mut stats, from_item(item)?);
             } else {
-                (query.since, whole)
-            };
-            let mut e = Expr::default();
-            let mut cond = e.cmp("all_pk", "=", "TRACE")?;
-            let sn = e.name("ts_id");
-            let lo = e.value(&key_ts(from))?;
-            let hi = e.value(&key_ts(to))?;
-            cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-            let filters = window_filters(&mut e, query, "ns_pk", "alert_pk")?;
-            let projection = e.projection(&["sig", "action_pk", "status_pk", "eff"]);
-            let mut q = self
-                .client
-                .query()
-                .index_name(IDX_TIME)
-                .key_condition_expression(cond)
-                .projection_expression(projection);
-            if !filters.is_empty() {
-                q = q.filter_expression(filters);
-            }
-            let q = q
-                .set_expression_attribute_names(Some(e.names))
-                .set_expression_attribute_values(Some(e.values));
-            let mut part: HashMap<(String, String), Counts> = HashMap::new();
-            for item in self.query_all(q, None).await? {
-                let r: CountRow = from_item(item)?;
-                let c = Counts::of(r.status()?, r.eff);
-                part.entry((r.sig, r.action_pk)).or_default().add(&c);
-            }
-            if before {
-                for (k, c) in &part {
-                    if let Some(f) = first.get_mut(k) {
-                        f.sub(c);
-                    }
-                }
-            } else {
-                first = part;
-            }
-            for (k, c) in first {
-                if !c.is_empty() {
-                    sums.entry(k).or_default().add(&c);
-                }
+                aggregates.push(from_item::<AggItem>(item)?.agg);
             }
         }
-        Ok(sums
-            .into_iter()
-            .map(|((signature, action_type), counts)| SignatureActionCounts {
-                signature,
-                action_type,
-                counts,
-            })
-            .collect())
+        Ok(OverviewInput {
+            stats,
+            week: WindowSummary { totals, top },
+            day: total_of(day.values()),
+            facts: facts?,
+            aggregates,
+        })
     }
 
     async fn get_aggregates(
@@ -2793,14 +3048,7 @@ impl Store for DynamoStore {
         let out = self.query(req).await?;
         let mut stats = StoreStats::default();
         for item in out.items.unwrap_or_default() {
-            let s: StatsItem = from_item(item)?;
-            stats.traces += s.traces;
-            stats.signatures += s.signatures;
-            if let Some(n) = s.newest.as_deref().and_then(parse_key_ts)
-                && stats.newest.is_none_or(|cur| n > cur)
-            {
-                stats.newest = Some(n);
-            }
+            add_shard(&mut stats, from_item(item)?);
         }
         Ok(stats)
     }
@@ -3022,6 +3270,72 @@ mod tests {
         assert!(to_doc(&t).is_ok());
         t.execution_error = Some("x".repeat(MAX_DOC_BYTES));
         assert!(matches!(to_doc(&t), Err(StoreError::Internal(m)) if m.contains("400 KB")));
+    }
+
+    #[test]
+    fn a_window_holds_a_first_hour_bucket_wholly_not_at_all_or_in_part() {
+        let hour = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let min = |m: i64| hour + chrono::Duration::minutes(m);
+        let bucket = |times: Option<Vec<i64>>, traces: u64| WindowBucket {
+            hour,
+            signature: "s".into(),
+            action_type: "a".into(),
+            counts: Counts {
+                traces,
+                ..Counts::default()
+            },
+            times,
+        };
+        let b = bucket(
+            Some(vec![offset_in_hour(min(10)), offset_in_hour(min(20))]),
+            2,
+        );
+        assert_eq!(b.share(min(5)), Share::All);
+        assert_eq!(b.share(min(10)), Share::All, "the start is in the window");
+        assert_eq!(b.share(min(15)), Share::Part);
+        assert_eq!(b.share(min(20)), Share::Part);
+        assert_eq!(
+            b.share(min(20) + chrono::Duration::nanoseconds(1)),
+            Share::Nothing
+        );
+        assert_eq!(bucket(None, 2).share(min(5)), Share::Part);
+
+        // Whole later hours count, earlier hours do not, the first one by its share.
+        let later = WindowBucket {
+            hour: hour + chrono::Duration::hours(1),
+            signature: "t".into(),
+            ..bucket(None, 3)
+        };
+        let earlier = WindowBucket {
+            hour: hour - chrono::Duration::hours(1),
+            ..bucket(None, 7)
+        };
+        let all = [b, later, earlier];
+        let traces = |m: &CountsBy| m.values().map(|c| c.traces).sum::<u64>();
+        let (sums, split) = window_sums(&all, min(5));
+        assert_eq!((traces(&sums), traces(&split)), (5, 0));
+        let (sums, split) = window_sums(&all, min(15));
+        assert_eq!((traces(&sums), traces(&split)), (3, 2));
+        let (sums, split) = window_sums(&all, min(25));
+        assert_eq!((traces(&sums), traces(&split)), (3, 0));
+    }
+
+    #[test]
+    fn trace_times_count_only_with_one_time_per_trace() {
+        let item = |times: &[&str], n: u64| {
+            let hour = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+            let mut i = key(WINDOW_PK, &window_bucket_sk(hour, "s", "a")).unwrap();
+            i.insert("n".into(), av(n).unwrap());
+            i.insert(
+                TRACE_TIMES.into(),
+                AttributeValue::Ns(times.iter().map(|t| t.to_string()).collect()),
+            );
+            WindowBucket::of(i).unwrap()
+        };
+        assert_eq!(item(&["5", "7"], 2).times, Some(vec![5, 7]));
+        // Two traces at one time (a set keeps it once), or a bucket older than `tt`.
+        assert_eq!(item(&["5"], 2).times, None);
+        assert_eq!(item(&[], 2).times, None);
     }
 
     #[test]
