@@ -112,23 +112,11 @@ fn is_throttling_code(code: &str) -> bool {
     )
 }
 
-/// A cheap pseudo-random jitter (no cryptographic needs).
-fn jitter_ms(max: u64) -> u64 {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0);
-    let mut x = nanos ^ SEQ.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x % max.max(1)
-}
-
+/// A pause of 1 ms plus a random jitter that grows with `attempt` (up to 100 ms), so
+/// that writers cancelled together do not retry together.
 pub(crate) async fn backoff(attempt: u32) {
     let cap = (5 * u64::from(attempt + 1)).min(100);
-    tokio::time::sleep(Duration::from_millis(1 + jitter_ms(cap))).await;
+    tokio::time::sleep(Duration::from_millis(1 + fastrand::u64(..cap))).await;
 }
 
 /// The HTTPS client: hyper 1 + one rustls 0.23 stack with the ring provider (no aws-lc,

@@ -105,7 +105,8 @@ pub(crate) fn offset_in_hour(t: DateTime<Utc>) -> i64 {
     (t - hour_of(t)).num_nanoseconds().unwrap_or(i64::MAX)
 }
 
-/// FNV-1a: a stable shard for a signature.
+/// FNV-1a: a stable shard for a signature. Written out rather than taken from a crate:
+/// the shard is part of stored keys, so this exact function must never change.
 pub(crate) fn stats_shard(sig: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in sig.bytes() {

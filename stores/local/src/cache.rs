@@ -8,40 +8,28 @@ use super::*;
 /// main cost of reading many traces; only `list_traces` decodes (pattern analysis reads
 /// columns, and the history endpoint passes the stored JSON on).
 pub(crate) struct TraceCache {
-    shards: Vec<Mutex<CacheShard>>,
+    /// rowid → (the JSON decoded, the trace).
+    traces: quick_cache::sync::Cache<i64, Arc<(Box<str>, ActionTrace)>>,
 }
 
-/// rowid → (the JSON decoded, the trace).
-type CacheShard = HashMap<i64, (Box<str>, ActionTrace)>;
-
-const CACHE_SHARDS: usize = 16;
-/// Entries per shard; a full shard is emptied (64k traces in all).
-const CACHE_SHARD_CAPACITY: usize = 4096;
+/// Most traces kept decoded.
+const TRACE_CACHE_CAPACITY: usize = 65_536;
 
 impl TraceCache {
     pub(crate) fn new() -> Self {
         TraceCache {
-            shards: (0..CACHE_SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
-                .collect(),
+            traces: quick_cache::sync::Cache::new(TRACE_CACHE_CAPACITY),
         }
     }
 
     pub(crate) fn decode(&self, id: i64, body: &str) -> Result<ActionTrace> {
-        let shard = &self.shards[id.rem_euclid(CACHE_SHARDS as i64) as usize];
-        if let Ok(m) = shard.lock()
-            && let Some((b, t)) = m.get(&id)
-            && &**b == body
+        if let Some(hit) = self.traces.get(&id)
+            && &*hit.0 == body
         {
-            return Ok(t.clone());
+            return Ok(hit.1.clone());
         }
         let t: ActionTrace = serde_json::from_str(body)?;
-        if let Ok(mut m) = shard.lock() {
-            if m.len() >= CACHE_SHARD_CAPACITY {
-                m.clear();
-            }
-            m.insert(id, (body.into(), t.clone()));
-        }
+        self.traces.insert(id, Arc::new((body.into(), t.clone())));
         Ok(t)
     }
 }
@@ -54,56 +42,37 @@ impl TraceCache {
 pub(crate) struct PageCache {
     /// Shared with the writer thread, which bumps it.
     pub(crate) generation: Arc<AtomicU64>,
-    shards: Vec<PageShard>,
+    pages: quick_cache::sync::Cache<String, Arc<CachedPage>>,
 }
 
-/// One shard of [`PageCache`]: page by query key, with the generation it was read at.
-type PageShard = Mutex<HashMap<String, (u64, Page<Arc<str>>)>>;
+/// A page with the generation it was read at.
+type CachedPage = (u64, Page<Arc<str>>);
 
-const PAGE_SHARDS: usize = 8;
-/// Pages per shard; a full shard is emptied (1 024 pages in all, ~50 MB at 50 x 1 KB).
-const PAGE_SHARD_CAPACITY: usize = 128;
+/// Most pages kept (~50 MB at 50 x 1 KB).
+const PAGE_CACHE_CAPACITY: usize = 1024;
 
 impl PageCache {
     pub(crate) fn new() -> Self {
         PageCache {
             generation: Arc::new(AtomicU64::new(0)),
-            shards: (0..PAGE_SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
-                .collect(),
+            pages: quick_cache::sync::Cache::new(PAGE_CACHE_CAPACITY),
         }
-    }
-
-    fn shard(&self, key: &str) -> &PageShard {
-        // FNV-1a over the key: cheap and stable.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in key.bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        &self.shards[(h % PAGE_SHARDS as u64) as usize]
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<Page<Arc<str>>> {
         let current = self.generation.load(Ordering::SeqCst);
-        let m = self.shard(key).lock().ok()?;
-        match m.get(key) {
-            Some((g, page)) if *g == current => Some(page.clone()),
+        match self.pages.get(key) {
+            Some(hit) if hit.0 == current => Some(hit.1.clone()),
             _ => None,
         }
     }
 
     pub(crate) fn put(&self, key: String, read_at: u64, page: &Page<Arc<str>>) {
-        if let Ok(mut m) = self.shard(&key).lock() {
-            if m.len() >= PAGE_SHARD_CAPACITY && !m.contains_key(&key) {
-                m.clear();
-            }
-            m.insert(key, (read_at, page.clone()));
-        }
+        self.pages.insert(key, Arc::new((read_at, page.clone())));
     }
 }
 
-/// Most aggregates the writer keeps decoded ([`AggCache`], one per signature); past it,
-/// the cache starts over.
+/// Most aggregates the writer keeps decoded ([`AggCache`], one per signature).
 const AGG_CACHE_MAX: usize = 50_000;
 
 /// The writer's decoded signature aggregates, as its transaction sees them: a write
@@ -111,10 +80,18 @@ const AGG_CACHE_MAX: usize = 50_000;
 /// whenever a transaction or one write in it is rolled back, and when another connection
 /// (another process, e.g. `kubernaut-context import`) has written the file since
 /// (`PRAGMA data_version`).
-#[derive(Default)]
 pub(crate) struct AggCache {
-    map: HashMap<String, SignatureAggregate>,
+    map: quick_cache::unsync::Cache<String, SignatureAggregate>,
     data_version: Option<i64>,
+}
+
+impl Default for AggCache {
+    fn default() -> Self {
+        AggCache {
+            map: quick_cache::unsync::Cache::new(AGG_CACHE_MAX),
+            data_version: None,
+        }
+    }
 }
 
 impl AggCache {
@@ -141,7 +118,7 @@ impl AggCache {
         signature: &str,
     ) -> Result<Option<SignatureAggregate>> {
         match self.map.remove(signature) {
-            Some(a) => Ok(Some(a)),
+            Some((_, a)) => Ok(Some(a)),
             None => load_aggregate(tx, signature),
         }
     }
@@ -149,9 +126,6 @@ impl AggCache {
     /// Writes `agg` in the transaction and keeps it.
     pub(crate) fn save(&mut self, tx: &Connection, agg: SignatureAggregate) -> Result<()> {
         save_aggregate(tx, &agg)?;
-        if self.map.len() >= AGG_CACHE_MAX {
-            self.map.clear();
-        }
         self.map.insert(agg.signature.clone(), agg);
         Ok(())
     }
