@@ -2,6 +2,7 @@
 //! error mapping, and the request helpers every method uses.
 
 use super::*;
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
 
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
@@ -333,13 +334,36 @@ pub(crate) async fn client_config(
 }
 
 impl DynamoStore {
+    /// A Query of the key condition `cond` with the names and values of `e`.
+    pub(crate) fn keyed_query(
+        &self,
+        e: Expr,
+        cond: String,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .key_condition_expression(cond)
+            .set_expression_attribute_names(Some(e.names))
+            .set_expression_attribute_values(Some(e.values))
+    }
+
     pub(crate) async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
+        self.get_item_as(pk, sk, |b| b.consistent_read(true)).await
+    }
+
+    /// A `GetItem` of (`pk`, `sk`) as `with` sets it up.
+    pub(crate) async fn get_item_as(
+        &self,
+        pk: &str,
+        sk: &str,
+        with: impl FnOnce(GetItemFluentBuilder) -> GetItemFluentBuilder,
+    ) -> Result<Option<Item>, StoreError> {
+        let b = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(pk, sk)?))
-            .consistent_read(true)
+            .set_key(Some(key(pk, sk)?));
+        let out = with(b)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await

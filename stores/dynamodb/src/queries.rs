@@ -51,11 +51,13 @@ impl DynamoStore {
         h0_traces: u64,
     ) -> Result<(BTreeMap<String, Counts>, Option<DateTime<Utc>>), StoreError> {
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
-        let sn = e.name("sk");
-        let lo = e.value(&format!("T#{}", key_ts(since)))?;
-        let hi = e.value(TRACE_SK_MAX)?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let cond = e.key_between(
+            "pk",
+            &sig_pk(signature),
+            "sk",
+            &format!("T#{}", key_ts(since)),
+            TRACE_SK_MAX,
+        )?;
         let projection = e.projection(&["sk", "action_pk", "status_pk", "eff"]);
         let q = self
             .client
@@ -93,16 +95,12 @@ impl DynamoStore {
         filters: String,
         projection: String,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        let mut q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .projection_expression(projection);
-        if !filters.is_empty() {
-            q = q.filter_expression(filters);
+        let q = self.keyed_query(e, cond).projection_expression(projection);
+        if filters.is_empty() {
+            q
+        } else {
+            q.filter_expression(filters)
         }
-        q.set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
     }
 
     /// Every window bucket from the hour `from` on (table, strongly consistent), with the
@@ -113,11 +111,13 @@ impl DynamoStore {
         query: &WindowQuery,
     ) -> Result<Vec<WindowBucket>, StoreError> {
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", WINDOW_PK)?;
-        let sn = e.name("sk");
-        let lo = e.value(&format!("{WINDOW_BUCKET}{}", hour_key(from)))?;
-        let hi = e.value(&format!("{WINDOW_BUCKET}~"))?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let cond = e.key_between(
+            "pk",
+            WINDOW_PK,
+            "sk",
+            &format!("{WINDOW_BUCKET}{}", hour_key(from)),
+            &format!("{WINDOW_BUCKET}~"),
+        )?;
         let filters = window_filters(&mut e, query, "ns", "al")?;
         let projection = e.projection(&["sk", "n", "ok", "fa", "rb", "es", "en", TRACE_TIMES]);
         let q = self
@@ -150,11 +150,7 @@ impl DynamoStore {
             (query.since, whole)
         };
         let mut e = Expr::default();
-        let mut cond = e.cmp("all_pk", "=", "TRACE")?;
-        let sn = e.name("ts_id");
-        let lo = e.value(&key_ts(from))?;
-        let hi = e.value(&key_ts(to))?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let cond = e.key_between("all_pk", "TRACE", "ts_id", &key_ts(from), &key_ts(to))?;
         let filters = window_filters(&mut e, query, "ns_pk", "alert_pk")?;
         let projection = e.projection(&["sig", "action_pk", "status_pk", "eff"]);
         let q = self
@@ -345,6 +341,20 @@ impl Expr {
     }
 
     /// `#attr <op> :v`
+    /// The key condition `pk = pk_value AND sk BETWEEN lo AND hi`.
+    pub(crate) fn key_between(
+        &mut self,
+        pk: &str,
+        pk_value: &str,
+        sk: &str,
+        lo: &str,
+        hi: &str,
+    ) -> Result<String, StoreError> {
+        let cond = self.cmp(pk, "=", pk_value)?;
+        let (sn, lo, hi) = (self.name(sk), self.value(lo)?, self.value(hi)?);
+        Ok(format!("{cond} AND {sn} BETWEEN {lo} AND {hi}"))
+    }
+
     pub(crate) fn cmp(&mut self, attr: &str, op: &str, v: &str) -> Result<String, StoreError> {
         let n = self.name(attr);
         let v = self.value(v)?;

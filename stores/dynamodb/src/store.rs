@@ -9,19 +9,9 @@ impl Store for DynamoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(STATS_PK, "S#00")?))
-            .projection_expression("pk")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+        self.get_item_as(STATS_PK, "S#00", |b| b.projection_expression("pk"))
             .await
-            .map_err(|e| map_sdk("GetItem", e))?;
-        self.metrics
-            .add_capacity("GetItem", out.consumed_capacity());
-        Ok(())
+            .map(|_| ())
     }
 
     async fn put_traces(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
@@ -272,18 +262,14 @@ impl Store for DynamoStore {
         // 1. The signature's buckets from the hour of `since` on, then its aggregate
         // (they sort last), oldest hour first; strongly consistent.
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", &sig_pk(&r.signature))?;
-        let sn = e.name("sk");
-        let lo = e.value(&format!("{SIG_BUCKET}{}", hour_key(h0)))?;
-        let hi = e.value(AGG_SK)?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
-        let q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
-            .consistent_read(true);
+        let cond = e.key_between(
+            "pk",
+            &sig_pk(&r.signature),
+            "sk",
+            &format!("{SIG_BUCKET}{}", hour_key(h0)),
+            AGG_SK,
+        )?;
+        let q = self.keyed_query(e, cond).consistent_read(true);
         let mut aggregate = None;
         let mut buckets = Vec::new();
         // Traces of the hour `since` falls in (when it is not a whole hour).
@@ -542,13 +528,7 @@ impl Store for DynamoStore {
     async fn stats(&self) -> Result<StoreStats, StoreError> {
         let mut e = Expr::default();
         let cond = e.cmp("pk", "=", STATS_PK)?;
-        let req = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
-            .consistent_read(true);
+        let req = self.keyed_query(e, cond).consistent_read(true);
         let out = self.query(req).await?;
         let mut stats = StoreStats::default();
         for item in out.items.unwrap_or_default() {

@@ -336,17 +336,9 @@ impl DynamoStore {
         skip: &str,
     ) -> Result<Option<(TraceItem, ActionTrace)>, StoreError> {
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
-        let sn = e.name("sk");
-        let lo = e.value("T#")?;
-        let hi = e.value(TRACE_SK_MAX)?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let cond = e.key_between("pk", &sig_pk(signature), "sk", "T#", TRACE_SK_MAX)?;
         let q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
+            .keyed_query(e, cond)
             .scan_index_forward(!newest)
             .consistent_read(true);
         for item in self.query_all(q, Some(2)).await? {
@@ -369,11 +361,7 @@ impl DynamoStore {
         skip: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let mut e = Expr::default();
-        let mut cond = e.cmp("pk", "=", &sig_pk(signature))?;
-        let sn = e.name("sk");
-        let lo = e.value("T#")?;
-        let hi = e.value(TRACE_SK_MAX)?;
-        cond.push_str(&format!(" AND {sn} BETWEEN {lo} AND {hi}"));
+        let cond = e.key_between("pk", &sig_pk(signature), "sk", "T#", TRACE_SK_MAX)?;
         let filter = e.cmp("action_pk", "=", action_type)?;
         let projection = e.projection(&["sk"]);
         let q = self
