@@ -196,13 +196,15 @@ pub(crate) fn migrate_v1(tx: &Connection) -> Result<()> {
 /// Version 2 → 3: drops the three rank indexes; `SCHEMA` creates the one that replaces
 /// them (in the caller's transaction: all or nothing).
 pub(crate) fn migrate_v2(tx: &Connection) -> Result<()> {
-    tracing::info!("migrating the embedded store to schema 3 (one signature ranking index)");
-    tx.execute_batch(
-        "DROP INDEX IF EXISTS signatures_rank;
-         DROP INDEX IF EXISTS signatures_namespace_rank;
-         DROP INDEX IF EXISTS signatures_alert_rank;",
-    )?;
-    Ok(())
+    drop_indexes(
+        tx,
+        "migrating the embedded store to schema 3 (one signature ranking index)",
+        &[
+            "signatures_rank",
+            "signatures_namespace_rank",
+            "signatures_alert_rank",
+        ],
+    )
 }
 
 /// Version 3 → 4: drops the covering signature and namespace indexes and the narrow name
@@ -210,12 +212,19 @@ pub(crate) fn migrate_v2(tx: &Connection) -> Result<()> {
 /// reads a resource's facts from it), next to `buckets` (filled by [`backfill_buckets`]);
 /// in the caller's transaction: all or nothing.
 pub(crate) fn migrate_v3(tx: &Connection) -> Result<()> {
-    tracing::info!("migrating the embedded store to schema 4 (hour and day buckets)");
-    tx.execute_batch(
-        "DROP INDEX IF EXISTS traces_signature;
-         DROP INDEX IF EXISTS traces_namespace;
-         DROP INDEX IF EXISTS traces_name;",
-    )?;
+    drop_indexes(
+        tx,
+        "migrating the embedded store to schema 4 (hour and day buckets)",
+        &["traces_signature", "traces_namespace", "traces_name"],
+    )
+}
+
+/// Says what migrates, then drops these indexes if they exist.
+fn drop_indexes(tx: &Connection, what: &str, indexes: &[&str]) -> Result<()> {
+    tracing::info!("{what}");
+    for i in indexes {
+        tx.execute_batch(&format!("DROP INDEX IF EXISTS {i};"))?;
+    }
     Ok(())
 }
 

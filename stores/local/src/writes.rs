@@ -48,6 +48,20 @@ struct Delta {
 }
 
 impl Delta {
+    /// The values of the [`COUNT_COLUMNS`], after the key values `key`.
+    fn params<'a>(&'a self, key: &[&'a dyn rusqlite::ToSql]) -> Vec<&'a dyn rusqlite::ToSql> {
+        let mut p = key.to_vec();
+        p.extend([
+            &self.traces as &dyn rusqlite::ToSql,
+            &self.completed,
+            &self.failed,
+            &self.rolled_back,
+            &self.eff_sum,
+            &self.eff_n,
+        ]);
+        p
+    }
+
     /// `c` added (`sign` 1) or taken away (`sign` -1).
     fn of(c: &Counts, sign: i64) -> Delta {
         Delta {
@@ -120,16 +134,7 @@ fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
         "INSERT INTO totals (span, start, {COUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (span, start) DO UPDATE SET {ADD_COUNTS}"
     ))?
-    .execute(params![
-        span,
-        start,
-        d.traces,
-        d.completed,
-        d.failed,
-        d.rolled_back,
-        d.eff_sum,
-        d.eff_n
-    ])?;
+    .execute(&*d.params(&[&span, &start]))?;
     if d.traces < 0 {
         tx.prepare_cached("DELETE FROM totals WHERE span = ?1 AND start = ?2 AND traces <= 0")?
             .execute(params![span, start])?;
@@ -152,18 +157,7 @@ fn bump_bucket(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (signature, span, start, action_type) DO UPDATE SET {ADD_COUNTS}"
     ))?
-    .execute(params![
-        signature,
-        span,
-        start,
-        action_type,
-        d.traces,
-        d.completed,
-        d.failed,
-        d.rolled_back,
-        d.eff_sum,
-        d.eff_n
-    ])?;
+    .execute(&*d.params(&[&signature, &span, &start, &action_type]))?;
     if d.traces < 0 {
         tx.prepare_cached(
             "DELETE FROM buckets WHERE signature = ?1 AND span = ?2 AND start = ?3
