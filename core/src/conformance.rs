@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::signature::alert_signature;
 use crate::store::{
-    Counts, HistoryQuery, HourBucket, PagePosition, PatternInput, PatternRequest,
+    Counts, HistoryQuery, HourBucket, OverviewRequest, PagePosition, PatternInput, PatternRequest,
     SignatureActionCounts, SignatureAggregate, SignatureQuery, Store, TextMatch, TraceFacts,
     WindowQuery, hour_of,
 };
@@ -1436,6 +1436,103 @@ pub async fn check_window_summary(store: &dyn Store) {
     }
 }
 
+/// overview_input answers what the separate calls answer (stats, window_summary,
+/// window_totals, recent_facts, get_aggregates of the top signatures), with windows
+/// starting before, inside and on the hours of the fixture's traces.
+pub async fn check_overview_input(store: &dyn Store) {
+    let w = "overview_input";
+    pattern_fixture_stored(store, w).await;
+    let sorted = |mut rows: Vec<SignatureActionCounts>| {
+        rows.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
+        rows
+    };
+    for (week, day, facts, limit, top) in [
+        (-100_000i64, -6i64, 400i64, 1000usize, 5usize),
+        (-6, 7, 400, 2, 5),
+        (7, 100, 300, 1000, 1),
+        (60, 180, -100, 1000, 3),
+        (61, 119, 100, 5, 5),
+        (100, 250, 0, 1000, 0),
+        (250, 100_000, 100_000, 10, 1000),
+    ] {
+        let r = OverviewRequest {
+            week_since: at(week),
+            day_since: at(day),
+            facts_since: at(facts),
+            facts_limit: limit,
+            top,
+        };
+        let got = store
+            .overview_input(&r)
+            .await
+            .unwrap_or_else(|e| panic!("conformance[{w}]: overview_input failed: {e}"));
+        let stats = store.stats().await.expect("stats");
+        assert_eq!(got.stats, stats, "conformance[{w}]: stats of {r:?}");
+        let summary = store
+            .window_summary(
+                &WindowQuery {
+                    since: r.week_since,
+                    ..WindowQuery::default()
+                },
+                top,
+            )
+            .await
+            .expect("window_summary");
+        assert!(
+            counts_eq(&got.week.totals, &summary.totals),
+            "conformance[{w}]: week totals of {r:?}: {:?} != {:?}",
+            got.week.totals,
+            summary.totals
+        );
+        let (got_top, want_top) = (sorted(got.week.top.clone()), sorted(summary.top));
+        assert_eq!(
+            got_top
+                .iter()
+                .map(|c| (&c.signature, &c.action_type))
+                .collect::<Vec<_>>(),
+            want_top
+                .iter()
+                .map(|c| (&c.signature, &c.action_type))
+                .collect::<Vec<_>>(),
+            "conformance[{w}]: top {top} of {r:?}"
+        );
+        for (g, x) in got_top.iter().zip(&want_top) {
+            assert!(
+                counts_eq(&g.counts, &x.counts),
+                "conformance[{w}]: {g:?} != {x:?} in {r:?}"
+            );
+        }
+        let day_totals = store
+            .window_totals(r.day_since)
+            .await
+            .expect("window_totals");
+        assert!(
+            counts_eq(&got.day, &day_totals),
+            "conformance[{w}]: day totals of {r:?}: {:?} != {day_totals:?}",
+            got.day
+        );
+        let facts = store
+            .recent_facts(r.facts_since, r.facts_limit)
+            .await
+            .expect("recent_facts");
+        assert_eq!(got.facts, facts, "conformance[{w}]: facts of {r:?}");
+        let sigs: BTreeSet<String> = want_top.iter().map(|c| c.signature.clone()).collect();
+        let sigs: Vec<String> = sigs.into_iter().collect();
+        let mut want_aggs = if sigs.is_empty() {
+            Vec::new()
+        } else {
+            store.get_aggregates(&sigs).await.expect("get_aggregates")
+        };
+        let mut got_aggs = got.aggregates;
+        want_aggs.sort_by(|a, b| a.signature.cmp(&b.signature));
+        got_aggs.sort_by(|a, b| a.signature.cmp(&b.signature));
+        assert_eq!(
+            got_aggs, want_aggs,
+            "conformance[{w}]: aggregates of the top signatures of {r:?}"
+        );
+    }
+}
+
 /// window_counts: exact per signature and action type since a time, with the namespace
 /// and alert filters; get_aggregates; recent_facts.
 pub async fn check_window_counts(store: &dyn Store) {
@@ -2197,7 +2294,8 @@ macro_rules! store_conformance_tests {
             list_signatures check_list_signatures,
             stats check_stats,
             delete check_delete,
-            window_summary check_window_summary
+            window_summary check_window_summary,
+            overview_input check_overview_input
         );
     };
     (@each $open:ident; $($name:ident $check:ident),*) => {
@@ -2237,4 +2335,5 @@ pub async fn run_all(store: &dyn Store) {
     check_stats(store).await;
     check_delete(store).await;
     check_window_summary(store).await;
+    check_overview_input(store).await;
 }

@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::{ActionTrace, Effectiveness, PutOutcome};
 use crate::patterns::{self, AnalysisConfig, Finding, OSCILLATION_WINDOW_MINUTES, PatternAnalysis};
 use crate::store::{
-    Counts, HistoryQuery, Page, PatternInput, PatternRequest, SignatureActionCounts,
-    SignatureAggregate, Store, StoreError, StoreStats, TraceFacts, WindowQuery,
+    Counts, HistoryQuery, OverviewInput, OverviewRequest, Page, PatternInput, PatternRequest,
+    SignatureActionCounts, SignatureAggregate, Store, StoreError, StoreStats, TraceFacts,
+    WindowQuery,
 };
 
 /// Most actions the overview reads to find what oscillates now (the last 120 minutes).
@@ -184,25 +185,25 @@ impl Service {
     /// Counts of the last 24 hours and 7 days, the top signatures of the week, and every
     /// oscillation going on now.
     pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview, StoreError> {
-        let week_start = now - Duration::days(7);
-        let (stats, week, day, facts) = futures_util::future::join4(
-            self.store.stats(),
-            self.store.window_summary(
-                &WindowQuery {
-                    since: week_start,
-                    ..WindowQuery::default()
-                },
-                OVERVIEW_TOP,
-            ),
-            self.store.window_totals(now - Duration::hours(24)),
-            self.store.recent_facts(
-                now - Duration::minutes(OSCILLATION_WINDOW_MINUTES),
-                OVERVIEW_FACTS_LIMIT,
-            ),
-        )
-        .await;
-        let (stats, week, day, facts) = (stats?, week?, day?, facts?);
-        let top = rank_counts(self.store.as_ref(), week.top, 0, OVERVIEW_TOP).await?;
+        let input = self
+            .store
+            .overview_input(&OverviewRequest {
+                week_since: now - Duration::days(7),
+                day_since: now - Duration::hours(24),
+                facts_since: now - Duration::minutes(OSCILLATION_WINDOW_MINUTES),
+                facts_limit: OVERVIEW_FACTS_LIMIT,
+                top: OVERVIEW_TOP,
+            })
+            .await?;
+        let OverviewInput {
+            stats,
+            week,
+            day,
+            facts,
+            aggregates,
+        } = input;
+        let (page, total) = ranking_rows(week.top, 0, OVERVIEW_TOP);
+        let top = ranking_of(page, total, aggregates);
         let warnings = oscillating_now(&facts, now);
         Ok(Overview {
             day: PeriodCounts::from(&day),
@@ -338,28 +339,17 @@ pub async fn rank_in(
     rank_counts(store, counts, req.offset, req.limit).await
 }
 
+/// A ranked signature before its aggregate is read: its counts and traces per action
+/// type.
+type RankRow = (String, Counts, Vec<(String, u64)>);
+
 async fn rank_counts(
     store: &dyn Store,
     counts: Vec<SignatureActionCounts>,
     offset: usize,
     limit: usize,
 ) -> Result<Ranking, StoreError> {
-    let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
-    for c in counts {
-        let e = per_sig.entry(c.signature).or_default();
-        e.0.add(&c.counts);
-        e.1.push((c.action_type, c.counts.traces));
-    }
-    // (signature, its counts, traces per action type)
-    type Row = (String, Counts, Vec<(String, u64)>);
-    let mut rows: Vec<Row> = per_sig
-        .into_iter()
-        .filter(|(_, (c, _))| c.traces > 0)
-        .map(|(s, (c, a))| (s, c, a))
-        .collect();
-    rows.sort_by(|a, b| b.1.traces.cmp(&a.1.traces).then_with(|| a.0.cmp(&b.0)));
-    let total = rows.len();
-    let page: Vec<_> = rows.into_iter().skip(offset).take(limit).collect();
+    let (page, total) = ranking_rows(counts, offset, limit);
     if page.is_empty() {
         return Ok(Ranking {
             signatures: Vec::new(),
@@ -367,12 +357,38 @@ async fn rank_counts(
         });
     }
     let sigs: Vec<String> = page.iter().map(|(s, _, _)| s.clone()).collect();
-    let aggs: HashMap<String, SignatureAggregate> = store
-        .get_aggregates(&sigs)
-        .await?
+    let aggs = store.get_aggregates(&sigs).await?;
+    Ok(ranking_of(page, total, aggs))
+}
+
+/// One page of the ranking of `counts` (most traces first, ties: signature) and how many
+/// signatures it has in all.
+fn ranking_rows(
+    counts: Vec<SignatureActionCounts>,
+    offset: usize,
+    limit: usize,
+) -> (Vec<RankRow>, usize) {
+    let mut per_sig: BTreeMap<String, (Counts, Vec<(String, u64)>)> = BTreeMap::new();
+    for c in counts {
+        let e = per_sig.entry(c.signature).or_default();
+        e.0.add(&c.counts);
+        e.1.push((c.action_type, c.counts.traces));
+    }
+    let mut rows: Vec<RankRow> = per_sig
         .into_iter()
-        .map(|a| (a.signature.clone(), a))
+        .filter(|(_, (c, _))| c.traces > 0)
+        .map(|(s, (c, a))| (s, c, a))
         .collect();
+    rows.sort_by(|a, b| b.1.traces.cmp(&a.1.traces).then_with(|| a.0.cmp(&b.0)));
+    let total = rows.len();
+    (rows.into_iter().skip(offset).take(limit).collect(), total)
+}
+
+/// The ranking of a page of [`ranking_rows`] with the aggregates of its signatures (a
+/// signature without one is left out).
+fn ranking_of(page: Vec<RankRow>, total: usize, aggs: Vec<SignatureAggregate>) -> Ranking {
+    let aggs: HashMap<String, SignatureAggregate> =
+        aggs.into_iter().map(|a| (a.signature.clone(), a)).collect();
     let signatures = page
         .into_iter()
         .filter_map(|(s, c, mut actions)| {
@@ -387,7 +403,7 @@ async fn rank_counts(
             })
         })
         .collect();
-    Ok(Ranking { signatures, total })
+    Ranking { signatures, total }
 }
 
 /// [`Service::analyze`] on a borrowed store (the conformance suite's entry).

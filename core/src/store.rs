@@ -423,6 +423,35 @@ pub struct WindowSummary {
     pub top: Vec<SignatureActionCounts>,
 }
 
+/// What the overview reads ([`Store::overview_input`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverviewRequest {
+    /// Start of the longer window: its counts and its top signatures.
+    pub week_since: DateTime<Utc>,
+    /// Start of the shorter window: its counts.
+    pub day_since: DateTime<Utc>,
+    /// Start of the recent facts.
+    pub facts_since: DateTime<Utc>,
+    pub facts_limit: usize,
+    /// How many signatures of the longer window's ranking.
+    pub top: usize,
+}
+
+/// What a store answers to an [`OverviewRequest`]: exactly what the separate calls
+/// answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OverviewInput {
+    pub stats: StoreStats,
+    /// [`Store::window_summary`] of `week_since` (no filters), `top` signatures.
+    pub week: WindowSummary,
+    /// [`Store::window_totals`] of `day_since`.
+    pub day: Counts,
+    /// [`Store::recent_facts`] of `facts_since`, `facts_limit`.
+    pub facts: Vec<TraceFacts>,
+    /// The aggregates of the signatures in `week.top`, in any order.
+    pub aggregates: Vec<SignatureAggregate>,
+}
+
 /// The rows of the `k` signatures with the most traces (ties: the smaller signature
 /// first) among `rows` ([`Store::top_window_counts`]).
 pub fn top_k(rows: Vec<SignatureActionCounts>, k: usize) -> Vec<SignatureActionCounts> {
@@ -611,6 +640,40 @@ pub trait Store: Send + Sync + 'static {
             c.add(&r.counts);
         }
         Ok(c)
+    }
+
+    /// Everything the overview reads ([`OverviewInput`]). The default makes the separate
+    /// calls; a store whose requests cost (DynamoDB) can share reads between them.
+    async fn overview_input(&self, r: &OverviewRequest) -> Result<OverviewInput, StoreError> {
+        let (stats, week, day, facts) = futures_util::future::join4(
+            self.stats(),
+            self.window_summary(
+                &WindowQuery {
+                    since: r.week_since,
+                    ..WindowQuery::default()
+                },
+                r.top,
+            ),
+            self.window_totals(r.day_since),
+            self.recent_facts(r.facts_since, r.facts_limit),
+        )
+        .await;
+        let week = week?;
+        let mut signatures: Vec<String> = week.top.iter().map(|c| c.signature.clone()).collect();
+        signatures.sort();
+        signatures.dedup();
+        let aggregates = if signatures.is_empty() {
+            Vec::new()
+        } else {
+            self.get_aggregates(&signatures).await?
+        };
+        Ok(OverviewInput {
+            stats: stats?,
+            week,
+            day: day?,
+            facts: facts?,
+            aggregates,
+        })
     }
 
     /// The aggregates of these signatures (unknown ones left out), in any order.

@@ -18,6 +18,8 @@ use context_core::model::{
     ActionTrace, AssessmentMethod, Effectiveness, EffectivenessCriteria, ExecutionStatus,
     PutOutcome,
 };
+use context_core::patterns::AnalysisConfig;
+use context_core::service::Service;
 use context_core::store::{
     Counts, HistoryQuery, PagePosition, PatternRequest, SignatureAggregate, SignatureQuery, Store,
     StoreError, WindowQuery,
@@ -333,6 +335,36 @@ async fn read_methods_make_few_requests() {
     )
     .await;
     assert_eq!(wc.iter().map(|c| c.counts.traces).sum::<u64>(), 3);
+    // Starting inside an hour whose traces are all before the start: the buckets alone.
+    let wc = count(
+        &store,
+        "window_counts (from inside an hour, its traces all before)",
+        1,
+        store.window_counts(&WindowQuery {
+            since: at(10),
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert_eq!(wc.iter().map(|c| c.counts.traces).sum::<u64>(), 0);
+    // The overview: the window buckets, the recent facts, then the stats shards with
+    // the top aggregates.
+    let service = Service::new(Arc::new(store.clone()), AnalysisConfig::default());
+    let now = at(10) + chrono::Duration::hours(24);
+    let o = count(&store, "overview", 3, service.overview(now)).await;
+    assert_eq!((o.week.actions, o.day.actions), (6, 0));
+    assert_eq!(o.top.len(), 2);
+    assert_eq!(o.stats.traces, 6);
+    // Its day starting between traces of one bucket: and those traces of that hour.
+    let now = at(2) + chrono::Duration::seconds(30) + chrono::Duration::hours(24);
+    let o = count(
+        &store,
+        "overview (a day split in a bucket)",
+        4,
+        service.overview(now),
+    )
+    .await;
+    assert_eq!((o.week.actions, o.day.actions), (6, 3));
     count(
         &store,
         "window_counts filtered",

@@ -1,0 +1,428 @@
+//! The write transactions: traces, assessments and deletes with their aggregates, buckets
+//! and totals.
+
+use super::*;
+
+pub(crate) fn load_aggregate(
+    tx: &Connection,
+    signature: &str,
+) -> Result<Option<SignatureAggregate>> {
+    let mut st = tx.prepare_cached("SELECT body FROM signatures WHERE signature = ?1")?;
+    let body: Option<String> = st.query_row([signature], |r| r.get(0)).optional()?;
+    Ok(match body {
+        Some(b) => Some(serde_json::from_str(&b)?),
+        None => None,
+    })
+}
+
+pub(crate) fn save_aggregate(tx: &Connection, agg: &SignatureAggregate) -> Result<()> {
+    let body = serde_json::to_string(agg)?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO signatures (signature, namespace, alert_name, occurrences, last_seen, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (signature) DO UPDATE SET
+            namespace = excluded.namespace, alert_name = excluded.alert_name,
+            occurrences = excluded.occurrences, last_seen = excluded.last_seen,
+            body = excluded.body",
+    )?;
+    st.execute(params![
+        agg.signature,
+        agg.namespace,
+        agg.alert_name,
+        agg.occurrences as i64,
+        micros(agg.last_seen),
+        body
+    ])?;
+    Ok(())
+}
+
+/// A change to one bucket's counters (negative when traces leave it).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Delta {
+    traces: i64,
+    completed: i64,
+    failed: i64,
+    rolled_back: i64,
+    eff_sum: f64,
+    eff_n: i64,
+}
+
+impl Delta {
+    /// The values of the [`COUNT_COLUMNS`], after the key values `key`.
+    fn params<'a>(&'a self, key: &[&'a dyn rusqlite::ToSql]) -> Vec<&'a dyn rusqlite::ToSql> {
+        let mut p = key.to_vec();
+        p.extend([
+            &self.traces as &dyn rusqlite::ToSql,
+            &self.completed,
+            &self.failed,
+            &self.rolled_back,
+            &self.eff_sum,
+            &self.eff_n,
+        ]);
+        p
+    }
+
+    /// `c` added (`sign` 1) or taken away (`sign` -1).
+    fn of(c: &Counts, sign: i64) -> Delta {
+        Delta {
+            traces: sign * c.traces as i64,
+            completed: sign * c.completed as i64,
+            failed: sign * c.failed as i64,
+            rolled_back: sign * c.rolled_back as i64,
+            eff_sum: sign as f64 * c.effectiveness_sum,
+            eff_n: sign * c.effectiveness_count as i64,
+        }
+    }
+
+    fn add(&mut self, o: &Delta) {
+        self.traces += o.traces;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.rolled_back += o.rolled_back;
+        self.eff_sum += o.eff_sum;
+        self.eff_n += o.eff_n;
+    }
+}
+
+/// The start (µs) of the hour `t` falls in ([`hour_of`]).
+fn hour_us(t: &ActionTrace) -> i64 {
+    micros(hour_of(t.action_timestamp))
+}
+
+/// The start (µs) of the UTC day the time `us` falls in.
+pub(crate) fn day_of(us: i64) -> i64 {
+    us - us.rem_euclid(DAY_US)
+}
+
+/// Hour buckets changed by one write: `(signature, hour start, action type)` → change.
+type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
+
+/// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
+/// to the `totals` of both.
+fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
+    let mut days: BucketChanges<'_> = HashMap::with_capacity(changes.len());
+    let mut totals: HashMap<(i64, i64), Delta> = HashMap::new();
+    for (&(signature, hour, action_type), d) in changes {
+        bump_bucket(tx, signature, SPAN_HOUR, hour, action_type, d)?;
+        days.entry((signature, day_of(hour), action_type))
+            .or_default()
+            .add(d);
+        totals.entry((SPAN_HOUR, hour)).or_default().add(d);
+        totals.entry((SPAN_DAY, day_of(hour))).or_default().add(d);
+    }
+    for ((signature, day, action_type), d) in &days {
+        bump_bucket(tx, signature, SPAN_DAY, *day, action_type, d)?;
+    }
+    for ((span, start), d) in &totals {
+        bump_total(tx, *span, *start, d)?;
+    }
+    Ok(())
+}
+
+/// The upsert's update of the [`COUNT_COLUMNS`] by a [`Delta`]: an effectiveness sum
+/// whose count drops to 0 is set to exactly 0 (no float residue).
+const ADD_COUNTS: &str = "traces = traces + excluded.traces,
+    completed = completed + excluded.completed,
+    failed = failed + excluded.failed,
+    rolled_back = rolled_back + excluded.rolled_back,
+    eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0 ELSE eff_sum + excluded.eff_sum END,
+    eff_n = eff_n + excluded.eff_n";
+
+/// Applies `d` to one row of `totals`, as [`bump_bucket`] to a bucket.
+fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO totals (span, start, {COUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (span, start) DO UPDATE SET {ADD_COUNTS}"
+    ))?
+    .execute(&*d.params(&[&span, &start]))?;
+    if d.traces < 0 {
+        tx.prepare_cached("DELETE FROM totals WHERE span = ?1 AND start = ?2 AND traces <= 0")?
+            .execute(params![span, start])?;
+    }
+    Ok(())
+}
+
+/// Applies `d` to one bucket, creating it; a bucket left without traces is removed. An
+/// effectiveness sum whose count drops to 0 is set to exactly 0 (no float residue).
+fn bump_bucket(
+    tx: &Connection,
+    signature: &str,
+    span: i64,
+    start: i64,
+    action_type: &str,
+    d: &Delta,
+) -> Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET {ADD_COUNTS}"
+    ))?
+    .execute(&*d.params(&[&signature, &span, &start, &action_type]))?;
+    if d.traces < 0 {
+        tx.prepare_cached(
+            "DELETE FROM buckets WHERE signature = ?1 AND span = ?2 AND start = ?3
+                                   AND action_type = ?4 AND traces <= 0",
+        )?
+        .execute(params![signature, span, start, action_type])?;
+    }
+    Ok(())
+}
+
+/// Stores `traces` (their JSON in `bodies`, encoded before the writer was taken) and
+/// updates their aggregates. A trace whose id is stored already is compared with the
+/// stored one instead (idempotency): the insert itself finds out, so a new trace costs
+/// one lookup of its id, not two.
+pub(crate) fn put_batch(
+    tx: &Connection,
+    cache: &mut AggCache,
+    traces: &[ActionTrace],
+    bodies: &[String],
+) -> Result<Vec<PutOutcome>> {
+    let mut outcomes = Vec::with_capacity(traces.len());
+    // Aggregates touched by this batch, written once at the end (same transaction).
+    let mut aggs: HashMap<String, SignatureAggregate> = HashMap::new();
+    // Hour buckets touched by this batch, each written once at the end.
+    let mut buckets: BucketChanges<'_> = HashMap::new();
+    let mut new_signatures = 0i64;
+    let mut created = 0i64;
+    for (t, body) in traces.iter().zip(bodies) {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO traces (action_id, ts, namespace, kind, name, alert_name, signature,
+                                 workflow_id, action_type, status, body, eff, replicas)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (action_id) DO NOTHING",
+            )?
+            .execute(params![
+                t.action_id,
+                micros(t.action_timestamp),
+                t.resource.namespace,
+                t.resource.kind,
+                t.resource.name,
+                t.alert.name,
+                t.signature,
+                t.workflow_id,
+                t.action_type,
+                t.execution_status.as_str(),
+                body,
+                t.effectiveness_score(),
+                requested_replicas(t)
+            ])?;
+        if inserted == 0 {
+            let stored: String = tx
+                .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+                .query_row([&t.action_id], |r| r.get(0))?;
+            let stored: ActionTrace = serde_json::from_str(&stored)?;
+            outcomes.push(if stored.same_content(t) {
+                PutOutcome::Unchanged
+            } else {
+                PutOutcome::Conflict
+            });
+            continue;
+        }
+        created += 1;
+        buckets
+            .entry((&t.signature, hour_us(t), &t.action_type))
+            .or_default()
+            .add(&Delta::of(&Counts::of_trace(t), 1));
+        match aggs.get_mut(&t.signature) {
+            Some(a) => a.add(t),
+            None => {
+                let agg = match cache.take(tx, &t.signature)? {
+                    Some(mut a) => {
+                        a.add(t);
+                        a
+                    }
+                    None => {
+                        new_signatures += 1;
+                        SignatureAggregate::new_from(t)
+                    }
+                };
+                aggs.insert(t.signature.clone(), agg);
+            }
+        }
+        outcomes.push(PutOutcome::Created);
+    }
+    for a in aggs.into_values() {
+        cache.save(tx, a)?;
+    }
+    bump_buckets(tx, &buckets)?;
+    if created > 0 {
+        tx.prepare_cached(
+            "UPDATE counters SET traces = traces + ?1, signatures = signatures + ?2 WHERE id = 1",
+        )?
+        .execute(params![created, new_signatures])?;
+    }
+    Ok(outcomes)
+}
+
+pub(crate) fn set_effectiveness_tx(
+    tx: &Connection,
+    cache: &mut AggCache,
+    action_id: &str,
+    eff: &Effectiveness,
+    now: DateTime<Utc>,
+) -> Result<Option<ActionTrace>> {
+    let body: Option<String> = tx
+        .prepare_cached("SELECT body FROM traces WHERE action_id = ?1")?
+        .query_row([action_id], |r| r.get(0))
+        .optional()?;
+    let Some(body) = body else {
+        return Ok(None);
+    };
+    let mut trace: ActionTrace = serde_json::from_str(&body)?;
+    let old = trace.effectiveness_score();
+    trace.effectiveness = Some(eff.clone());
+    trace.updated_at = now;
+    tx.prepare_cached("UPDATE traces SET body = ?2, eff = ?3 WHERE action_id = ?1")?
+        .execute(params![
+            action_id,
+            serde_json::to_string(&trace)?,
+            eff.score
+        ])?;
+    let mut agg = match cache.take(tx, &trace.signature)? {
+        Some(a) => a,
+        None => {
+            return Err(Error::Other(format!(
+                "aggregate of signature {} missing for trace {action_id}",
+                trace.signature
+            )));
+        }
+    };
+    agg.replace_effectiveness(&trace.action_type, old, eff.score);
+    cache.save(tx, agg)?;
+    let mut d = Delta::of(&Counts::of(trace.execution_status, Some(eff.score)), 1);
+    d.add(&Delta::of(&Counts::of(trace.execution_status, old), -1));
+    bump_buckets(
+        tx,
+        &HashMap::from([((&*trace.signature, hour_us(&trace), &*trace.action_type), d)]),
+    )?;
+    Ok(Some(trace))
+}
+
+/// Deletes the traces with these ids (one answer per id: whether it existed) and takes
+/// them out of their buckets, aggregates and the counters. A signature left without
+/// traces loses its aggregate; one that lost a trace at a time bound (first or last
+/// seen, an action's last attempt) has its bounds read again from its remaining traces.
+pub(crate) fn delete_tx(
+    tx: &Connection,
+    cache: &mut AggCache,
+    ids: &[String],
+) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Aggregates touched, with whether their bounds must be read again.
+    let mut aggs: HashMap<String, (SignatureAggregate, bool)> = HashMap::new();
+    let mut deleted = 0i64;
+    for id in ids {
+        let row: Option<(i64, String)> = tx
+            .prepare_cached("SELECT id, body FROM traces WHERE action_id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((rowid, body)) = row else {
+            out.push(false);
+            continue;
+        };
+        let t: ActionTrace = serde_json::from_str(&body)?;
+        tx.prepare_cached("DELETE FROM traces WHERE id = ?1")?
+            .execute([rowid])?;
+        bump_buckets(
+            tx,
+            &HashMap::from([(
+                (&*t.signature, hour_us(&t), &*t.action_type),
+                Delta::of(&Counts::of_trace(&t), -1),
+            )]),
+        )?;
+        let entry = match aggs.entry(t.signature.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let agg = cache.take(tx, &t.signature)?.ok_or_else(|| {
+                    Error::Other(format!(
+                        "aggregate of signature {} missing for trace {id}",
+                        t.signature
+                    ))
+                })?;
+                e.insert((agg, false))
+            }
+        };
+        if entry.0.remove(&t) {
+            entry.1 = true;
+        }
+        deleted += 1;
+        out.push(true);
+    }
+    let mut gone = 0i64;
+    for (signature, (mut agg, bounds)) in aggs {
+        // No trace left (an aggregate counting more traces than were stored is dropped
+        // as well once its last one is gone, instead of failing the delete).
+        if agg.occurrences == 0 || (bounds && !read_bounds(tx, &mut agg)?) {
+            tx.prepare_cached("DELETE FROM signatures WHERE signature = ?1")?
+                .execute([&signature])?;
+            // Empty already (each bucket went with its last trace); kept exact whatever
+            // the aggregate said.
+            tx.prepare_cached("DELETE FROM buckets WHERE signature = ?1")?
+                .execute([&signature])?;
+            gone += 1;
+            continue;
+        }
+        cache.save(tx, agg)?;
+    }
+    if deleted > 0 {
+        tx.prepare_cached(
+            "UPDATE counters SET traces = traces - ?1, signatures = signatures - ?2 WHERE id = 1",
+        )?
+        .execute(params![deleted, gone])?;
+    }
+    Ok(out)
+}
+
+/// Sets `agg`'s time bounds and display fields from the signature's remaining traces
+/// ([`SignatureAggregate::set_bounds`]): its oldest and newest trace (ties: the one
+/// stored last, as [`SignatureAggregate::add`] keeps), and each action type's newest,
+/// found in the newest hour bucket of that type. `false` when no trace is left.
+fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<bool> {
+    let sig = agg.signature.clone();
+    let trace = |sql: &str| -> Result<Option<ActionTrace>> {
+        let body: Option<String> = tx
+            .prepare_cached(sql)?
+            .query_row([&sig], |r| r.get(0))
+            .optional()?;
+        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+    };
+    let Some(oldest) = trace(
+        "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
+         ORDER BY ts, id LIMIT 1",
+    )?
+    else {
+        return Ok(false);
+    };
+    let Some(newest) = trace(
+        "SELECT body FROM traces INDEXED BY traces_signature WHERE signature = ?1
+         ORDER BY ts DESC, id DESC LIMIT 1",
+    )?
+    else {
+        return Ok(false);
+    };
+    let mut last = std::collections::BTreeMap::new();
+    for action in agg.actions.keys() {
+        let hour: Option<i64> = tx
+            .prepare_cached(
+                "SELECT start FROM buckets WHERE signature = ?1 AND span = ?2
+                                              AND action_type = ?3
+                 ORDER BY start DESC LIMIT 1",
+            )?
+            .query_row(params![sig, SPAN_HOUR, action], |r| r.get(0))
+            .optional()?;
+        let Some(hour) = hour else { continue };
+        let ts: Option<i64> = tx
+            .prepare_cached(
+                "SELECT MAX(ts) FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3 AND action_type = ?4",
+            )?
+            .query_row(params![sig, hour, hour + HOUR_US, action], |r| r.get(0))?;
+        if let Some(ts) = ts {
+            last.insert(action.clone(), from_micros(ts)?);
+        }
+    }
+    agg.set_bounds(&oldest, &newest, &last);
+    Ok(true)
+}
