@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use context_core::actions::ActionTypes;
-use context_core::cursor::CursorCodec;
 use context_core::export::ExportFormat;
 use context_core::model::{
     ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
@@ -218,7 +217,7 @@ pub async fn list(
     if contradictory {
         return Ok(history_page_json(&[], None));
     }
-    let codec = CursorCodec::new(&state.config.cursor_key);
+    let codec = state.config.cursor_codec();
     let fp = history_fingerprint(&q);
     if let Some(c) = cursor {
         q.after = Some(codec.decode(&c, &fp)?);
