@@ -180,25 +180,23 @@ pub fn normalize(req: Request) -> Request {
 }
 
 /// The (percent-encoded) path the router matches: the request URI's path minus the
-/// `/<stage>` prefix lambda_http or API Gateway put in front of it.
+/// `/<stage>` prefix API Gateway or lambda_http put in front of it.
 ///
 /// - Function URLs and HTTP APIs on `$default`: no stage, path unchanged.
-/// - HTTP API (payload 2.0) on a named stage: `rawPath` starts with `/<stage>`; removed.
-/// - REST API (payload 1.0): the event's `path` has no stage, but lambda_http prepends
-///   `/<stage>` (unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set, or the path already
-///   starts with `/<stage>/`); exactly what was prepended is removed again.
+/// - HTTP API (payload 2.0) on a named stage: API Gateway starts `rawPath` with
+///   `/<stage>`; removed.
+/// - REST API (payload 1.0): the event's path has no stage; lambda_http keeps it as
+///   [`RequestExt::raw_http_path`] and may put `/<stage>` in front of the URI's path:
+///   removed when the raw path lacks it.
 pub fn routing_path(req: &Request) -> String {
     let path = req.uri().path();
-    let ignore_env = std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some();
-    let strip = match req.request_context_ref() {
+    let stage = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => named_stage(c.stage.as_deref()),
-        Some(RequestContext::ApiGatewayV1(c)) => named_stage(c.stage.as_deref()).filter(|s| {
-            // Mirror lambda_http: it prepends the stage unless told not to or already there.
-            !ignore_env && !req.raw_http_path().starts_with(&format!("/{s}/"))
-        }),
+        Some(RequestContext::ApiGatewayV1(c)) => named_stage(c.stage.as_deref())
+            .filter(|s| strip_stage(req.raw_http_path(), s) == req.raw_http_path()),
         _ => None,
     };
-    match strip {
+    match stage {
         Some(stage) => strip_stage(path, stage).to_string(),
         None => path.to_string(),
     }
