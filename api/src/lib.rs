@@ -176,9 +176,11 @@ fn url_authority(url: &str) -> Option<axum::http::uri::Authority> {
 /// Default of [`ApiConfig::clock_skew`].
 pub const DEFAULT_CLOCK_SKEW_MINUTES: i64 = 5;
 
+/// A fresh 256-bit key from the operating system's random source.
 fn random_key() -> SecretSlice<u8> {
-    let mut k = uuid::Uuid::new_v4().as_bytes().to_vec();
-    k.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let mut k = vec![0u8; 32];
+    // Without a random source no key is safe to use.
+    getrandom::fill(&mut k).expect("the operating system's random source");
     k.into()
 }
 
