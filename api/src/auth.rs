@@ -5,6 +5,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::ApiConfig;
@@ -31,7 +32,7 @@ fn token_matches(config: &ApiConfig, headers: &HeaderMap) -> Result<(), ApiError
     let mut ok = subtle::Choice::from(0u8);
     // (slices of different lengths compare unequal; only the length leaks).
     for t in &config.write_tokens {
-        ok |= t.as_bytes().ct_eq(token);
+        ok |= t.expose_secret().as_bytes().ct_eq(token);
     }
     if bool::from(ok) && !token.is_empty() {
         Ok(())

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use context_core::actions::ActionTypes;
-use context_core::cursor::CursorCodec;
 use context_core::export::ExportFormat;
 use context_core::model::{
     ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
@@ -322,7 +321,7 @@ pub fn parse_list(mut p: HistoryParams, state: &ApiState) -> Result<ListRequest,
     let (mut query, cursor, contradictory) = parse_history_params(p, state)?;
     // A contradictory page is empty whatever its cursor says.
     if let Some(c) = cursor.filter(|_| !contradictory) {
-        let codec = CursorCodec::new(&state.config.cursor_key);
+        let codec = state.config.cursor_codec();
         query.after = Some(codec.decode(&c, &history_fingerprint(&query))?);
     }
     Ok(ListRequest {
@@ -341,7 +340,7 @@ pub async fn page(state: &ApiState, req: &ListRequest) -> Result<RawPage, ApiErr
         .metrics
         .store_call("list_traces", state.service.history_json(&req.query))
         .await?;
-    let codec = CursorCodec::new(&state.config.cursor_key);
+    let codec = state.config.cursor_codec();
     Ok(RawPage {
         next_cursor: page
             .next

@@ -15,8 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use context_core::Store;
 use context_core::actions::ActionTypes;
+use context_core::cursor::CursorCodec;
 use context_core::patterns::AnalysisConfig;
 use context_core::service::Service;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use tower::ServiceExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -33,10 +35,12 @@ pub mod middleware;
 pub mod openapi;
 pub mod patterns;
 mod query;
+pub mod settings;
 pub mod similar;
 
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
+pub use settings::{ApiSettings, DynamoSettings};
 
 /// Base path of the context endpoints.
 pub const BASE: &str = "/api/v1/context";
@@ -59,28 +63,72 @@ pub mod paths {
 }
 
 /// Public URLs of the Lambda functions of a per-function deployment (shown by
-/// `/discover`). `None` where not deployed separately.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `/discover` and the web app's API page). `None` where not deployed separately.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionUrls {
+    /// URL of the `health` Lambda function (shown by /discover).
+    #[arg(
+        long = "url-health",
+        env = "KUBERNAUT_CONTEXT_URL_HEALTH",
+        value_name = "URL"
+    )]
     pub health: Option<String>,
+    /// URL of the `discover` Lambda function.
+    #[arg(
+        long = "url-discover",
+        env = "KUBERNAUT_CONTEXT_URL_DISCOVER",
+        value_name = "URL"
+    )]
     pub discover: Option<String>,
+    /// URL of the `action-history-read` Lambda function.
+    #[arg(
+        long = "url-action-history-read",
+        env = "KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_READ",
+        value_name = "URL"
+    )]
     pub action_history_read: Option<String>,
+    /// URL of the `action-history-write` Lambda function.
+    #[arg(
+        long = "url-action-history-write",
+        env = "KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_WRITE",
+        value_name = "URL"
+    )]
     pub action_history_write: Option<String>,
+    /// URL of the `patterns` Lambda function.
+    #[arg(
+        long = "url-patterns",
+        env = "KUBERNAUT_CONTEXT_URL_PATTERNS",
+        value_name = "URL"
+    )]
     pub patterns: Option<String>,
 }
 
-/// Configuration of the HTTP layer. Its `Debug` form never shows the tokens or the
-/// cursor key (only how many there are), so logging a configuration leaks no secret.
-#[derive(Clone)]
+impl FunctionUrls {
+    /// Function names and their URLs, in the order `/discover` lists them.
+    pub fn by_name(&self) -> [(&'static str, Option<&str>); 5] {
+        [
+            ("health", self.health.as_deref()),
+            ("discover", self.discover.as_deref()),
+            ("action-history-read", self.action_history_read.as_deref()),
+            ("action-history-write", self.action_history_write.as_deref()),
+            ("patterns", self.patterns.as_deref()),
+        ]
+    }
+}
+
+/// Configuration of the HTTP layer, built from [`ApiSettings`]. The tokens and the
+/// cursor key are secrets: `Debug` shows them as redacted, so logging a configuration
+/// leaks none.
+#[derive(Clone, Debug)]
 pub struct ApiConfig {
     /// Bearer tokens accepted for writes (and for reads with `require_read_auth`).
-    pub write_tokens: Vec<String>,
+    pub write_tokens: Vec<SecretString>,
     /// Require a token on reads too (health, metrics and the OpenAPI document stay open).
     pub require_read_auth: bool,
     /// Origins allowed by CORS; empty disables CORS.
     pub cors_origins: Vec<String>,
     /// HMAC key of page cursors (all functions of one deployment must share it).
-    pub cursor_key: Vec<u8>,
+    pub cursor_key: SecretSlice<u8>,
     /// Accepted action types.
     pub action_types: ActionTypes,
     pub function_urls: FunctionUrls,
@@ -96,28 +144,6 @@ pub struct ApiConfig {
     /// How far in the future a recorded timestamp may lie (clock skew between the
     /// writer and this service); later ones are rejected.
     pub clock_skew: chrono::Duration,
-}
-
-impl std::fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field(
-                "write_tokens",
-                &format_args!("[{} redacted]", self.write_tokens.len()),
-            )
-            .field("require_read_auth", &self.require_read_auth)
-            .field("cors_origins", &self.cors_origins)
-            .field(
-                "cursor_key",
-                &format_args!("[{} bytes redacted]", self.cursor_key.len()),
-            )
-            .field("action_types", &self.action_types)
-            .field("function_urls", &self.function_urls)
-            .field("public_base_url", &self.public_base_url)
-            .field("analysis", &self.analysis)
-            .field("clock_skew", &self.clock_skew)
-            .finish()
-    }
 }
 
 impl Default for ApiConfig {
@@ -168,140 +194,106 @@ fn url_authority(url: &str) -> Option<axum::http::uri::Authority> {
 /// Default of [`ApiConfig::clock_skew`].
 pub const DEFAULT_CLOCK_SKEW_MINUTES: i64 = 5;
 
-fn random_key() -> Vec<u8> {
-    let mut k = uuid::Uuid::new_v4().as_bytes().to_vec();
-    k.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    k
+/// A fresh 256-bit key from the operating system's random source.
+fn random_key() -> SecretSlice<u8> {
+    let mut k = vec![0u8; 32];
+    // Without a random source no key is safe to use.
+    getrandom::fill(&mut k).expect("the operating system's random source");
+    k.into()
 }
 
-fn split_list(v: &str) -> Vec<String> {
-    v.split(',')
-        .map(str::trim)
+/// The entries of a comma-separated setting, trimmed, without empty ones.
+fn entries(v: Vec<String>) -> Vec<String> {
+    v.into_iter()
+        .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
         .collect()
 }
 
-/// Parses a boolean setting (`true/false/1/0/yes/no/on/off`).
-pub fn parse_bool(name: &str, v: &str) -> Result<bool, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        other => Err(format!("{name}: expected true or false, got {other:?}")),
-    }
-}
-
 impl ApiConfig {
-    /// Reads the configuration from the environment:
-    ///
-    /// | variable | meaning |
-    /// |---|---|
-    /// | `KUBERNAUT_CONTEXT_TOKENS` | comma-separated bearer tokens |
-    /// | `KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH` | `true` to require a token on reads |
-    /// | `KUBERNAUT_CONTEXT_CORS_ORIGINS` | comma-separated allowed origins |
-    /// | `KUBERNAUT_CONTEXT_CURSOR_KEY` | cursor HMAC key (random per process when unset) |
-    /// | `KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES` | comma-separated extra action types |
-    /// | `KUBERNAUT_CONTEXT_URL_{HEALTH,DISCOVER,ACTION_HISTORY_READ,ACTION_HISTORY_WRITE,PATTERNS}` | function URLs |
-    /// | `KUBERNAUT_CONTEXT_PUBLIC_URL` | public base URL (alias `KUBERNAUT_CONTEXT_PUBLIC_BASE_URL`) |
-    /// | `KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS` | comma-separated `Host` values `/mcp` accepts (`*`: any) |
-    /// | `KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD` | 0..=1, default 0.7: actions below are never recommended |
-    /// | `KUBERNAUT_CONTEXT_CLOCK_SKEW` | how far in the future a timestamp may lie, e.g. `5m` (default) |
-    pub fn from_env() -> Result<ApiConfig, String> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+    /// The codec of page cursors under [`ApiConfig::cursor_key`].
+    pub fn cursor_codec(&self) -> CursorCodec {
+        CursorCodec::new(self.cursor_key.expose_secret())
     }
 
-    /// Like [`ApiConfig::from_env`], reading variables through `get`.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<ApiConfig, String> {
-        let tokens = get("KUBERNAUT_CONTEXT_TOKENS")
-            .map(|v| split_list(&v))
-            .unwrap_or_default();
-        if let Some(t) = tokens.iter().find(|t| t.len() < 16) {
-            let _ = t;
+    /// Reads the configuration from the environment (the variables of
+    /// [`ApiSettings`]), as the Lambda functions do.
+    pub fn from_env() -> Result<ApiConfig, String> {
+        Self::from_settings(settings::from_env()?)
+    }
+
+    /// Checks `s` as a whole and completes it: the cursor key is random when unset,
+    /// the MCP hosts default to loopback and the public URL's host.
+    pub fn from_settings(s: ApiSettings) -> Result<ApiConfig, String> {
+        let write_tokens: Vec<SecretString> = s
+            .tokens
+            .into_iter()
+            .filter(|t| !t.expose_secret().is_empty())
+            .collect();
+        if write_tokens.iter().any(|t| t.expose_secret().len() < 16) {
             return Err(
-                "KUBERNAUT_CONTEXT_TOKENS: every token must be at least 16 characters".to_string(),
+                "KUBERNAUT_CONTEXT_TOKENS (--token): every token must be at least 16 characters"
+                    .to_string(),
             );
         }
-        let require_read_auth = match get("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH") {
-            Some(v) => parse_bool("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH", &v)?,
-            None => false,
-        };
-        let cors_origins = get("KUBERNAUT_CONTEXT_CORS_ORIGINS")
-            .map(|v| split_list(&v))
-            .unwrap_or_default();
+        let cors_origins = entries(s.cors_origins);
         for o in &cors_origins {
             if o != "*" && HeaderValue::from_str(o).is_err() {
                 return Err(format!(
-                    "KUBERNAUT_CONTEXT_CORS_ORIGINS: invalid origin {o:?}"
+                    "KUBERNAUT_CONTEXT_CORS_ORIGINS (--cors-origins): invalid origin {o:?}"
                 ));
             }
         }
-        let cursor_key = match get("KUBERNAUT_CONTEXT_CURSOR_KEY") {
-            Some(k) if !k.is_empty() => k.into_bytes(),
+        let cursor_key = match s.cursor_key {
+            Some(k) if !k.expose_secret().is_empty() => {
+                k.expose_secret().as_bytes().to_vec().into()
+            }
             _ => random_key(),
         };
-        let extra = get("KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES")
-            .map(|v| split_list(&v))
-            .unwrap_or_default();
+        let extra = entries(s.extra_action_types);
         let bad = ActionTypes::invalid_extra(extra.iter().map(String::as_str));
         if !bad.is_empty() {
             return Err(format!(
-                "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES: not lowercase snake_case (max 64): {}",
+                "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES (--extra-action-types): not lowercase snake_case (max 64): {}",
                 bad.join(", ")
             ));
         }
-        let mut analysis = AnalysisConfig::default();
-        if let Some(v) = get("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD").filter(|s| !s.is_empty())
-        {
-            analysis.effectiveness_threshold = v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| (0.0..=1.0).contains(x))
-                .ok_or_else(|| {
-                    format!("KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD: expected a number from 0 to 1, got {v:?}")
-                })?;
-        }
-        let clock_skew = match get("KUBERNAUT_CONTEXT_CLOCK_SKEW").filter(|s| !s.is_empty()) {
-            Some(v) => context_core::patterns::parse_window(v.trim())
-                .map_err(|e| format!("KUBERNAUT_CONTEXT_CLOCK_SKEW: {e}"))?,
-            None => chrono::Duration::minutes(DEFAULT_CLOCK_SKEW_MINUTES),
-        };
-        let url = |f: &str| get(&format!("KUBERNAUT_CONTEXT_URL_{f}")).filter(|s| !s.is_empty());
-        let public_base_url = get("KUBERNAUT_CONTEXT_PUBLIC_URL")
-            .filter(|s| !s.is_empty())
-            .or_else(|| get("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL").filter(|s| !s.is_empty()))
-            .map(|s| s.trim().trim_end_matches('/').to_string());
+        let public_base_url = settings::nonempty(&s.public_url)
+            .or(settings::nonempty(&s.public_base_url))
+            .map(|u| u.trim_end_matches('/').to_string());
         if let Some(u) = &public_base_url
             && url_authority(u).is_none()
         {
             return Err(format!(
-                "KUBERNAUT_CONTEXT_PUBLIC_URL: expected an absolute http(s) URL such as https://ctx.example.com, got {u:?}"
+                "KUBERNAUT_CONTEXT_PUBLIC_URL (--public-url): expected an absolute http(s) URL such as https://ctx.example.com, got {u:?}"
             ));
         }
-        let mcp_allowed_hosts = match get("KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS")
-            .map(|v| split_list(&v))
-            .filter(|v| !v.is_empty())
-        {
-            Some(v) => v,
-            None => default_mcp_hosts(public_base_url.as_deref()),
+        let mcp_allowed_hosts = match entries(s.mcp_allowed_hosts) {
+            v if v.is_empty() => default_mcp_hosts(public_base_url.as_deref()),
+            v => v,
         };
+        let urls = s.function_urls;
+        let url = |u: &Option<String>| settings::nonempty(u).map(str::to_string);
         Ok(ApiConfig {
-            write_tokens: tokens,
-            require_read_auth,
+            write_tokens,
+            require_read_auth: s.require_read_auth,
             cors_origins,
             cursor_key,
             action_types: ActionTypes::with_extra(extra),
             function_urls: FunctionUrls {
-                health: url("HEALTH"),
-                discover: url("DISCOVER"),
-                action_history_read: url("ACTION_HISTORY_READ"),
-                action_history_write: url("ACTION_HISTORY_WRITE"),
-                patterns: url("PATTERNS"),
+                health: url(&urls.health),
+                discover: url(&urls.discover),
+                action_history_read: url(&urls.action_history_read),
+                action_history_write: url(&urls.action_history_write),
+                patterns: url(&urls.patterns),
             },
             public_base_url,
             mcp_allowed_hosts,
-            analysis,
-            clock_skew,
+            analysis: AnalysisConfig {
+                effectiveness_threshold: s.effectiveness_threshold,
+                ..AnalysisConfig::default()
+            },
+            clock_skew: s.clock_skew,
         })
     }
 }

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use context_core::browse::BrowseRequest;
-use context_core::cursor::CursorCodec;
 use context_core::patterns::{self, PatternAnalysis};
 use context_core::service::{AnalyzeRequest, RankRequest, RankedSignature, Ranking};
 use context_core::store::{PagePosition, TextMatch};
@@ -242,7 +241,7 @@ pub async fn list(
             serde_json::json!({"w": label, "ns": namespace, "a": alert_name})
         )
     };
-    let codec = CursorCodec::new(&state.config.cursor_key);
+    let codec = state.config.cursor_codec();
     if let Some(c) = &p.cursor {
         let pos = codec.decode(c, &fp)?;
         offset = pos

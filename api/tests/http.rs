@@ -695,7 +695,7 @@ async fn cursor_pages_through_everything_and_rejects_tampering() {
         .error(StatusCode::BAD_REQUEST, "validation_failed");
     let other = app_with(
         ApiConfig {
-            cursor_key: b"another-key".to_vec(),
+            cursor_key: b"another-key".to_vec().into(),
             ..config()
         },
         &RouteGroup::ALL,
@@ -1374,35 +1374,26 @@ async fn store_unavailable_is_503_json() {
 // ---------------------------------------------------------------- configuration
 
 #[test]
-fn config_from_lookup() {
-    let env = |pairs: &'static [(&'static str, &'static str)]| {
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    };
-    let c = ApiConfig::from_lookup(env(&[
-        (
-            "KUBERNAUT_CONTEXT_TOKENS",
-            "aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbb",
-        ),
-        ("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH", "true"),
-        (
-            "KUBERNAUT_CONTEXT_CORS_ORIGINS",
-            "https://a.example,https://b.example",
-        ),
-        ("KUBERNAUT_CONTEXT_CURSOR_KEY", "k1"),
-        ("KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES", "restart_job"),
-        ("KUBERNAUT_CONTEXT_URL_PATTERNS", "https://p.example"),
-        ("KUBERNAUT_CONTEXT_PUBLIC_BASE_URL", "https://ctx.example"),
-    ]))
+fn config_from_flags() {
+    use secrecy::ExposeSecret;
+    let c = config_from(&[
+        "--token=aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbb",
+        "--require-read-auth",
+        "--cors-origins=https://a.example,https://b.example",
+        "--cursor-key=k1",
+        "--extra-action-types=restart_job",
+        "--url-patterns=https://p.example",
+        "--url-health=",
+        "--public-base-url=https://ctx.example",
+        "--effectiveness-threshold=0.5",
+        "--clock-skew=2h",
+    ])
     .unwrap();
-    assert_eq!(c.write_tokens, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]);
+    let tokens: Vec<&str> = c.write_tokens.iter().map(|t| t.expose_secret()).collect();
+    assert_eq!(tokens, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]);
     assert!(c.require_read_auth);
     assert_eq!(c.cors_origins.len(), 2);
-    assert_eq!(c.cursor_key, b"k1");
+    assert_eq!(c.cursor_key.expose_secret(), b"k1");
     assert!(c.action_types.contains("restart_job"));
     assert_eq!(
         c.function_urls.patterns.as_deref(),
@@ -1410,20 +1401,44 @@ fn config_from_lookup() {
     );
     assert_eq!(c.function_urls.health, None);
     assert_eq!(c.public_base_url.as_deref(), Some("https://ctx.example"));
+    assert_eq!(c.analysis.effectiveness_threshold, 0.5);
+    assert_eq!(c.clock_skew, chrono::Duration::hours(2));
 
-    let d = ApiConfig::from_lookup(env(&[])).unwrap();
+    let d = config_from(&[]).unwrap();
     assert!(d.write_tokens.is_empty());
     assert!(!d.require_read_auth);
-    assert!(!d.cursor_key.is_empty());
+    assert_eq!(d.cursor_key.expose_secret().len(), 32);
+    assert_ne!(
+        d.cursor_key.expose_secret(),
+        config_from(&[]).unwrap().cursor_key.expose_secret()
+    );
+    assert_eq!(d.analysis.effectiveness_threshold, 0.7);
+    assert_eq!(d.clock_skew, chrono::Duration::minutes(5));
+    // --public-url wins over its older name.
+    let p = config_from(&[
+        "--public-url=https://a.example/",
+        "--public-base-url=https://b.example",
+    ]);
+    assert_eq!(
+        p.unwrap().public_base_url.as_deref(),
+        Some("https://a.example")
+    );
 
-    assert!(ApiConfig::from_lookup(env(&[("KUBERNAUT_CONTEXT_TOKENS", "short")])).is_err());
-    assert!(
-        ApiConfig::from_lookup(env(&[("KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH", "maybe")])).is_err()
-    );
-    assert!(
-        ApiConfig::from_lookup(env(&[("KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES", "Bad-Name")]))
-            .is_err()
-    );
+    for bad in [
+        "--token=short",
+        "--require-read-auth=maybe",
+        "--extra-action-types=Bad-Name",
+        "--effectiveness-threshold=1.5",
+        "--clock-skew=5",
+        "--public-url=ctx",
+        "--cors-origins=bad\norigin",
+    ] {
+        let e = config_from(&[bad])
+            .err()
+            .unwrap_or_else(|| panic!("{bad} accepted"));
+        let flag = bad.split('=').next().unwrap();
+        assert!(e.contains(flag), "{bad}: {e}");
+    }
 }
 
 // ---------------------------------------------------------------- combined with the web app

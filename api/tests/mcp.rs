@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use common::*;
-use context_api::{ApiConfig, RouteGroup};
+use context_api::RouteGroup;
 use serde_json::{Value, json};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1.0"}}}"#;
@@ -421,11 +421,7 @@ async fn hosts_are_checked_and_the_public_url_allows_its_host() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     let r = app.send(mcp_req(INIT, "evil.example:8091", None)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let config = ApiConfig::from_lookup(|k| match k {
-        "KUBERNAUT_CONTEXT_PUBLIC_URL" => Some("https://ctx.example.com/".into()),
-        _ => None,
-    })
-    .unwrap();
+    let config = config_from(&["--public-url", "https://ctx.example.com/"]).unwrap();
     assert_eq!(
         config.public_base_url.as_deref(),
         Some("https://ctx.example.com")
@@ -449,20 +445,13 @@ async fn hosts_are_checked_and_the_public_url_allows_its_host() {
     let doc = app.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["servers"][0]["url"], "https://ctx.example.com");
     // Explicit list; `*` accepts any host.
-    let config = ApiConfig::from_lookup(|k| match k {
-        "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS" => Some("*".into()),
-        _ => None,
-    })
-    .unwrap();
+    let config = config_from(&["--mcp-allowed-hosts", "*"]).unwrap();
     let app = app_with(config, &[RouteGroup::Mcp]);
     let r = app
         .send(mcp_req(INIT, "abc.lambda-url.eu-west-1.on.aws", None))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        ApiConfig::from_lookup(|k| (k == "KUBERNAUT_CONTEXT_PUBLIC_URL").then(|| "ctx".into()))
-            .is_err()
-    );
+    assert!(config_from(&["--public-url", "ctx"]).is_err());
 }
 
 #[tokio::test]

@@ -187,12 +187,12 @@ async fn delete_by_id_and_the_demo_marker_keep_the_analysis_exact() {
 fn the_configuration_never_prints_its_secrets() {
     let config = context_api::ApiConfig {
         write_tokens: vec!["s3cret-token-value".into(), "other-token".into()],
-        cursor_key: b"cursor-key-bytes-0123456789abcdef".to_vec(),
+        cursor_key: b"cursor-key-bytes-0123456789abcdef".to_vec().into(),
         ..context_api::ApiConfig::default()
     };
     let shown = format!("{config:?} {config:#?}");
     assert!(!shown.contains("s3cret-token-value"), "{shown}");
     assert!(!shown.contains("other-token"), "{shown}");
     assert!(!shown.contains("cursor-key-bytes"), "{shown}");
-    assert!(shown.contains("[2 redacted]"), "{shown}");
+    assert_eq!(shown.matches("REDACTED").count(), 6, "{shown}");
 }

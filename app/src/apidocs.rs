@@ -8,40 +8,15 @@ use context_core::endpoints::ENDPOINTS;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-/// Function URLs configured for a per-function (Lambda) deployment, by function.
+/// Function URLs configured for a per-function (Lambda) deployment, by function name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionUrls {
     pub urls: Vec<(String, Option<String>)>,
 }
 
-/// Function names and the environment variables the API reads their URLs from.
-pub const FUNCTIONS: [(&str, &str); 5] = [
-    ("health", "KUBERNAUT_CONTEXT_URL_HEALTH"),
-    ("discover", "KUBERNAUT_CONTEXT_URL_DISCOVER"),
-    (
-        "action-history-read",
-        "KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_READ",
-    ),
-    (
-        "action-history-write",
-        "KUBERNAUT_CONTEXT_URL_ACTION_HISTORY_WRITE",
-    ),
-    ("patterns", "KUBERNAUT_CONTEXT_URL_PATTERNS"),
-];
-
 #[server]
 pub async fn get_function_urls() -> Result<FunctionUrls, ServerFnError> {
-    Ok(FunctionUrls {
-        urls: FUNCTIONS
-            .iter()
-            .map(|(f, var)| {
-                (
-                    f.to_string(),
-                    std::env::var(var).ok().filter(|s| !s.is_empty()),
-                )
-            })
-            .collect(),
-    })
+    Ok(crate::history::app_state()?.function_urls)
 }
 
 #[component]

@@ -14,4 +14,6 @@ pub struct AppState {
     pub version: &'static str,
     /// The action types the API accepts (the history filter checks against them).
     pub action_types: context_core::actions::ActionTypes,
+    /// The Lambda function URLs the API was configured with (the API page lists them).
+    pub function_urls: crate::apidocs::FunctionUrls,
 }

@@ -1,27 +1,22 @@
 //! Shared start-up of the Lambda functions: every binary in `src/bin/` is
 //! `context_functions::run("<name>", &[RouteGroup::...])`.
 //!
-//! Once per container (outside the handler): JSON logs, [`ApiConfig::from_env`], the
-//! DynamoDB client ([`FunctionConfig::from_env`]) and the router of the function's route
-//! groups. Per request: [`normalize`] makes the request path the one the client used, without
-//! API Gateway stage, and tags the request with the Lambda request id; then the shared
-//! router answers exactly as the combined server would (404/405 JSON included).
+//! Once per container (outside the handler): JSON logs, the settings from the
+//! environment ([`context_api::ApiSettings`] and [`context_api::DynamoSettings`], the
+//! same structs the server's flags fill; variables in docs/DEPLOY.md), the DynamoDB
+//! client and the router of the function's route groups. Per request: [`normalize`] makes
+//! the request path the one the client used, without API Gateway stage, and tags the
+//! request with the Lambda request id; then the shared router answers exactly as the
+//! combined server would (404/405 JSON included).
 //!
-//! Environment (besides what [`ApiConfig::from_env`] reads: tokens, cursor key, function
-//! URLs, ...):
-//!
-//! | variable | meaning |
-//! |---|---|
-//! | `KUBERNAUT_CONTEXT_DYNAMODB_TABLE` | table name (required) |
-//! | `KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT` | endpoint override (moto, DynamoDB Local); unset on AWS |
-//! | `KUBERNAUT_CONTEXT_DYNAMODB_REGION` | region override; default `AWS_REGION` (then `AWS_DEFAULT_REGION`) |
-//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | credentials (Lambda sets them from the execution role); read directly, no AWS config chain unless built with feature `aws-config` |
-//! | `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL` | log filter (`RUST_LOG` wins: `target=level` directives and/or a bare level, see [`init_logging`]); default `info` |
+//! Credentials come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+//! `AWS_SESSION_TOKEN` (Lambda sets them from the execution role), read directly: no AWS
+//! config chain unless built with feature `aws-config`. Logs: see [`init_logging`].
 
 use std::sync::Arc;
 
 use axum::Router;
-use context_api::{ApiConfig, ApiState, Linked, RouteGroup};
+use context_api::{ApiConfig, ApiState, DynamoSettings, Linked, RouteGroup, settings};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use store_dynamodb::{DynamoConfig, DynamoStore};
@@ -31,33 +26,18 @@ use tower::ServiceExt;
 /// request id when the client sent none, so API error bodies and logs carry the same id.
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Store settings of a function, from the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionConfig {
-    pub table: String,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-}
-
-impl FunctionConfig {
-    pub fn from_env() -> Result<FunctionConfig, String> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, String> {
-        let nonempty = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let table = nonempty("KUBERNAUT_CONTEXT_DYNAMODB_TABLE")
-            .ok_or("KUBERNAUT_CONTEXT_DYNAMODB_TABLE is required (the DynamoDB table name)")?;
-        Ok(FunctionConfig {
-            table,
-            endpoint: nonempty("KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT"),
-            region: nonempty("KUBERNAUT_CONTEXT_DYNAMODB_REGION"),
-        })
-    }
+/// The DynamoDB store `s` names (every function; the server's `--store dynamodb`).
+pub async fn dynamo_store(s: &DynamoSettings) -> Result<DynamoStore, String> {
+    let table = s.table().ok_or(
+        "KUBERNAUT_CONTEXT_DYNAMODB_TABLE (--dynamodb-table) is required: the DynamoDB table name",
+    )?;
+    DynamoStore::connect(DynamoConfig {
+        table: table.to_string(),
+        endpoint: s.endpoint().map(str::to_string),
+        region: s.region().map(str::to_string),
+    })
+    .await
+    .map_err(|e| format!("cannot connect to DynamoDB: {e}"))
 }
 
 /// Structured JSON logs, one object per line. Inside an invocation the current span is
@@ -123,14 +103,7 @@ pub fn lambda_level(level: Option<&str>) -> String {
 /// ([`context_api::Linked`]: the `mcp` function passes rmcp's routes, the others nothing).
 pub async fn build(groups: &[RouteGroup], linked: &Linked) -> Result<Router, String> {
     let api = ApiConfig::from_env()?;
-    let cfg = FunctionConfig::from_env()?;
-    let store = DynamoStore::connect(DynamoConfig {
-        table: cfg.table,
-        endpoint: cfg.endpoint,
-        region: cfg.region,
-    })
-    .await
-    .map_err(|e| format!("DynamoDB: {e}"))?;
+    let store = dynamo_store(&settings::from_env()?).await?;
     Ok(context_api::router_linked(
         ApiState::new(Arc::new(store), api),
         groups,
@@ -207,25 +180,23 @@ pub fn normalize(req: Request) -> Request {
 }
 
 /// The (percent-encoded) path the router matches: the request URI's path minus the
-/// `/<stage>` prefix lambda_http or API Gateway put in front of it.
+/// `/<stage>` prefix API Gateway or lambda_http put in front of it.
 ///
 /// - Function URLs and HTTP APIs on `$default`: no stage, path unchanged.
-/// - HTTP API (payload 2.0) on a named stage: `rawPath` starts with `/<stage>`; removed.
-/// - REST API (payload 1.0): the event's `path` has no stage, but lambda_http prepends
-///   `/<stage>` (unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set, or the path already
-///   starts with `/<stage>/`); exactly what was prepended is removed again.
+/// - HTTP API (payload 2.0) on a named stage: API Gateway starts `rawPath` with
+///   `/<stage>`; removed.
+/// - REST API (payload 1.0): the event's path has no stage; lambda_http keeps it as
+///   [`RequestExt::raw_http_path`] and may put `/<stage>` in front of the URI's path:
+///   removed when the raw path lacks it.
 pub fn routing_path(req: &Request) -> String {
     let path = req.uri().path();
-    let ignore_env = std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some();
-    let strip = match req.request_context_ref() {
+    let stage = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => named_stage(c.stage.as_deref()),
-        Some(RequestContext::ApiGatewayV1(c)) => named_stage(c.stage.as_deref()).filter(|s| {
-            // Mirror lambda_http: it prepends the stage unless told not to or already there.
-            !ignore_env && !req.raw_http_path().starts_with(&format!("/{s}/"))
-        }),
+        Some(RequestContext::ApiGatewayV1(c)) => named_stage(c.stage.as_deref())
+            .filter(|s| strip_stage(req.raw_http_path(), s) == req.raw_http_path()),
         _ => None,
     };
-    match strip {
+    match stage {
         Some(stage) => strip_stage(path, stage).to_string(),
         None => path.to_string(),
     }
@@ -262,23 +233,16 @@ mod tests {
         );
     }
 
-    #[test]
-    fn config_requires_a_table_and_ignores_empty_overrides() {
-        let none = FunctionConfig::from_lookup(|_| None);
-        assert!(
-            none.unwrap_err()
-                .contains("KUBERNAUT_CONTEXT_DYNAMODB_TABLE")
-        );
-        let c = FunctionConfig::from_lookup(|k| match k {
-            "KUBERNAUT_CONTEXT_DYNAMODB_TABLE" => Some("t".into()),
-            "KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:5000".into()),
-            "KUBERNAUT_CONTEXT_DYNAMODB_REGION" => Some(" ".into()),
-            _ => None,
-        })
-        .unwrap();
-        assert_eq!(c.table, "t");
-        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
-        assert_eq!(c.region, None);
+    #[tokio::test]
+    async fn the_store_needs_a_table() {
+        let blank = DynamoSettings {
+            table: Some(" ".into()),
+            ..DynamoSettings::default()
+        };
+        for s in [DynamoSettings::default(), blank] {
+            let e = dynamo_store(&s).await.err().unwrap();
+            assert!(e.contains("KUBERNAUT_CONTEXT_DYNAMODB_TABLE"), "{e}");
+        }
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn fixture(name: &str) -> lambda_http::Request {
 
 async fn call(name: &str, groups: &[RouteGroup]) -> (StatusCode, String, serde_json::Value) {
     let config = ApiConfig {
-        write_tokens: vec![TOKEN.to_string()],
+        write_tokens: vec![TOKEN.into()],
         ..ApiConfig::default()
     };
     let router = context_api::router(ApiState::new(Arc::new(Empty), config), groups);

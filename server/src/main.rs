@@ -10,8 +10,8 @@ use std::sync::Arc;
 use app::app::{App, shell};
 use app::state::AppState;
 use axum::Router;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use context_api::{ApiConfig, ApiState, RouteGroup};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use context_api::{ApiConfig, ApiSettings, ApiState, DynamoSettings, RouteGroup};
 use context_core::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -81,75 +81,17 @@ struct StoreArgs {
     /// Directory of the embedded store (--store local).
     #[arg(long, env = "KUBERNAUT_CONTEXT_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
-    /// DynamoDB table name (--store dynamodb).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_TABLE")]
-    dynamodb_table: Option<String>,
-    /// DynamoDB endpoint URL, e.g. http://127.0.0.1:5000 for a local emulator.
-    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_ENDPOINT")]
-    dynamodb_endpoint: Option<String>,
-    /// AWS region of the table (default: from the AWS environment).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_REGION")]
-    dynamodb_region: Option<String>,
+    #[command(flatten)]
+    dynamodb: DynamoSettings,
     /// Create the DynamoDB table when it does not exist (for local emulators; in AWS the
     /// infrastructure template creates it).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_DYNAMODB_CREATE_TABLE")]
+    #[arg(
+        long,
+        env = "KUBERNAUT_CONTEXT_DYNAMODB_CREATE_TABLE",
+        action = ArgAction::SetTrue,
+        value_parser = context_api::settings::parse_bool
+    )]
     dynamodb_create_table: bool,
-}
-
-#[derive(Args, Debug, Clone)]
-struct ApiArgs {
-    /// Bearer token accepted for writes (repeat, or comma-separate; at least 16
-    /// characters each). Without any, writes are refused.
-    #[arg(
-        long = "token",
-        env = "KUBERNAUT_CONTEXT_TOKENS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    tokens: Vec<String>,
-    /// Require a bearer token on reads too (health, metrics and OpenAPI stay open).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH")]
-    require_read_auth: bool,
-    /// Origins allowed by CORS (comma-separated; none disables CORS).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_CORS_ORIGINS", value_delimiter = ',')]
-    cors_origins: Vec<String>,
-    /// HMAC key of page cursors (random per process when unset).
-    #[arg(long, env = "KUBERNAUT_CONTEXT_CURSOR_KEY", hide_env_values = true)]
-    cursor_key: Option<String>,
-    /// Action types accepted besides Kubernaut's 30 canonical ones (comma-separated,
-    /// lowercase snake_case).
-    #[arg(
-        long,
-        env = "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES",
-        value_delimiter = ','
-    )]
-    extra_action_types: Vec<String>,
-    /// Public base URL of this server, e.g. https://ctx.example.com: the OpenAPI
-    /// document's server, the generators' default Context API URL and an allowed MCP
-    /// Host (env KUBERNAUT_CONTEXT_PUBLIC_BASE_URL is read too).
-    #[arg(
-        long = "public-url",
-        visible_alias = "public-base-url",
-        env = "KUBERNAUT_CONTEXT_PUBLIC_URL",
-        value_name = "URL"
-    )]
-    public_url: Option<String>,
-    /// Host header values /mcp accepts (comma-separated host or host:port; * accepts
-    /// any) [default: localhost, 127.0.0.1, ::1 and the public URL's host].
-    #[arg(
-        long,
-        env = "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS",
-        value_delimiter = ','
-    )]
-    mcp_allowed_hosts: Vec<String>,
-    /// Mean assessed effectiveness (0 to 1) below which pattern analysis never
-    /// recommends an action [default: 0.7, Kubernaut's].
-    #[arg(long, env = "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD")]
-    effectiveness_threshold: Option<String>,
-    /// How far in the future a recorded timestamp may lie (clock skew between Kubernaut
-    /// and this server), e.g. 5m [default: 5m].
-    #[arg(long, env = "KUBERNAUT_CONTEXT_CLOCK_SKEW")]
-    clock_skew: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -160,7 +102,7 @@ struct ServeArgs {
     #[command(flatten, next_help_heading = "Store")]
     store: StoreArgs,
     #[command(flatten, next_help_heading = "API")]
-    api: ApiArgs,
+    api: ApiSettings,
     /// Directory with the built web assets (cargo-leptos's site root).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
@@ -225,20 +167,21 @@ async fn main() {
     }
 }
 
+/// `--store`, else the older variable KUBERNAUT_STORE, else local.
+fn store_kind(args: &StoreArgs) -> Result<StoreKind, String> {
+    if let Some(k) = args.store {
+        return Ok(k);
+    }
+    match std::env::var("KUBERNAUT_STORE").ok().as_deref() {
+        None | Some("") => Ok(StoreKind::Local),
+        Some(v) => StoreKind::from_str(v, true).map_err(|_| {
+            format!("KUBERNAUT_STORE: unknown store {v:?} (expected local or dynamodb)")
+        }),
+    }
+}
+
 async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, String> {
-    let kind = match args.store {
-        Some(k) => k,
-        None => match std::env::var("KUBERNAUT_STORE").ok().as_deref() {
-            None | Some("") | Some("local") => StoreKind::Local,
-            Some("dynamodb") => StoreKind::Dynamodb,
-            Some(other) => {
-                return Err(format!(
-                    "KUBERNAUT_STORE: unknown store {other:?} (expected local or dynamodb)"
-                ));
-            }
-        },
-    };
-    match kind {
+    match store_kind(args)? {
         StoreKind::Local => {
             let s = store_local::LocalStore::open(&args.data_dir).map_err(|e| {
                 format!(
@@ -249,16 +192,7 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, String> {
             Ok(Arc::new(s))
         }
         StoreKind::Dynamodb => {
-            let table = args.dynamodb_table.clone().ok_or(
-                "--store dynamodb needs --dynamodb-table (or KUBERNAUT_CONTEXT_DYNAMODB_TABLE)",
-            )?;
-            let s = store_dynamodb::DynamoStore::connect(store_dynamodb::DynamoConfig {
-                table,
-                endpoint: args.dynamodb_endpoint.clone(),
-                region: args.dynamodb_region.clone(),
-            })
-            .await
-            .map_err(|e| format!("cannot connect to DynamoDB: {e}"))?;
+            let s = context_functions::dynamo_store(&args.dynamodb).await?;
             if args.dynamodb_create_table {
                 s.create_table_if_missing()
                     .await
@@ -269,28 +203,8 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, String> {
     }
 }
 
-fn api_config(a: &ApiArgs) -> Result<ApiConfig, String> {
-    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
-    let tokens = join(&a.tokens);
-    let cors = join(&a.cors_origins);
-    let extra = join(&a.extra_action_types);
-    let mcp_hosts = join(&a.mcp_allowed_hosts);
-    ApiConfig::from_lookup(|k| match k {
-        "KUBERNAUT_CONTEXT_TOKENS" => tokens.clone(),
-        "KUBERNAUT_CONTEXT_REQUIRE_READ_AUTH" => Some(a.require_read_auth.to_string()),
-        "KUBERNAUT_CONTEXT_CORS_ORIGINS" => cors.clone(),
-        "KUBERNAUT_CONTEXT_CURSOR_KEY" => a.cursor_key.clone(),
-        "KUBERNAUT_CONTEXT_EXTRA_ACTION_TYPES" => extra.clone(),
-        "KUBERNAUT_CONTEXT_PUBLIC_URL" => a.public_url.clone(),
-        "KUBERNAUT_CONTEXT_MCP_ALLOWED_HOSTS" => mcp_hosts.clone(),
-        "KUBERNAUT_CONTEXT_EFFECTIVENESS_THRESHOLD" => a.effectiveness_threshold.clone(),
-        "KUBERNAUT_CONTEXT_CLOCK_SKEW" => a.clock_skew.clone(),
-        other => std::env::var(other).ok(),
-    })
-}
-
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let config = api_config(&args.api)?;
+    let config = ApiConfig::from_settings(args.api)?;
     if config.write_tokens.is_empty() {
         tracing::warn!(
             "no API tokens configured: writes are refused (set KUBERNAUT_CONTEXT_TOKENS or --token)"
@@ -302,9 +216,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // page links with the API's cursor key.
     let state = AppState {
         service: api_state.service.clone(),
-        cursor: context_core::cursor::CursorCodec::new(&api_state.config.cursor_key),
+        cursor: api_state.config.cursor_codec(),
         version: env!("CARGO_PKG_VERSION"),
         action_types: api_state.config.action_types.clone(),
+        function_urls: app::apidocs::FunctionUrls {
+            urls: (api_state.config.function_urls.by_name().iter())
+                .map(|(f, u)| (f.to_string(), u.map(str::to_string)))
+                .collect(),
+        },
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("kubernaut-context")
@@ -393,17 +312,13 @@ async fn run_import(args: ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The use-case layer over the configured store (the CLI's door).
+/// The use-case layer over the configured store (the CLI's door: its commands write,
+/// export or remove traces, so pattern analysis keeps its defaults).
 async fn service(args: &StoreArgs) -> Result<context_core::service::Service, String> {
-    let config = api_config_from_env()?;
     Ok(context_core::service::Service::new(
         open_store(args).await?,
-        config.analysis,
+        Default::default(),
     ))
-}
-
-fn api_config_from_env() -> Result<ApiConfig, String> {
-    ApiConfig::from_env()
 }
 
 async fn seed_demo(args: SeedArgs) -> Result<(), String> {

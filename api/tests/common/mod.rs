@@ -21,10 +21,15 @@ pub struct TestApp {
 
 pub fn config() -> ApiConfig {
     ApiConfig {
-        write_tokens: vec![TOKEN.to_string()],
-        cursor_key: b"test-cursor-key".to_vec(),
+        write_tokens: vec![TOKEN.into()],
+        cursor_key: b"test-cursor-key".to_vec().into(),
         ..ApiConfig::default()
     }
+}
+
+/// The configuration the server builds from these flags (and the environment).
+pub fn config_from(flags: &[&str]) -> Result<ApiConfig, String> {
+    ApiConfig::from_settings(context_api::settings::parse(flags)?)
 }
 
 pub fn app() -> TestApp {
