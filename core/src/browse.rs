@@ -145,19 +145,10 @@ impl Service {
         }
         let mut rows: Vec<RankedSignature> = per_sig
             .into_iter()
-            .filter_map(|(s, (c, mut actions))| {
+            .filter_map(|(s, (c, actions))| {
                 let aggregate = aggs.remove(&s)?;
-                if !req.matches(&aggregate) {
-                    return None;
-                }
-                actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-                Some(RankedSignature {
-                    aggregate,
-                    window_occurrences: c.traces,
-                    window_completed: c.completed,
-                    window_finished: c.finished(),
-                    window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
-                })
+                req.matches(&aggregate)
+                    .then(|| RankedSignature::of_window(aggregate, &c, actions))
             })
             .collect();
         let rate = |r: &RankedSignature| {

@@ -19,9 +19,8 @@ use serde_json::{Map, Value, json};
 
 use crate::actions::CANONICAL_ACTION_TYPES;
 use crate::model::{
-    AlertInfo, AlternativeAction, AssessmentMethod, Effectiveness, EffectivenessCriteria,
-    Environment, ExecutionStatus, FollowUp, FollowUpRelation, ModelInfo, ResourceRef, Severity,
-    TraceInput,
+    AlertInfo, AlternativeAction, AssessmentMethod, Effectiveness, Environment, ExecutionStatus,
+    FollowUp, FollowUpRelation, ModelInfo, ResourceRef, Severity, TraceInput,
 };
 use crate::patterns::Detector;
 
@@ -586,13 +585,7 @@ impl Gen {
             let score = round2(score);
             Effectiveness {
                 score,
-                criteria: EffectivenessCriteria {
-                    alert_resolved: score >= 0.6,
-                    target_metric_improved: score >= 0.4,
-                    no_new_alerts_generated: score >= 0.5,
-                    resource_stabilized: score >= 0.7,
-                    side_effects_minimal: score >= 0.3,
-                },
+                criteria: crate::synth::generated_criteria(score),
                 assessed_at: Some(start + Duration::minutes(5)),
                 method: if r.chance(0.85) {
                     AssessmentMethod::Automated

@@ -391,19 +391,34 @@ fn ranking_of(page: Vec<RankRow>, total: usize, aggs: Vec<SignatureAggregate>) -
         aggs.into_iter().map(|a| (a.signature.clone(), a)).collect();
     let signatures = page
         .into_iter()
-        .filter_map(|(s, c, mut actions)| {
-            let aggregate = aggs.get(&s)?.clone();
-            actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-            Some(RankedSignature {
-                aggregate,
-                window_occurrences: c.traces,
-                window_completed: c.completed,
-                window_finished: c.finished(),
-                window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
-            })
+        .filter_map(|(s, c, actions)| {
+            Some(RankedSignature::of_window(
+                aggs.get(&s)?.clone(),
+                &c,
+                actions,
+            ))
         })
         .collect();
     Ranking { signatures, total }
+}
+
+impl RankedSignature {
+    /// A signature's row of a ranking from its counts in the window and its traces per
+    /// action type there (the three most used are kept).
+    pub(crate) fn of_window(
+        aggregate: SignatureAggregate,
+        c: &Counts,
+        mut actions: Vec<(String, u64)>,
+    ) -> Self {
+        actions.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        RankedSignature {
+            aggregate,
+            window_occurrences: c.traces,
+            window_completed: c.completed,
+            window_finished: c.finished(),
+            window_actions: actions.into_iter().take(3).map(|(a, _)| a).collect(),
+        }
+    }
 }
 
 /// [`Service::analyze`] on a borrowed store (the conformance suite's entry).

@@ -255,13 +255,7 @@ impl Gen {
             let score = (score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
             Effectiveness {
                 score,
-                criteria: EffectivenessCriteria {
-                    alert_resolved: score >= 0.6,
-                    target_metric_improved: score >= 0.4,
-                    no_new_alerts_generated: score >= 0.5,
-                    resource_stabilized: score >= 0.7,
-                    side_effects_minimal: score >= 0.3,
-                },
+                criteria: generated_criteria(score),
                 assessed_at: Some(at + Duration::minutes(5)),
                 method: AssessmentMethod::Automated,
                 notes: None,
@@ -432,6 +426,18 @@ pub fn production_history(cfg: &SynthConfig, now: DateTime<Utc>) -> Vec<TraceInp
         out.swap(i, j);
     }
     out
+}
+
+/// The criteria a generated assessment reports for its score (demo and synthetic
+/// histories): each one holds from its own threshold up.
+pub(crate) fn generated_criteria(score: f64) -> EffectivenessCriteria {
+    EffectivenessCriteria {
+        alert_resolved: score >= 0.6,
+        target_metric_improved: score >= 0.4,
+        no_new_alerts_generated: score >= 0.5,
+        resource_stabilized: score >= 0.7,
+        side_effects_minimal: score >= 0.3,
+    }
 }
 
 #[cfg(test)]

@@ -137,39 +137,30 @@ pub fn recommend(
             ),
         }
     } else if occurrences == 0 && lifetime.is_none() {
-        Recommendation {
-            status: RecommendationStatus::NoHistory,
-            action_type: None,
-            confidence: 0.0,
-            score: None,
-            reason: "No history for this signature; nothing has been tried yet.".into(),
-        }
+        Recommendation::without_action(
+            RecommendationStatus::NoHistory,
+            "No history for this signature; nothing has been tried yet.".into(),
+        )
     } else if occurrences == 0 {
-        Recommendation {
-            status: RecommendationStatus::InsufficientHistory,
-            action_type: None,
-            confidence: 0.0,
-            score: None,
-            reason: format!(
+        Recommendation::without_action(
+            RecommendationStatus::InsufficientHistory,
+            format!(
                 "Insufficient history: no occurrences in the last {window_label} ({} in total); widen the window to use older history.",
                 lifetime.map_or(0, |l| l.occurrences)
             ),
-        }
+        )
     } else {
         let best = actions.iter().max_by_key(|a| a.attempts);
-        Recommendation {
-            status: RecommendationStatus::InsufficientHistory,
-            action_type: None,
-            confidence: 0.0,
-            score: None,
-            reason: format!(
+        Recommendation::without_action(
+            RecommendationStatus::InsufficientHistory,
+            format!(
                 "Insufficient history: no action has {MIN_ATTEMPTS} finished attempts in the last {window_label}{}.",
                 best.map_or(String::new(), |b| format!(
                     " (most tried: {} with {})",
                     b.action_type, b.attempts
                 ))
             ),
-        }
+        )
     };
     let chosen_type = recommendation.action_type.clone();
     let alternatives = actions
@@ -210,4 +201,17 @@ pub fn recommend(
         })
         .collect();
     (recommendation, alternatives)
+}
+
+impl Recommendation {
+    /// A recommendation of no action, with its status and the reason why.
+    fn without_action(status: RecommendationStatus, reason: String) -> Self {
+        Recommendation {
+            status,
+            action_type: None,
+            confidence: 0.0,
+            score: None,
+            reason,
+        }
+    }
 }
