@@ -44,6 +44,8 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT/dist/app" "$OUT/dist/etc/ssl/certs" "$OUT/dist/data" "$OUT/dist/tmp"
 cp "$BIN" "$OUT/dist/app/"
+# The hashed asset names, beside the binary where Leptos reads them.
+cp "$(dirname "$BIN")/hash.txt" "$OUT/dist/app/"
 cp -R target/site "$OUT/dist/app/site"
 cp /etc/ssl/certs/ca-certificates.crt "$OUT/dist/etc/ssl/certs/"
 # The final stage, reading dist/ from the build context instead of the build stage.

@@ -7,7 +7,8 @@
 #   ARCH=x86-64 scripts/lambda-build.sh    build for x86_64 instead
 #   scripts/lambda-build.sh --web          also the web app function: the combined server
 #       binary (`kubernaut-context`, release profile) as target/lambda/kubernaut-context/bootstrap
-#       with the web app's assets next to it in target/lambda/kubernaut-context/site/
+#       with the web app's assets next to it in target/lambda/kubernaut-context/site/ and
+#       their hashed names in target/lambda/kubernaut-context/hash.txt
 #       (from `cargo xtask build --release --frontend-only`)
 #   PROFILE=release scripts/lambda-build.sh   the functions in another cargo profile
 set -euo pipefail
@@ -49,6 +50,8 @@ if [ "$WEB" = 1 ]; then
     --lambda-dir target/lambda
   rm -rf target/lambda/kubernaut-context/site
   cp -R target/site target/lambda/kubernaut-context/site
+  # The assets' hashed names, beside the bootstrap where Leptos reads them.
+  cp target/release/hash.txt target/lambda/kubernaut-context/hash.txt
   BUILT="$BUILT kubernaut-context"
 fi
 

@@ -38,8 +38,11 @@ mnt=$(buildah mount "$ctr")
 bin=$mnt/app/kubernaut-context
 file "$bin" | grep -Eq 'statically linked|static-pie linked' || fail "not static: $(file -b "$bin")"
 ok "static binary ($(du -h "$bin" | cut -f1))"
-for f in kubernaut-context.js kubernaut-context.wasm kubernaut-context.css; do
-  [ -s "$mnt/app/site/pkg/$f" ] || fail "site lacks pkg/$f"
+# hash.txt beside the binary names the site's content-hashed JS, wasm and CSS.
+[ -s "$mnt/app/hash.txt" ] || fail "no /app/hash.txt beside the binary"
+for ext in js wasm css; do
+  h=$(sed -n "s/^$ext: *//p" "$mnt/app/hash.txt")
+  [ -n "$h" ] && [ -s "$mnt/app/site/pkg/kubernaut-context.$h.$ext" ] || fail "site lacks the $ext that hash.txt names ($h)"
 done
 ok "site: $(cd "$mnt/app/site" && find . -type f | sort | tr '\n' ' ')"
 for sh in bin/sh bin/bash usr/bin/sh; do [ ! -e "$mnt/$sh" ] || fail "the image has /$sh"; done
@@ -70,6 +73,8 @@ wasm=$(grep -o '/pkg/[^"]*\.wasm' <<<"$page" | head -n1)
 [ -n "$wasm" ] || fail "the page links no wasm"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'accept-encoding: br' "http://127.0.0.1:$port$wasm")
 [ "$code" = 200 ] || fail "GET $wasm -> $code"
+cache=$(curl -s -o /dev/null -D - "http://127.0.0.1:$port$wasm" | tr -d '\r' | sed -n 's/^cache-control: *//Ip')
+grep -q immutable <<<"$cache" || fail "GET $wasm: Cache-Control '$cache', expected immutable (hashed name)"
 ok "the image's binary, as 65532, serves the page, $wasm and health"
 head -c 200 "$tmp/server.log" | grep -q '^{' || fail "logs on a pipe are not JSON: $(head -n1 "$tmp/server.log")"
 ok "JSON logs: $(head -n1 "$tmp/server.log")"

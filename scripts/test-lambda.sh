@@ -172,7 +172,8 @@ web_check() { # NAME URL EXPECTED_STATUS GREP
   fi
 }
 web_check "GET / (server-rendered page)" "$WEB_BASE/lambda-url/kubernaut-context/" 200 'Store health'
-web_check "GET /pkg/kubernaut-context.css" "$WEB_BASE/lambda-url/kubernaut-context/pkg/kubernaut-context.css" 200 'body'
+CSS_PATH=$(curl -s "$WEB_BASE/lambda-url/kubernaut-context/" | grep -o '/pkg/[^"]*\.css' | head -n1)
+web_check "GET ${CSS_PATH:-<the page links no CSS>}" "$WEB_BASE/lambda-url/kubernaut-context$CSS_PATH" 200 'body'
 # The wasm the page links must exist (a server built without LEPTOS_OUTPUT_NAME links
 # `<name>_bg.wasm`, which neither xtask nor cargo-leptos writes: the page would never hydrate).
 WASM_PATH=$(curl -s "$WEB_BASE/lambda-url/kubernaut-context/" | grep -o '/pkg/[^"]*\.wasm' | head -n1)

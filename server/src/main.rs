@@ -16,6 +16,7 @@ use context_core::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+mod assets;
 mod export_cmd;
 mod generate_cmd;
 mod import;
@@ -106,6 +107,11 @@ struct ServeArgs {
     /// Directory with the built web assets (cargo-leptos's site root).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
+    /// The build's hash file (hashed asset names), relative to the binary's directory
+    /// unless absolute; without it, or when it names files the site lacks, the page links
+    /// the plain names.
+    #[arg(long, env = "LEPTOS_HASH_FILE_NAME", default_value = "hash.txt")]
+    hash_file: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -225,11 +231,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .collect(),
         },
     };
+    let site_assets = assets::resolve(
+        std::path::Path::new(&args.site_root),
+        "pkg",
+        "kubernaut-context",
+        assets::hash_file_path(&args.hash_file),
+    );
     let leptos_options = LeptosOptions::builder()
         .output_name("kubernaut-context")
         .site_root(args.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
+        .hash_files(site_assets.hashed)
+        .hash_file(site_assets.hash_file.to_string_lossy().into())
         .build();
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
@@ -246,7 +260,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
     let app = context_api::router_with_fallback(api_state, &RouteGroup::ALL, web);
-    let app = serving::cache_headers(app, "pkg");
+    let app = serving::cache_headers(app, "pkg", site_assets.immutable);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // Running as an AWS Lambda function (web app + every endpoint behind one URL):
         // same router, invocations from the Lambda runtime API instead of a socket.

@@ -4,13 +4,17 @@
 //! - Compression: gzip or brotli, as the client's `Accept-Encoding` prefers, for every
 //!   response of 32 bytes or more except images (HTML, JSON, JS, CSS, wasm, YAML, SVG).
 //!   Only on the server's own socket: in a Lambda function the URL or CDN in front does it.
-//! - `/pkg/*` (the web app's JS, wasm and CSS): their names carry no content hash, so they
-//!   are never cached blind: `Cache-Control: no-cache` with a weak `ETag` (size and
+//! - `/pkg/<name>.<hash>.<ext>` (the web app's JS, wasm and CSS under the names the
+//!   build's hash file gives them, see `assets`): the name changes whenever the bytes do,
+//!   so `Cache-Control: public, max-age=31536000, immutable` — a browser never asks again.
+//! - Other `/pkg/*` files (plain names: a site built without hash-files, wasm-bindgen's
+//!   snippets): never cached blind: `Cache-Control: no-cache` with a weak `ETag` (size and
 //!   modification time) that the browser sends back as `If-None-Match`; an unchanged file
 //!   answers `304 Not Modified` without a body.
 //! - Pages (`text/html`): `Cache-Control: no-cache`, since they hold live data.
 //! - Anything that sets its own `Cache-Control` keeps it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,17 +24,23 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 
-/// `Cache-Control` of the web app's assets and pages.
+/// `Cache-Control` of pages and of assets under plain names.
 pub const NO_CACHE: &str = "no-cache";
 
+/// `Cache-Control` of assets under content-hashed names: a year, never revalidated.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 /// Adds cache headers (and `304`s) to what `app` answers; `pkg_dir` is the site's package
-/// directory (`pkg`: `/pkg/<name>.{js,wasm,css}`).
-pub fn cache_headers(app: Router, pkg_dir: &str) -> Router {
+/// directory (`pkg`: `/pkg/<name>.{js,wasm,css}`), `immutable` the request paths of its
+/// content-hashed files.
+pub fn cache_headers(app: Router, pkg_dir: &str, immutable: BTreeSet<String>) -> Router {
     let prefix: Arc<str> = format!("/{}/", pkg_dir.trim_matches('/')).into();
+    let immutable = Arc::new(immutable);
     app.layer(axum::middleware::from_fn(
         move |req: Request, next: Next| {
             let prefix = prefix.clone();
-            async move { cache(&prefix, req, next).await }
+            let immutable = immutable.clone();
+            async move { cache(&prefix, &immutable, req, next).await }
         },
     ))
 }
@@ -40,12 +50,23 @@ pub fn compressed(app: Router) -> Router {
     app.layer(CompressionLayer::new().gzip(true).br(true))
 }
 
-async fn cache(pkg_prefix: &str, req: Request, next: Next) -> Response {
+async fn cache(
+    pkg_prefix: &str,
+    immutable: &BTreeSet<String>,
+    req: Request,
+    next: Next,
+) -> Response {
     let is_asset = req.uri().path().starts_with(pkg_prefix)
         && matches!(*req.method(), Method::GET | Method::HEAD);
+    let is_hashed = is_asset && immutable.contains(req.uri().path());
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let mut resp = next.run(req).await;
     if resp.headers().contains_key(header::CACHE_CONTROL) {
+        return resp;
+    }
+    if is_hashed && resp.status() == StatusCode::OK {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
         return resp;
     }
     if is_asset && resp.status() == StatusCode::OK {

@@ -20,9 +20,13 @@ struct Server {
 impl Server {
     /// `serve ... <args>` (and `env`), stdout and stderr to files (not a terminal).
     fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_with(write_site, args, env)
+    }
+
+    fn start_with(make_site: fn(&Path), args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site");
-        write_site(&site);
+        make_site(&site);
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -42,6 +46,8 @@ impl Server {
         .env_remove("RUST_LOG")
         .env_remove("KUBERNAUT_CONTEXT_LOG_FORMAT")
         .env_remove("KUBERNAUT_CONTEXT_TOKENS")
+        // The site's own hash file (if it has one), not the build's beside the binary.
+        .env("LEPTOS_HASH_FILE_NAME", site.join("hash.txt"))
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
         .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap());
@@ -123,6 +129,27 @@ fn write_site(site: &Path) {
         "body { margin: 0; }\n".repeat(200),
     )
     .unwrap();
+}
+
+/// A site as `cargo xtask build` makes it with hash-files: content-hashed names, the
+/// hash file naming them (here beside the site; the build puts it beside the binary).
+fn write_hashed_site(site: &Path) {
+    write_site(site);
+    let pkg = site.join("pkg");
+    let mut lines = String::new();
+    for (ext, hash) in [
+        ("js", "Jjjjjjjjjjjjjjjjjjjj-_"),
+        ("wasm", "Wwwwwwwwwwwwwwwwwwww-_"),
+        ("css", "Cccccccccccccccccccc-_"),
+    ] {
+        std::fs::rename(
+            pkg.join(format!("kubernaut-context.{ext}")),
+            pkg.join(format!("kubernaut-context.{hash}.{ext}")),
+        )
+        .unwrap();
+        lines.push_str(&format!("{ext}: {hash}\n"));
+    }
+    std::fs::write(site.join("hash.txt"), lines).unwrap();
 }
 
 struct Reply {
@@ -400,4 +427,52 @@ fn assets_revalidate_with_an_etag_and_pages_are_not_cached() {
     let missing = s.get("/pkg/nope.js", &[]);
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("etag"), None);
+}
+
+#[test]
+fn hashed_assets_are_linked_and_cached_for_good() {
+    let s = Server::start_with(write_hashed_site, &[], &[]);
+    let page = s.get("/", &[]);
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body);
+    for (name, ctype) in [
+        ("kubernaut-context.Jjjjjjjjjjjjjjjjjjjj-_.js", "javascript"),
+        ("kubernaut-context.Wwwwwwwwwwwwwwwwwwww-_.wasm", "application/wasm"),
+        ("kubernaut-context.Cccccccccccccccccccc-_.css", "text/css"),
+    ] {
+        let path = format!("/pkg/{name}");
+        assert!(html.contains(&format!("\"{path}\"")), "page does not link {path}");
+        let r = s.get(&path, &[("accept-encoding", "br")]);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.header("content-type").unwrap().contains(ctype), "{path}");
+        assert_eq!(
+            r.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
+        assert_eq!(r.header("content-encoding"), Some("br"), "{path}");
+    }
+    assert!(!html.contains("/pkg/kubernaut-context.js"), "plain name linked");
+    // Pages stay uncached; an unknown name under /pkg is a plain 404.
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    assert_eq!(s.get("/pkg/kubernaut-context.js", &[]).status, 404);
+}
+
+#[test]
+fn a_hash_file_naming_another_build_falls_back_to_plain_names() {
+    fn stale(site: &Path) {
+        write_site(site);
+        std::fs::write(
+            site.join("hash.txt"),
+            "js: Xxxxxxxxxxxxxxxxxxxxxx\nwasm: Yyyyyyyyyyyyyyyyyyyyyy\n",
+        )
+        .unwrap();
+    }
+    let s = Server::start_with(stale, &[], &[]);
+    let html = String::from_utf8_lossy(&s.get("/", &[]).body).into_owned();
+    assert!(html.contains("\"/pkg/kubernaut-context.js\""), "{html}");
+    assert!(html.contains("\"/pkg/kubernaut-context.css\""));
+    let r = s.get("/pkg/kubernaut-context.wasm", &[]);
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert!(s.stderr().contains("does not name this site"), "{}", s.stderr());
 }

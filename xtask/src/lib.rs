@@ -12,14 +12,19 @@
 //!    at the locked wasm-bindgen version, then `<name>_bg.wasm` renamed to `<name>.wasm`;
 //! 4. in release builds, `wasm-opt -Oz` from npm's binaryen (`node_modules/.bin`);
 //! 5. the style file as `<site-root>/<pkg>/<name>.css` and the assets directory mirrored
-//!    into the site root.
+//!    into the site root;
+//! 6. with `hash-files = true`, every pkg file except wasm-bindgen's `snippets/` renamed
+//!    `<stem>.<hash>.<ext>` (MD5 of its bytes, base64url without padding), the JS glue's
+//!    references to renamed files rewritten, and the JS, wasm and CSS hashes written to
+//!    `hash.txt` beside the server binary, where Leptos's `HydrationScripts` and
+//!    `HashedStylesheet` read them ([`Hashes`]).
 //!
 //! What differs from cargo-leptos is bytes, not names or places: the CSS is copied as
 //! written (cargo-leptos passes it through lightningcss), and release JS is not minified
-//! (cargo-leptos runs swc). Settings this tool does not implement (hash-files, tailwind,
-//! sass, wasm splitting, a bin target triple, ...) are refused rather than ignored.
+//! (cargo-leptos runs swc). Settings this tool does not implement (tailwind, sass, wasm
+//! splitting, a bin target triple, ...) are refused rather than ignored.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -70,6 +75,10 @@ pub struct Project {
     pub lib_dir: PathBuf,
     /// `js-minify` (only used in release builds, and only reported: see the crate doc).
     pub js_minify: bool,
+    /// `hash-files`: content hashes in the pkg files' names (step 6 of the crate doc).
+    pub hash_files: bool,
+    /// `hash-file-name`: the hash file's name, beside the server binary.
+    pub hash_file_name: String,
 }
 
 /// Keys of `[[workspace.metadata.leptos]]` this tool implements. Anything else is refused,
@@ -97,6 +106,8 @@ const KNOWN_KEYS: &[&str] = &[
     "bin-profile-release",
     "bin-profile-dev",
     "js-minify",
+    "hash-files",
+    "hash-file-name",
     "end2end-cmd",
     "end2end-dir",
     "env",
@@ -264,6 +275,8 @@ impl Project {
             lib_profile_release: str_key(p, "lib-profile-release"),
             lib_profile_dev: str_key(p, "lib-profile-dev"),
             js_minify: bool_key(p, "js-minify", true),
+            hash_files: bool_key(p, "hash-files", false),
+            hash_file_name: str_key(p, "hash-file-name").unwrap_or_else(|| "hash.txt".into()),
             workspace_root,
             target_dir,
         })
@@ -286,8 +299,11 @@ impl Project {
                 "LEPTOS_JS_MINIFY",
                 (mode == Mode::Release && self.js_minify).to_string(),
             ),
-            ("LEPTOS_HASH_FILES", "false".to_string()),
+            ("LEPTOS_HASH_FILES", self.hash_files.to_string()),
         ];
+        if self.hash_files {
+            v.push(("LEPTOS_HASH_FILE_NAME", self.hash_file_name.clone()));
+        }
         if mode == Mode::Debug {
             let flags = match rustflags.map(str::trim).filter(|f| !f.is_empty()) {
                 Some(f) => format!("{f} --cfg erase_components"),
@@ -409,15 +425,94 @@ impl Project {
         s
     }
 
-    /// Site paths (as URLs under `/`) of the JS, wasm and CSS the page links.
-    pub fn site_urls(&self) -> (String, String, String) {
+    /// Site paths (as URLs under `/`) of the JS, wasm and CSS the page links: with
+    /// `hashes` (hash-files), the hashed names.
+    pub fn site_urls(&self, hashes: Option<&Hashes>) -> (String, String, String) {
         let pkg = slash(&self.site_pkg_dir);
         let n = &self.output_name;
+        let name = |ext: &str, h: Option<&str>| match h {
+            Some(h) => format!("/{pkg}/{n}.{h}.{ext}"),
+            None => format!("/{pkg}/{n}.{ext}"),
+        };
         (
-            format!("/{pkg}/{n}.js"),
-            format!("/{pkg}/{n}.wasm"),
-            format!("/{pkg}/{n}.css"),
+            name("js", hashes.map(|h| h.js.as_str())),
+            name("wasm", hashes.map(|h| h.wasm.as_str())),
+            name("css", hashes.and_then(|h| h.css.as_deref())),
         )
+    }
+
+    /// The hash file of a build: `hash-file-name` beside the server binary (for `triple`,
+    /// or the host), as cargo-leptos writes it and Leptos reads it.
+    pub fn hash_file(&self, mode: Mode, triple: Option<&str>) -> PathBuf {
+        let exe = self.server_exe_for(mode, triple);
+        exe.parent()
+            .unwrap_or(Path::new(""))
+            .join(&self.hash_file_name)
+    }
+
+    /// Where the site's pkg files are made before they get their hashed names.
+    fn pkg_stage_dir(&self) -> PathBuf {
+        self.target_dir.join("xtask-pkg")
+    }
+}
+
+/// The content hashes of the files the page links (`hash.txt`: `js: <hash>`, `wasm:
+/// <hash>`, `css: <hash>`, one per line, the format Leptos parses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashes {
+    pub js: String,
+    pub wasm: String,
+    pub css: Option<String>,
+}
+
+impl Hashes {
+    /// The hash file's text.
+    pub fn render(&self) -> String {
+        let mut s = format!("js: {}\nwasm: {}\n", self.js, self.wasm);
+        if let Some(c) = &self.css {
+            s.push_str(&format!("css: {c}\n"));
+        }
+        s
+    }
+
+    /// Parses a hash file.
+    pub fn parse(text: &str) -> Result<Hashes> {
+        let mut m = BTreeMap::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (k, v) = line
+                .split_once(':')
+                .ok_or_else(|| format!("hash file line {line:?} is not `<kind>: <hash>`"))?;
+            m.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        let mut take = |k: &str| m.remove(k);
+        Ok(Hashes {
+            js: take("js").ok_or("hash file has no `js:` line")?,
+            wasm: take("wasm").ok_or("hash file has no `wasm:` line")?,
+            css: take("css"),
+        })
+    }
+
+    /// Reads a hash file.
+    pub fn read(path: &Path) -> Result<Hashes> {
+        let text = fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e} (cargo xtask build writes it)", path.display()))?;
+        Hashes::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// cargo-leptos's content hash: MD5 of the bytes, base64url without padding (22 chars).
+pub fn content_hash(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(bytes))
+}
+
+/// `<stem>.<hash>.<ext>` for a file name (`a_bg.wasm.d.ts` -> `a_bg.wasm.d.<hash>.ts`, as
+/// cargo-leptos names it: the hash goes before the last extension).
+pub fn hashed_name(name: &str, hash: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{hash}.{ext}"),
+        _ => format!("{name}.{hash}"),
     }
 }
 
@@ -515,7 +610,7 @@ pub fn build(p: &Project, o: BuildOptions<'_>) -> Result<()> {
     wasm_done?;
     server_done?;
     if o.frontend {
-        site(p, o.mode)?;
+        site(p, o.mode, o.server_target)?;
     }
     if o.server {
         eprintln!(
@@ -526,24 +621,33 @@ pub fn build(p: &Project, o: BuildOptions<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Steps 3–5: wasm-bindgen, wasm-opt (release), stylesheet and assets into the site root.
-pub fn site(p: &Project, mode: Mode) -> Result<()> {
+/// Steps 3–6: wasm-bindgen, wasm-opt (release), stylesheet and assets into the site root,
+/// hashed names (hash-files) with the hash file beside the server binary of `mode` (and
+/// `triple`'s, when the server is built for another target).
+pub fn site(p: &Project, mode: Mode, triple: Option<&str>) -> Result<()> {
     let t = std::time::Instant::now();
     let pkg = p.pkg_dir_abs();
-    fs::create_dir_all(&pkg).map_err(|e| format!("cannot create {}: {e}", pkg.display()))?;
+    // With hash-files the pkg files are made under their plain names in a stage directory,
+    // then published into the site under their hashed names.
+    let out = if p.hash_files {
+        p.pkg_stage_dir()
+    } else {
+        pkg.clone()
+    };
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     // wasm-bindgen writes into a scratch directory first; only files whose bytes changed
     // are then written into the site, so unchanged assets keep their modification time
     // (their Last-Modified and ETag, and cargo-leptos's watch does not reload for them).
     // Skipped when the wasm cargo wrote is the one the site was made from (the test
     // scripts run the build before each phase: nothing to redo then).
     let stamp_file = p.target_dir.join("xtask-site.stamp");
-    let stamp = wasm_stamp(p, mode)?;
+    let stamp = wasm_stamp(p, mode, &out)?;
     let css_name = PathBuf::from(format!("{}.css", p.output_name));
     let fresh = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
         && p.expected_pkg_files()
             .iter()
             .filter(|f| Path::new(f) != css_name)
-            .all(|f| pkg.join(f).is_file());
+            .all(|f| out.join(f).is_file());
     let mut did = "wasm unchanged";
     if !fresh {
         let _ = fs::remove_file(&stamp_file);
@@ -556,16 +660,28 @@ pub fn site(p: &Project, mode: Mode) -> Result<()> {
             wasm_opt(p, &scratch.join(format!("{}.wasm", p.output_name)))?;
             did = "wasm-bindgen, wasm-opt";
         }
-        sync_dir(&scratch, &pkg, &|rel| rel == css_name)
-            .map_err(|e| format!("{}: {e}", pkg.display()))?;
+        sync_dir(&scratch, &out, &|rel| rel == css_name)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
         let _ = fs::remove_dir_all(&scratch);
         fs::write(&stamp_file, &stamp).map_err(|e| format!("{}: {e}", stamp_file.display()))?;
     }
     if let Some(style) = &p.style_file {
         let src = p.workspace_root.join(style);
         let css = fs::read(&src).map_err(|e| format!("style-file {}: {e}", src.display()))?;
-        write_if_changed(&pkg.join(format!("{}.css", p.output_name)), &css)
-            .map_err(|e| format!("{}: {e}", pkg.display()))?;
+        write_if_changed(&out.join(&css_name), &css)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    if p.hash_files {
+        let hashes = publish_hashed(p, &out, &pkg)?;
+        let mut files = vec![p.hash_file(mode, None)];
+        if triple.is_some() {
+            files.push(p.hash_file(mode, triple));
+        }
+        for f in files {
+            write_if_changed(&f, hashes.render().as_bytes())
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+            eprintln!("==> hash file: {}", f.display());
+        }
     }
     if let Some(assets) = &p.assets_dir {
         let src = p.workspace_root.join(assets);
@@ -577,16 +693,80 @@ pub fn site(p: &Project, mode: Mode) -> Result<()> {
             .map_err(|e| format!("assets {} -> site: {e}", src.display()))?;
     }
     eprintln!(
-        "==> site: {} ({did}, style, assets: {:.1}s)",
+        "==> site: {} ({did}, style, assets{}: {:.1}s)",
         p.site_root_abs().display(),
+        if p.hash_files { ", hashed names" } else { "" },
         t.elapsed().as_secs_f64(),
     );
     Ok(())
 }
 
+/// Step 6: copies the staged pkg files into `pkg` under `<stem>.<hash>.<ext>` (files under
+/// `snippets/` keep their names: the wasm imports them by name), rewrites the JS glue's
+/// references to renamed files (its own hash is taken before, as cargo-leptos does), and
+/// removes whatever else `pkg` holds (earlier builds' names).
+pub fn publish_hashed(p: &Project, stage: &Path, pkg: &Path) -> Result<Hashes> {
+    let mut files = Vec::new();
+    walk_files(stage, Path::new(""), &mut |rel| files.push(rel.to_path_buf()))
+        .map_err(|e| format!("{}: {e}", stage.display()))?;
+    let mut renamed = BTreeMap::new();
+    let mut hash_of = BTreeMap::new();
+    for rel in &files {
+        let plain = rel.to_string_lossy().replace('\\', "/");
+        if rel.components().any(|c| c.as_os_str() == "snippets") {
+            renamed.insert(plain.clone(), plain);
+            continue;
+        }
+        let bytes = fs::read(stage.join(rel)).map_err(|e| format!("{}: {e}", rel.display()))?;
+        let hash = content_hash(&bytes);
+        let name = rel.file_name().unwrap_or_default().to_string_lossy();
+        let new = rel.with_file_name(hashed_name(&name, &hash));
+        hash_of.insert(plain.clone(), hash);
+        renamed.insert(plain, new.to_string_lossy().replace('\\', "/"));
+    }
+    let n = &p.output_name;
+    let js_name = format!("{n}.js");
+    let hash = |name: &str| {
+        hash_of
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("{} has no {name}", stage.display()))
+    };
+    let hashes = Hashes {
+        js: hash(&js_name)?,
+        wasm: hash(&format!("{n}.wasm"))?,
+        css: match p.style_file {
+            Some(_) => Some(hash(&format!("{n}.css"))?),
+            None => None,
+        },
+    };
+    let scratch = p.target_dir.join("xtask-hashed");
+    let _ = fs::remove_dir_all(&scratch);
+    for (old, new) in &renamed {
+        let mut bytes = fs::read(stage.join(old)).map_err(|e| format!("{old}: {e}"))?;
+        if *old == js_name {
+            let mut js = String::from_utf8(bytes).map_err(|_| format!("{old} is not UTF-8"))?;
+            for (o, n) in &renamed {
+                if o != n {
+                    js = js.replace(o.as_str(), n);
+                }
+            }
+            bytes = js.into_bytes();
+        }
+        let dest = scratch.join(new);
+        if let Some(d) = dest.parent() {
+            fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+        fs::write(&dest, bytes).map_err(|e| format!("{}: {e}", dest.display()))?;
+    }
+    sync_dir(&scratch, pkg, &|_| false).map_err(|e| format!("{}: {e}", pkg.display()))?;
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(hashes)
+}
+
 /// What the site's JS and wasm were made from: the input wasm (path, size, modification
 /// time), the mode, the output directory and this tool's version.
-fn wasm_stamp(p: &Project, mode: Mode) -> Result<String> {
+fn wasm_stamp(p: &Project, mode: Mode, out: &Path) -> Result<String> {
     let input = p.wasm_source(mode);
     let m = fs::metadata(&input)
         .map_err(|e| format!("{}: {e} (the wasm build wrote nothing)", input.display()))?;
@@ -599,7 +779,7 @@ fn wasm_stamp(p: &Project, mode: Mode) -> Result<String> {
     Ok(format!(
         "{}\n{}\n{}\n{mtime}\n{mode:?}\nxtask {}\n",
         input.display(),
-        p.pkg_dir_abs().display(),
+        out.display(),
         m.len(),
         env!("CARGO_PKG_VERSION")
     ))
@@ -738,8 +918,11 @@ fn sync_rel(src: &Path, dest: &Path, rel: &Path, keep: &dyn Fn(&Path) -> bool) -
 /// Checks a built site against what the metadata prescribes: the pkg directory holds
 /// exactly the files cargo-leptos writes (plus wasm-bindgen's `snippets/` when a crate
 /// has inline JS), the wasm is a wasm module, the JS is wasm-bindgen's web glue, the CSS
-/// is there, and every asset is mirrored into the site root. Returns what it checked.
-pub fn verify_site(p: &Project) -> Result<Vec<String>> {
+/// is there, and every asset is mirrored into the site root. With hash-files: each name
+/// carries its file's content hash (the JS's is taken before its references are
+/// rewritten) and the hash file of `mode` names the JS, wasm and CSS the pkg holds.
+/// Returns what it checked.
+pub fn verify_site(p: &Project, mode: Mode) -> Result<Vec<String>> {
     let pkg = p.pkg_dir_abs();
     let mut found = BTreeSet::new();
     for e in fs::read_dir(&pkg).map_err(|e| format!("{}: {e} (build first)", pkg.display()))? {
@@ -751,21 +934,61 @@ pub fn verify_site(p: &Project) -> Result<Vec<String>> {
         found.insert(name);
     }
     let expected = p.expected_pkg_files();
-    if found != expected {
+    let mut checked = Vec::new();
+    // Logical name (`<name>.js`) -> the file's name in pkg.
+    let mut file_of = BTreeMap::new();
+    let hashes = if p.hash_files {
+        let hf = p.hash_file(mode, None);
+        let hashes = Hashes::read(&hf)?;
+        for f in &found {
+            let (plain, hash) = unhashed_name(f).ok_or_else(|| {
+                format!("{}: {f} has no content hash in its name (hash-files)", pkg.display())
+            })?;
+            let js = plain == format!("{}.js", p.output_name);
+            if !js {
+                let bytes = fs::read(pkg.join(f)).map_err(|e| e.to_string())?;
+                if content_hash(&bytes) != hash {
+                    return Err(format!("{f}: the name's hash is not its content's"));
+                }
+            }
+            file_of.insert(plain, f.clone());
+        }
+        let linked = p.site_urls(Some(&hashes));
+        for url in [&linked.0, &linked.1, &linked.2] {
+            let name = url.rsplit('/').next().unwrap_or_default();
+            if p.style_file.is_none() && url == &linked.2 {
+                continue;
+            }
+            if !found.contains(name) {
+                return Err(format!("{} names {name}, which {} lacks", hf.display(), pkg.display()));
+            }
+        }
+        checked.push(format!("{}: {}", hf.display(), hashes.render().trim().replace('\n', ", ")));
+        Some(hashes)
+    } else {
+        for f in &found {
+            file_of.insert(f.clone(), f.clone());
+        }
+        None
+    };
+    let logical: BTreeSet<String> = file_of.keys().cloned().collect();
+    if logical != expected || file_of.len() != found.len() {
         return Err(format!(
-            "{} holds {:?}, the leptos metadata prescribes {:?}",
+            "{} holds {:?}, the leptos metadata prescribes {:?}{}",
             pkg.display(),
             found,
-            expected
+            expected,
+            if hashes.is_some() { " (each with its content hash)" } else { "" }
         ));
     }
-    let mut checked = vec![format!("{}: {:?}", pkg.display(), found)];
+    checked.insert(0, format!("{}: {:?}", pkg.display(), found));
     let n = &p.output_name;
-    let wasm = fs::read(pkg.join(format!("{n}.wasm"))).map_err(|e| e.to_string())?;
+    let file = |plain: String| pkg.join(&file_of[&plain]);
+    let wasm = fs::read(file(format!("{n}.wasm"))).map_err(|e| e.to_string())?;
     if !wasm.starts_with(b"\0asm") {
         return Err(format!("{n}.wasm is not a wasm module"));
     }
-    let js = fs::read_to_string(pkg.join(format!("{n}.js"))).map_err(|e| e.to_string())?;
+    let js = fs::read_to_string(file(format!("{n}.js"))).map_err(|e| e.to_string())?;
     // `--target web` glue: an ES module whose default export instantiates the module
     // (Leptos's hydration script calls it with the wasm's URL).
     for needle in ["__wbg_init as default", "function initSync"] {
@@ -780,7 +1003,7 @@ pub fn verify_site(p: &Project) -> Result<Vec<String>> {
         wasm.len()
     ));
     if let Some(style) = &p.style_file {
-        let css = fs::metadata(pkg.join(format!("{n}.css"))).map_err(|e| e.to_string())?;
+        let css = fs::metadata(file(format!("{n}.css"))).map_err(|e| e.to_string())?;
         if css.len() == 0 {
             return Err(format!("{n}.css is empty ({} is not)", style.display()));
         }
@@ -807,6 +1030,18 @@ pub fn verify_site(p: &Project) -> Result<Vec<String>> {
         ));
     }
     Ok(checked)
+}
+
+/// `<stem>.<hash>.<ext>` -> (`<stem>.<ext>`, hash), when the middle part has the shape of
+/// a content hash (22 base64url characters).
+pub fn unhashed_name(name: &str) -> Option<(String, String)> {
+    let (rest, ext) = name.rsplit_once('.')?;
+    let (stem, hash) = rest.rsplit_once('.')?;
+    let is_hash = hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (is_hash && !stem.is_empty()).then(|| (format!("{stem}.{ext}"), hash.to_string()))
 }
 
 fn walk_files(root: &Path, rel: &Path, f: &mut dyn FnMut(&Path)) -> io::Result<()> {

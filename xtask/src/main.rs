@@ -16,7 +16,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use xtask::{BuildOptions, Mode, Project, Result};
+use xtask::{BuildOptions, Hashes, Mode, Project, Result};
 
 const USAGE: &str =
     "usage: cargo xtask build [--release] [--frontend-only | --server-only] [--target <triple>]
@@ -78,7 +78,7 @@ fn run(args: &[String]) -> Result<()> {
             Ok(())
         }
         "verify" => {
-            for line in xtask::verify_site(&p)? {
+            for line in xtask::verify_site(&p, mode)? {
                 println!("ok: {line}");
             }
             if !has("--no-serve") {
@@ -98,6 +98,9 @@ fn run(args: &[String]) -> Result<()> {
             println!("wasm: {}", p.wasm_source(mode).display());
             println!("server: {}", p.server_exe(mode).display());
             println!("site: {}", p.pkg_dir_abs().display());
+            if p.hash_files {
+                println!("hash file: {}", p.hash_file(mode, None).display());
+            }
             Ok(())
         }
         _ => Err(USAGE.to_string()),
@@ -137,7 +140,7 @@ fn verify_served(p: &Project, mode: Mode) -> Result<Vec<String>> {
         .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-    let result = check_page(p, SocketAddr::from(([127, 0, 0, 1], port)));
+    let result = check_page(p, mode, SocketAddr::from(([127, 0, 0, 1], port)));
     let _ = child.kill();
     let _ = child.wait();
     if result.is_err() {
@@ -148,7 +151,7 @@ fn verify_served(p: &Project, mode: Mode) -> Result<Vec<String>> {
     result
 }
 
-fn check_page(p: &Project, addr: SocketAddr) -> Result<Vec<String>> {
+fn check_page(p: &Project, mode: Mode, addr: SocketAddr) -> Result<Vec<String>> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let page = loop {
         match get(addr, "/") {
@@ -161,7 +164,12 @@ fn check_page(p: &Project, addr: SocketAddr) -> Result<Vec<String>> {
         return Err(format!("GET / answered {}", page.status));
     }
     let html = String::from_utf8_lossy(&page.body);
-    let (js, wasm, css) = p.site_urls();
+    let hashes = if p.hash_files {
+        Some(Hashes::read(&p.hash_file(mode, None))?)
+    } else {
+        None
+    };
+    let (js, wasm, css) = p.site_urls(hashes.as_ref());
     let mut out = Vec::new();
     for url in [&js, &wasm, &css] {
         if !html.contains(&format!("\"{url}\"")) {
@@ -175,8 +183,14 @@ fn check_page(p: &Project, addr: SocketAddr) -> Result<Vec<String>> {
                 r.body.len()
             ));
         }
+        // Hashed names never change content: cached for good; plain names revalidate.
+        let cache = r.cache_control.as_deref().unwrap_or("");
+        let want = if hashes.is_some() { "immutable" } else { "no-cache" };
+        if !cache.contains(want) {
+            return Err(format!("GET {url}: Cache-Control {cache:?}, expected {want}"));
+        }
         out.push(format!(
-            "the page links {url}, served ({} bytes)",
+            "the page links {url}, served ({} bytes, Cache-Control: {cache})",
             r.body.len()
         ));
     }
@@ -185,6 +199,7 @@ fn check_page(p: &Project, addr: SocketAddr) -> Result<Vec<String>> {
 
 struct Reply {
     status: u16,
+    cache_control: Option<String>,
     body: Vec<u8>,
 }
 
@@ -215,7 +230,15 @@ fn get(addr: SocketAddr, path: &str) -> Result<Reply> {
     if head.contains("transfer-encoding: chunked") {
         body = dechunk(&body)?;
     }
-    Ok(Reply { status, body })
+    let cache_control = head
+        .lines()
+        .find_map(|l| l.strip_prefix("cache-control:"))
+        .map(|v| v.trim().to_string());
+    Ok(Reply {
+        status,
+        cache_control,
+        body,
+    })
 }
 
 fn dechunk(mut b: &[u8]) -> Result<Vec<u8>> {

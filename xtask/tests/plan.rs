@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use xtask::{Mode, Project};
+use xtask::{Hashes, Mode, Project};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,7 +54,8 @@ fn debug_build_runs_what_cargo_leptos_runs() {
         "LEPTOS_LIB_DIR=app",
         "LEPTOS_BIN_DIR=server",
         "LEPTOS_JS_MINIFY=false",
-        "LEPTOS_HASH_FILES=false",
+        "LEPTOS_HASH_FILES=true",
+        "LEPTOS_HASH_FILE_NAME=hash.txt",
         "RUSTFLAGS=--cfg erase_components",
     ];
     assert_eq!(envs(&p, Mode::Debug, None), expected);
@@ -70,6 +71,11 @@ fn debug_build_runs_what_cargo_leptos_runs() {
     assert_eq!(
         p.server_exe(Mode::Debug),
         p.target_dir.join("debug/kubernaut-context")
+    );
+    // hash-files: Leptos reads the hashes beside the binary it runs.
+    assert_eq!(
+        p.hash_file(Mode::Debug, None),
+        p.target_dir.join("debug/hash.txt")
     );
 }
 
@@ -126,11 +132,25 @@ fn site_layout_is_the_one_the_metadata_prescribes() {
         ]
     );
     assert_eq!(
-        p.site_urls(),
+        p.site_urls(None),
         (
             "/pkg/kubernaut-context.js".to_string(),
             "/pkg/kubernaut-context.wasm".to_string(),
             "/pkg/kubernaut-context.css".to_string()
+        )
+    );
+    assert!(p.hash_files, "Cargo.toml sets hash-files = true");
+    let h = Hashes {
+        js: "J".repeat(22),
+        wasm: "W".repeat(22),
+        css: Some("C".repeat(22)),
+    };
+    assert_eq!(
+        p.site_urls(Some(&h)),
+        (
+            format!("/pkg/kubernaut-context.{}.js", h.js),
+            format!("/pkg/kubernaut-context.{}.wasm", h.wasm),
+            format!("/pkg/kubernaut-context.{}.css", "C".repeat(22))
         )
     );
     // The server's own defaults agree (server/src/main.rs builds its LeptosOptions with
@@ -191,7 +211,6 @@ fn metadata(extra: serde_json::Value) -> serde_json::Value {
 #[test]
 fn settings_it_does_not_implement_are_refused() {
     for key in [
-        "hash-files",
         "tailwind-input-file",
         "bin-target-triple",
         "wasm-opt-features",
@@ -226,4 +245,97 @@ fn write_if_changed_leaves_equal_files_alone() {
     assert_eq!(std::fs::metadata(&f).unwrap().modified().unwrap(), before);
     assert!(xtask::write_if_changed(&f, b"two").unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn content_hashes_and_names_are_cargo_leptos_ones() {
+    // MD5 of the bytes, base64url without padding: md5("") = d41d8cd9 8f00b204 ...
+    assert_eq!(xtask::content_hash(b""), "1B2M2Y8AsgTpgAmY7PhCfg");
+    assert_eq!(xtask::content_hash(b"a").len(), 22);
+    assert_eq!(
+        xtask::hashed_name("kubernaut-context.js", "H"),
+        "kubernaut-context.H.js"
+    );
+    assert_eq!(
+        xtask::hashed_name("kubernaut-context_bg.wasm.d.ts", "H"),
+        "kubernaut-context_bg.wasm.d.H.ts"
+    );
+    let h = xtask::content_hash(b"x");
+    let name = xtask::hashed_name("a_bg.wasm.d.ts", &h);
+    assert_eq!(
+        xtask::unhashed_name(&name),
+        Some(("a_bg.wasm.d.ts".to_string(), h))
+    );
+    assert_eq!(xtask::unhashed_name("kubernaut-context.js"), None);
+    assert_eq!(xtask::unhashed_name("a.short.js"), None);
+}
+
+#[test]
+fn the_hash_file_round_trips_and_names_what_is_missing() {
+    let h = Hashes {
+        js: "a".repeat(22),
+        wasm: "b".repeat(22),
+        css: Some("c".repeat(22)),
+    };
+    let text = h.render();
+    assert_eq!(
+        text,
+        format!("js: {}\nwasm: {}\ncss: {}\n", "a".repeat(22), "b".repeat(22), "c".repeat(22))
+    );
+    assert_eq!(Hashes::parse(&text).unwrap(), h);
+    assert!(Hashes::parse("wasm: x\n").unwrap_err().contains("js"));
+    assert!(Hashes::parse("js x\n").unwrap_err().contains("js x"));
+}
+
+/// Step 6 on a stand-in pkg: names carry the hashes, the JS follows the renamed wasm,
+/// snippets keep their names, an earlier build's names go, and verify_site agrees.
+#[test]
+fn hashed_publish_renames_rewrites_and_cleans() {
+    let tmp = std::env::temp_dir().join(format!("xtask-hash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut m = metadata(json!({ "hash-files": true, "style-file": "style.css" }));
+    m["workspace_root"] = json!(tmp.to_str().unwrap());
+    m["target_directory"] = json!(tmp.join("target").to_str().unwrap());
+    let p = Project::from_metadata(&m).unwrap();
+    let stage = tmp.join("stage");
+    let put = |rel: &str, bytes: &[u8]| {
+        let f = stage.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, bytes).unwrap();
+    };
+    let js = "import * as s from './snippets/web-1/inline0.js';\n\
+              function __wbg_init() { return new URL('site.wasm', import.meta.url); }\n\
+              function initSync() {}\nexport { initSync, __wbg_init as default };\n";
+    put("site.js", js.as_bytes());
+    put("site.wasm", b"\0asm\x01\0\0\0body");
+    put("site.css", b"body{}");
+    put("site.d.ts", b"export {};");
+    put("site_bg.wasm.d.ts", b"export {};");
+    put("snippets/web-1/inline0.js", b"export const x = 1;");
+    let pkg = p.pkg_dir_abs();
+    std::fs::create_dir_all(&pkg).unwrap();
+    let stale = pkg.join(format!("site.{}.js", "z".repeat(22)));
+    std::fs::write(&stale, "old").unwrap();
+    let hashes = xtask::publish_hashed(&p, &stage, &pkg).unwrap();
+    assert_eq!(hashes.js, xtask::content_hash(js.as_bytes()));
+    assert_eq!(hashes.wasm, xtask::content_hash(b"\0asm\x01\0\0\0body"));
+    assert_eq!(hashes.css, Some(xtask::content_hash(b"body{}")));
+    assert!(!stale.exists(), "an earlier build's file stays");
+    let wasm_name = format!("site.{}.wasm", hashes.wasm);
+    let served_js =
+        std::fs::read_to_string(pkg.join(format!("site.{}.js", hashes.js))).unwrap();
+    assert!(served_js.contains(&format!("'{wasm_name}'")), "{served_js}");
+    assert!(served_js.contains("./snippets/web-1/inline0.js"));
+    assert!(pkg.join("snippets/web-1/inline0.js").is_file());
+    assert!(pkg.join(&wasm_name).is_file());
+    // The hash file beside the (absent) server binary, then the checks `verify` runs.
+    let hf = p.hash_file(Mode::Debug, None);
+    xtask::write_if_changed(&hf, hashes.render().as_bytes()).unwrap();
+    let checked = xtask::verify_site(&p, Mode::Debug).unwrap();
+    assert!(checked.iter().any(|c| c.contains("hash.txt")), "{checked:?}");
+    // A file whose name's hash is not its content's is caught.
+    std::fs::write(pkg.join(&wasm_name), b"\0asm changed").unwrap();
+    let err = xtask::verify_site(&p, Mode::Debug).unwrap_err();
+    assert!(err.contains(&wasm_name), "{err}");
+    std::fs::remove_dir_all(&tmp).unwrap();
 }

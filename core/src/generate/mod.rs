@@ -487,17 +487,10 @@ pub fn check_url(u: &str) -> Result<(), String> {
     if u.len() > 2048 {
         return Err("must be at most 2048 characters".into());
     }
-    let rest = if let Some(r) = u.strip_prefix("http://") {
-        r
-    } else if let Some(r) = u.strip_prefix("https://") {
-        r
-    } else {
+    let Some((origin, path)) = split_url(u) else {
         return Err(RULE.into());
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
+    let authority = origin.split_once("://").map_or("", |(_, a)| a);
     let (host, port) = if let Some(h) = authority.strip_prefix('[') {
         let Some(end) = h.find(']') else {
             return Err(RULE.into());
@@ -553,6 +546,16 @@ pub fn check_url(u: &str) -> Result<(), String> {
         return Err(RULE.into());
     }
     Ok(())
+}
+
+/// `http(s)://authority` and the path after it (`""` when there is none); `None` for
+/// another scheme. The one place a URL is split (`check_url` then checks each part).
+pub fn split_url(u: &str) -> Option<(&str, &str)> {
+    let scheme = ["http://", "https://"].into_iter().find(|s| u.starts_with(s))?;
+    Some(match u[scheme.len()..].find('/') {
+        Some(i) => u.split_at(scheme.len() + i),
+        None => (u, ""),
+    })
 }
 
 /// RFC 1123 label: lowercase letters, digits and '-', starting and ending alphanumeric.
@@ -776,6 +779,16 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_url_gives_origin_and_path() {
+        assert_eq!(
+            split_url("https://a.example:8443/p/q/"),
+            Some(("https://a.example:8443", "/p/q/"))
+        );
+        assert_eq!(split_url("http://[::1]:9090"), Some(("http://[::1]:9090", "")));
+        assert_eq!(split_url("ftp://x/y"), None);
+    }
 
     #[test]
     fn urls() {

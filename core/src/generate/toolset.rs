@@ -676,16 +676,11 @@ fn mcp_server(opts: &GenerateOptions, urls: &ContextUrls) -> McpServer {
     }
 }
 
-/// `scheme://authority` and the path prefix of a URL validated by `check_url`.
+/// `scheme://authority` and the path prefix (no trailing `/`) of a URL validated by
+/// `check_url`.
 fn origin_and_prefix(url: &str) -> (String, String) {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    match url[after..].find('/') {
-        Some(i) => (
-            url[..after + i].to_string(),
-            url[after + i..].trim_end_matches('/').to_string(),
-        ),
-        None => (url.to_string(), String::new()),
-    }
+    let (origin, path) = super::split_url(url).unwrap_or((url, ""));
+    (origin.to_string(), path.trim_end_matches('/').to_string())
 }
 
 /// The `http` transport: HolmesGPT's `type: http` toolset, GET only, scoped to the
