@@ -128,7 +128,8 @@ mod tests {
         d
     }
 
-    const H: &str = "js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: CCCCCCCCCCCCCCCCCCCCCC\n";
+    const H: &str =
+        "js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: CCCCCCCCCCCCCCCCCCCCCC\n";
 
     #[test]
     fn hashed_when_the_hash_file_names_files_the_site_holds() {
@@ -167,7 +168,11 @@ mod tests {
 
     #[test]
     fn the_hash_file_setting_is_beside_the_binary_unless_absolute() {
-        let exe_dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+        let exe_dir = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
         assert_eq!(hash_file_path("hash.txt"), exe_dir.join("hash.txt"));
         assert_eq!(hash_file_path("/etc/h.txt"), PathBuf::from("/etc/h.txt"));
     }

@@ -437,11 +437,17 @@ fn hashed_assets_are_linked_and_cached_for_good() {
     let html = String::from_utf8_lossy(&page.body);
     for (name, ctype) in [
         ("kubernaut-context.Jjjjjjjjjjjjjjjjjjjj-_.js", "javascript"),
-        ("kubernaut-context.Wwwwwwwwwwwwwwwwwwww-_.wasm", "application/wasm"),
+        (
+            "kubernaut-context.Wwwwwwwwwwwwwwwwwwww-_.wasm",
+            "application/wasm",
+        ),
         ("kubernaut-context.Cccccccccccccccccccc-_.css", "text/css"),
     ] {
         let path = format!("/pkg/{name}");
-        assert!(html.contains(&format!("\"{path}\"")), "page does not link {path}");
+        assert!(
+            html.contains(&format!("\"{path}\"")),
+            "page does not link {path}"
+        );
         let r = s.get(&path, &[("accept-encoding", "br")]);
         assert_eq!(r.status, 200, "{path}");
         assert!(r.header("content-type").unwrap().contains(ctype), "{path}");
@@ -452,7 +458,10 @@ fn hashed_assets_are_linked_and_cached_for_good() {
         );
         assert_eq!(r.header("content-encoding"), Some("br"), "{path}");
     }
-    assert!(!html.contains("/pkg/kubernaut-context.js"), "plain name linked");
+    assert!(
+        !html.contains("/pkg/kubernaut-context.js"),
+        "plain name linked"
+    );
     // Pages stay uncached; an unknown name under /pkg is a plain 404.
     assert_eq!(page.header("cache-control"), Some("no-cache"));
     assert_eq!(s.get("/pkg/kubernaut-context.js", &[]).status, 404);
@@ -474,5 +483,9 @@ fn a_hash_file_naming_another_build_falls_back_to_plain_names() {
     assert!(html.contains("\"/pkg/kubernaut-context.css\""));
     let r = s.get("/pkg/kubernaut-context.wasm", &[]);
     assert_eq!(r.header("cache-control"), Some("no-cache"));
-    assert!(s.stderr().contains("does not name this site"), "{}", s.stderr());
+    assert!(
+        s.stderr().contains("does not name this site"),
+        "{}",
+        s.stderr()
+    );
 }

@@ -707,8 +707,10 @@ pub fn site(p: &Project, mode: Mode, triple: Option<&str>) -> Result<()> {
 /// removes whatever else `pkg` holds (earlier builds' names).
 pub fn publish_hashed(p: &Project, stage: &Path, pkg: &Path) -> Result<Hashes> {
     let mut files = Vec::new();
-    walk_files(stage, Path::new(""), &mut |rel| files.push(rel.to_path_buf()))
-        .map_err(|e| format!("{}: {e}", stage.display()))?;
+    walk_files(stage, Path::new(""), &mut |rel| {
+        files.push(rel.to_path_buf())
+    })
+    .map_err(|e| format!("{}: {e}", stage.display()))?;
     let mut renamed = BTreeMap::new();
     let mut hash_of = BTreeMap::new();
     for rel in &files {
@@ -942,7 +944,10 @@ pub fn verify_site(p: &Project, mode: Mode) -> Result<Vec<String>> {
         let hashes = Hashes::read(&hf)?;
         for f in &found {
             let (plain, hash) = unhashed_name(f).ok_or_else(|| {
-                format!("{}: {f} has no content hash in its name (hash-files)", pkg.display())
+                format!(
+                    "{}: {f} has no content hash in its name (hash-files)",
+                    pkg.display()
+                )
             })?;
             let js = plain == format!("{}.js", p.output_name);
             if !js {
@@ -960,10 +965,18 @@ pub fn verify_site(p: &Project, mode: Mode) -> Result<Vec<String>> {
                 continue;
             }
             if !found.contains(name) {
-                return Err(format!("{} names {name}, which {} lacks", hf.display(), pkg.display()));
+                return Err(format!(
+                    "{} names {name}, which {} lacks",
+                    hf.display(),
+                    pkg.display()
+                ));
             }
         }
-        checked.push(format!("{}: {}", hf.display(), hashes.render().trim().replace('\n', ", ")));
+        checked.push(format!(
+            "{}: {}",
+            hf.display(),
+            hashes.render().trim().replace('\n', ", ")
+        ));
         Some(hashes)
     } else {
         for f in &found {
@@ -978,7 +991,11 @@ pub fn verify_site(p: &Project, mode: Mode) -> Result<Vec<String>> {
             pkg.display(),
             found,
             expected,
-            if hashes.is_some() { " (each with its content hash)" } else { "" }
+            if hashes.is_some() {
+                " (each with its content hash)"
+            } else {
+                ""
+            }
         ));
     }
     checked.insert(0, format!("{}: {:?}", pkg.display(), found));

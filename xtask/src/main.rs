@@ -185,9 +185,15 @@ fn check_page(p: &Project, mode: Mode, addr: SocketAddr) -> Result<Vec<String>> 
         }
         // Hashed names never change content: cached for good; plain names revalidate.
         let cache = r.cache_control.as_deref().unwrap_or("");
-        let want = if hashes.is_some() { "immutable" } else { "no-cache" };
+        let want = if hashes.is_some() {
+            "immutable"
+        } else {
+            "no-cache"
+        };
         if !cache.contains(want) {
-            return Err(format!("GET {url}: Cache-Control {cache:?}, expected {want}"));
+            return Err(format!(
+                "GET {url}: Cache-Control {cache:?}, expected {want}"
+            ));
         }
         out.push(format!(
             "the page links {url}, served ({} bytes, Cache-Control: {cache})",

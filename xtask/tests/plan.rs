@@ -280,7 +280,12 @@ fn the_hash_file_round_trips_and_names_what_is_missing() {
     let text = h.render();
     assert_eq!(
         text,
-        format!("js: {}\nwasm: {}\ncss: {}\n", "a".repeat(22), "b".repeat(22), "c".repeat(22))
+        format!(
+            "js: {}\nwasm: {}\ncss: {}\n",
+            "a".repeat(22),
+            "b".repeat(22),
+            "c".repeat(22)
+        )
     );
     assert_eq!(Hashes::parse(&text).unwrap(), h);
     assert!(Hashes::parse("wasm: x\n").unwrap_err().contains("js"));
@@ -322,8 +327,7 @@ fn hashed_publish_renames_rewrites_and_cleans() {
     assert_eq!(hashes.css, Some(xtask::content_hash(b"body{}")));
     assert!(!stale.exists(), "an earlier build's file stays");
     let wasm_name = format!("site.{}.wasm", hashes.wasm);
-    let served_js =
-        std::fs::read_to_string(pkg.join(format!("site.{}.js", hashes.js))).unwrap();
+    let served_js = std::fs::read_to_string(pkg.join(format!("site.{}.js", hashes.js))).unwrap();
     assert!(served_js.contains(&format!("'{wasm_name}'")), "{served_js}");
     assert!(served_js.contains("./snippets/web-1/inline0.js"));
     assert!(pkg.join("snippets/web-1/inline0.js").is_file());
@@ -332,7 +336,10 @@ fn hashed_publish_renames_rewrites_and_cleans() {
     let hf = p.hash_file(Mode::Debug, None);
     xtask::write_if_changed(&hf, hashes.render().as_bytes()).unwrap();
     let checked = xtask::verify_site(&p, Mode::Debug).unwrap();
-    assert!(checked.iter().any(|c| c.contains("hash.txt")), "{checked:?}");
+    assert!(
+        checked.iter().any(|c| c.contains("hash.txt")),
+        "{checked:?}"
+    );
     // A file whose name's hash is not its content's is caught.
     std::fs::write(pkg.join(&wasm_name), b"\0asm changed").unwrap();
     let err = xtask::verify_site(&p, Mode::Debug).unwrap_err();

@@ -551,7 +551,9 @@ pub fn check_url(u: &str) -> Result<(), String> {
 /// `http(s)://authority` and the path after it (`""` when there is none); `None` for
 /// another scheme. The one place a URL is split (`check_url` then checks each part).
 pub fn split_url(u: &str) -> Option<(&str, &str)> {
-    let scheme = ["http://", "https://"].into_iter().find(|s| u.starts_with(s))?;
+    let scheme = ["http://", "https://"]
+        .into_iter()
+        .find(|s| u.starts_with(s))?;
     Some(match u[scheme.len()..].find('/') {
         Some(i) => u.split_at(scheme.len() + i),
         None => (u, ""),
@@ -786,7 +788,10 @@ mod tests {
             split_url("https://a.example:8443/p/q/"),
             Some(("https://a.example:8443", "/p/q/"))
         );
-        assert_eq!(split_url("http://[::1]:9090"), Some(("http://[::1]:9090", "")));
+        assert_eq!(
+            split_url("http://[::1]:9090"),
+            Some(("http://[::1]:9090", ""))
+        );
         assert_eq!(split_url("ftp://x/y"), None);
     }
 
