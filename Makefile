@@ -13,6 +13,11 @@ DATA_DIR ?= ./data
 # The server binary `cargo xtask build` writes ($CARGO_TARGET_DIR, or target/).
 BIN := $(or $(CARGO_TARGET_DIR),target)/debug/kubernaut-context
 
+# The RUSTFLAGS `cargo xtask build` gives debug builds (cargo-leptos's): cargo test and
+# clippy use them too, so `make run` after `make check` reuses their dependency builds.
+# xtask itself is tested without them, as `cargo xtask` builds it.
+DEBUG_RUSTFLAGS := $(strip $(RUSTFLAGS) --cfg erase_components)
+
 # `cargo xtask build`: the server and the web app's site (target/site), as `cargo leptos
 # build` would build them, with plain cargo (xtask/).
 run: tools
@@ -31,8 +36,9 @@ test:
 check:
 	scripts/ensure-python.sh
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	scripts/with-moto.sh cargo test --workspace
+	RUSTFLAGS="$(DEBUG_RUSTFLAGS)" cargo clippy --workspace --all-targets -- -D warnings
+	RUSTFLAGS="$(DEBUG_RUSTFLAGS)" scripts/with-moto.sh cargo test --workspace --exclude xtask
+	cargo test -p xtask
 
 tools:
 	scripts/ensure-tools.sh
@@ -67,8 +73,8 @@ fmt:
 # directory `cargo xtask build` uses for it, so the two share their dependencies.
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown \
+	RUSTFLAGS="$(DEBUG_RUSTFLAGS)" cargo clippy --workspace --all-targets -- -D warnings
+	RUSTFLAGS="$(DEBUG_RUSTFLAGS)" cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown \
 	  --target-dir $(or $(CARGO_TARGET_DIR),target)/front -- -D warnings
 
 clean:

@@ -29,7 +29,14 @@ phase "setup: system packages"      scripts/ensure-system.sh
 phase "setup: python venvs"         scripts/ensure-python.sh
 # One cargo test run for the whole workspace (shared target dir, one feature set), with a
 # local DynamoDB-compatible server (moto) up so the DynamoDB adapter's suite runs too.
-phase "rust: unit + integration (+ DynamoDB on moto)" scripts/with-moto.sh cargo test --workspace --no-fail-fast
+# It compiles with the RUSTFLAGS `cargo xtask build` gives debug builds (as cargo-leptos
+# does), so the build phase below reuses these dependency builds instead of compiling
+# them again. xtask is tested on its own, as `cargo xtask` builds it: features and flags
+# of its dependencies then match that build too.
+DEBUG_RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+phase "rust: unit + integration (+ DynamoDB on moto)" \
+  env RUSTFLAGS="$DEBUG_RUSTFLAGS" scripts/with-moto.sh cargo test --workspace --exclude xtask --no-fail-fast
+phase "rust: xtask (the site build)"  cargo test -p xtask --no-fail-fast
 # The style and lint rules every change keeps (`make lint`): rustfmt, and clippy with
 # warnings as errors on every crate and target.
 phase "lint: rustfmt + clippy -D warnings" make --no-print-directory lint
