@@ -15,10 +15,10 @@
 //! `params.protocolVersion` 400 (`invalid request`); a JSON-RPC response sent to the
 //! server 400.
 //!
-//! Not served (docs/MCP.md): the 2026-07-28 revision's stateless lifecycle
-//! (`server/discover`, per-request `_meta` protocol version, `MCP-Protocol-Version:
-//! 2026-07-28` on a request): answered 400 with JSON-RPC `unsupported protocol
-//! version` (-32022) naming the revisions this door speaks.
+//! Not served (docs/MCP.md): the 2026-07-28 revision's per-request lifecycle (a
+//! protocol version in the request's `_meta`, or `MCP-Protocol-Version: 2026-07-28` or
+//! later on a request other than `initialize`): answered 400 with JSON-RPC
+//! `unsupported protocol version` (-32022) naming the revisions this door speaks.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -61,8 +61,11 @@ pub fn routes(state: &ApiState) -> axum::Router<ApiState> {
         ))
 }
 
+/// A plain-text answer without `Content-Type` (as rmcp sends its HTTP-level errors).
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
-    (status, body.into()).into_response()
+    let mut r = Response::new(Body::from(body.into()));
+    *r.status_mut() = status;
+    r
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {
@@ -161,15 +164,11 @@ impl Message {
             Some(other) => return Err(format!("invalid method {other}")),
         };
         let params = m.remove("params");
-        if params.as_ref().is_some_and(|p| !p.is_object() && !p.is_null()) {
-            return Err("`params` must be an object".into());
-        }
         match (id, method) {
             (Some(id), Some(method)) => {
                 if m.contains_key("result") || m.contains_key("error") {
                     return Err("a request carries no result or error".into());
                 }
-                check_params(&method, params.as_ref())?;
                 Ok(Message::Request { id, method, params })
             }
             (None, Some(_)) => {
@@ -186,9 +185,10 @@ impl Message {
     }
 }
 
-/// The shape rules of the params of the methods this door answers (a request that
-/// breaks them is no MCP message, as for the rmcp door).
-fn check_params(method: &str, params: Option<&Value>) -> Result<(), String> {
+/// The shape rules of the params of the methods this door answers: a request that
+/// breaks them is no request of that method, so, as for the rmcp door, its method is
+/// not found.
+fn params_fit(method: &str, params: Option<&Value>) -> bool {
     let p = params.and_then(Value::as_object);
     let s = |m: &Map<String, Value>, k: &str| m.get(k).is_some_and(Value::is_string);
     match method {
@@ -200,11 +200,7 @@ fn check_params(method: &str, params: Option<&Value>) -> Result<(), String> {
                         .and_then(Value::as_object)
                         .is_some_and(|c| s(c, "name") && s(c, "version"))
             });
-            if ok {
-                Ok(())
-            } else {
-                Err("initialize needs params protocolVersion, capabilities, clientInfo".into())
-            }
+            ok
         }
         "tools/call" => {
             let ok = p.is_some_and(|p| {
@@ -212,13 +208,9 @@ fn check_params(method: &str, params: Option<&Value>) -> Result<(), String> {
                     && p.get("arguments")
                         .is_none_or(|a| a.is_object() || a.is_null())
             });
-            if ok {
-                Ok(())
-            } else {
-                Err("tools/call needs params name and object arguments".into())
-            }
+            ok
         }
-        _ => Ok(()),
+        _ => params.is_none_or(|p| p.is_object() || p.is_null()),
     }
 }
 
@@ -249,14 +241,13 @@ async fn answer(state: &ApiState, headers: &HeaderMap, msg: Message) -> Response
             return StatusCode::ACCEPTED.into_response();
         }
         Message::Reply => {
+            // No id: the message answered is no request of this server's.
             return json_response(
                 StatusCode::BAD_REQUEST,
-                &rpc_error(
-                    &Value::Null,
-                    INVALID_REQUEST,
-                    "stateless server does not accept JSON-RPC responses",
-                    None,
-                ),
+                &json!({"jsonrpc": "2.0", "error": {
+                    "code": INVALID_REQUEST,
+                    "message": "stateless server does not accept JSON-RPC responses",
+                }}),
             );
         }
         Message::Request { id, method, params } => (id, method, params),
@@ -287,7 +278,6 @@ async fn answer(state: &ApiState, headers: &HeaderMap, msg: Message) -> Response
         }
         // The 2026-07-28 lifecycle (no initialize, versions in each request): refused.
         let newer = meta_version.is_some()
-            || method == "server/discover"
             || header_version.as_deref().is_some_and(|v| v >= NO_INITIALIZE);
         if newer {
             let requested = meta_version
@@ -307,6 +297,7 @@ async fn answer(state: &ApiState, headers: &HeaderMap, msg: Message) -> Response
         }
     }
     let result = match method.as_str() {
+        m if !params_fit(m, params.as_ref()) => Err((METHOD_NOT_FOUND, method.clone(), None)),
         "initialize" => {
             let requested = params
                 .as_ref()
@@ -415,7 +406,14 @@ fn quality_ok(q: &str) -> bool {
 
 /// DNS rebinding protection: the `Host` (or the URI's authority) must be allowed.
 fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
-    let bad = |m: &str| text(StatusCode::BAD_REQUEST, m.to_string());
+    let bad = |m: &str| {
+        let mut r = text(StatusCode::BAD_REQUEST, m.to_string());
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    };
     let (host, port) = match req.headers().get(header::HOST) {
         Some(h) => {
             let s = h
