@@ -218,7 +218,10 @@ async fn seeded() -> (Arc<dyn context_core::Store>, String, tempfile::TempDir) {
     let app = app_with_store(
         store.clone(),
         config(),
-        &[RouteGroup::ActionHistoryWrite, RouteGroup::ActionHistoryRead],
+        &[
+            RouteGroup::ActionHistoryWrite,
+            RouteGroup::ActionHistoryRead,
+        ],
         tempfile::tempdir().unwrap(),
     );
     let now = Utc::now();
@@ -610,7 +613,10 @@ fn http_cases() -> Vec<Case> {
     };
     let mut v = vec![
         named(base().without("accept"), "no Accept"),
-        named(base().header("accept", "application/json"), "Accept json only"),
+        named(
+            base().header("accept", "application/json"),
+            "Accept json only",
+        ),
         named(
             base().header("accept", "text/event-stream"),
             "Accept event-stream only",
@@ -650,7 +656,10 @@ fn http_cases() -> Vec<Case> {
             "Content-Type json-rpc",
         ),
         named(base().host(Some("ctx.example.com")), "Host not allowed"),
-        named(base().host(Some("evil.example:8091")), "Host with port not allowed"),
+        named(
+            base().host(Some("evil.example:8091")),
+            "Host with port not allowed",
+        ),
         named(base().host(Some("localhost")), "Host localhost"),
         named(base().host(Some("LOCALHOST:1")), "Host in capitals"),
         named(base().host(Some("[::1]:8091")), "Host ::1"),
@@ -810,7 +819,13 @@ async fn the_plain_door_refuses_the_per_request_lifecycle() {
         let a = d.sdk.send(c.request()).await;
         let b = d.plain.send(c.request()).await;
         assert!(a.status.as_u16() < 500, "{}: {}", c.name, a.text());
-        assert_eq!(b.status, StatusCode::BAD_REQUEST, "{}: {}", c.name, b.text());
+        assert_eq!(
+            b.status,
+            StatusCode::BAD_REQUEST,
+            "{}: {}",
+            c.name,
+            b.text()
+        );
         assert_eq!(b.json()["error"]["code"], -32022, "{}", b.text());
         assert_eq!(
             b.json()["error"]["data"]["supported"],

@@ -71,7 +71,10 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
 fn json_response(status: StatusCode, v: &Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         v.to_string(),
     )
         .into_response()
@@ -278,7 +281,9 @@ async fn answer(state: &ApiState, headers: &HeaderMap, msg: Message) -> Response
         }
         // The 2026-07-28 lifecycle (no initialize, versions in each request): refused.
         let newer = meta_version.is_some()
-            || header_version.as_deref().is_some_and(|v| v >= NO_INITIALIZE);
+            || header_version
+                .as_deref()
+                .is_some_and(|v| v >= NO_INITIALIZE);
         if newer {
             let requested = meta_version
                 .and_then(Value::as_str)
