@@ -90,7 +90,7 @@ fn rpc_error(id: &Value, code: i32, message: &str, data: Option<Value>) -> Value
 
 async fn handle(State(state): State<ApiState>, req: Request) -> Response {
     if let Err(r) = check_host(&req, &state.config.mcp_allowed_hosts) {
-        return r;
+        return *r;
     }
     if req.method() != Method::POST {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
@@ -195,24 +195,18 @@ fn params_fit(method: &str, params: Option<&Value>) -> bool {
     let p = params.and_then(Value::as_object);
     let s = |m: &Map<String, Value>, k: &str| m.get(k).is_some_and(Value::is_string);
     match method {
-        "initialize" => {
-            let ok = p.is_some_and(|p| {
-                s(p, "protocolVersion")
-                    && p.get("capabilities").is_some_and(Value::is_object)
-                    && p.get("clientInfo")
-                        .and_then(Value::as_object)
-                        .is_some_and(|c| s(c, "name") && s(c, "version"))
-            });
-            ok
-        }
-        "tools/call" => {
-            let ok = p.is_some_and(|p| {
-                s(p, "name")
-                    && p.get("arguments")
-                        .is_none_or(|a| a.is_object() || a.is_null())
-            });
-            ok
-        }
+        "initialize" => p.is_some_and(|p| {
+            s(p, "protocolVersion")
+                && p.get("capabilities").is_some_and(Value::is_object)
+                && p.get("clientInfo")
+                    .and_then(Value::as_object)
+                    .is_some_and(|c| s(c, "name") && s(c, "version"))
+        }),
+        "tools/call" => p.is_some_and(|p| {
+            s(p, "name")
+                && p.get("arguments")
+                    .is_none_or(|a| a.is_object() || a.is_null())
+        }),
         _ => params.is_none_or(|p| p.is_object() || p.is_null()),
     }
 }
@@ -410,14 +404,14 @@ fn quality_ok(q: &str) -> bool {
 }
 
 /// DNS rebinding protection: the `Host` (or the URI's authority) must be allowed.
-fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
+fn check_host(req: &Request, allowed: &[String]) -> Result<(), Box<Response>> {
     let bad = |m: &str| {
         let mut r = text(StatusCode::BAD_REQUEST, m.to_string());
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        r
+        Box::new(r)
     };
     let (host, port) = match req.headers().get(header::HOST) {
         Some(h) => {
@@ -453,10 +447,10 @@ fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
     if ok {
         Ok(())
     } else {
-        Err(text(
+        Err(Box::new(text(
             StatusCode::FORBIDDEN,
             "Forbidden: Host header is not allowed",
-        ))
+        )))
     }
 }
 
