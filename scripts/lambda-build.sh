@@ -11,10 +11,13 @@
 #       their hashed names in target/lambda/kubernaut-context/hash.txt
 #       (from `cargo xtask build --release --frontend-only`)
 #   PROFILE=release scripts/lambda-build.sh   the functions in another cargo profile
+#   MAX_BYTES=5000000 (default)               fail when a function's bootstrap is larger
+#       (issue #15: every bootstrap <= 5 MB; the web app function is not checked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH=${ARCH:-arm64}
 PROFILE=${PROFILE:-lambda-release}
+MAX_BYTES=${MAX_BYTES:-5000000}
 WEB=0
 for a in "$@"; do
   case "$a" in
@@ -56,14 +59,20 @@ if [ "$WEB" = 1 ]; then
 fi
 
 printf '\n%-24s %12s %10s\n' function "bytes" "MiB"
+too_big=""
 for f in $BUILT; do
   b=target/lambda/$f/bootstrap
   [ -f "$b" ] || { echo "missing $b" >&2; exit 1; }
   s=$(stat -c %s "$b")
   printf '%-24s %12d %10.2f\n' "$f" "$s" "$(echo "$s / 1048576" | bc -l)"
+  if [ "$f" != kubernaut-context ] && [ "$s" -gt "$MAX_BYTES" ]; then too_big="$too_big $f($s)"; fi
   file "$b" | grep -q "$( [ "$ARCH" = arm64 ] && echo aarch64 || echo x86-64)" \
     || { echo "$b is not a $ARCH binary: $(file -b "$b")" >&2; exit 1; }
 done
 if [ "$WEB" = 1 ]; then
   echo "web app assets: target/lambda/kubernaut-context/site ($(du -sh target/lambda/kubernaut-context/site | cut -f1))"
+fi
+if [ -n "$too_big" ]; then
+  echo "FAIL bootstraps larger than MAX_BYTES=$MAX_BYTES:$too_big" >&2
+  exit 1
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration test of every Lambda function (functions/src/bin/*), offline:
-#   1. checks the functions' dependency tree has no Leptos/SQLite; builds them (debug),
+#   1. checks the functions' dependency tree has no Leptos/SQLite/rmcp; builds them (debug),
 #   2. starts a local DynamoDB (moto, through scripts/with-moto.sh),
 #   3. runs `cargo lambda watch --only-lambda-apis` (the local Lambda runtime API +
 #      function-URL emulation) on a free 127.0.0.1 port and starts every function binary
@@ -27,8 +27,8 @@ PY="$ROOT/.venv/tools/bin/python"
 
 if [ -z "${_KCTX_TEST_LAMBDA_INNER:-}" ]; then
   [ -x .venv/tools/bin/cargo-lambda ] && [ -x .venv/tools/bin/moto_server ] || scripts/ensure-python.sh tools
-  echo "==> the functions link no Leptos and no SQLite"
-  lean=$(cargo tree -p kubernaut-context-functions -e normal,build --prefix none | grep -Ei 'leptos|rusqlite|sqlite' || true)
+  echo "==> the functions link no Leptos, no SQLite and no rmcp"
+  lean=$(cargo tree -p kubernaut-context-functions -e normal,build --prefix none | grep -Ei 'leptos|rusqlite|sqlite|rmcp' || true)
   if [ -n "$lean" ]; then echo "FAIL: kubernaut-context-functions depends on:" >&2; echo "$lean" | sort -u >&2; exit 1; fi
   echo "==> building the functions ($PROFILE) and the combined server (debug)"
   cargo build --profile "$PROFILE" -p kubernaut-context-functions --bins

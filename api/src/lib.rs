@@ -434,12 +434,13 @@ pub type GroupRoutes = fn(&ApiState) -> Router<ApiState>;
 /// The route of the OpenAPI document, for the groups a router mounts.
 pub type DocumentRoutes = fn(Arc<Vec<RouteGroup>>) -> Router<ApiState>;
 
-/// The route groups whose code is large (rmcp for [`RouteGroup::Mcp`]; the generators,
-/// k8s-openapi and YAML for [`RouteGroup::Generate`]; the OpenAPI schemas for
-/// [`RouteGroup::OpenApi`]) are mounted through these pointers: a binary that passes
+/// The route groups whose code is large (the MCP door for [`RouteGroup::Mcp`]; the
+/// generators, k8s-openapi and YAML for [`RouteGroup::Generate`]; the OpenAPI schemas
+/// for [`RouteGroup::OpenApi`]) are mounted through these pointers: a binary that passes
 /// `None` never references that code, so the linker leaves it out (the Lambda
-/// functions: only `mcp` links rmcp, none links the generators or the document). A
-/// group in `groups` whose pointer is `None` mounts nothing.
+/// functions: only `mcp` links an MCP door, the plain one, [`mcp::plain::routes`]; none
+/// links the generators or the document). A group in `groups` whose pointer is `None`
+/// mounts nothing.
 #[derive(Clone, Copy, Default)]
 pub struct Linked {
     pub mcp: Option<GroupRoutes>,
@@ -448,7 +449,8 @@ pub struct Linked {
 }
 
 impl Linked {
-    /// Every group's code (the combined server, tests).
+    /// Every group's code (the combined server, tests); `/mcp` is [`mcp::routes`] (the
+    /// rmcp door with feature `sdk`, else the plain one).
     pub fn all() -> Linked {
         Linked {
             mcp: Some(mcp::routes),

@@ -100,7 +100,7 @@ pub fn lambda_level(level: Option<&str>) -> String {
 
 /// Builds the router of `groups` over a DynamoDB store configured from the environment,
 /// linking the optional groups' code only as `linked` says
-/// ([`context_api::Linked`]: the `mcp` function passes rmcp's routes, the others nothing).
+/// ([`context_api::Linked`]: the `mcp` function passes the plain MCP door, the others nothing).
 pub async fn build(groups: &[RouteGroup], linked: &Linked) -> Result<Router, String> {
     let api = ApiConfig::from_env()?;
     let store = dynamo_store(&settings::from_env()?).await?;

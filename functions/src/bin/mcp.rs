@@ -5,9 +5,9 @@ use context_api::{Linked, RouteGroup};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    // The only function that links rmcp.
+    // The plain MCP door (serde_json only): no rmcp in this bootstrap (docs/MCP.md).
     let linked = Linked {
-        mcp: Some(context_api::mcp::routes),
+        mcp: Some(context_api::mcp::plain::routes),
         generate: None,
         openapi: None,
     };

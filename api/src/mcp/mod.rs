@@ -2,6 +2,15 @@
 //! streamable HTTP, stateless: no session between requests, one JSON answer per POST,
 //! so the same code runs in a Lambda function).
 //!
+//! Three rooms:
+//! - this file: the tools as data ([`tools_json`]: names, descriptions, input schemas,
+//!   annotations) and the one place a tool runs ([`call`]), with serde_json only;
+//! - [`sdk`] (feature `sdk`, the combined server): `/mcp` served by the rmcp SDK's
+//!   streamable-HTTP service over this table and [`call`];
+//! - [`plain`] (the Lambda function `mcp`): the same protocol answered by a small
+//!   stateless JSON-RPC 2.0 implementation, no rmcp linked (docs/MCP.md "Two doors";
+//!   `api/tests/mcp_doors.rs` checks both answer alike).
+//!
 //! The tools are the ones of the generated HolmesGPT toolset, with the same names and
 //! parameters (both come from `context_core::generate::context_tool_specs`), plus
 //! `kubernaut_similar_remediations`. A tool call runs its HTTP endpoint's steps: the
@@ -19,28 +28,22 @@
 //! - Auth: the route answers 401 without a valid bearer token when reads need one
 //!   (`--require-read-auth`), like every read endpoint.
 //! - `Host` is checked against [`crate::ApiConfig::mcp_allowed_hosts`] (loopback and the
-//!   public URL's host by default): DNS rebinding protection, rmcp's check.
+//!   public URL's host by default): DNS rebinding protection.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use context_core::generate::{ParamSpec, ToolSpec, context_tool_specs, similar_tool_spec};
-use rmcp::ErrorData;
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
-};
-use rmcp::service::{RequestContext, RoleServer};
-use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::{ApiState, auth, discover, health, history, patterns, similar};
+
+pub mod plain;
+#[cfg(feature = "sdk")]
+pub mod sdk;
 
 /// Path of the MCP endpoint.
 pub const MCP_PATH: &str = "/mcp";
@@ -48,10 +51,32 @@ pub const MCP_PATH: &str = "/mcp";
 /// Largest MCP request body (a tool call is a few hundred bytes).
 pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
 
+/// The server's name and title in `initialize`.
+pub const SERVER_NAME: &str = "kubernaut-context";
+/// The server's title in `initialize`.
+pub const SERVER_TITLE: &str = "Kubernaut Context API";
+/// The server's version in `initialize`.
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// What the server tells an MCP client about using its tools (the `instructions` of
 /// `initialize`; the generated HolmesGPT config repeats it as `llm_instructions`, since
 /// HolmesGPT 0.45 does not read server instructions).
 pub use context_core::generate::MCP_INSTRUCTIONS;
+
+/// JSON-RPC `invalid params`.
+pub const INVALID_PARAMS: i32 = -32602;
+
+/// The `/mcp` routes of this build: the rmcp door with feature `sdk`, else the plain one.
+pub fn routes(state: &ApiState) -> axum::Router<ApiState> {
+    #[cfg(feature = "sdk")]
+    {
+        sdk::routes(state)
+    }
+    #[cfg(not(feature = "sdk"))]
+    {
+        plain::routes(state)
+    }
+}
 
 /// The MCP tool specs, in `tools/list` order.
 pub fn tool_specs() -> Vec<ToolSpec> {
@@ -60,7 +85,7 @@ pub fn tool_specs() -> Vec<ToolSpec> {
     v
 }
 
-fn input_schema(spec: &ToolSpec) -> Arc<JsonObject> {
+fn input_schema(spec: &ToolSpec) -> Value {
     let mut props = Map::new();
     let mut required = Vec::new();
     for p in &spec.params {
@@ -81,34 +106,88 @@ fn input_schema(spec: &ToolSpec) -> Arc<JsonObject> {
     if !required.is_empty() {
         schema["required"] = json!(required);
     }
-    match schema {
-        Value::Object(m) => Arc::new(m),
-        _ => Arc::new(JsonObject::new()),
-    }
+    schema
 }
 
-/// The `tools/list` entries: read-only, idempotent, closed-world.
-pub fn tools() -> Vec<Tool> {
+/// The `tools/list` entries as MCP `Tool` objects: read-only, idempotent, closed-world.
+pub fn tools_json() -> Vec<Value> {
     tool_specs()
         .iter()
         .map(|s| {
-            Tool::new(s.name, s.description, input_schema(s)).annotate(
-                ToolAnnotations::with_title(s.user_description)
-                    .read_only(true)
-                    .destructive(false)
-                    .idempotent(true)
-                    .open_world(false),
-            )
+            json!({
+                "name": s.name,
+                "description": s.description,
+                "inputSchema": input_schema(s),
+                "annotations": {
+                    "title": s.user_description,
+                    "readOnlyHint": true,
+                    "destructiveHint": false,
+                    "idempotentHint": true,
+                    "openWorldHint": false,
+                },
+            })
         })
         .collect()
+}
+
+/// A JSON-RPC error of a tool call (both doors send it as they send their own errors).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    pub code: i32,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    fn invalid_params(message: String, data: Option<Value>) -> RpcError {
+        RpcError {
+            code: INVALID_PARAMS,
+            message,
+            data,
+        }
+    }
+}
+
+/// A tool's answer: its document, and whether it reports a failure the LLM should read
+/// (`isError: true`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolAnswer {
+    pub document: Value,
+    pub is_error: bool,
+}
+
+impl ToolAnswer {
+    fn ok(document: Value) -> ToolAnswer {
+        ToolAnswer {
+            document,
+            is_error: false,
+        }
+    }
+
+    fn error(document: Value) -> ToolAnswer {
+        ToolAnswer {
+            document,
+            is_error: true,
+        }
+    }
+
+    /// The MCP `CallToolResult`: the document as structured content and as compact JSON
+    /// text.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "content": [{"type": "text", "text": self.document.to_string()}],
+            "structuredContent": self.document,
+            "isError": self.is_error,
+        })
+    }
 }
 
 /// The tool arguments as the query parameter values of the endpoint (numbers and
 /// booleans as their text). Errors name the argument.
 fn check_args(
     spec: &ToolSpec,
-    args: Option<JsonObject>,
-) -> Result<BTreeMap<&'static str, String>, ErrorData> {
+    args: Option<Map<String, Value>>,
+) -> Result<BTreeMap<&'static str, String>, RpcError> {
     let args = args.unwrap_or_default();
     let mut out = BTreeMap::new();
     for k in args.keys() {
@@ -143,7 +222,7 @@ fn check_args(
     Ok(out)
 }
 
-fn arg_text(p: &ParamSpec, v: &Value) -> Result<String, ErrorData> {
+fn arg_text(p: &ParamSpec, v: &Value) -> Result<String, RpcError> {
     match (p.ty, v) {
         ("string", Value::String(s)) => Ok(s.clone()),
         ("integer", Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
@@ -182,8 +261,8 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn bad_argument(name: &str, rule: &str) -> ErrorData {
-    ErrorData::invalid_params(
+fn bad_argument(name: &str, rule: &str) -> RpcError {
+    RpcError::invalid_params(
         format!("invalid argument `{name}`: {rule}"),
         Some(json!({"argument": name, "rule": rule})),
     )
@@ -202,7 +281,7 @@ fn argument_of(field: &str) -> String {
 
 /// An endpoint's error as the tool's answer: the client's mistakes are `invalid params`
 /// errors naming the argument; the rest (not found, store unavailable) tool errors.
-fn tool_error(e: ApiError) -> Result<CallToolResult, ErrorData> {
+fn tool_error(e: ApiError) -> Result<ToolAnswer, RpcError> {
     if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND {
         if let Some(details) = &e.details {
             let rules: Vec<String> = details
@@ -213,34 +292,34 @@ fn tool_error(e: ApiError) -> Result<CallToolResult, ErrorData> {
                 .iter()
                 .map(|d| json!({"argument": argument_of(&d.field), "rule": d.rule}))
                 .collect();
-            return Err(ErrorData::invalid_params(
+            return Err(RpcError::invalid_params(
                 format!("invalid argument {}", rules.join("; ")),
                 Some(json!({"errors": data})),
             ));
         }
-        return Err(ErrorData::invalid_params(e.message, None));
+        return Err(RpcError::invalid_params(e.message, None));
     }
-    Ok(CallToolResult::structured_error(
+    Ok(ToolAnswer::error(
         json!({"error": e.code, "message": e.message}),
     ))
 }
 
-/// A successful answer: the document as structured content and as compact JSON text.
-fn done<T: serde::Serialize>(t: &T) -> CallToolResult {
-    CallToolResult::structured(serde_json::to_value(t).unwrap_or(Value::Null))
+/// A successful answer: the document as structured content.
+fn done<T: serde::Serialize>(t: &T) -> ToolAnswer {
+    ToolAnswer::ok(serde_json::to_value(t).unwrap_or(Value::Null))
 }
 
 /// Runs one tool: its endpoint's parse step on the arguments as query parameters, then
-/// the endpoint's use case.
+/// the endpoint's use case. Both doors call this for `tools/call`.
 pub async fn call(
     state: &ApiState,
     name: &str,
-    args: Option<JsonObject>,
-) -> Result<CallToolResult, ErrorData> {
+    args: Option<Map<String, Value>>,
+) -> Result<ToolAnswer, RpcError> {
     let specs = tool_specs();
     let Some(spec) = specs.iter().find(|s| s.name == name) else {
         let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
-        return Err(ErrorData::invalid_params(
+        return Err(RpcError::invalid_params(
             format!("unknown tool `{name}`; the tools are: {}", names.join(", ")),
             Some(json!({"tool": name})),
         ));
@@ -274,9 +353,7 @@ pub async fn call(
                     ..history::HistoryParams::default()
                 };
                 let page = history::page(state, &history::parse_list(p, state)?).await?;
-                CallToolResult::structured(
-                    serde_json::from_str(&page.body()).unwrap_or(Value::Null),
-                )
+                ToolAnswer::ok(serde_json::from_str(&page.body()).unwrap_or(Value::Null))
             }
             "kubernaut_action_get" => {
                 let id = a.remove("action_id").unwrap_or_default();
@@ -296,9 +373,9 @@ pub async fn call(
                 let h = health::check(state).await;
                 let v = serde_json::to_value(&h).unwrap_or(Value::Null);
                 if h.store.reachable {
-                    CallToolResult::structured(v)
+                    ToolAnswer::ok(v)
                 } else {
-                    CallToolResult::structured_error(v)
+                    ToolAnswer::error(v)
                 }
             }
             "kubernaut_similar_remediations" => {
@@ -319,78 +396,12 @@ pub async fn call(
     result.await.or_else(tool_error)
 }
 
-/// The MCP server of one request (stateless: made anew for each POST).
-#[derive(Clone)]
-pub struct ContextMcp {
-    state: ApiState,
-}
-
-impl rmcp::ServerHandler for ContextMcp {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("kubernaut-context", env!("CARGO_PKG_VERSION"))
-                    .with_title("Kubernaut Context API"),
-            )
-            .with_instructions(MCP_INSTRUCTIONS)
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools()))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools().into_iter().find(|t| t.name == name)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        call(&self.state, &request.name, request.arguments)
-            .await
-            .map(Into::into)
-    }
-}
-
-/// The rmcp settings of `/mcp`: stateless, JSON answers, the configured allowed hosts.
-pub fn server_config(state: &ApiState) -> StreamableHttpServerConfig {
-    let c = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_sse_retry(None)
-        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES);
-    let hosts = &state.config.mcp_allowed_hosts;
-    if hosts.iter().any(|h| h == "*") {
-        c.disable_allowed_hosts()
-    } else {
-        c.with_allowed_hosts(hosts.iter().cloned())
-    }
-}
-
-/// The `/mcp` route: the rmcp service behind the read-auth check.
-pub fn routes(state: &ApiState) -> axum::Router<ApiState> {
-    let s = state.clone();
-    let service = StreamableHttpService::new(
-        move || Ok(ContextMcp { state: s.clone() }),
-        Arc::new(NeverSessionManager::default()),
-        server_config(state),
-    );
-    axum::Router::new()
-        .route_service(MCP_PATH, service)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_read,
-        ))
-}
-
-async fn require_read(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+/// The read-auth check in front of `/mcp` (both doors), like every read endpoint.
+pub(crate) async fn require_read(
+    State(state): State<ApiState>,
+    req: Request,
+    next: Next,
+) -> Response {
     match auth::require_read(&state.config, req.headers()) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
