@@ -102,9 +102,11 @@ pub struct ActionIdPath {
 /// The body of `GET /action-history`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryPage {
+    /// The traces of this page, newest first.
     pub actions: Vec<ActionTrace>,
     /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// Number of traces on this page.
     pub count: usize,
 }
 
@@ -520,20 +522,26 @@ pub async fn action(state: &ApiState, id: &str) -> Result<ActionTrace, ApiError>
 pub struct ItemResult {
     /// Position in the batch (0 for a single trace).
     pub index: usize,
+    /// The trace's action_id.
     pub action_id: String,
     /// `created`, `unchanged` or `conflict`.
     pub outcome: PutOutcome,
     /// The HTTP status this item alone would get: 201, 200 or 409.
     pub status: u16,
+    /// The trace's signature (derived when not given).
     pub signature: String,
 }
 
 /// The body of a batch `POST /action-history`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchResult {
+    /// One outcome per trace, in the batch's order.
     pub results: Vec<ItemResult>,
+    /// Traces stored.
     pub created: usize,
+    /// Traces already recorded with the same content.
     pub unchanged: usize,
+    /// Traces whose action_id is recorded with different content.
     pub conflicts: usize,
 }
 
@@ -970,6 +978,7 @@ pub struct DeleteParams {
 /// The body of a bulk delete.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deleted {
+    /// How many traces were deleted.
     pub deleted: u64,
 }
 

@@ -88,11 +88,15 @@ pub struct ListParams {
 /// the window first.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignaturePage {
+    /// The window as given, e.g. `30d`.
     pub window: String,
+    /// The signatures of this page.
     pub signatures: Vec<RankedSignature>,
+    /// Number of signatures on this page.
     pub count: usize,
     /// Signatures with traces in the window, on all pages.
     pub total: usize,
+    /// Rows skipped before this page.
     pub offset: usize,
     /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
