@@ -38,7 +38,9 @@ pub struct DiscoverParams {
 /// One context type.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContextType {
+    /// Name of the context type, e.g. `action-history`.
     pub name: String,
+    /// What it offers.
     pub description: String,
     /// Path of our endpoint; `null` for context HolmesGPT queries directly.
     pub endpoint: Option<String>,
@@ -48,10 +50,13 @@ pub struct ContextType {
     pub source: String,
     /// How long a retrieved value stays fresh, e.g. `5m`.
     pub freshness_window: String,
+    /// freshness_window in seconds.
     pub freshness_window_seconds: u64,
     /// 0..=1, adjusted for `alertType`.
     pub relevance_score: f64,
+    /// Typical retrieval time, in milliseconds.
     pub retrieval_cost_ms: u64,
+    /// Higher first.
     pub priority: u32,
     /// Other types this one builds on; `null` unless `includeMetadata=true`.
     pub dependencies: Option<Vec<String>>,
@@ -66,8 +71,11 @@ pub struct ContextType {
 /// The context types this deployment offers.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Discovery {
+    /// The context types, by priority then relevance.
     pub available_types: Vec<ContextType>,
+    /// Number of context types.
     pub total_types: usize,
+    /// When this answer was made.
     pub timestamp: DateTime<Utc>,
     /// URLs of the Lambda functions of a per-function deployment (`null` where not
     /// configured, e.g. in the combined server).
@@ -80,10 +88,15 @@ pub struct Discovery {
 /// [`crate::FunctionUrls`] as `/discover` shows them.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FunctionUrlsView {
+    /// Function URL of `health`.
     pub health: Option<String>,
+    /// Function URL of `discover`.
     pub discover: Option<String>,
+    /// Function URL of `action-history-read`.
     pub action_history_read: Option<String>,
+    /// Function URL of `action-history-write`.
     pub action_history_write: Option<String>,
+    /// Function URL of `patterns`.
     pub patterns: Option<String>,
 }
 

@@ -21,9 +21,11 @@ pub const SERVICE: &str = "kubernaut-context-api";
 pub struct StoreHealth {
     /// `local` or `dynamodb`.
     pub kind: String,
+    /// Whether the store answered the ping.
     pub reachable: bool,
     /// Round trip of the ping, in milliseconds.
     pub latency_ms: f64,
+    /// Why the store is unreachable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -33,9 +35,13 @@ pub struct StoreHealth {
 pub struct Health {
     /// `healthy` (200) or `unhealthy` (503).
     pub status: String,
+    /// The service name, `kubernaut-context-api`.
     pub service: String,
+    /// The server's version.
     pub version: String,
+    /// When the check ran.
     pub timestamp: DateTime<Utc>,
+    /// The store's answer to a ping.
     pub store: StoreHealth,
 }
 

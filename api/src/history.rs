@@ -12,7 +12,7 @@ use context_core::export::ExportFormat;
 use context_core::model::{
     ActionTrace, Effectiveness, ExecutionStatus, Object, PutOutcome, TraceInput,
 };
-use context_core::store::{HistoryQuery, TextMatch};
+use context_core::store::HistoryQuery;
 use context_core::validate::{self, FieldError, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,70 +24,50 @@ use crate::extract::{Read, ValidJson, ValidPath, ValidQuery, Write};
 use crate::query::{self, fe};
 use crate::{ApiState, BASE};
 
-/// Query parameters of `GET /action-history` (all optional).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryParams {
-    /// Only records whose namespace matches this.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub namespace: Option<String>,
-    /// Only records whose kind matches this.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub kind: Option<String>,
-    /// Only records whose name matches this.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub name: Option<String>,
-    /// Only traces of this alert.
-    #[serde(rename = "alertName")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_name: Option<String>,
-    /// Alias of alertName (the HolmesGPT toolset's name); when both are given, both
-    /// must match.
-    #[serde(rename = "alertType")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_type: Option<String>,
-    /// Only traces of this signature.
-    #[param(value_type = Option<crate::openapi::Signature>)]
-    pub signature: Option<String>,
-    /// Only traces of this workflow.
-    #[serde(rename = "workflowId")]
-    #[param(value_type = Option<crate::openapi::Identifier>)]
-    pub workflow_id: Option<String>,
-    /// Only traces of this action type.
-    #[serde(rename = "actionType")]
-    #[param(value_type = Option<crate::openapi::ActionType>)]
-    pub action_type: Option<String>,
-    /// Only traces with this execution status.
-    #[param(value_type = Option<ExecutionStatus>)]
-    pub status: Option<String>,
-    /// Only actions at or after this time (RFC 3339).
-    #[param(value_type = Option<chrono::DateTime<Utc>>)]
-    pub since: Option<String>,
-    /// Only actions before this time (RFC 3339).
-    #[param(value_type = Option<chrono::DateTime<Utc>>)]
-    pub until: Option<String>,
-    /// How namespace, kind, name and alertName match: exact (the whole value,
-    /// case-sensitive) or contains (the value contains the term anywhere, ignoring
-    /// ASCII case; a prefix matches too).
-    #[serde(rename = "match")]
-    #[param(value_type = Option<TextMatch>)]
-    pub text_match: Option<String>,
-    /// csv or ndjson: every matching trace as one streamed file (newest first; no
-    /// limit or cursor then) instead of a page. CSV columns: action_id,
-    /// action_timestamp, namespace, kind, name, alert_name, severity, signature,
-    /// action_type, execution_status, execution_duration_ms, effectiveness_score,
-    /// workflow_id, correlation_id, cluster_name, execution_error. NDJSON: one trace
-    /// document per line (what `kubernaut-context import` reads).
-    #[param(value_type = Option<crate::openapi::ExportFormat>)]
-    pub format: Option<String>,
-    /// Page size.
-    #[param(value_type = Option<crate::openapi::PageLimit>)]
-    pub limit: Option<String>,
-    /// Opaque cursor from next_cursor of the previous page (same filters). A cursor
-    /// that was altered or made for other filters answers 400.
-    #[param(value_type = Option<crate::openapi::Cursor>)]
-    pub cursor: Option<String>,
+query::query_params! {
+    /// Query parameters of `GET /action-history` (all optional).
+    pub struct HistoryParams {
+        /// Only records whose namespace matches this.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub namespace: Option<String>,
+        /// Only records whose kind matches this.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub kind: Option<String>,
+        /// Only records whose name matches this.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub name: Option<String>,
+        /// Only traces of this signature.
+        #[param(value_type = Option<crate::openapi::Signature>)]
+        pub signature: Option<String>,
+        /// Only traces of this workflow.
+        #[serde(rename = "workflowId")]
+        #[param(value_type = Option<crate::openapi::Identifier>)]
+        pub workflow_id: Option<String>,
+        /// Only traces of this action type.
+        #[serde(rename = "actionType")]
+        #[param(value_type = Option<crate::openapi::ActionType>)]
+        pub action_type: Option<String>,
+        /// Only traces with this execution status.
+        #[param(value_type = Option<ExecutionStatus>)]
+        pub status: Option<String>,
+        /// Only actions at or after this time (RFC 3339).
+        #[param(value_type = Option<chrono::DateTime<Utc>>)]
+        pub since: Option<String>,
+        /// Only actions before this time (RFC 3339).
+        #[param(value_type = Option<chrono::DateTime<Utc>>)]
+        pub until: Option<String>,
+        /// csv or ndjson: every matching trace as one streamed file (newest first; no
+        /// limit or cursor then) instead of a page. CSV columns: action_id,
+        /// action_timestamp, namespace, kind, name, alert_name, severity, signature,
+        /// action_type, execution_status, execution_duration_ms, effectiveness_score,
+        /// workflow_id, correlation_id, cluster_name, execution_error. NDJSON: one trace
+        /// document per line (what `kubernaut-context import` reads).
+        #[param(value_type = Option<crate::openapi::ExportFormat>)]
+        pub format: Option<String>,
+    }
+    + alert_filter("Only traces of this alert.")
+    + text_match("How namespace, kind, name and alertName match: exact (the whole value, case-sensitive) or contains (the value contains the term anywhere, ignoring ASCII case; a prefix matches too).")
+    + page
 }
 
 /// The `action_id` of a path.
@@ -102,9 +82,11 @@ pub struct ActionIdPath {
 /// The body of `GET /action-history`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryPage {
+    /// The traces of this page, newest first.
     pub actions: Vec<ActionTrace>,
     /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// Number of traces on this page.
     pub count: usize,
 }
 
@@ -158,10 +140,7 @@ pub fn parse_history_params(
     let mut errs = Vec::new();
     // alertType is an alias of alertName; given both, both must match (AND), so two
     // different values select nothing.
-    let alert_a = query::text_filter(&mut errs, "alertName", p.alert_name, limits::MAX_NAME_LEN);
-    let alert_b = query::text_filter(&mut errs, "alertType", p.alert_type, limits::MAX_NAME_LEN);
-    let contradictory = matches!((&alert_a, &alert_b), (Some(a), Some(b)) if a != b);
-    let alert_name = alert_a.or(alert_b);
+    let (alert_name, contradictory) = query::alert_filter(&mut errs, p.alert_name, p.alert_type);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
     let kind = query::text_filter(&mut errs, "kind", p.kind, limits::MAX_NAME_LEN);
     let name = query::text_filter(&mut errs, "name", p.name, limits::MAX_NAME_LEN);
@@ -204,13 +183,7 @@ pub fn parse_history_params(
             None
         }
     });
-    let text_match = match p.text_match.as_deref() {
-        None => TextMatch::Exact,
-        Some(m) => TextMatch::parse(m).unwrap_or_else(|| {
-            errs.push(fe("match", "must be exact or contains"));
-            TextMatch::Exact
-        }),
-    };
+    let text_match = query::text_match(&mut errs, p.text_match);
     let since = query::time_filter(&mut errs, "since", p.since);
     let until = query::time_filter(&mut errs, "until", p.until);
     if let (Some(s), Some(u)) = (since, until)
@@ -221,22 +194,8 @@ pub fn parse_history_params(
             "must be after since (the range is since <= t < until)",
         ));
     }
-    let limit = query::int_param(
-        &mut errs,
-        "limit",
-        p.limit,
-        1,
-        limits::MAX_PAGE,
-        limits::DEFAULT_PAGE,
-    );
-    if let Some(c) = &p.cursor
-        && (c.is_empty() || c.len() > context_core::cursor::MAX_CURSOR_LEN)
-    {
-        errs.push(fe(
-            "cursor",
-            "must be a cursor returned as next_cursor by the previous page",
-        ));
-    }
+    let limit = query::page_limit(&mut errs, p.limit);
+    query::cursor(&mut errs, &p.cursor);
     query::check(errs)?;
     Ok((
         HistoryQuery {
@@ -520,20 +479,26 @@ pub async fn action(state: &ApiState, id: &str) -> Result<ActionTrace, ApiError>
 pub struct ItemResult {
     /// Position in the batch (0 for a single trace).
     pub index: usize,
+    /// The trace's action_id.
     pub action_id: String,
     /// `created`, `unchanged` or `conflict`.
     pub outcome: PutOutcome,
     /// The HTTP status this item alone would get: 201, 200 or 409.
     pub status: u16,
+    /// The trace's signature (derived when not given).
     pub signature: String,
 }
 
 /// The body of a batch `POST /action-history`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchResult {
+    /// One outcome per trace, in the batch's order.
     pub results: Vec<ItemResult>,
+    /// Traces stored.
     pub created: usize,
+    /// Traces already recorded with the same content.
     pub unchanged: usize,
+    /// Traces whose action_id is recorded with different content.
     pub conflicts: usize,
 }
 
@@ -970,6 +935,7 @@ pub struct DeleteParams {
 /// The body of a bulk delete.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deleted {
+    /// How many traces were deleted.
     pub deleted: u64,
 }
 

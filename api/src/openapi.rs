@@ -6,8 +6,16 @@
 //! schemas carry `context_core::validate`'s limits). At run time the document gets what
 //! only the configuration knows: the accepted action types, the read security
 //! (`--require-read-auth`), `servers` (`--public-url`); and the `x-request-id` header
-//! every response carries. Response schemas reuse the input schemas of their parts:
-//! what is stored passed those rules.
+//! every response carries.
+//!
+//! What the document carries for a reader and for clients: the limits shared by many
+//! fields as named schemas (`Identifier`, `Signature`, `Name`, `ShortText`, `Text`,
+//! `Fingerprint`, `Unit`, `Labels`, `JsonObject`, `AlternativeActions`, `FollowUps`,
+//! `ActionType`, `Window`, `LenientBool`: `context_core::openapi`) that fields
+//! reference; a description on every property and parameter (doc comments; the
+//! description of an optional reference is hoisted from the `$ref` beside `null` to the
+//! property); examples of a trace and of an assessment; and output schemas
+//! (`ResourceRefOut`, `AlertInfoOut`, ...) in responses, without the input-only limits.
 //!
 //! The router links this module only through [`crate::Linked::openapi`], so the Lambda
 //! functions, which do not serve the document, do not carry it.
@@ -18,28 +26,13 @@ use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use context_core::validate::limits;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::{ApiState, RouteGroup, discover, generate, health, history, patterns, similar};
 
-/// A named schema of a parameter: its schema function's schema.
-macro_rules! param_schema {
-    ($($(#[$doc:meta])* $name:ident = $f:expr;)*) => {$(
-        $(#[$doc])*
-        pub struct $name;
+pub use context_core::openapi::{ActionType, Identifier, Signature, Window};
 
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                Schema::Object($f).into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    )*};
-}
-
-param_schema! {
+context_core::named_schema! {
     /// Filters on names: 1..=`MAX_NAME_LEN` characters.
     NameFilter = string(1, limits::MAX_NAME_LEN);
     /// `limit` of a page.
@@ -61,14 +54,6 @@ param_schema! {
         .schema_type(Type::String)
         .pattern(Some("^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$"))
         .build();
-    /// An action type (its `enum` is set when the document is served).
-    ActionType = context_core::openapi::action_type();
-    /// A time window.
-    Window = context_core::openapi::window();
-    /// An alert signature.
-    Signature = context_core::openapi::signature();
-    /// An action or workflow id.
-    Identifier = context_core::openapi::identifier();
 }
 
 fn string(min: usize, max: usize) -> Object {
@@ -198,6 +183,7 @@ pub fn document(state: &ApiState, groups: &[RouteGroup]) -> Value {
     }});
     let action_types: Vec<&str> = state.config.action_types.iter().collect();
     patch(&mut v, &|node| {
+        hoist_description(node);
         if node.get("description").and_then(Value::as_str)
             == Some(context_core::openapi::ACTION_TYPE)
         {
@@ -235,6 +221,29 @@ fn operations(v: &mut Value) -> impl Iterator<Item = &mut Value> {
         .flat_map(|p| p.values_mut())
         .filter_map(Value::as_object_mut)
         .flat_map(|item| item.values_mut())
+}
+
+/// An optional reference is `oneOf: [{type: null}, {$ref, description}]`: the field's
+/// description moves from beside the `$ref` to the property itself.
+fn hoist_description(node: &mut Value) {
+    if node.get("description").is_some() {
+        return;
+    }
+    let Some(items) = node.get_mut("oneOf").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let mut found = None;
+    for item in items.iter_mut() {
+        if item.get("$ref").is_some()
+            && let Some(d) = item.as_object_mut().and_then(|o| o.remove("description"))
+        {
+            found = Some(d);
+            break;
+        }
+    }
+    if let Some(d) = found {
+        node["description"] = d;
+    }
 }
 
 /// Calls `f` on every object in `v`.

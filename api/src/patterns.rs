@@ -18,25 +18,17 @@ use crate::query::{self, fe};
 /// Largest `offset` of `GET /patterns`.
 pub const MAX_OFFSET: usize = 100_000;
 
-/// Query parameters of `GET /patterns/{signature}`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AnalysisParams {
-    /// Time window ending now (default 30d).
-    #[param(value_type = Option<crate::openapi::Window>)]
-    pub window: Option<String>,
-    /// Only traces in this namespace.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub namespace: Option<String>,
-    /// Only traces of this alert.
-    #[serde(rename = "alertName")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_name: Option<String>,
-    /// Alias of alertName; when both are given, both must match.
-    #[serde(rename = "alertType")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_type: Option<String>,
+query::query_params! {
+    /// Query parameters of `GET /patterns/{signature}`.
+    pub struct AnalysisParams {
+        /// Time window ending now (default 30d).
+        #[param(value_type = Option<crate::openapi::Window>)]
+        pub window: Option<String>,
+        /// Only traces in this namespace.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub namespace: Option<String>,
+    }
+    + alert_filter("Only traces of this alert.")
 }
 
 /// The signature of `GET /patterns/{signature}`.
@@ -48,51 +40,37 @@ pub struct SignaturePath {
     pub signature: String,
 }
 
-/// Query parameters of `GET /patterns`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Time window ending now (default 30d).
-    #[param(value_type = Option<crate::openapi::Window>)]
-    pub window: Option<String>,
-    /// Only signatures in this namespace.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub namespace: Option<String>,
-    /// Only signatures of this alert.
-    #[serde(rename = "alertName")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_name: Option<String>,
-    /// Alias of alertName; when both are given, both must match.
-    #[serde(rename = "alertType")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_type: Option<String>,
-    /// How namespace and alertName match: exact (the whole value, case-sensitive) or
-    /// contains (the value contains the term anywhere, ignoring ASCII case).
-    #[serde(rename = "match")]
-    #[param(value_type = Option<TextMatch>)]
-    pub text_match: Option<String>,
-    /// Page size.
-    #[param(value_type = Option<crate::openapi::PageLimit>)]
-    pub limit: Option<String>,
-    /// Rows to skip (ignored when cursor is given).
-    #[param(value_type = Option<crate::openapi::Offset>)]
-    pub offset: Option<String>,
-    /// Opaque cursor from next_cursor of the previous page (same filters). A cursor
-    /// that was altered or made for other filters answers 400.
-    #[param(value_type = Option<crate::openapi::Cursor>)]
-    pub cursor: Option<String>,
+query::query_params! {
+    /// Query parameters of `GET /patterns`.
+    pub struct ListParams {
+        /// Time window ending now (default 30d).
+        #[param(value_type = Option<crate::openapi::Window>)]
+        pub window: Option<String>,
+        /// Only signatures in this namespace.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub namespace: Option<String>,
+        /// Rows to skip (ignored when cursor is given).
+        #[param(value_type = Option<crate::openapi::Offset>)]
+        pub offset: Option<String>,
+    }
+    + alert_filter("Only signatures of this alert.")
+    + text_match("How namespace and alertName match: exact (the whole value, case-sensitive) or contains (the value contains the term anywhere, ignoring ASCII case).")
+    + page
 }
 
 /// The body of `GET /patterns`: signatures with traces in the window, most traces in
 /// the window first.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignaturePage {
+    /// The window as given, e.g. `30d`.
     pub window: String,
+    /// The signatures of this page.
     pub signatures: Vec<RankedSignature>,
+    /// Number of signatures on this page.
     pub count: usize,
     /// Signatures with traces in the window, on all pages.
     pub total: usize,
+    /// Rows skipped before this page.
     pub offset: usize,
     /// Pass as cursor for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -110,19 +88,6 @@ pub(crate) fn window(
             (label, chrono::Duration::days(30))
         }
     }
-}
-
-/// `alertName` and its alias `alertType`: the filter value, and whether the two differ
-/// (both filters apply, so nothing can match).
-fn alert_filter(
-    errs: &mut Vec<validate::FieldError>,
-    a: Option<String>,
-    b: Option<String>,
-) -> (Option<String>, bool) {
-    let a = query::text_filter(errs, "alertName", a, limits::MAX_NAME_LEN);
-    let b = query::text_filter(errs, "alertType", b, limits::MAX_NAME_LEN);
-    let contradictory = matches!((&a, &b), (Some(x), Some(y)) if x != y);
-    (a.or(b), contradictory)
 }
 
 /// `GET /api/v1/context/patterns/{signature}`
@@ -164,7 +129,7 @@ pub fn parse_analysis(sig: String, p: AnalysisParams) -> Result<AnalyzeRequest, 
     let mut errs = validate::validate_signature(&sig);
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
-    let (alert, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
+    let (alert, contradictory) = query::alert_filter(&mut errs, p.alert_name, p.alert_type);
     query::check(errs)?;
     Ok(AnalyzeRequest {
         signature: sig,
@@ -202,32 +167,11 @@ pub async fn list(
     let mut errs = Vec::new();
     let (label, dur) = window(&mut errs, p.window);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
-    let (alert_name, contradictory) = alert_filter(&mut errs, p.alert_name, p.alert_type);
-    let limit = query::int_param(
-        &mut errs,
-        "limit",
-        p.limit,
-        1,
-        limits::MAX_PAGE,
-        limits::DEFAULT_PAGE,
-    );
-    let contains = match p.text_match.as_deref().map(TextMatch::parse) {
-        None => false,
-        Some(Some(m)) => m == TextMatch::Contains,
-        Some(None) => {
-            errs.push(fe("match", "must be exact or contains"));
-            false
-        }
-    };
+    let (alert_name, contradictory) = query::alert_filter(&mut errs, p.alert_name, p.alert_type);
+    let limit = query::page_limit(&mut errs, p.limit);
+    let contains = query::text_match(&mut errs, p.text_match) == TextMatch::Contains;
     let mut offset = query::int_param(&mut errs, "offset", p.offset, 0, MAX_OFFSET, 0);
-    if let Some(c) = &p.cursor
-        && (c.is_empty() || c.len() > context_core::cursor::MAX_CURSOR_LEN)
-    {
-        errs.push(fe(
-            "cursor",
-            "must be a cursor returned as next_cursor by the previous page",
-        ));
-    }
+    query::cursor(&mut errs, &p.cursor);
     query::check(errs)?;
     // (`m` only when contains, so cursors of exact filters keep their fingerprint.)
     let fp = if contains {

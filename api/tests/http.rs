@@ -1174,7 +1174,7 @@ async fn openapi_documents_every_mounted_operation() {
         assert!(!node.is_null(), "dangling $ref {reference}");
     }
     // The action types are the configured ones.
-    let enum_len = doc["components"]["schemas"]["TraceInput"]["properties"]["action_type"]["enum"]
+    let enum_len = doc["components"]["schemas"]["ActionType"]["enum"]
         .as_array()
         .unwrap()
         .len();

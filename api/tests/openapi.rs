@@ -135,3 +135,169 @@ async fn endpoint_table_matches_the_router_and_the_docs() {
         "docs/API.md must hold this endpoint table:\n{table}"
     );
 }
+
+/// Every schema object of `v` (components, bodies, parameters), with its JSON path.
+fn schema_objects<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(m) => {
+            out.push((path.clone(), v));
+            for (k, x) in m {
+                schema_objects(x, format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                schema_objects(x, format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn described(v: &Value) -> bool {
+    v.get("description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| !d.trim().is_empty())
+}
+
+/// Every property of every schema anywhere in the document, and every parameter of
+/// every operation, has a description of its own (an optional reference's description
+/// is on the property, not beside the `$ref` inside its `oneOf`).
+#[tokio::test]
+async fn every_property_and_parameter_is_described() {
+    let doc = app().get("/api/v1/openapi.json").await.json();
+    let mut nodes = Vec::new();
+    schema_objects(&doc, String::new(), &mut nodes);
+    let (mut properties, mut parameters) = (0, 0);
+    let mut missing = Vec::new();
+    for (path, node) in &nodes {
+        if let Some(props) = node.get("properties").and_then(Value::as_object)
+            && !path.ends_with("/properties")
+        {
+            for (name, p) in props {
+                properties += 1;
+                if !described(p) {
+                    missing.push(format!("{path}/properties/{name}"));
+                }
+            }
+        }
+        if let Some(params) = node.get("parameters").and_then(Value::as_array) {
+            for p in params {
+                parameters += 1;
+                if !described(p) {
+                    missing.push(format!("{path}/parameters/{}", p["name"]));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not described:\n{}", missing.join("\n"));
+    assert!(
+        properties > 300 && parameters > 100,
+        "{properties} {parameters}"
+    );
+}
+
+/// The schemas reachable from `roots` through `$ref`s, by name.
+fn reachable(doc: &Value, roots: Vec<&Value>) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = roots;
+    while let Some(v) = todo.pop() {
+        let mut nodes = Vec::new();
+        schema_objects(v, String::new(), &mut nodes);
+        for (_, node) in nodes {
+            if let Some(name) = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && seen.insert(name.to_string())
+            {
+                todo.push(&doc["components"]["schemas"][name]);
+            }
+        }
+    }
+    seen
+}
+
+/// Response bodies use output schemas: no schema a request body or a parameter
+/// references (other than plain enumerations) is reachable from a response, and no
+/// schema reachable from one carries an input-only limit.
+#[tokio::test]
+async fn responses_use_no_input_schema() {
+    let doc = app().get("/api/v1/openapi.json").await.json();
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            inputs.push(&op["requestBody"]);
+            inputs.push(&op["parameters"]);
+            outputs.push(&op["responses"]);
+        }
+    }
+    let (inputs, outputs) = (reachable(&doc, inputs), reachable(&doc, outputs));
+    assert!(inputs.contains("TraceInput") && outputs.contains("ActionTrace"));
+    let shared: Vec<&String> = inputs
+        .intersection(&outputs)
+        .filter(|name| {
+            doc["components"]["schemas"][name.as_str()]
+                .get("enum")
+                .is_none()
+        })
+        .collect();
+    assert!(shared.is_empty(), "input schemas in responses: {shared:?}");
+    for name in &outputs {
+        let mut nodes = Vec::new();
+        schema_objects(
+            &doc["components"]["schemas"][name.as_str()],
+            name.clone(),
+            &mut nodes,
+        );
+        for (path, node) in nodes {
+            if path.ends_with("/properties") {
+                continue;
+            }
+            for limit in [
+                "maxLength",
+                "minLength",
+                "pattern",
+                "maxItems",
+                "maxProperties",
+            ] {
+                assert!(node.get(limit).is_none(), "{path} carries {limit}");
+            }
+            assert_ne!(
+                node.get("additionalProperties"),
+                Some(&Value::Bool(false)),
+                "{path} is closed"
+            );
+        }
+    }
+}
+
+/// The trace input and the assessment body carry an example, and both examples are
+/// accepted by the API: the trace is recorded (201), the assessment stored on it (200).
+#[tokio::test]
+async fn the_trace_and_the_assessment_carry_an_example() {
+    let app = app();
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    let example = |name: &str| -> Value {
+        let s = &doc["components"]["schemas"][name];
+        s["examples"][0].clone()
+    };
+    let trace = example("TraceInput");
+    let assessment = example("Effectiveness");
+    assert!(trace.is_object(), "TraceInput has no example");
+    assert!(assessment.is_object(), "Effectiveness has no example");
+    let r = app
+        .write(Method::POST, "/api/v1/context/action-history", &trace)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = trace["action_id"].as_str().unwrap();
+    let r = app
+        .write(
+            Method::PUT,
+            &format!("/api/v1/context/action-history/{id}/effectiveness"),
+            &assessment,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["effectiveness"]["score"], assessment["score"]);
+}

@@ -155,17 +155,22 @@ pub enum FollowUpRelation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourceRef {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
+    /// Namespace of the object.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub namespace: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
+    /// Kind of the object, e.g. `Deployment`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub kind: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
+    /// Name of the object.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
+    /// The object's `metadata.uid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub uid: Option<String>,
+    /// The object's `apiVersion`, e.g. `apps/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub api_version: Option<String>,
 }
 
@@ -174,18 +179,24 @@ pub struct ResourceRef {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertInfo {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
+    /// The alert's name (`alertname`), e.g. `KubePodCrashLooping`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
+    /// The alert's severity label.
     pub severity: Severity,
+    /// Alertmanager's fingerprint of the alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::fingerprint))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Fingerprint>))]
     pub fingerprint: Option<String>,
+    /// The alert's labels.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::labels))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Labels))]
     pub labels: BTreeMap<String, String>,
+    /// The alert's annotations.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::labels))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Labels))]
     pub annotations: BTreeMap<String, String>,
+    /// When the alert started firing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firing_time: Option<DateTime<Utc>>,
 }
@@ -195,15 +206,19 @@ pub struct AlertInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelInfo {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
+    /// The model's name, e.g. `openai/gpt-4o-mini`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub used: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
+    /// The model's confidence in the action, 0..=1.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Unit))]
     pub confidence: f64,
+    /// Why the model chose the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub reasoning: Option<String>,
+    /// The routing tier that picked the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub routing_tier: Option<String>,
 }
 
@@ -212,12 +227,15 @@ pub struct ModelInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlternativeAction {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::action_type))]
+    /// The action type considered.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::ActionType))]
     pub action_type: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
+    /// The model's confidence in it, 0..=1.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Unit))]
     pub confidence: f64,
+    /// Why it was considered, or not taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub reasoning: Option<String>,
 }
 
@@ -226,14 +244,19 @@ pub struct AlternativeAction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EffectivenessCriteria {
+    /// The alert stopped firing.
     #[serde(default)]
     pub alert_resolved: bool,
+    /// The metric the action aimed at improved.
     #[serde(default)]
     pub target_metric_improved: bool,
+    /// No new alert fired after the action.
     #[serde(default)]
     pub no_new_alerts_generated: bool,
+    /// The resource reached a steady state.
     #[serde(default)]
     pub resource_stabilized: bool,
+    /// The action's side effects were small.
     #[serde(default)]
     pub side_effects_minimal: bool,
 }
@@ -241,19 +264,26 @@ pub struct EffectivenessCriteria {
 /// How well an action worked, assessed after the fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(examples(crate::openapi::effectiveness_example))
+)]
 #[serde(deny_unknown_fields)]
 pub struct Effectiveness {
     /// 0.0 (useless or harmful) ..= 1.0 (fully effective).
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::unit))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Unit))]
     pub score: f64,
+    /// The criteria behind the score (each false when absent).
     #[serde(default, deserialize_with = "object")]
     pub criteria: EffectivenessCriteria,
     /// When the assessment was made; the service stamps "now" when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessed_at: Option<DateTime<Utc>>,
+    /// How the score was obtained.
     pub method: AssessmentMethod,
+    /// Free-form notes of the assessor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub notes: Option<String>,
 }
 
@@ -262,76 +292,101 @@ pub struct Effectiveness {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::identifier))]
+    /// The later action's `action_id`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Identifier))]
     pub action_id: String,
+    /// How it relates to this action.
     pub relation: FollowUpRelation,
+    /// When the later action ran.
     pub timestamp: DateTime<Utc>,
 }
 
 /// What a client sends to record an action (`POST /api/v1/context/action-history`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(crate::openapi::trace_example)))]
 #[serde(deny_unknown_fields)]
 pub struct TraceInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::identifier))]
+    /// Unique id of the action (the idempotency key of POST).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Identifier))]
     pub action_id: String,
+    /// Id shared by the actions of one incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_identifier))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Identifier>))]
     pub correlation_id: Option<String>,
+    /// Id of the workflow the action belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_identifier))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Identifier>))]
     pub workflow_id: Option<String>,
     /// Optional: derived as sha256_hex("alert:namespace:kind:name") when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_signature))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Signature>))]
     pub signature: Option<String>,
+    /// When the action was taken (from 2000 to a few minutes past the server's clock).
     pub action_timestamp: DateTime<Utc>,
+    /// When execution started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_start_time: Option<DateTime<Utc>>,
+    /// When execution ended (not before execution_start_time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_end_time: Option<DateTime<Utc>>,
+    /// How long execution took, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_duration_ms: Option<u64>,
+    /// Name of the cluster the action ran in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_name))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ShortText>))]
     pub cluster_name: Option<String>,
+    /// Deployment environment of that cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
+    /// The Kubernetes object the action targeted.
     #[serde(deserialize_with = "object")]
     pub resource: ResourceRef,
+    /// The alert that triggered the action.
     #[serde(deserialize_with = "object")]
     pub alert: AlertInfo,
+    /// The model that chose the action.
     #[serde(
         default,
         deserialize_with = "object_opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub model: Option<ModelInfo>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::alternative_actions))]
+    /// Actions the model considered and did not take.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AlternativeActions))]
     #[serde(default, deserialize_with = "object_vec")]
     pub alternative_actions: Vec<AlternativeAction>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::action_type))]
+    /// The action taken.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::ActionType))]
     pub action_type: String,
+    /// The action's parameters, e.g. `{"replicas": 3}`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::json_object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::JsonObject))]
     pub action_parameters: Map<String, Value>,
+    /// The resource's state before the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_json_object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::JsonObject>))]
     pub resource_state_before: Option<Map<String, Value>>,
+    /// The resource's state after the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_json_object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::JsonObject>))]
     pub resource_state_after: Option<Map<String, Value>>,
+    /// Where the action is in its life.
     pub execution_status: ExecutionStatus,
+    /// The error of a failed execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::opt_text))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Text>))]
     pub execution_error: Option<String>,
+    /// How well the action worked, when already assessed.
     #[serde(
         default,
         deserialize_with = "object_opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub effectiveness: Option<Effectiveness>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::follow_up_actions))]
+    /// Later actions linked to this one.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::FollowUps))]
     #[serde(default, deserialize_with = "object_vec")]
     pub follow_up_actions: Vec<FollowUp>,
 }
@@ -340,44 +395,74 @@ pub struct TraceInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionTrace {
+    /// Unique id of the action.
     pub action_id: String,
+    /// Id shared by the actions of one incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// Id of the workflow the action belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_id: Option<String>,
+    /// The alert signature: as given, or sha256_hex("alert:namespace:kind:name").
     pub signature: String,
+    /// When the action was taken.
     pub action_timestamp: DateTime<Utc>,
+    /// When execution started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_start_time: Option<DateTime<Utc>>,
+    /// When execution ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_end_time: Option<DateTime<Utc>>,
+    /// How long execution took, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_duration_ms: Option<u64>,
+    /// Name of the cluster the action ran in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
+    /// Deployment environment of that cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
+    /// The Kubernetes object the action targeted.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::ResourceRefOut))]
     pub resource: ResourceRef,
+    /// The alert that triggered the action.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AlertInfoOut))]
     pub alert: AlertInfo,
+    /// The model that chose the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ModelInfoOut>))]
     pub model: Option<ModelInfo>,
+    /// Actions the model considered and did not take.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::AlternativeActionOut>))]
     pub alternative_actions: Vec<AlternativeAction>,
+    /// The action taken.
     pub action_type: String,
+    /// The action's parameters.
     #[serde(default)]
     pub action_parameters: Map<String, Value>,
+    /// The resource's state before the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_state_before: Option<Map<String, Value>>,
+    /// The resource's state after the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_state_after: Option<Map<String, Value>>,
+    /// Where the action is in its life.
     pub execution_status: ExecutionStatus,
+    /// The error of a failed execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_error: Option<String>,
+    /// How well the action worked, when assessed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::EffectivenessOut>))]
     pub effectiveness: Option<Effectiveness>,
+    /// Later actions linked to this one.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::FollowUpOut>))]
     pub follow_up_actions: Vec<FollowUp>,
+    /// When the service stored the trace.
     pub created_at: DateTime<Utc>,
+    /// When the service last changed the trace (e.g. an assessment).
     pub updated_at: DateTime<Utc>,
 }
 

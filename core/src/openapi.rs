@@ -1,18 +1,81 @@
-//! (feature `openapi`) The schemas of fields whose rules `crate::validate` enforces,
-//! for the API's OpenAPI document: each model field names one of these functions with
-//! `#[schema(schema_with = ...)]`, so the document's limits are the validator's
-//! constants. Where a rule counts bytes (label keys and values), the schema gives the
-//! same number as a character limit: anything longer in characters is longer in bytes.
+//! (feature `openapi`) The named schemas of the API's OpenAPI document that carry
+//! `crate::validate`'s limits, and the output schemas of the model's parts.
+//!
+//! Each limit shared by several fields is one component schema (`Identifier`, `Name`,
+//! `Text`, `Labels`, ...) whose keywords are the validator's constants; model fields
+//! reference it with `#[schema(value_type = crate::openapi::Name)]`, their doc comments
+//! describing the field. Where a rule counts bytes (label keys and values), the schema
+//! gives the same number as a character limit: anything longer in characters is longer
+//! in bytes.
+//!
+//! Responses describe what is stored, not what may be sent: [`ActionTrace`]'s parts use
+//! output schemas (`ResourceRefOut`, `AlertInfoOut`, ...) derived from the input types'
+//! schemas by [`output_of`], which drops the input-only limits and inlines the limit
+//! schemas as their plain types.
+//!
+//! [`ActionTrace`]: crate::model::ActionTrace
 
-use utoipa::ToSchema;
-use utoipa::openapi::Ref;
+use std::borrow::Cow;
+
+use serde_json::{Value, json};
 use utoipa::openapi::schema::{
-    AdditionalProperties, Array, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema,
-    SchemaType, Type,
+    AdditionalProperties, Array, ArrayBuilder, ArrayItems, Object, ObjectBuilder, OneOf,
+    OneOfBuilder, Schema, SchemaType, Type,
 };
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
-use crate::model::{AlternativeAction, FollowUp};
+use crate::model::{
+    AlertInfo, AlternativeAction, Effectiveness, EffectivenessCriteria, FollowUp, ModelInfo,
+    ResourceRef,
+};
 use crate::validate::limits;
+
+/// Named component schemas: `Name = expression;` defines a unit struct `Name` whose
+/// schema is the expression (an `Object`, `Array` or `Schema`), named after the struct.
+/// `Name [Dep, ...] = ...;` also registers the schemas of `Dep`s it references.
+#[macro_export]
+macro_rules! named_schema {
+    ($($(#[$doc:meta])* $name:ident $([$($dep:ty),*])? = $schema:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::Schema::from($schema).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn schemas(
+                _schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                $($(
+                    _schemas.push((
+                        <$dep as utoipa::ToSchema>::name().into(),
+                        <$dep as utoipa::PartialSchema>::schema(),
+                    ));
+                    <$dep as utoipa::ToSchema>::schemas(_schemas);
+                )*)?
+            }
+        }
+    )*};
+}
+
+/// The limit schemas, and [`limit_names`] listing them.
+macro_rules! limit_schemas {
+    ($($(#[$doc:meta])* $name:ident $([$($dep:ty),*])? = $schema:expr;)*) => {
+        named_schema! { $($(#[$doc])* $name $([$($dep),*])? = $schema;)* }
+
+        /// The names of the limit schemas (inlined as plain types in output schemas).
+        pub fn limit_names() -> &'static [&'static str] {
+            &[$(stringify!($name)),*]
+        }
+    };
+}
 
 /// Characters `crate::validate` refuses in text (Unicode `Cc` except tab, LF, CR).
 const CTRL: &str = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F";
@@ -20,130 +83,70 @@ const CTRL: &str = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
 const WS: &str =
     "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
 
-fn string(nullable: bool) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::Type(Type::String)
-    })
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
 }
 
 /// 1..=max characters of `[A-Za-z0-9._:-]`.
-fn id_of(max: usize, nullable: bool) -> Object {
-    string(nullable)
+fn id_of(max: usize) -> Object {
+    string()
         .min_length(Some(1))
         .max_length(Some(max))
         .pattern(Some("^[A-Za-z0-9._:-]+$"))
+        .description(Some(format!(
+            "1 to {max} characters: ASCII letters, digits, '.', '_', ':' and '-'."
+        )))
         .build()
 }
 
 /// Required text: not blank, no control characters, at most `max` characters.
 fn required_text(max: usize) -> Object {
-    string(false)
+    string()
         .min_length(Some(1))
         .max_length(Some(max))
         .pattern(Some(format!("^[^{CTRL}]*[^{CTRL}{WS}][^{CTRL}]*$")))
+        .description(Some(format!(
+            "Not blank, at most {max} characters, no control characters other than tab, LF and CR."
+        )))
         .build()
 }
 
-/// Optional text: absent, `null`, or no control characters and at most `max` characters.
-fn optional_text(max: usize, nullable: bool) -> Object {
-    string(nullable)
+/// Optional text: no control characters and at most `max` characters.
+fn optional_text(max: usize) -> Object {
+    string()
         .max_length(Some(max))
         .pattern(Some(format!("^[^{CTRL}]*$")))
+        .description(Some(format!(
+            "At most {max} characters, no control characters other than tab, LF and CR."
+        )))
         .build()
-}
-
-/// `action_id`, `follow_up_actions[].action_id`.
-pub fn identifier() -> Object {
-    id_of(limits::MAX_ID_LEN, false)
-}
-
-/// `correlation_id`, `workflow_id`.
-pub fn opt_identifier() -> Object {
-    id_of(limits::MAX_ID_LEN, true)
-}
-
-/// A signature given by the client.
-pub fn opt_signature() -> Object {
-    id_of(limits::MAX_SIGNATURE_LEN, true)
-}
-
-/// A signature in a path or filter.
-pub fn signature() -> Object {
-    id_of(limits::MAX_SIGNATURE_LEN, false)
-}
-
-/// Namespaces, kinds, names, alert and model names.
-pub fn name() -> Object {
-    required_text(limits::MAX_NAME_LEN)
-}
-
-/// Optional names (uid, api_version, routing tier, cluster name).
-pub fn opt_name() -> Object {
-    optional_text(limits::MAX_NAME_LEN, true)
-}
-
-/// Free text (reasoning, notes).
-pub fn opt_text() -> Object {
-    optional_text(limits::MAX_TEXT_LEN, true)
-}
-
-/// The Alertmanager fingerprint.
-pub fn fingerprint() -> Object {
-    optional_text(limits::MAX_SIGNATURE_LEN, true)
 }
 
 /// Marks the action-type schemas: the API sets their `enum` to the configured types.
 pub const ACTION_TYPE: &str = "One of Kubernaut's canonical action types (plus configured extras).";
-
-/// An action type (the list is configuration: see [`ACTION_TYPE`]).
-pub fn action_type() -> Object {
-    string(false).description(Some(ACTION_TYPE)).build()
-}
-
-/// Scores and confidences: 0..=1.
-pub fn unit() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::Number)
-        .minimum(Some(0))
-        .maximum(Some(1))
-        .build()
-}
 
 /// A list of at most `limits::MAX_LIST_LEN` `T`s.
 fn list_of<T: ToSchema>() -> Array {
     ArrayBuilder::new()
         .items(Ref::from_schema_name(T::name()))
         .max_items(Some(limits::MAX_LIST_LEN))
+        .description(Some(format!("At most {} entries.", limits::MAX_LIST_LEN)))
         .build()
 }
 
-/// `alternative_actions` of a trace.
-pub fn alternative_actions() -> Array {
-    list_of::<AlternativeAction>()
-}
-
-/// `follow_up_actions` of a trace.
-pub fn follow_up_actions() -> Array {
-    list_of::<FollowUp>()
-}
-
 /// Alert labels and annotations.
-pub fn labels() -> Object {
+fn labels() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .max_properties(Some(limits::MAX_LABELS))
         .property_names(Some(
-            string(false)
+            string()
                 .min_length(Some(1))
                 .max_length(Some(limits::MAX_LABEL_KEY_LEN)),
         ))
-        .additional_properties(Some(
-            string(false).max_length(Some(limits::MAX_LABEL_VALUE_LEN)),
-        ))
+        .additional_properties(Some(string().max_length(Some(limits::MAX_LABEL_VALUE_LEN))))
         .description(Some(format!(
-            "At most {} entries; keys 1 to {} bytes, values at most {} bytes.",
+            "Name to value. At most {} entries; keys 1 to {} bytes, values at most {} bytes.",
             limits::MAX_LABELS,
             limits::MAX_LABEL_KEY_LEN,
             limits::MAX_LABEL_VALUE_LEN
@@ -151,49 +154,300 @@ pub fn labels() -> Object {
         .build()
 }
 
-fn json_object_of(nullable: bool) -> Object {
-    ObjectBuilder::new()
-        .schema_type(if nullable {
-            SchemaType::from_iter([Type::Object, Type::Null])
-        } else {
-            SchemaType::Type(Type::Object)
-        })
+/// A generator flag: a boolean, or its text in a query string.
+fn lenient_bool() -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(string().enum_values(Some([
+                "true", "false", "1", "0", "yes", "no", "on", "off",
+            ])))
+            .description(Some(
+                "A boolean; in a query string (or as a JSON string) also true, false, 1, 0, yes, no, on or off.",
+            ))
+            .build(),
+    )
+}
+
+limit_schemas! {
+    /// `action_id`, `correlation_id`, `workflow_id`, `follow_up_actions[].action_id`.
+    Identifier = id_of(limits::MAX_ID_LEN);
+    /// An alert signature (given by the client, in a path or a filter).
+    Signature = id_of(limits::MAX_SIGNATURE_LEN);
+    /// Namespaces, kinds, names, alert and model names.
+    Name = required_text(limits::MAX_NAME_LEN);
+    /// Optional short text: uid, api_version, routing tier, cluster name.
+    ShortText = optional_text(limits::MAX_NAME_LEN);
+    /// Free text: reasoning, notes, execution_error.
+    Text = optional_text(limits::MAX_TEXT_LEN);
+    /// The Alertmanager fingerprint.
+    Fingerprint = optional_text(limits::MAX_SIGNATURE_LEN);
+    /// Scores and confidences: 0..=1.
+    Unit = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(0))
+        .maximum(Some(1))
+        .description(Some("A number from 0 to 1."))
+        .build();
+    /// Alert labels and annotations.
+    Labels = labels();
+    /// `action_parameters`, `resource_state_before`, `resource_state_after`.
+    JsonObject = ObjectBuilder::new()
+        .schema_type(Type::Object)
         .additional_properties(Some(AdditionalProperties::FreeForm(true)))
         .description(Some(format!(
             "Any JSON object, at most {} bytes serialized and {} levels deep.",
             limits::MAX_OBJECT_BYTES,
             limits::MAX_JSON_DEPTH
         )))
-        .build()
+        .build();
+    /// `alternative_actions` of a trace.
+    AlternativeActions [AlternativeAction] = list_of::<AlternativeAction>();
+    /// `follow_up_actions` of a trace.
+    FollowUps [FollowUp] = list_of::<FollowUp>();
+    /// An action type (the list is configuration: the API sets the `enum` when it serves
+    /// the document; see [`ACTION_TYPE`]).
+    ActionType = string().description(Some(ACTION_TYPE)).build();
+    /// A time window as `crate::patterns::parse_window` accepts it.
+    Window = window();
+    /// A generator flag.
+    LenientBool = lenient_bool();
 }
 
-/// `action_parameters`.
-pub fn json_object() -> Object {
-    json_object_of(false)
+/// The output schema of an input type: its schema through [`output_of`], named
+/// `<input>Out`; the schemas it references follow the same rule.
+macro_rules! output_schemas {
+    ($($(#[$doc:meta])* $out:ident = $input:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $out;
+
+            impl PartialSchema for $out {
+                fn schema() -> RefOr<Schema> {
+                    output_of(<$input as PartialSchema>::schema())
+                }
+            }
+
+            impl ToSchema for $out {
+                fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                    let mut deps = Vec::new();
+                    <$input as ToSchema>::schemas(&mut deps);
+                    for (name, schema) in deps {
+                        if limit_names().contains(&name.as_str()) {
+                            continue;
+                        }
+                        if input_names().iter().any(|n| *n == name) {
+                            schemas.push((format!("{name}Out"), output_of(schema)));
+                        } else {
+                            schemas.push((name, schema));
+                        }
+                    }
+                }
+            }
+        )*
+
+        /// The input types that have an output schema.
+        pub fn input_names() -> Vec<Cow<'static, str>> {
+            vec![$(<$input as ToSchema>::name()),*]
+        }
+    };
 }
 
-/// `resource_state_before`, `resource_state_after`.
-pub fn opt_json_object() -> Object {
-    json_object_of(true)
+output_schemas! {
+    /// [`ResourceRef`] as responses carry it.
+    ResourceRefOut = ResourceRef;
+    /// [`AlertInfo`] as responses carry it.
+    AlertInfoOut = AlertInfo;
+    /// [`ModelInfo`] as responses carry it.
+    ModelInfoOut = ModelInfo;
+    /// [`AlternativeAction`] as responses carry it.
+    AlternativeActionOut = AlternativeAction;
+    /// [`Effectiveness`] as responses carry it.
+    EffectivenessOut = Effectiveness;
+    /// [`EffectivenessCriteria`] as responses carry it.
+    EffectivenessCriteriaOut = EffectivenessCriteria;
+    /// [`FollowUp`] as responses carry it.
+    FollowUpOut = FollowUp;
 }
 
-/// A generator flag: a boolean, or its text in a query string.
-pub fn lenient_bool() -> Schema {
-    Schema::OneOf(
-        OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::Boolean))
-            .item(
-                string(false)
-                    .enum_values(Some(["true", "false", "1", "0", "yes", "no", "on", "off"])),
-            )
-            .build(),
-    )
+/// The schema of what a response holds where the input had `s`: the limits clients'
+/// input must keep (lengths, patterns, bounds, sizes, closed objects) are dropped; a
+/// reference to a limit schema becomes its plain type, keeping the reference's
+/// description; a reference to an input type becomes one to its output schema.
+pub fn output_of(s: RefOr<Schema>) -> RefOr<Schema> {
+    match s {
+        RefOr::Ref(r) => {
+            let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+            if limit_names().contains(&name) {
+                let mut plain = plain_limit(name);
+                if !r.description.is_empty() {
+                    set_description(&mut plain, r.description);
+                }
+                RefOr::T(plain)
+            } else if input_names().iter().any(|n| n == name) {
+                let mut out = Ref::from_schema_name(format!("{name}Out"));
+                out.description = r.description;
+                RefOr::Ref(out)
+            } else {
+                RefOr::Ref(r)
+            }
+        }
+        RefOr::T(s) => RefOr::T(output_schema(s)),
+    }
+}
+
+fn output_schema(s: Schema) -> Schema {
+    match s {
+        Schema::Object(mut o) => {
+            o.min_length = None;
+            o.max_length = None;
+            o.pattern = None;
+            o.minimum = None;
+            o.maximum = None;
+            o.max_properties = None;
+            o.min_properties = None;
+            o.property_names = None;
+            o.additional_properties = match o.additional_properties.take().map(|a| *a) {
+                Some(AdditionalProperties::RefOr(r)) => {
+                    Some(Box::new(AdditionalProperties::RefOr(output_of(r))))
+                }
+                Some(AdditionalProperties::FreeForm(true)) => {
+                    Some(Box::new(AdditionalProperties::FreeForm(true)))
+                }
+                _ => None,
+            };
+            let props = std::mem::take(&mut o.properties);
+            o.properties = props.into_iter().map(|(k, v)| (k, output_of(v))).collect();
+            Schema::Object(o)
+        }
+        Schema::Array(mut a) => {
+            a.max_items = None;
+            a.min_items = None;
+            if let ArrayItems::RefOrSchema(items) = a.items {
+                a.items = ArrayItems::RefOrSchema(Box::new(output_of(*items)));
+            }
+            Schema::Array(a)
+        }
+        Schema::OneOf(mut o) => {
+            o.items = o.items.into_iter().map(output_of).collect();
+            nullable_plain(o)
+        }
+        Schema::AllOf(mut o) => {
+            o.items = o.items.into_iter().map(output_of).collect();
+            Schema::AllOf(o)
+        }
+        Schema::AnyOf(mut o) => {
+            o.items = o.items.into_iter().map(output_of).collect();
+            Schema::AnyOf(o)
+        }
+        other => other,
+    }
+}
+
+/// `oneOf: [{type: null}, {type: T, ...}]` (an optional limit schema made plain) as
+/// `{type: [T, null], ...}`, the description on the property.
+fn nullable_plain(o: OneOf) -> Schema {
+    let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(n)) if n.schema_type == SchemaType::Type(Type::Null));
+    match &o.items[..] {
+        [null, RefOr::T(Schema::Object(plain))] if is_null(null) && o.description.is_none() => {
+            if let SchemaType::Type(t) = &plain.schema_type {
+                let mut plain = plain.clone();
+                plain.schema_type = SchemaType::from_iter([t.clone(), Type::Null]);
+                return Schema::Object(plain);
+            }
+            Schema::OneOf(o)
+        }
+        _ => Schema::OneOf(o),
+    }
+}
+
+/// A limit schema as output: its type without limits or description.
+fn plain_limit(name: &str) -> Schema {
+    let schema = match name {
+        "Identifier" => Identifier::schema(),
+        "Signature" => Signature::schema(),
+        "Name" => Name::schema(),
+        "ShortText" => ShortText::schema(),
+        "Text" => Text::schema(),
+        "Fingerprint" => Fingerprint::schema(),
+        "Unit" => Unit::schema(),
+        "Labels" => Labels::schema(),
+        "JsonObject" => JsonObject::schema(),
+        "AlternativeActions" => AlternativeActions::schema(),
+        "FollowUps" => FollowUps::schema(),
+        "ActionType" => ActionType::schema(),
+        "Window" => Window::schema(),
+        _ => LenientBool::schema(),
+    };
+    let mut s = match output_of(schema) {
+        RefOr::T(s) => s,
+        RefOr::Ref(_) => Schema::default(),
+    };
+    set_description(&mut s, None::<String>);
+    s
+}
+
+fn set_description(s: &mut Schema, d: impl Into<Option<String>>) {
+    let d = d.into();
+    match s {
+        Schema::Object(o) => o.description = d,
+        Schema::Array(a) => a.description = d,
+        Schema::OneOf(o) => o.description = d,
+        Schema::AllOf(o) => o.description = d,
+        Schema::AnyOf(o) => o.description = d,
+        _ => {}
+    }
+}
+
+/// The example of [`crate::model::TraceInput`] (the document's example of a trace).
+pub fn trace_example() -> Value {
+    json!({
+        "action_id": "act-2025-06-30-0001",
+        "correlation_id": "corr-8f2c",
+        "action_timestamp": "2025-06-30T12:00:00Z",
+        "execution_start_time": "2025-06-30T12:00:01Z",
+        "execution_end_time": "2025-06-30T12:00:31Z",
+        "execution_duration_ms": 30000,
+        "cluster_name": "prod-eu-1",
+        "environment": "production",
+        "resource": {"namespace": "payments", "kind": "Deployment", "name": "checkout-api"},
+        "alert": {
+            "name": "KubePodCrashLooping",
+            "severity": "critical",
+            "labels": {"team": "payments", "tier": "api"}
+        },
+        "model": {
+            "used": "openai/gpt-4o-mini",
+            "confidence": 0.87,
+            "reasoning": "The pods restart after an out-of-memory kill; one more replica spreads the load."
+        },
+        "alternative_actions": [{"action_type": "increase_resources", "confidence": 0.64}],
+        "action_type": "restart_pod",
+        "action_parameters": {"grace_period_seconds": 30},
+        "execution_status": "completed"
+    })
+}
+
+/// The example of [`crate::model::Effectiveness`] (an assessment body).
+pub fn effectiveness_example() -> Value {
+    json!({
+        "score": 0.8,
+        "criteria": {
+            "alert_resolved": true,
+            "target_metric_improved": true,
+            "no_new_alerts_generated": true,
+            "resource_stabilized": true,
+            "side_effects_minimal": false
+        },
+        "method": "automated",
+        "notes": "Restarts stopped; latency took ten minutes to settle."
+    })
 }
 
 /// A window as `crate::patterns::parse_window` accepts it: 1 to 9 digits (leading zeros
 /// allowed) and a unit, from 1 minute to 365 days.
-pub fn window() -> Object {
-    string(false)
+fn window() -> Object {
+    string()
         .pattern(Some(window_pattern()))
         .default(Some(crate::patterns::DEFAULT_WINDOW.into()))
         .description(Some(
@@ -322,7 +576,7 @@ mod tests {
 
     #[test]
     fn label_keys_are_strings_of_the_validator_s_lengths() {
-        let v = serde_json::to_value(labels()).unwrap();
+        let v = serde_json::to_value(Labels::schema()).unwrap();
         assert_eq!(
             v["propertyNames"],
             serde_json::json!({"type": "string", "minLength": 1, "maxLength": limits::MAX_LABEL_KEY_LEN})

@@ -77,8 +77,9 @@ pub struct RankedSignature {
     pub aggregate: SignatureAggregate,
     /// Traces in the window (the ranking key; exact).
     pub window_occurrences: u64,
-    /// Completed, failed, rolled back, assessed in the window.
+    /// Completed traces in the window.
     pub window_completed: u64,
+    /// Finished (completed, failed or rolled back) traces in the window.
     pub window_finished: u64,
     /// Action types tried in the window, most traces first (at most 3).
     pub window_actions: Vec<String>,

@@ -73,11 +73,15 @@ impl MatchKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BestAction {
+    /// The action type.
     pub action_type: String,
     /// Finished attempts (completed, failed, rolled back) in the window.
     pub attempts: u64,
+    /// Attempts that completed.
     pub completed: u64,
+    /// Completed over finished attempts.
     pub success_rate: f64,
+    /// 95% Wilson lower bound of the success rate.
     pub wilson_lower_bound: f64,
     /// Mean assessed effectiveness in the window, when any was assessed.
     pub mean_effectiveness: Option<f64>,
@@ -87,13 +91,19 @@ pub struct BestAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimilarHit {
+    /// The similar signature.
     pub signature: String,
+    /// Its alert's name.
     pub alert_name: String,
+    /// Namespace of its resource.
     pub namespace: String,
+    /// Kind of its resource.
     pub kind: String,
+    /// Name of its resource.
     pub name: String,
     /// 0..=1, see the module documentation.
     pub similarity: f64,
+    /// How it matches the request.
     #[serde(rename = "match")]
     pub match_kind: MatchKind,
     /// Labels shared with the request (only when labels were given and read).
@@ -102,7 +112,9 @@ pub struct SimilarHit {
     pub occurrences: u64,
     /// Completed over finished in the window (`null` when none finished).
     pub success_rate: Option<f64>,
+    /// Its newest action.
     pub last_seen: DateTime<Utc>,
+    /// Its best action in the window (null when none finished).
     pub best_action: Option<BestAction>,
 }
 
@@ -110,10 +122,13 @@ pub struct SimilarHit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Similar {
+    /// The window as given, e.g. `30d`.
     pub window: String,
     /// `sha256_hex("alert:namespace:kind:name")` when all four were given.
     pub target_signature: Option<String>,
+    /// The similar signatures, most similar first.
     pub hits: Vec<SimilarHit>,
+    /// Number of hits.
     pub count: usize,
     /// Signatures of the window considered.
     pub candidates: usize,

@@ -132,13 +132,19 @@ pub struct Page<T> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionAggregate {
+    /// Traces of this action type (any status).
     pub attempts: u64,
+    /// Attempts that completed.
     pub completed: u64,
+    /// Attempts that failed.
     pub failed: u64,
+    /// Attempts that were rolled back.
     pub rolled_back: u64,
-    /// Sum and count of assessed effectiveness scores.
+    /// Sum of the assessed effectiveness scores.
     pub effectiveness_sum: f64,
+    /// How many scores `effectiveness_sum` adds up.
     pub effectiveness_count: u64,
+    /// The newest attempt.
     pub last_attempt: Option<DateTime<Utc>>,
 }
 
@@ -147,15 +153,23 @@ pub struct ActionAggregate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureAggregate {
+    /// The alert signature.
     pub signature: String,
     /// Alert, namespace and resource of the most recent trace (for display).
     pub alert_name: String,
+    /// Namespace of the resource.
     pub namespace: String,
+    /// Kind of the resource.
     pub kind: String,
+    /// Name of the resource.
     pub name: String,
+    /// Traces of the signature, all of history.
     pub occurrences: u64,
+    /// The oldest trace's action_timestamp.
     pub first_seen: DateTime<Utc>,
+    /// The newest trace's action_timestamp.
     pub last_seen: DateTime<Utc>,
+    /// Counters per action type.
     pub actions: BTreeMap<String, ActionAggregate>,
 }
 
@@ -329,7 +343,7 @@ pub struct Counts {
     pub completed: u64,
     pub failed: u64,
     pub rolled_back: u64,
-    /// Sum and count of assessed effectiveness scores.
+    /// Sum of the assessed effectiveness scores.
     pub effectiveness_sum: f64,
     pub effectiveness_count: u64,
 }

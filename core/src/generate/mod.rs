@@ -130,7 +130,7 @@ pub struct GenerateOptions {
     /// `KUBERNAUT_CONTEXT_TOKEN` as a prerequisite and the manifests make its secret
     /// mandatory. Without it the token is still sent when the variable is set.
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub require_token: bool,
     /// Prometheus base URL. Default `http://127.0.0.1:9090` (toolset, podman);
     /// manifests default to `http://prometheus-operated.monitoring.svc.cluster.local:9090`.
@@ -140,17 +140,17 @@ pub struct GenerateOptions {
     pub alertmanager_url: Option<String>,
     /// Include Kubernetes tools (default true).
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub kubernetes: bool,
     /// Include Prometheus tools (default true).
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub prometheus: bool,
     /// Use HolmesGPT's built-in `kubernetes/core`, `kubernetes/logs` and
     /// `prometheus/metrics` instead of our direct tools: the toolset file then holds
     /// only the Context API toolset and the config snippet enables the built-ins.
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub builtin_toolsets: bool,
 
     // ---- manifests ----
@@ -158,7 +158,7 @@ pub struct GenerateOptions {
     pub namespace: String,
     /// Also emit the Namespace object.
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub create_namespace: bool,
     /// Name of HolmesGPT's Deployment, Service, ServiceAccount (default `holmesgpt`).
     pub name: String,
@@ -175,7 +175,7 @@ pub struct GenerateOptions {
     pub token_secret: String,
     /// Also deploy the Context API (Deployment, Service, PVC `kubernaut-context-api`).
     #[serde(deserialize_with = "lenient_bool")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::lenient_bool), param(schema_with = crate::openapi::lenient_bool))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LenientBool), param(value_type = crate::openapi::LenientBool))]
     pub deploy_context_api: bool,
     /// Image of the Context API (default `kubernaut-context-api:0.1.0`).
     pub context_api_image: String,

@@ -121,11 +121,15 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionStats {
+    /// The action type.
     pub action_type: String,
     /// Finished attempts (completed, failed or rolled back).
     pub attempts: u64,
+    /// Attempts that completed.
     pub completed: u64,
+    /// Attempts that failed.
     pub failed: u64,
+    /// Attempts that were rolled back.
     pub rolled_back: u64,
     /// Pending or executing: not counted as attempts.
     pub in_progress: u64,
@@ -135,6 +139,7 @@ pub struct ActionStats {
     pub success_interval: Option<Interval>,
     /// Traces with an effectiveness score.
     pub assessed: u64,
+    /// Mean effectiveness score of the assessed traces (null when none).
     pub mean_effectiveness: Option<f64>,
     /// The newest attempt (from the signature's aggregate).
     pub last_attempt: Option<DateTime<Utc>>,
@@ -167,10 +172,13 @@ pub enum RecommendationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendation {
+    /// What the recommendation is based on.
     pub status: RecommendationStatus,
+    /// The recommended action type (null unless recommended).
     pub action_type: Option<String>,
     /// 0..=1: success lower bound × min(1, attempts / 10).
     pub confidence: f64,
+    /// The recommended action's ranking score.
     pub score: Option<f64>,
     /// One or two sentences.
     pub reason: String,
@@ -180,12 +188,19 @@ pub struct Recommendation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedAction {
+    /// Position in the ranking, from 1.
     pub rank: usize,
+    /// The action type.
     pub action_type: String,
+    /// Ranking score (null below the minimum attempts).
     pub score: Option<f64>,
+    /// Finished attempts in the window.
     pub attempts: u64,
+    /// Completed over finished attempts.
     pub success_rate: Option<f64>,
+    /// Mean effectiveness score of the assessed traces.
     pub mean_effectiveness: Option<f64>,
+    /// Has enough finished attempts to be ranked by score.
     pub eligible: bool,
     /// Why it is not the recommendation.
     pub note: String,
@@ -207,11 +222,15 @@ pub enum TrendDirection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
+    /// Direction of effectiveness over the window.
     pub direction: TrendDirection,
     /// Assessed traces in the window.
     pub samples: u64,
+    /// Mean assessed effectiveness of the earlier half.
     pub earlier_mean: Option<f64>,
+    /// Mean assessed effectiveness of the later half.
     pub later_mean: Option<f64>,
+    /// later_mean minus earlier_mean.
     pub delta: Option<f64>,
 }
 
@@ -328,10 +347,13 @@ pub struct Evidence {
     /// How many of the actions involved are assessed.
     #[serde(default)]
     pub assessed: u64,
+    /// The action types involved.
     pub action_types: Vec<String>,
     /// At most [`MAX_EVIDENCE_IDS`], newest last.
     pub action_ids: Vec<String>,
+    /// The first action involved.
     pub first_at: Option<DateTime<Utc>>,
+    /// The last action involved.
     pub last_at: Option<DateTime<Utc>>,
     /// Resource thrashing: the mean gap between the paired actions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,8 +380,11 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
+    /// The detector that found it.
     pub detector: Detector,
+    /// How severe it is.
     pub severity: Severity,
+    /// What to do about it.
     pub prevention: Prevention,
     /// True when found in the 120 minutes before `now`: oscillating now.
     pub active: bool,
@@ -367,6 +392,7 @@ pub struct Finding {
     pub window_end: DateTime<Utc>,
     /// One sentence whose words follow from the evidence.
     pub description: String,
+    /// The facts behind it.
     pub evidence: Evidence,
 }
 
@@ -380,6 +406,7 @@ pub struct Oscillation {
     pub detected: bool,
     /// Some finding in the 120 minutes before `now`.
     pub oscillating_now: bool,
+    /// The most severe finding's severity (null without findings).
     pub overall_severity: Option<Severity>,
     /// Mean severity score of the findings / 4 (0 without findings).
     pub confidence: f64,
@@ -401,12 +428,19 @@ pub struct Oscillation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LifetimeAction {
+    /// The action type.
     pub action_type: String,
+    /// Traces of this action type (any status), all of history.
     pub attempts: u64,
+    /// Attempts that completed.
     pub completed: u64,
+    /// Attempts that failed.
     pub failed: u64,
+    /// Attempts that were rolled back.
     pub rolled_back: u64,
+    /// Mean effectiveness score of the assessed traces.
     pub mean_effectiveness: Option<f64>,
+    /// The newest attempt.
     pub last_attempt: Option<DateTime<Utc>>,
 }
 
@@ -414,8 +448,11 @@ pub struct LifetimeAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lifetime {
+    /// Traces of the signature, all of history.
     pub occurrences: u64,
+    /// The oldest trace.
     pub first_seen: DateTime<Utc>,
+    /// The newest trace.
     pub last_seen: DateTime<Utc>,
     /// Most attempts first.
     pub actions: Vec<LifetimeAction>,
@@ -425,9 +462,13 @@ pub struct Lifetime {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subject {
+    /// The alert's name.
     pub alert_name: String,
+    /// Namespace of the resource.
     pub namespace: String,
+    /// Kind of the resource.
     pub kind: String,
+    /// Name of the resource.
     pub name: String,
 }
 
@@ -435,12 +476,19 @@ pub struct Subject {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
+    /// Start of the bucket.
     pub start: DateTime<Utc>,
+    /// Traces in the bucket.
     pub occurrences: u64,
+    /// Of them, completed.
     pub completed: u64,
+    /// Of them, failed.
     pub failed: u64,
+    /// Of them, rolled back.
     pub rolled_back: u64,
+    /// Of them, pending or executing.
     pub in_progress: u64,
+    /// Mean effectiveness score of the assessed traces in the bucket.
     pub mean_effectiveness: Option<f64>,
 }
 
@@ -448,6 +496,7 @@ pub struct Bucket {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
+    /// Length of one bucket, in minutes.
     pub bucket_minutes: i64,
     /// Oldest first; the first holds the window start.
     pub buckets: Vec<Bucket>,
@@ -457,14 +506,21 @@ pub struct Timeline {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatternAnalysis {
+    /// The alert signature analysed.
     pub signature: String,
+    /// The window as given, e.g. `30d`.
     pub window: String,
+    /// Start of the window.
     pub window_start: DateTime<Utc>,
+    /// End of the window (now).
     pub window_end: DateTime<Utc>,
+    /// The alert and resource of the signature (null when unknown).
     pub subject: Option<Subject>,
     /// Traces of the signature in the window (exact).
     pub occurrences: u64,
+    /// The first occurrence in the window.
     pub first_seen: Option<DateTime<Utc>>,
+    /// The last occurrence in the window.
     pub last_seen: Option<DateTime<Utc>>,
     /// Mean minutes between consecutive occurrences in the window.
     pub mean_recurrence_minutes: Option<f64>,
@@ -472,11 +528,17 @@ pub struct PatternAnalysis {
     pub effectiveness_threshold: f64,
     /// Best first (eligible actions by score, then the others by attempts).
     pub actions: Vec<ActionStats>,
+    /// The action to take next.
     pub recommendation: Recommendation,
+    /// The other actions, in ranking order.
     pub alternatives: Vec<RankedAction>,
+    /// Effectiveness over the window.
     pub effectiveness_trend: Trend,
+    /// Oscillations found by Kubernaut's detectors.
     pub oscillation: Oscillation,
+    /// Lifetime totals of the signature (null when unknown).
     pub lifetime: Option<Lifetime>,
+    /// Occurrences and outcomes over the window.
     pub timeline: Timeline,
     /// A few sentences for an LLM.
     pub summary: String,

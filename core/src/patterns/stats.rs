@@ -19,7 +19,9 @@ const Z95: f64 = 1.959_963_984_540_054;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
+    /// Lower bound, 0..=1.
     pub lower: f64,
+    /// Upper bound, 0..=1.
     pub upper: f64,
 }
 
