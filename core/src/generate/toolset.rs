@@ -282,6 +282,21 @@ const fn opt(name: &'static str, description: &'static str) -> P {
     }
 }
 
+impl P {
+    /// The same parameter with another JSON type (`integer`, `boolean`).
+    const fn typed(self, ty: &'static str) -> P {
+        P { ty, ..self }
+    }
+
+    /// The same parameter limited to these values.
+    const fn one_of(self, values: &'static [&'static str]) -> P {
+        P {
+            enumeration: Some(values),
+            ..self
+        }
+    }
+}
+
 fn params(ps: &[P]) -> OrderedMap<Param> {
     let mut m = OrderedMap::default();
     for p in ps {
@@ -396,20 +411,8 @@ pub fn context_tool_specs() -> [ToolSpec; 5] {
             ),
         ],
     };
-    let limit = P {
-        name: "limit",
-        ty: "integer",
-        required: false,
-        description: "Optional page size, 1 to 500 (default 50).",
-        enumeration: None,
-    };
-    let status = P {
-        name: "status",
-        ty: "string",
-        required: false,
-        description: "Optional execution status filter.",
-        enumeration: Some(STATUSES),
-    };
+    let limit = opt("limit", "Optional page size, 1 to 500 (default 50).").typed("integer");
+    let status = opt("status", "Optional execution status filter.").one_of(STATUSES);
     let history = ToolSpec {
         name: "kubernaut_action_history",
         description: "Returns the remediation actions Kubernaut already took (restarts, scaling, rollbacks, resource changes, ...), \
@@ -527,13 +530,7 @@ pub fn similar_tool_spec() -> ToolSpec {
                 "Optional alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.",
             ),
             opt("window", WINDOW_PARAM),
-            P {
-                name: "limit",
-                ty: "integer",
-                required: false,
-                description: "Optional number of hits, 1 to 50 (default 10).",
-                enumeration: None,
-            },
+            opt("limit", "Optional number of hits, 1 to 50 (default 10).").typed("integer"),
         ],
     }
 }
@@ -804,20 +801,16 @@ fn kubernetes_toolset() -> Toolset {
         parameters: params(&ps),
     });
 
-    let previous = P {
-        name: "previous",
-        ty: "boolean",
-        required: false,
-        description: "Optional; true returns the logs of the previous (crashed) container instance.",
-        enumeration: None,
-    };
-    let tail = P {
-        name: "tail_lines",
-        ty: "integer",
-        required: false,
-        description: "Optional number of most recent lines (default 200).",
-        enumeration: None,
-    };
+    let previous = opt(
+        "previous",
+        "Optional; true returns the logs of the previous (crashed) container instance.",
+    )
+    .typed("boolean");
+    let tail = opt(
+        "tail_lines",
+        "Optional number of most recent lines (default 200).",
+    )
+    .typed("integer");
     let ps = [
         req("namespace", "Namespace of the pod."),
         req("pod_name", "Name of the pod."),
@@ -880,13 +873,7 @@ fn kubernetes_toolset() -> Toolset {
         });
     }
 
-    let ev_type = P {
-        name: "type",
-        ty: "string",
-        required: false,
-        description: "Optional event type filter.",
-        enumeration: Some(&["Normal", "Warning"]),
-    };
+    let ev_type = opt("type", "Optional event type filter.").one_of(&["Normal", "Warning"]);
     let ps = [
         opt(
             "namespace",
@@ -911,13 +898,7 @@ fn kubernetes_toolset() -> Toolset {
         parameters: params(&ps),
     });
 
-    let kind = P {
-        name: "kind",
-        ty: "string",
-        required: true,
-        description: "Kind of the object.",
-        enumeration: Some(DESCRIBE_KINDS),
-    };
+    let kind = req("kind", "Kind of the object.").one_of(DESCRIBE_KINDS);
     let ps = [
         kind,
         req("name", "Name of the object."),
