@@ -376,7 +376,7 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
         .service
         .history_page(&query)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     let store_empty = if page.items.is_empty() {
         state
             .service
@@ -414,7 +414,7 @@ pub async fn filter_suggestions() -> Result<Suggestions, ServerFnError> {
         .service
         .filter_values(SUGGEST_SIGNATURES)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     Ok(Suggestions {
         alerts: v.alerts,
         namespaces: v.namespaces,
@@ -432,7 +432,7 @@ pub async fn get_action(action_id: String) -> Result<Option<ActionTrace>, Server
         .service
         .action(&action_id)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(ServerFnError::new)
 }
 
 /// What to do when there is no history yet.
@@ -498,6 +498,37 @@ pub fn text_field(
     }
 }
 
+/// The filters of the alert and its resource (alert, namespace, kind, name): `values` in
+/// that order.
+pub fn alert_resource_fields(
+    prefix: &'static str,
+    values: [String; 4],
+    errors: &[FieldError],
+) -> impl IntoView + use<> {
+    let [alert, namespace, kind, name] = values;
+    view! {
+        {text_field(prefix, "alert", "Alert", alert, "e.g. memory", errors)}
+        {text_field(prefix, "namespace", "Namespace", namespace, "e.g. prod", errors)}
+        {text_field(prefix, "kind", "Kind", kind, "e.g. Deployment", errors)}
+        {text_field(prefix, "name", "Name", name, "resource name", errors)}
+    }
+}
+
+/// A filter form's buttons: submit (`label`, `testid`) and a link to the unfiltered page.
+#[component]
+pub fn FilterActions(
+    label: &'static str,
+    testid: &'static str,
+    clear_href: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <button type="submit" data-testid=testid>{label}</button>
+            <a href=clear_href class="button secondary">"Clear"</a>
+        </div>
+    }
+}
+
 #[component]
 fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
     let f = filter;
@@ -517,10 +548,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
     view! {
         <form method="get" action="/history" class="filters card" role="search" aria-label="Filter the action history"
               data-testid="history-filter" data-times="">
-            {text_field("h", "alert", "Alert", f.alert.clone(), "e.g. memory", &errors)}
-            {text_field("h", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &errors)}
-            {text_field("h", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &errors)}
-            {text_field("h", "name", "Name", f.name.clone(), "resource name", &errors)}
+            {alert_resource_fields("h", [f.alert.clone(), f.namespace.clone(), f.kind.clone(), f.name.clone()], &errors)}
             {text_field("h", "action_type", "Action type", f.action_type.clone(), "e.g. restart_pod", &errors)}
             <div class="field" class:invalid=status_invalid>
                 <label for="h-status">"Status"</label>
@@ -546,10 +574,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
             </div>
             <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case, unless "
                 <em>"Exact match"</em>" is ticked."</p>
-            <div class="actions">
-                <button type="submit" data-testid="apply-filter">"Apply filters"</button>
-                <a href="/history" class="button secondary">"Clear"</a>
-            </div>
+            <FilterActions label="Apply filters" testid="apply-filter" clear_href="/history"/>
         </form>
     }
 }

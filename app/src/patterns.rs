@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chart::TimelineChart;
 use crate::fmt::{self, When};
+use crate::history::FilterActions;
 use crate::timerange::{CUSTOM, RefreshControl, time_input};
 
 /// Rows per page of the ranking.
@@ -248,7 +249,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
             now,
         )
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     let store_empty = ranking.total == 0
         && state
             .service
@@ -300,7 +301,7 @@ pub async fn get_pattern(
                 .await
         }
     };
-    result.map_err(|e| ServerFnError::new(e.to_string()))
+    result.map_err(ServerFnError::new)
 }
 
 #[component]
@@ -364,10 +365,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
     let none: Vec<crate::history::FieldError> = vec![];
     view! {
         <form method="get" action="/patterns" class="filters card" role="search" aria-label="Filter the patterns" data-testid="pattern-filter">
-            {crate::history::text_field("p", "alert", "Alert", f.alert.clone(), "e.g. memory", &none)}
-            {crate::history::text_field("p", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &none)}
-            {crate::history::text_field("p", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &none)}
-            {crate::history::text_field("p", "name", "Name", f.name.clone(), "resource name", &none)}
+            {crate::history::alert_resource_fields("p", [f.alert.clone(), f.namespace.clone(), f.kind.clone(), f.name.clone()], &none)}
             <div class="field">
                 <label for="p-window">"Window"</label>
                 <select id="p-window" name="window" data-range="" data-testid="window">
@@ -384,10 +382,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
                 </select>
             </div>
             <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case. A custom range counts the actions from From to To (To empty: now)."</p>
-            <div class="actions">
-                <button type="submit" data-testid="apply-pattern-filter">"Apply"</button>
-                <a href="/patterns" class="button secondary">"Clear"</a>
-            </div>
+            <FilterActions label="Apply" testid="apply-pattern-filter" clear_href="/patterns"/>
         </form>
     }
 }
