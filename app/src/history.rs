@@ -514,6 +514,15 @@ pub fn alert_resource_fields(
     }
 }
 
+/// The page's query string as `parse` reads it, again whenever it changes.
+pub fn query_memo<T>(parse: fn(&leptos_router::params::ParamsMap) -> T) -> Memo<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Memo::new(move |_| query.with(parse))
+}
+
 /// A filter form's buttons: submit (`label`, `testid`) and a link to the unfiltered page.
 #[component]
 pub fn FilterActions(
@@ -582,8 +591,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
 /// `/history`.
 #[component]
 pub fn HistoryPageView() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| query.with(HistoryFilter::from_query));
+    let filter = query_memo(HistoryFilter::from_query);
     let page = Resource::new(move || filter.get(), list_history);
     let suggestions = Resource::new(|| (), |_| filter_suggestions());
     view! {

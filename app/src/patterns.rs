@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use context_core::patterns::PatternAnalysis;
@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chart::TimelineChart;
 use crate::fmt::{self, When};
-use crate::history::FilterActions;
+use crate::history::{FilterActions, query_memo};
 use crate::timerange::{CUSTOM, RefreshControl, time_input};
 
 /// Rows per page of the ranking.
@@ -390,8 +390,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
 /// `/patterns`.
 #[component]
 pub fn PatternsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| query.with(PatternFilter::from_query));
+    let filter = query_memo(PatternFilter::from_query);
     let list = Resource::new(move || filter.get(), list_patterns);
     let suggestions = Resource::new(|| (), |_| crate::history::filter_suggestions());
     view! {
@@ -437,9 +436,8 @@ pub fn PatternsPage() -> impl IntoView {
 #[component]
 pub fn PatternDetail() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let sig = Memo::new(move |_| params.with(|p| p.get("signature").unwrap_or_default()));
-    let window = Memo::new(move |_| query.with(PatternFilter::from_query));
+    let window = query_memo(PatternFilter::from_query);
     let analysis = Resource::new(
         move || (sig.get(), window.get()),
         |(s, w)| get_pattern(s, w),

@@ -1190,13 +1190,8 @@ fn check_pattern_answer(
     );
     let res = &main[0].resource;
     let want: Vec<String> = expected_order(
-        &all.iter()
-            .filter(|t| {
-                t.resource.namespace == res.namespace
-                    && t.resource.kind == res.kind
-                    && t.resource.name == res.name
-                    && t.action_timestamp >= since
-            })
+        &crate::oracle::resource_traces_since(all, res, since)
+            .into_iter()
             .cloned()
             .collect::<Vec<_>>(),
     )

@@ -88,7 +88,7 @@ pub struct Expected {
 }
 
 /// The traces on resource `r` at or after `since`, in `traces`' order.
-fn resource_traces_since<'a>(
+pub(crate) fn resource_traces_since<'a>(
     traces: &'a [ActionTrace],
     r: &ResourceRef,
     since: DateTime<Utc>,
