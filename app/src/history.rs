@@ -400,26 +400,21 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
 /// and the action types Kubernaut records.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Suggestions {
-    pub alerts: Vec<String>,
-    pub namespaces: Vec<String>,
-    pub kinds: Vec<String>,
-    pub names: Vec<String>,
+    #[serde(flatten)]
+    pub values: context_core::browse::FilterValues,
     pub action_types: Vec<String>,
 }
 
 #[server]
 pub async fn filter_suggestions() -> Result<Suggestions, ServerFnError> {
     let state = app_state()?;
-    let v = state
+    let values = state
         .service
         .filter_values(SUGGEST_SIGNATURES)
         .await
         .map_err(ServerFnError::new)?;
     Ok(Suggestions {
-        alerts: v.alerts,
-        namespaces: v.namespaces,
-        kinds: v.kinds,
-        names: v.names,
+        values,
         action_types: state.action_types.iter().map(str::to_string).collect(),
     })
 }
@@ -463,10 +458,10 @@ pub fn SuggestionLists(s: Suggestions) -> impl IntoView {
         }
     };
     view! {
-        {list("dl-alert", s.alerts)}
-        {list("dl-namespace", s.namespaces)}
-        {list("dl-kind", s.kinds)}
-        {list("dl-name", s.names)}
+        {list("dl-alert", s.values.alerts)}
+        {list("dl-namespace", s.values.namespaces)}
+        {list("dl-kind", s.values.kinds)}
+        {list("dl-name", s.values.names)}
         {list("dl-action_type", s.action_types)}
     }
 }
@@ -722,6 +717,24 @@ pub fn HistoryTable(rows: Vec<HistoryRow>, now: DateTime<Utc>) -> impl IntoView 
     }
 }
 
+/// A card with a recorded resource state (`json_block`), or saying none was recorded.
+fn state_card(
+    id: &'static str,
+    title: &'static str,
+    testid: &'static str,
+    state: Option<String>,
+) -> impl IntoView + use<> {
+    view! {
+        <section class="card" aria-labelledby=id>
+            <h2 id=id>{title}</h2>
+            {match state {
+                Some(s) => view! { <pre class="code" data-testid=testid>{s}</pre> }.into_any(),
+                None => view! { <p class="muted">"Not recorded."</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
 fn json_block(v: &serde_json::Map<String, serde_json::Value>) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
@@ -828,16 +841,8 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
             <pre class="code" data-testid="action-parameters">{params}</pre>
         </section>
         <div class="grid2">
-            <section class="card" aria-labelledby="d-before">
-                <h2 id="d-before">"Resource state before"</h2>
-                {match before { Some(b) => view! { <pre class="code" data-testid="state-before">{b}</pre> }.into_any(),
-                    None => view! { <p class="muted">"Not recorded."</p> }.into_any() }}
-            </section>
-            <section class="card" aria-labelledby="d-after">
-                <h2 id="d-after">"Resource state after"</h2>
-                {match after { Some(a) => view! { <pre class="code" data-testid="state-after">{a}</pre> }.into_any(),
-                    None => view! { <p class="muted">"Not recorded."</p> }.into_any() }}
-            </section>
+            {state_card("d-before", "Resource state before", "state-before", before)}
+            {state_card("d-after", "Resource state after", "state-after", after)}
         </div>
         <div class="grid2">
             <section class="card" aria-labelledby="d-model">

@@ -329,6 +329,16 @@ fn query(key: &str, p: &P) -> String {
     }
 }
 
+/// [`query`] of each parameter, under the API's name for it (`keys`, in order).
+fn queries(keys: &[&str], ps: &[P]) -> String {
+    keys.iter().zip(ps).map(|(k, p)| query(k, p)).collect()
+}
+
+/// [`query`] of each parameter under its own name.
+fn named_queries(ps: &[P]) -> String {
+    ps.iter().map(|p| query(p.name, p)).collect()
+}
+
 /// A URL validated by `check_url` (no quote, `$`, brace or space), single-quoted.
 fn quoted_url(base: &str, path: &str) -> String {
     format!("'{base}{path}'")
@@ -548,10 +558,9 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         description: discover.description.into(),
         user_description: discover.user_description,
         command: format!(
-            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}{}",
+            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}",
             quoted_url(&urls.discover, &format!("{api}/discover")),
-            query("alertType", &ps[0]),
-            query("namespace", &ps[1]),
+            queries(&["alertType", "namespace"], ps),
         ),
         parameters: params(ps),
     });
@@ -572,10 +581,7 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         "limit",
         "cursor",
     ];
-    let mut q = String::new();
-    for (k, p) in keys.iter().zip(ps.iter()) {
-        q.push_str(&query(k, p));
-    }
+    let q = queries(&keys, ps);
     tools.push(Tool {
         name: history.name,
         description: history.description.into(),
@@ -607,12 +613,10 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         description: patterns.description.into(),
         user_description: patterns.user_description,
         command: format!(
-            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}{}{}",
+            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}",
             path_param_check("kn_signature", "signature", 256),
             quoted_url(&urls.patterns, &format!("{api}/patterns/")),
-            query("window", &ps[1]),
-            query("namespace", &ps[2]),
-            query("alertName", &ps[3]),
+            queries(&["window", "namespace", "alertName"], &ps[1..]),
         ),
         parameters: params(ps),
     });
@@ -960,10 +964,9 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             .into(),
         user_description: "Prometheus instant query",
         command: format!(
-            "{CURL} -G {}{}{}",
+            "{CURL} -G {}{}",
             quoted_url(&prom, "/api/v1/query"),
-            query("query", &ps[0]),
-            query("time", &ps[1]),
+            named_queries(&ps),
         ),
         parameters: params(&ps),
     });
@@ -984,12 +987,9 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             .into(),
         user_description: "Prometheus range query",
         command: format!(
-            "{CURL} -G {}{}{}{}{}",
+            "{CURL} -G {}{}",
             quoted_url(&prom, "/api/v1/query_range"),
-            query("query", &ps[0]),
-            query("start", &ps[1]),
-            query("end", &ps[2]),
-            query("step", &ps[3]),
+            named_queries(&ps),
         ),
         parameters: params(&ps),
     });
@@ -1010,7 +1010,7 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
                 command: format!(
                     "{CURL} -G {} --data-urlencode active=true{}",
                     quoted_url(&am, "/api/v2/alerts"),
-                    query("filter", &ps[0]),
+                    named_queries(&ps),
                 ),
                 parameters: params(&ps),
             });
