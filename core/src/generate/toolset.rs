@@ -943,6 +943,23 @@ fn kubernetes_toolset() -> Toolset {
 // ---------------------------------------------------------------------------------
 // kubernaut/prometheus (direct HTTP API)
 
+/// A tool that GETs `url` (quoted) with each parameter as a query parameter of its name.
+fn prometheus_get(
+    name: &'static str,
+    description: &str,
+    user_description: &'static str,
+    url: String,
+    ps: &[P],
+) -> Tool {
+    Tool {
+        name,
+        description: description.into(),
+        user_description,
+        command: format!("{CURL} -G {url}{}", named_queries(ps)),
+        parameters: params(ps),
+    }
+}
+
 fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
     let prom = opts.prometheus_base(default_prom);
     let mut tools = Vec::new();
@@ -957,19 +974,14 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             "Optional evaluation time, RFC 3339 or Unix seconds (default now).",
         ),
     ];
-    tools.push(Tool {
-        name: "hybrid_prometheus_query",
-        description: "Runs an instant PromQL query against Prometheus (/api/v1/query) and returns the JSON result \
-            (resultType and one value per series). Use it for current values: error rates, restarts, memory, CPU."
-            .into(),
-        user_description: "Prometheus instant query",
-        command: format!(
-            "{CURL} -G {}{}",
-            quoted_url(&prom, "/api/v1/query"),
-            named_queries(&ps),
-        ),
-        parameters: params(&ps),
-    });
+    tools.push(prometheus_get(
+        "hybrid_prometheus_query",
+        "Runs an instant PromQL query against Prometheus (/api/v1/query) and returns the JSON result \
+            (resultType and one value per series). Use it for current values: error rates, restarts, memory, CPU.",
+        "Prometheus instant query",
+        quoted_url(&prom, "/api/v1/query"),
+        &ps,
+    ));
 
     let ps = [
         req("query", "PromQL expression."),
@@ -980,19 +992,14 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             "Resolution, e.g. 60s or 5m; keep (end - start) / step below about 500 points.",
         ),
     ];
-    tools.push(Tool {
-        name: "hybrid_prometheus_query_range",
-        description: "Runs a PromQL range query against Prometheus (/api/v1/query_range) and returns the JSON matrix. \
-            Use it to see how a metric changed over time, e.g. before and after a Kubernaut action."
-            .into(),
-        user_description: "Prometheus range query",
-        command: format!(
-            "{CURL} -G {}{}",
-            quoted_url(&prom, "/api/v1/query_range"),
-            named_queries(&ps),
-        ),
-        parameters: params(&ps),
-    });
+    tools.push(prometheus_get(
+        "hybrid_prometheus_query_range",
+        "Runs a PromQL range query against Prometheus (/api/v1/query_range) and returns the JSON matrix. \
+            Use it to see how a metric changed over time, e.g. before and after a Kubernaut action.",
+        "Prometheus range query",
+        quoted_url(&prom, "/api/v1/query_range"),
+        &ps,
+    ));
 
     match &opts.alertmanager_url {
         Some(am) => {
