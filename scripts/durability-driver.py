@@ -33,7 +33,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ import time
 import urllib.parse
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+
+from driverlib import free_port, stop_process
 
 BIN = os.environ.get("KCTX_BIN", "target/debug/kubernaut-context")
 WRITERS = int(os.environ.get("WRITERS", "16"))
@@ -71,14 +72,6 @@ def violation(msg):
         violations.append(msg)
         if len(violations) <= 50:
             print("VIOLATION:", msg, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Server:
@@ -113,13 +106,7 @@ class Server:
         self.proc.wait()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def request(port, method, path, body=None, timeout=10, conn=None):

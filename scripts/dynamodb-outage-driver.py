@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from driverlib import free_port, stop_process
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/debug/kubernaut-context")
 PY = os.path.join(ROOT, ".venv/tools/bin/python")
@@ -38,14 +40,6 @@ failures = []
 def fail(msg):
     failures.append(msg)
     print("FAIL:", msg, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def req(port, method, path, body=None, ctype="application/json", timeout=60):
@@ -93,13 +87,7 @@ class Moto:
         raise RuntimeError("moto did not start")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def main():

@@ -28,3 +28,11 @@ start_server() {
 stop_server() {
   if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
 }
+# server_workspace: builds the server (scripts/build-server.sh), makes a temporary
+# directory $tmp, removed (and the server stopped) on exit, and picks a free $port.
+server_workspace() {
+  scripts/build-server.sh
+  tmp=$(mktemp -d)
+  trap 'stop_server; rm -rf "$tmp"' EXIT
+  port=$(free_port)
+}

@@ -4,10 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-server.sh
-scripts/build-server.sh
-tmp=$(mktemp -d)
-trap 'stop_server; rm -rf "$tmp"' EXIT
-port=$(free_port)
+server_workspace
 export KUBERNAUT_CONTEXT_TOKENS=${KUBERNAUT_CONTEXT_TOKENS:-e2e-token-0123456789}  # write token the specs seed data with
 start_server "$tmp/data" "$port"
 echo "server at $SERVER_URL"

@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-server.sh
-scripts/build-server.sh
-tmp=$(mktemp -d)
-trap 'stop_server; rm -rf "$tmp"' EXIT
-port=$(free_port)
+server_workspace
 token=page-links-token-0123456789
 export KUBERNAUT_CONTEXT_TOKENS=$token
 start_server "$tmp/data" "$port" --cursor-key key-one-0123456789

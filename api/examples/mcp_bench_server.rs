@@ -43,16 +43,7 @@ async fn main() {
     let state = ApiState::new(store, ApiConfig::default());
     let top = state
         .service
-        .rank(
-            &RankRequest {
-                window: chrono::Duration::days(30),
-                namespace: None,
-                alert_name: None,
-                offset: 0,
-                limit: 1,
-            },
-            now,
-        )
+        .rank(&RankRequest::top(chrono::Duration::days(30), 1), now)
         .await
         .expect("rank");
     let sig = top.signatures[0].aggregate.signature.clone();

@@ -441,6 +441,19 @@ fn initial_values(q: &leptos_router::params::ParamsMap) -> Values {
     values
 }
 
+/// The choices of the `mode` field: (value, label).
+const MODE_OPTIONS: &[(&str, &str)] = &[
+    ("combined", "Combined server (one URL)"),
+    ("lambda", "AWS Lambda (one URL per function)"),
+];
+
+/// The choices of the `transport` field: (value, label).
+const TRANSPORT_OPTIONS: &[(&str, &str)] = &[
+    ("command", "command (curl tools)"),
+    ("mcp", "mcp (MCP server at /mcp)"),
+    ("http", "http (HolmesGPT http toolset)"),
+];
+
 #[component]
 fn FieldView(
     field: &'static Field,
@@ -492,31 +505,22 @@ fn FieldView(
                 </div>
             }.into_any()
         }
-        Input::Mode => view! {
-            <div class="field">
-                <label for=id.clone()>{field.label}</label>
-                <select id=id name=name aria-describedby=described
-                    on:change=move |ev| set(event_target_value(&ev)) prop:value=get>
-                    <option value="combined" selected={initial == "combined"}>"Combined server (one URL)"</option>
-                    <option value="lambda" selected={initial == "lambda"}>"AWS Lambda (one URL per function)"</option>
-                </select>
-                {help}
-                {err_view}
-            </div>
-        }.into_any(),
-        Input::Transport => view! {
-            <div class="field">
-                <label for=id.clone()>{field.label}</label>
-                <select id=id name=name aria-describedby=described
-                    on:change=move |ev| set(event_target_value(&ev)) prop:value=get>
-                    <option value="command" selected={initial == "command"}>"command (curl tools)"</option>
-                    <option value="mcp" selected={initial == "mcp"}>"mcp (MCP server at /mcp)"</option>
-                    <option value="http" selected={initial == "http"}>"http (HolmesGPT http toolset)"</option>
-                </select>
-                {help}
-                {err_view}
-            </div>
-        }.into_any(),
+        Input::Mode | Input::Transport => {
+            let options = if field.input == Input::Mode { MODE_OPTIONS } else { TRANSPORT_OPTIONS };
+            view! {
+                <div class="field">
+                    <label for=id.clone()>{field.label}</label>
+                    <select id=id name=name aria-describedby=described
+                        on:change=move |ev| set(event_target_value(&ev)) prop:value=get>
+                        {options.iter().map(|&(value, text)| view! {
+                            <option value=value selected={initial == value}>{text}</option>
+                        }).collect_view()}
+                    </select>
+                    {help}
+                    {err_view}
+                </div>
+            }.into_any()
+        }
         Input::Text => view! {
             <div class="field">
                 <label for=id.clone()>{field.label}</label>

@@ -376,7 +376,7 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
         .service
         .history_page(&query)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     let store_empty = if page.items.is_empty() {
         state
             .service
@@ -400,26 +400,21 @@ pub async fn list_history(filter: HistoryFilter) -> Result<HistoryPage, ServerFn
 /// and the action types Kubernaut records.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Suggestions {
-    pub alerts: Vec<String>,
-    pub namespaces: Vec<String>,
-    pub kinds: Vec<String>,
-    pub names: Vec<String>,
+    #[serde(flatten)]
+    pub values: context_core::browse::FilterValues,
     pub action_types: Vec<String>,
 }
 
 #[server]
 pub async fn filter_suggestions() -> Result<Suggestions, ServerFnError> {
     let state = app_state()?;
-    let v = state
+    let values = state
         .service
         .filter_values(SUGGEST_SIGNATURES)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     Ok(Suggestions {
-        alerts: v.alerts,
-        namespaces: v.namespaces,
-        kinds: v.kinds,
-        names: v.names,
+        values,
         action_types: state.action_types.iter().map(str::to_string).collect(),
     })
 }
@@ -432,7 +427,7 @@ pub async fn get_action(action_id: String) -> Result<Option<ActionTrace>, Server
         .service
         .action(&action_id)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(ServerFnError::new)
 }
 
 /// What to do when there is no history yet.
@@ -463,10 +458,10 @@ pub fn SuggestionLists(s: Suggestions) -> impl IntoView {
         }
     };
     view! {
-        {list("dl-alert", s.alerts)}
-        {list("dl-namespace", s.namespaces)}
-        {list("dl-kind", s.kinds)}
-        {list("dl-name", s.names)}
+        {list("dl-alert", s.values.alerts)}
+        {list("dl-namespace", s.values.namespaces)}
+        {list("dl-kind", s.values.kinds)}
+        {list("dl-name", s.values.names)}
         {list("dl-action_type", s.action_types)}
     }
 }
@@ -498,6 +493,46 @@ pub fn text_field(
     }
 }
 
+/// The filters of the alert and its resource (alert, namespace, kind, name): `values` in
+/// that order.
+pub fn alert_resource_fields(
+    prefix: &'static str,
+    values: [String; 4],
+    errors: &[FieldError],
+) -> impl IntoView + use<> {
+    let [alert, namespace, kind, name] = values;
+    view! {
+        {text_field(prefix, "alert", "Alert", alert, "e.g. memory", errors)}
+        {text_field(prefix, "namespace", "Namespace", namespace, "e.g. prod", errors)}
+        {text_field(prefix, "kind", "Kind", kind, "e.g. Deployment", errors)}
+        {text_field(prefix, "name", "Name", name, "resource name", errors)}
+    }
+}
+
+/// The page's query string as `parse` reads it, again whenever it changes.
+pub fn query_memo<T>(parse: fn(&leptos_router::params::ParamsMap) -> T) -> Memo<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Memo::new(move |_| query.with(parse))
+}
+
+/// A filter form's buttons: submit (`label`, `testid`) and a link to the unfiltered page.
+#[component]
+pub fn FilterActions(
+    label: &'static str,
+    testid: &'static str,
+    clear_href: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <button type="submit" data-testid=testid>{label}</button>
+            <a href=clear_href class="button secondary">"Clear"</a>
+        </div>
+    }
+}
+
 #[component]
 fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
     let f = filter;
@@ -517,10 +552,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
     view! {
         <form method="get" action="/history" class="filters card" role="search" aria-label="Filter the action history"
               data-testid="history-filter" data-times="">
-            {text_field("h", "alert", "Alert", f.alert.clone(), "e.g. memory", &errors)}
-            {text_field("h", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &errors)}
-            {text_field("h", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &errors)}
-            {text_field("h", "name", "Name", f.name.clone(), "resource name", &errors)}
+            {alert_resource_fields("h", [f.alert.clone(), f.namespace.clone(), f.kind.clone(), f.name.clone()], &errors)}
             {text_field("h", "action_type", "Action type", f.action_type.clone(), "e.g. restart_pod", &errors)}
             <div class="field" class:invalid=status_invalid>
                 <label for="h-status">"Status"</label>
@@ -546,10 +578,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
             </div>
             <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case, unless "
                 <em>"Exact match"</em>" is ticked."</p>
-            <div class="actions">
-                <button type="submit" data-testid="apply-filter">"Apply filters"</button>
-                <a href="/history" class="button secondary">"Clear"</a>
-            </div>
+            <FilterActions label="Apply filters" testid="apply-filter" clear_href="/history"/>
         </form>
     }
 }
@@ -557,8 +586,7 @@ fn FilterForm(filter: HistoryFilter, errors: Vec<FieldError>) -> impl IntoView {
 /// `/history`.
 #[component]
 pub fn HistoryPageView() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| query.with(HistoryFilter::from_query));
+    let filter = query_memo(HistoryFilter::from_query);
     let page = Resource::new(move || filter.get(), list_history);
     let suggestions = Resource::new(|| (), |_| filter_suggestions());
     view! {
@@ -689,6 +717,24 @@ pub fn HistoryTable(rows: Vec<HistoryRow>, now: DateTime<Utc>) -> impl IntoView 
     }
 }
 
+/// A card with a recorded resource state (`json_block`), or saying none was recorded.
+fn state_card(
+    id: &'static str,
+    title: &'static str,
+    testid: &'static str,
+    state: Option<String>,
+) -> impl IntoView + use<> {
+    view! {
+        <section class="card" aria-labelledby=id>
+            <h2 id=id>{title}</h2>
+            {match state {
+                Some(s) => view! { <pre class="code" data-testid=testid>{s}</pre> }.into_any(),
+                None => view! { <p class="muted">"Not recorded."</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
 fn json_block(v: &serde_json::Map<String, serde_json::Value>) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
@@ -795,16 +841,8 @@ fn TraceView(t: ActionTrace) -> impl IntoView {
             <pre class="code" data-testid="action-parameters">{params}</pre>
         </section>
         <div class="grid2">
-            <section class="card" aria-labelledby="d-before">
-                <h2 id="d-before">"Resource state before"</h2>
-                {match before { Some(b) => view! { <pre class="code" data-testid="state-before">{b}</pre> }.into_any(),
-                    None => view! { <p class="muted">"Not recorded."</p> }.into_any() }}
-            </section>
-            <section class="card" aria-labelledby="d-after">
-                <h2 id="d-after">"Resource state after"</h2>
-                {match after { Some(a) => view! { <pre class="code" data-testid="state-after">{a}</pre> }.into_any(),
-                    None => view! { <p class="muted">"Not recorded."</p> }.into_any() }}
-            </section>
+            {state_card("d-before", "Resource state before", "state-before", before)}
+            {state_card("d-after", "Resource state after", "state-after", after)}
         </div>
         <div class="grid2">
             <section class="card" aria-labelledby="d-model">

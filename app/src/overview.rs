@@ -70,7 +70,7 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
         .service
         .overview(now)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     Ok(OverviewData {
         day: o.day,
         week: o.week,

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use context_core::patterns::PatternAnalysis;
@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chart::TimelineChart;
 use crate::fmt::{self, When};
+use crate::history::{FilterActions, query_memo};
 use crate::timerange::{CUSTOM, RefreshControl, time_input};
 
 /// Rows per page of the ranking.
@@ -248,7 +249,7 @@ pub async fn list_patterns(filter: PatternFilter) -> Result<PatternList, ServerF
             now,
         )
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     let store_empty = ranking.total == 0
         && state
             .service
@@ -300,7 +301,7 @@ pub async fn get_pattern(
                 .await
         }
     };
-    result.map_err(|e| ServerFnError::new(e.to_string()))
+    result.map_err(ServerFnError::new)
 }
 
 #[component]
@@ -364,10 +365,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
     let none: Vec<crate::history::FieldError> = vec![];
     view! {
         <form method="get" action="/patterns" class="filters card" role="search" aria-label="Filter the patterns" data-testid="pattern-filter">
-            {crate::history::text_field("p", "alert", "Alert", f.alert.clone(), "e.g. memory", &none)}
-            {crate::history::text_field("p", "namespace", "Namespace", f.namespace.clone(), "e.g. prod", &none)}
-            {crate::history::text_field("p", "kind", "Kind", f.kind.clone(), "e.g. Deployment", &none)}
-            {crate::history::text_field("p", "name", "Name", f.name.clone(), "resource name", &none)}
+            {crate::history::alert_resource_fields("p", [f.alert.clone(), f.namespace.clone(), f.kind.clone(), f.name.clone()], &none)}
             <div class="field">
                 <label for="p-window">"Window"</label>
                 <select id="p-window" name="window" data-range="" data-testid="window">
@@ -384,10 +382,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
                 </select>
             </div>
             <p class="hint small muted">"Alert, namespace, kind and name match any part of the value, in any case. A custom range counts the actions from From to To (To empty: now)."</p>
-            <div class="actions">
-                <button type="submit" data-testid="apply-pattern-filter">"Apply"</button>
-                <a href="/patterns" class="button secondary">"Clear"</a>
-            </div>
+            <FilterActions label="Apply" testid="apply-pattern-filter" clear_href="/patterns"/>
         </form>
     }
 }
@@ -395,8 +390,7 @@ fn PatternFilterForm(filter: PatternFilter) -> impl IntoView {
 /// `/patterns`.
 #[component]
 pub fn PatternsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| query.with(PatternFilter::from_query));
+    let filter = query_memo(PatternFilter::from_query);
     let list = Resource::new(move || filter.get(), list_patterns);
     let suggestions = Resource::new(|| (), |_| crate::history::filter_suggestions());
     view! {
@@ -442,9 +436,8 @@ pub fn PatternsPage() -> impl IntoView {
 #[component]
 pub fn PatternDetail() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let sig = Memo::new(move |_| params.with(|p| p.get("signature").unwrap_or_default()));
-    let window = Memo::new(move |_| query.with(PatternFilter::from_query));
+    let window = query_memo(PatternFilter::from_query);
     let analysis = Resource::new(
         move || (sig.get(), window.get()),
         |(s, w)| get_pattern(s, w),

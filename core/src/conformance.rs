@@ -288,6 +288,15 @@ async fn list_ids(store: &dyn Store, q: &HistoryQuery, what: &str) -> Vec<String
         .collect()
 }
 
+/// The ids of the namespace's history, pages of `limit`.
+async fn ns_ids(store: &dyn Store, ns: &str, limit: usize, what: &str) -> Vec<String> {
+    let q = HistoryQuery {
+        namespace: Some(ns.into()),
+        ..query(limit)
+    };
+    list_ids(store, &q, what).await
+}
+
 async fn get(store: &dyn Store, id: &str, what: &str) -> Option<ActionTrace> {
     store
         .get_trace(id)
@@ -300,6 +309,21 @@ async fn signatures(store: &dyn Store, q: &SignatureQuery, what: &str) -> Vec<Si
         .list_signatures(q)
         .await
         .unwrap_or_else(|e| panic!("conformance[{what}]: list_signatures failed: {e}"))
+}
+
+/// The namespace's first `limit` signatures.
+async fn ns_signatures(
+    store: &dyn Store,
+    ns: &str,
+    limit: usize,
+    what: &str,
+) -> Vec<SignatureAggregate> {
+    let q = SignatureQuery {
+        namespace: Some(ns.into()),
+        limit,
+        ..SignatureQuery::default()
+    };
+    signatures(store, &q, what).await
 }
 
 fn assert_aggregate_eq(got: &SignatureAggregate, want: &SignatureAggregate, what: &str) {
@@ -445,31 +469,14 @@ pub async fn check_idempotency(store: &dyn Store) {
         "conformance[{w}]: Unchanged/Conflict must keep the original trace"
     );
 
-    let ids = list_ids(
-        store,
-        &HistoryQuery {
-            namespace: Some(ns.into()),
-            ..query(50)
-        },
-        w,
-    )
-    .await;
+    let ids = ns_ids(store, ns, 50, w).await;
     assert_eq!(
         ids,
         vec!["conf-idem-b".to_string(), "conf-idem-a".to_string()],
         "conformance[{w}]: no duplicate rows after repeated puts"
     );
     let want = recompute(&[a.clone(), b]);
-    let aggs = signatures(
-        store,
-        &SignatureQuery {
-            namespace: Some(ns.into()),
-            limit: 10,
-            ..SignatureQuery::default()
-        },
-        w,
-    )
-    .await;
+    let aggs = ns_signatures(store, ns, 10, w).await;
     assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
     assert_aggregate_eq(&aggs[0], &want[&a.signature], w);
 }
@@ -792,15 +799,7 @@ pub async fn check_paging(store: &dyn Store) {
     put_all_created(store, &traces, w).await;
     let want = expected_order(&traces);
     for limit in [1usize, 2, 3, 5, 7, 36, 37, 38, 500] {
-        let got = list_ids(
-            store,
-            &HistoryQuery {
-                namespace: Some(ns.into()),
-                ..query(limit)
-            },
-            w,
-        )
-        .await;
+        let got = ns_ids(store, ns, limit, w).await;
         assert_eq!(
             got, want,
             "conformance[{w}]: paging with limit {limit} must return every row exactly once, in order"
@@ -893,6 +892,7 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
         at(2),
     );
     put_all_created(store, &[a.clone(), b.clone(), c.clone()], w).await;
+    let (orig_a, orig_b) = (a.clone(), b.clone());
 
     // First assessment of a.
     let e1 = effectiveness(0.5, at(10));
@@ -951,25 +951,6 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
 
     // Reference: the original traces in store order, then the three replacements.
     let want = {
-        let orig_a = sample_trace(
-            "conf-eff-a",
-            ns,
-            "HighMemoryUsage",
-            "api",
-            "increase_resources",
-            ExecutionStatus::Completed,
-            at(0),
-        );
-        let mut orig_b = sample_trace(
-            "conf-eff-b",
-            ns,
-            "HighMemoryUsage",
-            "api",
-            "increase_resources",
-            ExecutionStatus::Failed,
-            at(1),
-        );
-        orig_b.effectiveness = Some(effectiveness(0.25, at(2)));
         let mut want = SignatureAggregate::new_from(&orig_a);
         want.add(&orig_b);
         want.add(&c);
@@ -980,16 +961,7 @@ pub async fn check_set_effectiveness(store: &dyn Store) {
     };
     let inc = &want.actions["increase_resources"];
     assert_eq!(inc.effectiveness_count, 2, "reference computation");
-    let aggs = signatures(
-        store,
-        &SignatureQuery {
-            namespace: Some(ns.into()),
-            limit: 10,
-            ..Default::default()
-        },
-        w,
-    )
-    .await;
+    let aggs = ns_signatures(store, ns, 10, w).await;
     assert_eq!(aggs.len(), 1, "conformance[{w}]: one signature in {ns}");
     assert_aggregate_eq(&aggs[0], &want, w);
     let pi = pattern_input(store, &a.signature, at(-60), 100, w).await;
@@ -1066,16 +1038,7 @@ pub async fn check_aggregates(store: &dyn Store) {
             .replace_effectiveness(&t.action_type, old, new);
         t.effectiveness = Some(effectiveness(new, at(500)));
     }
-    let got = signatures(
-        store,
-        &SignatureQuery {
-            namespace: Some(ns.into()),
-            limit: 100,
-            ..Default::default()
-        },
-        w,
-    )
-    .await;
+    let got = ns_signatures(store, ns, 100, w).await;
     assert_eq!(
         got.len(),
         want.len(),
@@ -1227,13 +1190,8 @@ fn check_pattern_answer(
     );
     let res = &main[0].resource;
     let want: Vec<String> = expected_order(
-        &all.iter()
-            .filter(|t| {
-                t.resource.namespace == res.namespace
-                    && t.resource.kind == res.kind
-                    && t.resource.name == res.name
-                    && t.action_timestamp >= since
-            })
+        &crate::oracle::resource_traces_since(all, res, since)
+            .into_iter()
             .cloned()
             .collect::<Vec<_>>(),
     )
@@ -1729,15 +1687,7 @@ pub async fn check_delete(store: &dyn Store) {
             "conformance[{w}]: {id} must be gone"
         );
     }
-    let listed = list_ids(
-        store,
-        &HistoryQuery {
-            namespace: Some(ns.into()),
-            ..query(100)
-        },
-        w,
-    )
-    .await;
+    let listed = ns_ids(store, ns, 100, w).await;
     assert_eq!(
         listed,
         expected_order(&traces),
@@ -1803,16 +1753,7 @@ pub async fn check_delete(store: &dyn Store) {
         before.signatures - 1,
         "conformance[{w}]: a signature without traces is no longer counted"
     );
-    let sigs = signatures(
-        store,
-        &SignatureQuery {
-            namespace: Some(ns.into()),
-            limit: 10,
-            ..SignatureQuery::default()
-        },
-        w,
-    )
-    .await;
+    let sigs = ns_signatures(store, ns, 10, w).await;
     assert_eq!(
         sigs.iter().map(|a| a.signature.clone()).collect::<Vec<_>>(),
         vec![sig.clone()],
@@ -2107,13 +2048,7 @@ pub async fn check_oracle(store: &dyn Store, traces: usize, signatures: usize) {
     // The ranking equals plain counting.
     let svc = crate::service::rank_in(
         store,
-        &crate::service::RankRequest {
-            window: Duration::days(7),
-            namespace: None,
-            alert_name: None,
-            offset: 0,
-            limit: 20,
-        },
+        &crate::service::RankRequest::top(Duration::days(7), 20),
         now,
     )
     .await

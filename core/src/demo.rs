@@ -530,6 +530,24 @@ impl Gen {
         })
     }
 
+    /// A scenario's trace: its parameters, then its effectiveness `lo + span × u` (u
+    /// uniform in [0, 1); `None`: not assessed), then the trace, in that order of draws.
+    #[allow(clippy::too_many_arguments)]
+    fn scenario_trace(
+        &mut self,
+        wl: &Workload,
+        action: &str,
+        replicas: Option<i64>,
+        at: DateTime<Utc>,
+        status: ExecutionStatus,
+        eff: Option<(f64, f64)>,
+        alternatives_from: &[&'static str],
+    ) -> TraceInput {
+        let params = self.params(action, wl, replicas);
+        let eff = eff.map(|(lo, span)| lo + span * self.rng.f64());
+        self.trace(wl, action, at, status, eff, params, alternatives_from)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn trace(
         &mut self,
@@ -859,15 +877,13 @@ fn scenario_scale_oscillation(g: &mut Gen) {
     let t0 = g.now - Duration::hours(5);
     for i in 0..7i64 {
         let replicas = if i % 2 == 0 { 3 } else { 6 };
-        let params = g.params("scale_deployment", wl, Some(replicas));
-        let eff = 0.2 + 0.15 * g.rng.f64();
-        let mut t = g.trace(
+        let mut t = g.scenario_trace(
             wl,
             "scale_deployment",
+            Some(replicas),
             t0 + Duration::minutes(11 * i),
             ExecutionStatus::Completed,
-            Some(eff),
-            params,
+            Some((0.2, 0.15)),
             &["update_hpa"],
         );
         t.resource_state_before = Some(obj(json!({"replicas": if replicas == 3 { 6 } else { 3 }})));
@@ -886,15 +902,13 @@ fn scenario_resource_thrashing(g: &mut Gen) {
         } else {
             "scale_deployment"
         };
-        let params = g.params(action, wl, Some(4 + i));
-        let eff = 0.3 + 0.2 * g.rng.f64();
-        let t = g.trace(
+        let t = g.scenario_trace(
             wl,
             action,
+            Some(4 + i),
             t0 + Duration::minutes(20 * i),
             ExecutionStatus::Completed,
-            Some(eff),
-            params,
+            Some((0.3, 0.2)),
             &["optimize_resources"],
         );
         g.out.push(t);
@@ -906,20 +920,18 @@ fn scenario_ineffective_loop(g: &mut Gen) {
     let wl = workload(&SCENARIOS[2]);
     let t0 = g.now - Duration::hours(3);
     for i in 0..6i64 {
-        let params = g.params("restart_pod", wl, None);
-        let eff = 0.05 + 0.15 * g.rng.f64();
         let status = if i % 3 == 2 {
             ExecutionStatus::Failed
         } else {
             ExecutionStatus::Completed
         };
-        let t = g.trace(
+        let t = g.scenario_trace(
             wl,
             "restart_pod",
+            None,
             t0 + Duration::minutes(22 * i),
             status,
-            Some(eff),
-            params,
+            Some((0.05, 0.15)),
             &["increase_resources"],
         );
         g.out.push(t);
@@ -928,92 +940,31 @@ fn scenario_ineffective_loop(g: &mut Gen) {
 
 /// Other alerts on the route-planner Deployment that follow its rollbacks (one
 /// notify_only trace each): a cascade on the same resource, as Kubernaut's rule has it.
-static CASCADE_VICTIMS: [Workload; 9] = {
+static CASCADE_VICTIMS: [Workload; 9] = [
+    cascade_victim("HTTPErrorRateHigh"),
+    cascade_victim("KubePodCrashLooping"),
+    cascade_victim("RedisReplicationBroken"),
+    cascade_victim("HighRequestLatency"),
+    cascade_victim("KubePodCrashLooping"),
+    cascade_victim("KubeJobFailed"),
+    cascade_victim("HTTPErrorRateHigh"),
+    cascade_victim("HighMemoryUsage"),
+    cascade_victim("KubePodNotReady"),
+];
+
+/// One alert on the route-planner Deployment answered with notify_only.
+const fn cascade_victim(alert: &'static str) -> Workload {
     const N: &[ActionProfile] = &[("notify_only", 1, 1.0, 0.2)];
-    [
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "HTTPErrorRateHigh",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "KubePodCrashLooping",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "RedisReplicationBroken",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "HighRequestLatency",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "KubePodCrashLooping",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "KubeJobFailed",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "HTTPErrorRateHigh",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "HighMemoryUsage",
-            Warning,
-            "logistics",
-            N,
-        ),
-        w(
-            "logistics",
-            "Deployment",
-            "route-planner",
-            "KubePodNotReady",
-            Warning,
-            "logistics",
-            N,
-        ),
-    ]
-};
+    w(
+        "logistics",
+        "Deployment",
+        "route-planner",
+        alert,
+        Warning,
+        "logistics",
+        N,
+    )
+}
 
 /// route-planner rollbacks each followed by new alerts in the namespace.
 fn scenario_cascading_failure(g: &mut Gen) {
@@ -1021,28 +972,25 @@ fn scenario_cascading_failure(g: &mut Gen) {
     let t0 = g.now - Duration::hours(3);
     for i in 0..3i64 {
         let at = t0 + Duration::minutes(20 * i);
-        let params = g.params("rollback_deployment", wl, None);
-        let eff = 0.15 + 0.2 * g.rng.f64();
-        let t = g.trace(
+        let t = g.scenario_trace(
             wl,
             "rollback_deployment",
+            None,
             at,
             ExecutionStatus::Completed,
-            Some(eff),
-            params,
+            Some((0.15, 0.2)),
             &["restart_pod"],
         );
         g.out.push(t);
         for k in 0..3 {
             let victim = &CASCADE_VICTIMS[(i * 3 + k) as usize];
-            let params = g.params("notify_only", victim, None);
-            let t = g.trace(
+            let t = g.scenario_trace(
                 victim,
                 "notify_only",
+                None,
                 at + Duration::minutes(4 + 2 * k),
                 ExecutionStatus::Completed,
                 None,
-                params,
                 &[],
             );
             g.out.push(t);

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::model::ActionTrace;
+use crate::model::{ActionTrace, ResourceRef};
 use crate::patterns::{Detector, OSCILLATION_WINDOW_MINUTES, PatternAnalysis, Severity};
 use crate::store::{
     Counts, HourBucket, PatternInput, PatternRequest, SignatureAggregate, TraceFacts, hour_of,
@@ -40,16 +40,7 @@ pub fn pattern_input(traces: &[ActionTrace], req: &PatternRequest) -> PatternInp
             .or_default()
             .add(&Counts::of_trace(t));
     }
-    let r = &newest.resource;
-    let mut resource: Vec<&ActionTrace> = traces
-        .iter()
-        .filter(|t| {
-            t.resource.namespace == r.namespace
-                && t.resource.kind == r.kind
-                && t.resource.name == r.name
-                && t.action_timestamp >= req.since
-        })
-        .collect();
+    let mut resource = resource_traces_since(traces, &newest.resource, req.since);
     resource.sort_by(|a, b| {
         b.action_timestamp
             .cmp(&a.action_timestamp)
@@ -94,6 +85,23 @@ pub struct Expected {
     pub last_seen: Option<DateTime<Utc>>,
     pub per_action: BTreeMap<String, Counts>,
     pub findings: BTreeSet<ExpectedFinding>,
+}
+
+/// The traces on resource `r` at or after `since`, in `traces`' order.
+pub(crate) fn resource_traces_since<'a>(
+    traces: &'a [ActionTrace],
+    r: &ResourceRef,
+    since: DateTime<Utc>,
+) -> Vec<&'a ActionTrace> {
+    traces
+        .iter()
+        .filter(|t| {
+            t.resource.namespace == r.namespace
+                && t.resource.kind == r.kind
+                && t.resource.name == r.name
+                && t.action_timestamp >= since
+        })
+        .collect()
 }
 
 fn mean(xs: &[f64]) -> Option<f64> {
@@ -274,16 +282,7 @@ pub fn expected(
         .filter(|t| t.signature == signature)
         .max_by_key(|t| t.action_timestamp)
     {
-        let r = &newest.resource;
-        let mut all: Vec<&ActionTrace> = traces
-            .iter()
-            .filter(|t| {
-                t.resource.namespace == r.namespace
-                    && t.resource.kind == r.kind
-                    && t.resource.name == r.name
-                    && t.action_timestamp >= start
-            })
-            .collect();
+        let mut all = resource_traces_since(traces, &newest.resource, start);
         all.sort_by(|a, b| {
             a.action_timestamp
                 .cmp(&b.action_timestamp)

@@ -69,6 +69,19 @@ pub struct RankRequest {
     pub limit: usize,
 }
 
+impl RankRequest {
+    /// The first `limit` signatures of the window, over every namespace and alert.
+    pub fn top(window: Duration, limit: usize) -> Self {
+        RankRequest {
+            window,
+            namespace: None,
+            alert_name: None,
+            offset: 0,
+            limit,
+        }
+    }
+}
+
 /// One signature in the ranking: its lifetime aggregate and its counts in the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -655,16 +668,7 @@ mod tests {
             patterns::RecommendationStatus::NoHistory
         );
         let r = svc
-            .rank(
-                &RankRequest {
-                    window: Duration::days(1),
-                    namespace: None,
-                    alert_name: None,
-                    offset: 0,
-                    limit: 10,
-                },
-                now(),
-            )
+            .rank(&RankRequest::top(Duration::days(1), 10), now())
             .await
             .unwrap();
         assert_eq!(r.total, 2);
@@ -672,16 +676,7 @@ mod tests {
         assert_eq!(r.signatures[1].window_occurrences, 2);
         // The window counts only what is in it.
         let r = svc
-            .rank(
-                &RankRequest {
-                    window: Duration::minutes(90),
-                    namespace: None,
-                    alert_name: None,
-                    offset: 0,
-                    limit: 10,
-                },
-                now(),
-            )
+            .rank(&RankRequest::top(Duration::minutes(90), 10), now())
             .await
             .unwrap();
         assert_eq!(r.total, 1);

@@ -21,9 +21,7 @@ Exits non-zero on any failure.
 import datetime
 import hashlib
 import json
-import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+
+from driverlib import Capture, free_port  # noqa: E402
 
 from holmes.core.llm import DefaultLLM  # noqa: E402
 from holmes.core.tool_calling_llm import ToolCallingLLM  # noqa: E402
@@ -59,23 +60,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + f"[{LABEL}] " + what, flush=True)
     if not cond:
         FAILURES.append(what)
-
-
-class Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(f"{record.name}: {record.getMessage()}")
-
-    def __enter__(self):
-        logging.getLogger().addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        logging.getLogger().removeHandler(self)
-        return False
 
 
 BUILTIN_NAMES = [t.name for t in load_builtin_toolsets()]
@@ -247,14 +231,6 @@ class ScriptedLLM(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def check_ask(path, sig):

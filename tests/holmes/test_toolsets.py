@@ -28,7 +28,6 @@ import glob
 import hashlib
 import io
 import json
-import logging
 import os
 import shlex
 import shutil
@@ -39,6 +38,9 @@ import urllib.request
 import yaml
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+
+from driverlib import Capture  # noqa: E402
 
 from holmes.core.tool_calling_llm import ToolCallingLLM  # noqa: E402
 from holmes.core.tools import StructuredToolResultStatus, ToolsetStatusEnum, ToolsetTag  # noqa: E402
@@ -60,30 +62,6 @@ def check(cond, what):
         FAILURES.append(what)
 
 
-class Capture(logging.Handler):
-    """Collects WARNING+ records of every logger while active."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(f"{record.name}: {record.getMessage()}")
-
-    def __enter__(self):
-        root = logging.getLogger()
-        self._level = root.level
-        root.setLevel(logging.WARNING)
-        root.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        root = logging.getLogger()
-        root.removeHandler(self)
-        root.setLevel(self._level)
-        return False
-
-
 # Built-ins are loaded once, before any capture (their own import warns about kubeconfig).
 BUILTINS = load_builtin_toolsets()
 BUILTIN_NAMES = [t.name for t in BUILTINS]
@@ -103,7 +81,7 @@ def manager(**kw):
 def load_cli_file(path):
     """The `holmes ask -t FILE` path: ToolsetManager._load_toolsets_from_paths with the
     built-in conflict check."""
-    with Capture() as cap:
+    with Capture(root_level=True) as cap:
         toolsets = manager(custom_toolsets_from_cli=[path])._load_toolsets_from_paths(
             [path], BUILTIN_NAMES, check_conflict_default=True
         )
@@ -172,7 +150,7 @@ def check_config_snippet(path):
     with open(path) as f:
         cfg = yaml.safe_load(f)
     custom = os.path.join(VARIANTS, f"toolset_{variant}.yaml")
-    with Capture() as cap:
+    with Capture(root_level=True) as cap:
         tm = manager(toolsets=cfg["toolsets"], custom_toolsets=[custom])
         all_ts = tm._list_all_toolsets(check_prerequisites=False, toolset_tags=[ToolsetTag.CORE, ToolsetTag.CLI])
     check(not cap.records, f"config {variant}: no warnings {cap.records}")
@@ -200,7 +178,7 @@ def check_manifests_configmap(path):
     fd, tmp = tempfile.mkstemp(suffix=".yaml")
     with os.fdopen(fd, "w") as f:
         f.write(cms[0]["data"]["custom_toolset.yaml"])
-    with Capture() as cap:
+    with Capture(root_level=True) as cap:
         tm = manager(custom_toolsets=[tmp])
         all_ts = tm._list_all_toolsets(check_prerequisites=False, toolset_tags=[ToolsetTag.CORE, ToolsetTag.CLUSTER])
     check(not cap.records, f"manifests {variant}: server-side load has no warnings {cap.records}")

@@ -104,22 +104,11 @@ pub fn generate_manifests(opts: &GenerateOptions) -> Result<String, GenerateErro
         &toolset_yaml,
         &context_default,
     )));
-    docs.push(to_yaml(&Service {
-        metadata: meta(opts, &opts.name, true),
-        spec: Some(ServiceSpec {
-            type_: Some("ClusterIP".into()),
-            selector: Some(holmes_selector(opts)),
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: HOLMES_PORT,
-                target_port: Some(IntOrString::String("http".into())),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }));
+    docs.push(to_yaml(&http_service(
+        meta(opts, &opts.name, true),
+        holmes_selector(opts),
+        HOLMES_PORT,
+    )));
     if opts.deploy_context_api {
         docs.extend(context_api(opts));
     }
@@ -541,14 +530,21 @@ fn context_api(opts: &GenerateOptions) -> Vec<String> {
         }),
         ..Default::default()
     };
-    let service = Service {
-        metadata: meta(CONTEXT_API_NAME),
+    let service = http_service(meta(CONTEXT_API_NAME), selector, CONTEXT_API_PORT);
+    vec![to_yaml(&pvc), to_yaml(&deployment), to_yaml(&service)]
+}
+
+/// A ClusterIP Service with one TCP port named `http` on `port`, to the pods' port
+/// named `http`.
+fn http_service(metadata: ObjectMeta, selector: BTreeMap<String, String>, port: i32) -> Service {
+    Service {
+        metadata,
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector),
             ports: Some(vec![ServicePort {
                 name: Some("http".into()),
-                port: CONTEXT_API_PORT,
+                port,
                 target_port: Some(IntOrString::String("http".into())),
                 protocol: Some("TCP".into()),
                 ..Default::default()
@@ -556,8 +552,7 @@ fn context_api(opts: &GenerateOptions) -> Vec<String> {
             ..Default::default()
         }),
         ..Default::default()
-    };
-    vec![to_yaml(&pvc), to_yaml(&deployment), to_yaml(&service)]
+    }
 }
 
 #[cfg(test)]

@@ -282,6 +282,21 @@ const fn opt(name: &'static str, description: &'static str) -> P {
     }
 }
 
+impl P {
+    /// The same parameter with another JSON type (`integer`, `boolean`).
+    const fn typed(self, ty: &'static str) -> P {
+        P { ty, ..self }
+    }
+
+    /// The same parameter limited to these values.
+    const fn one_of(self, values: &'static [&'static str]) -> P {
+        P {
+            enumeration: Some(values),
+            ..self
+        }
+    }
+}
+
 fn params(ps: &[P]) -> OrderedMap<Param> {
     let mut m = OrderedMap::default();
     for p in ps {
@@ -312,6 +327,16 @@ fn query(key: &str, p: &P) -> String {
     } else {
         guard(p.name, &body)
     }
+}
+
+/// [`query`] of each parameter, under the API's name for it (`keys`, in order).
+fn queries(keys: &[&str], ps: &[P]) -> String {
+    keys.iter().zip(ps).map(|(k, p)| query(k, p)).collect()
+}
+
+/// [`query`] of each parameter under its own name.
+fn named_queries(ps: &[P]) -> String {
+    ps.iter().map(|p| query(p.name, p)).collect()
 }
 
 /// A URL validated by `check_url` (no quote, `$`, brace or space), single-quoted.
@@ -396,20 +421,8 @@ pub fn context_tool_specs() -> [ToolSpec; 5] {
             ),
         ],
     };
-    let limit = P {
-        name: "limit",
-        ty: "integer",
-        required: false,
-        description: "Optional page size, 1 to 500 (default 50).",
-        enumeration: None,
-    };
-    let status = P {
-        name: "status",
-        ty: "string",
-        required: false,
-        description: "Optional execution status filter.",
-        enumeration: Some(STATUSES),
-    };
+    let limit = opt("limit", "Optional page size, 1 to 500 (default 50).").typed("integer");
+    let status = opt("status", "Optional execution status filter.").one_of(STATUSES);
     let history = ToolSpec {
         name: "kubernaut_action_history",
         description: "Returns the remediation actions Kubernaut already took (restarts, scaling, rollbacks, resource changes, ...), \
@@ -527,13 +540,7 @@ pub fn similar_tool_spec() -> ToolSpec {
                 "Optional alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.",
             ),
             opt("window", WINDOW_PARAM),
-            P {
-                name: "limit",
-                ty: "integer",
-                required: false,
-                description: "Optional number of hits, 1 to 50 (default 10).",
-                enumeration: None,
-            },
+            opt("limit", "Optional number of hits, 1 to 50 (default 10).").typed("integer"),
         ],
     }
 }
@@ -551,10 +558,9 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         description: discover.description.into(),
         user_description: discover.user_description,
         command: format!(
-            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}{}",
+            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}",
             quoted_url(&urls.discover, &format!("{api}/discover")),
-            query("alertType", &ps[0]),
-            query("namespace", &ps[1]),
+            queries(&["alertType", "namespace"], ps),
         ),
         parameters: params(ps),
     });
@@ -575,10 +581,7 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         "limit",
         "cursor",
     ];
-    let mut q = String::new();
-    for (k, p) in keys.iter().zip(ps.iter()) {
-        q.push_str(&query(k, p));
-    }
+    let q = queries(&keys, ps);
     tools.push(Tool {
         name: history.name,
         description: history.description.into(),
@@ -610,12 +613,10 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         description: patterns.description.into(),
         user_description: patterns.user_description,
         command: format!(
-            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}{}{}",
+            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}",
             path_param_check("kn_signature", "signature", 256),
             quoted_url(&urls.patterns, &format!("{api}/patterns/")),
-            query("window", &ps[1]),
-            query("namespace", &ps[2]),
-            query("alertName", &ps[3]),
+            queries(&["window", "namespace", "alertName"], &ps[1..]),
         ),
         parameters: params(ps),
     });
@@ -804,20 +805,16 @@ fn kubernetes_toolset() -> Toolset {
         parameters: params(&ps),
     });
 
-    let previous = P {
-        name: "previous",
-        ty: "boolean",
-        required: false,
-        description: "Optional; true returns the logs of the previous (crashed) container instance.",
-        enumeration: None,
-    };
-    let tail = P {
-        name: "tail_lines",
-        ty: "integer",
-        required: false,
-        description: "Optional number of most recent lines (default 200).",
-        enumeration: None,
-    };
+    let previous = opt(
+        "previous",
+        "Optional; true returns the logs of the previous (crashed) container instance.",
+    )
+    .typed("boolean");
+    let tail = opt(
+        "tail_lines",
+        "Optional number of most recent lines (default 200).",
+    )
+    .typed("integer");
     let ps = [
         req("namespace", "Namespace of the pod."),
         req("pod_name", "Name of the pod."),
@@ -880,13 +877,7 @@ fn kubernetes_toolset() -> Toolset {
         });
     }
 
-    let ev_type = P {
-        name: "type",
-        ty: "string",
-        required: false,
-        description: "Optional event type filter.",
-        enumeration: Some(&["Normal", "Warning"]),
-    };
+    let ev_type = opt("type", "Optional event type filter.").one_of(&["Normal", "Warning"]);
     let ps = [
         opt(
             "namespace",
@@ -911,13 +902,7 @@ fn kubernetes_toolset() -> Toolset {
         parameters: params(&ps),
     });
 
-    let kind = P {
-        name: "kind",
-        ty: "string",
-        required: true,
-        description: "Kind of the object.",
-        enumeration: Some(DESCRIBE_KINDS),
-    };
+    let kind = req("kind", "Kind of the object.").one_of(DESCRIBE_KINDS);
     let ps = [
         kind,
         req("name", "Name of the object."),
@@ -958,6 +943,23 @@ fn kubernetes_toolset() -> Toolset {
 // ---------------------------------------------------------------------------------
 // kubernaut/prometheus (direct HTTP API)
 
+/// A tool that GETs `url` (quoted) with each parameter as a query parameter of its name.
+fn prometheus_get(
+    name: &'static str,
+    description: &str,
+    user_description: &'static str,
+    url: String,
+    ps: &[P],
+) -> Tool {
+    Tool {
+        name,
+        description: description.into(),
+        user_description,
+        command: format!("{CURL} -G {url}{}", named_queries(ps)),
+        parameters: params(ps),
+    }
+}
+
 fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
     let prom = opts.prometheus_base(default_prom);
     let mut tools = Vec::new();
@@ -972,20 +974,14 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             "Optional evaluation time, RFC 3339 or Unix seconds (default now).",
         ),
     ];
-    tools.push(Tool {
-        name: "hybrid_prometheus_query",
-        description: "Runs an instant PromQL query against Prometheus (/api/v1/query) and returns the JSON result \
-            (resultType and one value per series). Use it for current values: error rates, restarts, memory, CPU."
-            .into(),
-        user_description: "Prometheus instant query",
-        command: format!(
-            "{CURL} -G {}{}{}",
-            quoted_url(&prom, "/api/v1/query"),
-            query("query", &ps[0]),
-            query("time", &ps[1]),
-        ),
-        parameters: params(&ps),
-    });
+    tools.push(prometheus_get(
+        "hybrid_prometheus_query",
+        "Runs an instant PromQL query against Prometheus (/api/v1/query) and returns the JSON result \
+            (resultType and one value per series). Use it for current values: error rates, restarts, memory, CPU.",
+        "Prometheus instant query",
+        quoted_url(&prom, "/api/v1/query"),
+        &ps,
+    ));
 
     let ps = [
         req("query", "PromQL expression."),
@@ -996,22 +992,14 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
             "Resolution, e.g. 60s or 5m; keep (end - start) / step below about 500 points.",
         ),
     ];
-    tools.push(Tool {
-        name: "hybrid_prometheus_query_range",
-        description: "Runs a PromQL range query against Prometheus (/api/v1/query_range) and returns the JSON matrix. \
-            Use it to see how a metric changed over time, e.g. before and after a Kubernaut action."
-            .into(),
-        user_description: "Prometheus range query",
-        command: format!(
-            "{CURL} -G {}{}{}{}{}",
-            quoted_url(&prom, "/api/v1/query_range"),
-            query("query", &ps[0]),
-            query("start", &ps[1]),
-            query("end", &ps[2]),
-            query("step", &ps[3]),
-        ),
-        parameters: params(&ps),
-    });
+    tools.push(prometheus_get(
+        "hybrid_prometheus_query_range",
+        "Runs a PromQL range query against Prometheus (/api/v1/query_range) and returns the JSON matrix. \
+            Use it to see how a metric changed over time, e.g. before and after a Kubernaut action.",
+        "Prometheus range query",
+        quoted_url(&prom, "/api/v1/query_range"),
+        &ps,
+    ));
 
     match &opts.alertmanager_url {
         Some(am) => {
@@ -1029,7 +1017,7 @@ fn prometheus_toolset(opts: &GenerateOptions, default_prom: &str) -> Toolset {
                 command: format!(
                     "{CURL} -G {} --data-urlencode active=true{}",
                     quoted_url(&am, "/api/v2/alerts"),
-                    query("filter", &ps[0]),
+                    named_queries(&ps),
                 ),
                 parameters: params(&ps),
             });

@@ -88,12 +88,7 @@ pub fn scale_oscillation(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)> 
     for w in scales.windows(2) {
         let (prev, cur) = (w[0], w[1]);
         let Some(p) = prev.replicas else { continue };
-        let dir = match cur.replicas {
-            Some(c) if c > p => Direction::Up,
-            Some(c) if c < p => Direction::Down,
-            _ => Direction::None,
-        };
-        rows.push((cur, dir));
+        rows.push((cur, direction(p, cur.replicas)));
     }
     let changes = rows
         .windows(2)
@@ -106,15 +101,7 @@ pub fn scale_oscillation(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)> 
     let duration =
         minutes(involved[involved.len() - 1].action_timestamp - involved[0].action_timestamp);
     let eff = assessed_mean(&involved);
-    let sev = if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
-        Severity::Critical
-    } else if changes >= 3 && duration <= 120.0 && below(eff, 0.7) {
-        Severity::High
-    } else if duration <= 180.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    };
+    let sev = scale_rule(changes, duration, eff);
     let mut ev = evidence_of(&involved, changes);
     // The replica counts from the first row's predecessor on.
     let first_idx = scales
@@ -161,15 +148,7 @@ pub fn resource_thrashing(facts: &[&TraceFacts]) -> Option<(Severity, Evidence)>
     }
     let eff = assessed_mean(&rows);
     let mean_gap = gaps.iter().sum::<f64>() / gaps.len() as f64;
-    let sev = if transitions >= 3 && below(eff, 0.6) {
-        Severity::Critical
-    } else if transitions >= 2 && below(eff, 0.7) {
-        Severity::High
-    } else if mean_gap < 15.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    };
+    let sev = thrash_rule(transitions, eff, mean_gap);
     let mut ev = evidence_of(&rows, transitions);
     ev.mean_gap_minutes = Some(r3(mean_gap));
     Some((sev, ev))
@@ -190,16 +169,7 @@ pub fn ineffective_loops(facts: &[&TraceFacts]) -> Vec<(Severity, Evidence)> {
         if n < 2 {
             continue;
         }
-        let eff = assessed_mean(ts);
-        let sev = if n >= 5 && below(eff, 0.3) {
-            Severity::Critical
-        } else if n >= 4 && below(eff, 0.5) {
-            Severity::High
-        } else if n >= 3 && below(eff, 0.6) {
-            Severity::Medium
-        } else if below(eff, 0.4) {
-            Severity::Low
-        } else {
+        let Some(sev) = loop_rule(n as u64, assessed_mean(ts)) else {
             continue;
         };
         let scores: Vec<f64> = ts.iter().filter_map(|t| t.effectiveness).collect();
@@ -290,15 +260,7 @@ pub fn cascading_failures(
         }
         let mean_new = total_new as f64 / n;
         let recurrence = idx.iter().filter(|&&i| after[i].recurred).count() as f64 / n;
-        let sev = if mean_new > 2.0 && recurrence > 0.5 {
-            Severity::Critical
-        } else if mean_new > 1.5 || recurrence > 0.7 {
-            Severity::High
-        } else if mean_new > 1.0 || recurrence > 0.4 {
-            Severity::Medium
-        } else {
-            Severity::Low
-        };
+        let sev = cascade_rule(mean_new, recurrence);
         let all: Vec<&TraceFacts> = idx.iter().map(|&i| facts[i]).collect();
         let mut ev = evidence_of(&all, causing.len() as u64);
         ev.mean_new_alerts = Some(r3(mean_new));
@@ -311,6 +273,76 @@ pub fn cascading_failures(
         out.push((sev, ev));
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// The rules' thresholds, shared by the detectors above and the severity-only scans below.
+
+/// Which way a scale action moved the replica count from the previous one's `prev`.
+fn direction(prev: i64, cur: Option<i64>) -> Direction {
+    match cur {
+        Some(c) if c > prev => Direction::Up,
+        Some(c) if c < prev => Direction::Down,
+        _ => Direction::None,
+    }
+}
+
+/// Scale oscillation's severity from its direction changes, the minutes its rows span
+/// and their mean effectiveness.
+fn scale_rule(changes: u64, duration: f64, eff: Option<f64>) -> Severity {
+    if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
+        Severity::Critical
+    } else if changes >= 3 && duration <= 120.0 && below(eff, 0.7) {
+        Severity::High
+    } else if duration <= 180.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+/// Resource thrashing's severity from its transitions, the rows' mean effectiveness and
+/// their mean gap in minutes.
+fn thrash_rule(transitions: u64, eff: Option<f64>, mean_gap: f64) -> Severity {
+    if transitions >= 3 && below(eff, 0.6) {
+        Severity::Critical
+    } else if transitions >= 2 && below(eff, 0.7) {
+        Severity::High
+    } else if mean_gap < 15.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+/// An ineffective loop's severity from its repetitions (at least 2) and mean
+/// effectiveness; `None`: not reported.
+fn loop_rule(n: u64, eff: Option<f64>) -> Option<Severity> {
+    if n >= 5 && below(eff, 0.3) {
+        Some(Severity::Critical)
+    } else if n >= 4 && below(eff, 0.5) {
+        Some(Severity::High)
+    } else if n >= 3 && below(eff, 0.6) {
+        Some(Severity::Medium)
+    } else if below(eff, 0.4) {
+        Some(Severity::Low)
+    } else {
+        None
+    }
+}
+
+/// A cascading failure's severity from the mean number of new alerts per action and
+/// the recurrence rate.
+fn cascade_rule(mean_new: f64, recurrence: f64) -> Severity {
+    if mean_new > 2.0 && recurrence > 0.5 {
+        Severity::Critical
+    } else if mean_new > 1.5 || recurrence > 0.7 {
+        Severity::High
+    } else if mean_new > 1.0 || recurrence > 0.4 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -345,11 +377,7 @@ pub fn scale_severity(facts: &[&TraceFacts]) -> Option<Severity> {
         .filter(|t| &*t.action_type == "scale_deployment")
     {
         if let Some(Some(p)) = prev_replicas {
-            let dir = match t.replicas {
-                Some(c) if c > p => Direction::Up,
-                Some(c) if c < p => Direction::Down,
-                _ => Direction::None,
-            };
+            let dir = direction(p, t.replicas);
             if let Some(pd) = prev_dir
                 && pd != dir
                 && pd != Direction::None
@@ -371,16 +399,7 @@ pub fn scale_severity(facts: &[&TraceFacts]) -> Option<Severity> {
         (Some(f), Some(l)) => minutes(l - f),
         _ => 0.0,
     };
-    let eff = eff.mean();
-    Some(if changes >= 4 && duration <= 60.0 && below(eff, 0.5) {
-        Severity::Critical
-    } else if changes >= 3 && duration <= 120.0 && below(eff, 0.7) {
-        Severity::High
-    } else if duration <= 180.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    })
+    Some(scale_rule(changes, duration, eff.mean()))
 }
 
 /// [`resource_thrashing`]'s severity.
@@ -407,16 +426,11 @@ pub fn thrashing_severity(facts: &[&TraceFacts]) -> Option<Severity> {
     if transitions == 0 {
         return None;
     }
-    let eff = eff.mean();
-    Some(if transitions >= 3 && below(eff, 0.6) {
-        Severity::Critical
-    } else if transitions >= 2 && below(eff, 0.7) {
-        Severity::High
-    } else if gap_sum / (rows as f64) < 15.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    })
+    Some(thrash_rule(
+        transitions,
+        eff.mean(),
+        gap_sum / (rows as f64),
+    ))
 }
 
 /// Per action type of a window: repetitions, assessed scores, other-alert counts and
@@ -483,21 +497,10 @@ pub fn tally<'a>(facts: &[&'a TraceFacts], after: &[&Aftermath], out: &mut Vec<T
 
 /// [`ineffective_loops`]' severity for one action type.
 pub fn loop_severity(x: &TypeTally) -> Option<Severity> {
-    let (n, eff) = (x.n, x.eff.mean());
-    if n < 2 {
+    if x.n < 2 {
         return None;
     }
-    if n >= 5 && below(eff, 0.3) {
-        Some(Severity::Critical)
-    } else if n >= 4 && below(eff, 0.5) {
-        Some(Severity::High)
-    } else if n >= 3 && below(eff, 0.6) {
-        Some(Severity::Medium)
-    } else if below(eff, 0.4) {
-        Some(Severity::Low)
-    } else {
-        None
-    }
+    loop_rule(x.n, x.eff.mean())
 }
 
 /// [`cascading_failures`]' severity for one action type.
@@ -508,13 +511,5 @@ pub fn cascade_severity(x: &TypeTally) -> Option<Severity> {
     let n = x.n as f64;
     let mean_new = x.new_alerts as f64 / n;
     let recurrence = x.recurred as f64 / n;
-    Some(if mean_new > 2.0 && recurrence > 0.5 {
-        Severity::Critical
-    } else if mean_new > 1.5 || recurrence > 0.7 {
-        Severity::High
-    } else if mean_new > 1.0 || recurrence > 0.4 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    })
+    Some(cascade_rule(mean_new, recurrence))
 }

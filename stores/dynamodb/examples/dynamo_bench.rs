@@ -176,16 +176,7 @@ async fn main() {
     let service = Service::new(Arc::new(store.clone()), AnalysisConfig::default());
     let busiest = {
         let top = service
-            .rank(
-                &RankRequest {
-                    window: Duration::days(30),
-                    namespace: None,
-                    alert_name: None,
-                    offset: 0,
-                    limit: 1,
-                },
-                now,
-            )
+            .rank(&RankRequest::top(Duration::days(30), 1), now)
             .await
             .expect("ranking");
         top.signatures[0].aggregate.clone()
@@ -321,11 +312,8 @@ async fn main() {
                 service
                     .rank(
                         &RankRequest {
-                            window: Duration::days(days),
                             namespace: ns,
-                            alert_name: None,
-                            offset: 0,
-                            limit: 50,
+                            ..RankRequest::top(Duration::days(days), 50)
                         },
                         now,
                     )

@@ -120,6 +120,18 @@ pub(crate) async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(1 + fastrand::u64(..cap))).await;
 }
 
+/// Before sending what a batch request left unprocessed again: counts the attempt and
+/// waits ([`backoff`]), or gives up with `Unavailable` (`what`) after
+/// `MAX_WRITE_ATTEMPTS`.
+pub(crate) async fn retry_unprocessed(attempt: &mut u32, what: &str) -> Result<(), StoreError> {
+    *attempt += 1;
+    if *attempt >= MAX_WRITE_ATTEMPTS {
+        return Err(StoreError::Unavailable(what.into()));
+    }
+    backoff(*attempt).await;
+    Ok(())
+}
+
 /// The HTTPS client: hyper 1 + one rustls 0.23 stack with the ring provider (no aws-lc,
 /// no legacy hyper 0.14). Plain `http://` endpoints work with it too. Its trust roots are
 /// the system's (native) root certificates, loaded on a background thread while the rest
@@ -506,13 +518,11 @@ impl DynamoStore {
                     pending = ka.keys;
                 }
                 if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_WRITE_ATTEMPTS {
-                        return Err(StoreError::Unavailable(
-                            "BatchGetItem: keys left unprocessed (throttled)".into(),
-                        ));
-                    }
-                    backoff(attempt).await;
+                    retry_unprocessed(
+                        &mut attempt,
+                        "BatchGetItem: keys left unprocessed (throttled)",
+                    )
+                    .await?;
                 }
             }
         }

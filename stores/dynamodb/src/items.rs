@@ -240,6 +240,18 @@ impl Delta {
         }
     }
 
+    /// The counters as bucket attributes: `n`, `ok`, `fa`, `rb`, `es`, `en`.
+    pub(crate) fn attributes(&self) -> Result<[(&'static str, AttributeValue); 6], StoreError> {
+        Ok([
+            ("n", av(self.n)?),
+            ("ok", av(self.ok)?),
+            ("fa", av(self.fa)?),
+            ("rb", av(self.rb)?),
+            ("es", av(self.es)?),
+            ("en", av(self.en)?),
+        ])
+    }
+
     pub(crate) fn neg(self) -> Delta {
         Delta {
             n: -self.n,

@@ -23,13 +23,9 @@ impl DynamoStore {
         cond.push_str(&format!(" AND {}", e.cmp("ts_id", ">=", &key_ts(since))?));
         let projection = e.projection(&FACT_ATTRS);
         let q = self
-            .client
-            .query()
+            .keyed_query(e, cond)
             .index_name(index)
-            .key_condition_expression(cond)
             .projection_expression(projection)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
             .scan_index_forward(false);
         let mut strings = Interner::default();
         self.query_all(q, Some(limit))
@@ -60,12 +56,8 @@ impl DynamoStore {
         )?;
         let projection = e.projection(&["sk", "action_pk", "status_pk", "eff"]);
         let q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
+            .keyed_query(e, cond)
             .projection_expression(projection)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
             .consistent_read(true);
         let limit = usize::try_from(h0_traces)
             .unwrap_or(usize::MAX)
@@ -310,7 +302,7 @@ pub(crate) fn decode_token(token: &str) -> Result<BTreeMap<String, String>, Stor
 }
 
 /// Builds expression attribute names/values and a condition string piece by piece.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Expr {
     pub(crate) names: HashMap<String, String>,
     pub(crate) values: Item,

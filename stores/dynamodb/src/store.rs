@@ -31,27 +31,15 @@ impl Store for DynamoStore {
             }
             return Ok(out);
         }
-        let permits = Arc::new(tokio::sync::Semaphore::new(PUT_CONCURRENCY));
-        let mut tasks = tokio::task::JoinSet::new();
-        for idxs in groups.into_values() {
-            let store = self.clone();
-            let permits = permits.clone();
-            let group: Vec<(usize, ActionTrace)> =
-                idxs.into_iter().map(|i| (i, traces[i].clone())).collect();
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await.map_err(internal)?;
-                let mut out = Vec::with_capacity(group.len());
-                for (i, t) in group {
-                    out.push((i, store.put_one(&t).await?));
-                }
-                Ok::<_, StoreError>(out)
-            });
-        }
+        let groups = groups
+            .into_values()
+            .map(|idxs| idxs.into_iter().map(|i| (i, traces[i].clone())).collect());
         let mut outcomes: Vec<Option<PutOutcome>> = vec![None; traces.len()];
-        while let Some(joined) = tasks.join_next().await {
-            for (i, o) in joined.map_err(internal)?? {
-                outcomes[i] = Some(o);
-            }
+        let done = self
+            .per_group(groups, |store, t| async move { store.put_one(&t).await })
+            .await?;
+        for (i, o) in done {
+            outcomes[i] = Some(o);
         }
         outcomes
             .into_iter()
@@ -145,9 +133,7 @@ impl Store for DynamoStore {
         let mut lek = None;
         for _ in 0..if exact { 1 } else { CONTAINS_READS } {
             let mut req = self
-                .client
-                .query()
-                .key_condition_expression(cond.clone())
+                .keyed_query(e.clone(), cond.clone())
                 .scan_index_forward(false)
                 .limit(per_request.min(i32::MAX as usize) as i32)
                 .set_index_name(index.map(str::to_string))
@@ -156,9 +142,6 @@ impl Store for DynamoStore {
             if !filters.is_empty() {
                 req = req.filter_expression(filters.join(" AND "));
             }
-            req = req
-                .set_expression_attribute_names(Some(e.names.clone()))
-                .set_expression_attribute_values(Some(e.values.clone()));
             let out = self.query(req).await?;
             lek = out.last_evaluated_key;
             for item in out.items.unwrap_or_default() {
@@ -445,10 +428,8 @@ impl Store for DynamoStore {
             filters.push(e.cmp("last_seen_k", ">=", &key_ts(s))?);
         }
         let mut req = self
-            .client
-            .query()
+            .keyed_query(e, cond)
             .index_name(IDX_RANK)
-            .key_condition_expression(cond)
             .scan_index_forward(false);
         if filters.is_empty() {
             let want = query.offset.saturating_add(query.limit);
@@ -456,9 +437,6 @@ impl Store for DynamoStore {
         } else {
             req = req.filter_expression(filters.join(" AND "));
         }
-        req = req
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values));
         let out = self.query(req).await?;
         out.items()
             .iter()
@@ -503,24 +481,13 @@ impl Store for DynamoStore {
             }
         }
         let mut out = vec![false; action_ids.len()];
-        let permits = Arc::new(tokio::sync::Semaphore::new(PUT_CONCURRENCY));
-        let mut tasks = tokio::task::JoinSet::new();
-        for group in groups.into_values() {
-            let store = self.clone();
-            let permits = permits.clone();
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await.map_err(internal)?;
-                let mut done = Vec::with_capacity(group.len());
-                for (i, t) in group {
-                    done.push((i, store.delete_one(&t).await?));
-                }
-                Ok::<_, StoreError>(done)
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            for (i, deleted) in joined.map_err(internal)?? {
-                out[i] = deleted;
-            }
+        let done = self
+            .per_group(groups.into_values(), |store, t| async move {
+                store.delete_one(&t).await
+            })
+            .await?;
+        for (i, deleted) in done {
+            out[i] = deleted;
         }
         Ok(out)
     }

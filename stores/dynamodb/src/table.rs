@@ -70,14 +70,7 @@ impl DynamoStore {
         for ((hour, sig, action), (c, ns, alert, times)) in &buckets {
             let counts = |pk: String, sk: String, labels: Option<(&str, &str)>| {
                 let mut item = to_item(&Key { pk: &pk, sk: &sk })?;
-                for (attr, v) in [
-                    ("n", av(c.traces)?),
-                    ("ok", av(c.completed)?),
-                    ("fa", av(c.failed)?),
-                    ("rb", av(c.rolled_back)?),
-                    ("es", av(c.effectiveness_sum)?),
-                    ("en", av(c.effectiveness_count)?),
-                ] {
+                for (attr, v) in Delta::of(c).attributes()? {
                     item.insert(attr.to_string(), v);
                 }
                 if let Some((ns, al)) = labels {
@@ -130,13 +123,11 @@ impl DynamoStore {
                     pending = left;
                 }
                 if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_WRITE_ATTEMPTS {
-                        return Err(StoreError::Unavailable(
-                            "BatchWriteItem: items left unprocessed (throttled)".into(),
-                        ));
-                    }
-                    backoff(attempt).await;
+                    retry_unprocessed(
+                        &mut attempt,
+                        "BatchWriteItem: items left unprocessed (throttled)",
+                    )
+                    .await?;
                 }
             }
         }

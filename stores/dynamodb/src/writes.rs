@@ -27,6 +27,42 @@ pub(crate) enum TxResult {
 pub(crate) const PUT_CONCURRENCY: usize = 8;
 
 impl DynamoStore {
+    /// Runs `one` on every trace of the groups: one group's traces one after the other
+    /// (they share the aggregate), the groups concurrently (at most `PUT_CONCURRENCY`).
+    /// Gives each trace's index with its result, in no particular order; the first error
+    /// ends it.
+    pub(crate) async fn per_group<R, F, Fut>(
+        &self,
+        groups: impl IntoIterator<Item = Vec<(usize, ActionTrace)>>,
+        one: F,
+    ) -> Result<Vec<(usize, R)>, StoreError>
+    where
+        F: Fn(DynamoStore, ActionTrace) -> Fut + Clone + Send + 'static,
+        Fut: std::future::Future<Output = Result<R, StoreError>> + Send,
+        R: Send + 'static,
+    {
+        let permits = Arc::new(tokio::sync::Semaphore::new(PUT_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        for group in groups {
+            let store = self.clone();
+            let permits = permits.clone();
+            let one = one.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.map_err(internal)?;
+                let mut done = Vec::with_capacity(group.len());
+                for (i, t) in group {
+                    done.push((i, one(store.clone(), t).await?));
+                }
+                Ok::<_, StoreError>(done)
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            all.extend(joined.map_err(internal)??);
+        }
+        Ok(all)
+    }
+
     /// Stores one trace with its aggregate and counter shard, retrying optimistic
     /// conflicts.
     pub(crate) async fn put_one(&self, trace: &ActionTrace) -> Result<PutOutcome, StoreError> {
@@ -192,14 +228,7 @@ impl DynamoStore {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let mut adds = Vec::new();
-        for (attr, v) in [
-            ("n", av(d.n)?),
-            ("ok", av(d.ok)?),
-            ("fa", av(d.fa)?),
-            ("rb", av(d.rb)?),
-            ("es", av(d.es)?),
-            ("en", av(d.en)?),
-        ] {
+        for (attr, v) in d.attributes()? {
             names.insert(format!("#{attr}"), attr.to_string());
             values.insert(format!(":{attr}"), v);
             adds.push(format!("#{attr} :{attr}"));
@@ -365,13 +394,9 @@ impl DynamoStore {
         let filter = e.cmp("action_pk", "=", action_type)?;
         let projection = e.projection(&["sk"]);
         let q = self
-            .client
-            .query()
-            .key_condition_expression(cond)
+            .keyed_query(e, cond)
             .filter_expression(filter)
             .projection_expression(projection)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
             .scan_index_forward(false)
             .consistent_read(true)
             // Items evaluated per page: most deletes find the action near the top.
@@ -442,13 +467,9 @@ impl DynamoStore {
         let cond = e.cmp("all_pk", "=", "TRACE")?;
         let projection = e.projection(&["ts_id", "sig"]);
         let q = self
-            .client
-            .query()
+            .keyed_query(e, cond)
             .index_name(IDX_TIME)
-            .key_condition_expression(cond)
             .projection_expression(projection)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values))
             .scan_index_forward(false);
         let skip_id = ts_id(skip);
         for item in self.query_all(q, Some(2)).await? {

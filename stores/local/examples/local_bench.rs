@@ -25,11 +25,7 @@ fn main() {
     );
     let signatures: usize = (n / 100).max(10);
     let namespaces = 50usize;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = workload::runtime();
     rt.block_on(async move {
         let store = LocalStore::open(&dir).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();

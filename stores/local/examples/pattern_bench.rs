@@ -193,13 +193,8 @@ fn parse_args() -> Args {
 
 fn main() {
     let args = parse_args();
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let (_tmp, dir) = workload::data_dir(args.dir.as_deref());
+    let rt = workload::runtime();
     rt.block_on(run(args, dir));
 }
 

@@ -327,6 +327,17 @@ impl LocalStore {
             .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
             .map_err(StoreError::from)
     }
+
+    /// Runs the read query `q` with its argument on a read connection, on the blocking
+    /// pool.
+    async fn read_query<A, T, Q>(&self, arg: A, q: Q) -> std::result::Result<T, StoreError>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+        Q: FnOnce(&Connection, &A) -> Result<T> + Send + 'static,
+    {
+        self.blocking(move |i| i.read(|c| q(c, &arg))).await
+    }
 }
 
 #[async_trait]
@@ -443,10 +454,7 @@ impl Store for LocalStore {
         // Read before the generation is checked again: a write committing meanwhile makes
         // this page's tag old, so it is never served after that write.
         let read_at = self.inner.pages.generation.load(Ordering::SeqCst);
-        let q = query.clone();
-        let page = self
-            .blocking(move |i| i.read(|c| list_traces_json_q(c, &q)))
-            .await?;
+        let page = self.read_query(query.clone(), list_traces_json_q).await?;
         self.inner.pages.put(key, read_at, &page);
         Ok(page)
     }
@@ -469,18 +477,14 @@ impl Store for LocalStore {
         &self,
         request: &PatternRequest,
     ) -> std::result::Result<PatternInput, StoreError> {
-        let r = request.clone();
-        self.blocking(move |i| i.read(|c| pattern_input_q(c, &r)))
-            .await
+        self.read_query(request.clone(), pattern_input_q).await
     }
 
     async fn window_counts(
         &self,
         query: &WindowQuery,
     ) -> std::result::Result<Vec<SignatureActionCounts>, StoreError> {
-        let q = query.clone();
-        self.blocking(move |i| i.read(|c| window_counts_q(c, &q)))
-            .await
+        self.read_query(query.clone(), window_counts_q).await
     }
 
     async fn window_summary(
@@ -525,18 +529,17 @@ impl Store for LocalStore {
         if signatures.is_empty() {
             return Ok(Vec::new());
         }
-        let sigs = signatures.to_vec();
-        self.blocking(move |i| i.read(|c| get_aggregates_q(c, &sigs)))
-            .await
+        self.read_query(signatures.to_vec(), |c, s: &Vec<String>| {
+            get_aggregates_q(c, s)
+        })
+        .await
     }
 
     async fn list_signatures(
         &self,
         query: &SignatureQuery,
     ) -> std::result::Result<Vec<SignatureAggregate>, StoreError> {
-        let q = query.clone();
-        self.blocking(move |i| i.read(|c| list_signatures_q(c, &q)))
-            .await
+        self.read_query(query.clone(), list_signatures_q).await
     }
 
     async fn recent_facts(

@@ -850,6 +850,21 @@ struct Ctx {
     budget_s: f64,
 }
 
+impl Ctx {
+    /// The simple SQL's rows for the signature's traces since `since`.
+    async fn simple_rows(&self, sig: &Sig, since: DateTime<Utc>) -> Vec<tokio_postgres::Row> {
+        check(
+            self.simple
+                .query(
+                    &self.simple_st,
+                    &[&sig.namespace, &sig.kind, &sig.name, &sig.alert, &since],
+                )
+                .await,
+            "simple SQL",
+        )
+    }
+}
+
 /// Total traces of the signature in the window by the simple SQL (for the check that both
 /// sides hold the same history).
 fn simple_total(rows: &[tokio_postgres::Row]) -> u64 {
@@ -894,21 +909,7 @@ async fn measure(
         patterns::analyze(&sig.signature, label, window, &input, now, &ctx.config);
         s.split
             .push((read, t.elapsed() - read, input.resource.len()));
-        check(
-            ctx.simple
-                .query(
-                    &ctx.simple_st,
-                    &[
-                        &sig.namespace,
-                        &sig.kind,
-                        &sig.name,
-                        &sig.alert,
-                        &(now - window),
-                    ],
-                )
-                .await,
-            "simple SQL",
-        );
+        ctx.simple_rows(sig, now - window).await;
     }
     for (i, sig) in order.iter().enumerate() {
         let req = analyze_req(sig, label, window);
@@ -944,21 +945,7 @@ async fn measure(
                 }
                 _ => {
                     let t = Instant::now();
-                    let rows = check(
-                        ctx.simple
-                            .query(
-                                &ctx.simple_st,
-                                &[
-                                    &sig.namespace,
-                                    &sig.kind,
-                                    &sig.name,
-                                    &sig.alert,
-                                    &(now - window),
-                                ],
-                            )
-                            .await,
-                        "simple SQL",
-                    );
+                    let rows = ctx.simple_rows(sig, now - window).await;
                     s.simple.push(t.elapsed());
                     simple_count = simple_total(&rows);
                 }

@@ -44,3 +44,20 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// The benchmarks' tokio runtime: multi-threaded, two workers.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The store's directory: `dir` when given, else a new temporary one, removed when the
+/// returned guard is dropped.
+pub fn data_dir(dir: Option<&std::path::Path>) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = dir.map_or_else(|| tmp.path().to_path_buf(), std::path::Path::to_path_buf);
+    (tmp, dir)
+}
