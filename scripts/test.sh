@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 T0=$(date +%s)
-# A run from a fresh clone fills about 8 GB (target/ and .venv/; README.md has the last
+# A run from a fresh clone fills about 10 GB (target/ and .venv/; README.md has the last
 # measurement): say so up front rather than fail later with "No space left".
 free_gb=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 ))
-echo "disk: ${free_gb} GB free here; a first run needs about 8 GB"
+echo "disk: ${free_gb} GB free here; a first run needs about 10 GB"
 if [ "$free_gb" -lt 10 ]; then
   echo "WARNING: less than 10 GB free: the build may fail with 'No space left on device'" >&2
 fi
