@@ -376,6 +376,19 @@ pub struct ToolSpec {
     pub params: Vec<P>,
 }
 
+impl ToolSpec {
+    /// The toolset's tool of this spec: its names and parameters, running `command`.
+    fn command_tool(&self, command: String) -> Tool {
+        Tool {
+            name: self.name,
+            description: self.description.into(),
+            user_description: self.user_description,
+            command,
+            parameters: params(&self.params),
+        }
+    }
+}
+
 /// Description of the Context API toolset.
 pub const CONTEXT_DESCRIPTION: &str = "Kubernaut Context API: what Kubernaut already did about an alert (action history), \
             how well it worked (pattern analysis), and what context exists (discovery).";
@@ -552,21 +565,13 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
     let [discover, history, get, patterns, health] = context_tool_specs();
 
     // discover
-    let ps = &discover.params;
-    tools.push(Tool {
-        name: discover.name,
-        description: discover.description.into(),
-        user_description: discover.user_description,
-        command: format!(
-            "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}",
-            quoted_url(&urls.discover, &format!("{api}/discover")),
-            queries(&["alertType", "namespace"], ps),
-        ),
-        parameters: params(ps),
-    });
+    tools.push(discover.command_tool(format!(
+        "{CURL}{auth} -G {} --data-urlencode includeMetadata=true{}",
+        quoted_url(&urls.discover, &format!("{api}/discover")),
+        queries(&["alertType", "namespace"], &discover.params),
+    )));
 
     // action history
-    let ps = &history.params;
     let keys = [
         "namespace",
         "kind",
@@ -581,57 +586,32 @@ fn context_toolset(opts: &GenerateOptions, urls: &ContextUrls) -> Toolset {
         "limit",
         "cursor",
     ];
-    let q = queries(&keys, ps);
-    tools.push(Tool {
-        name: history.name,
-        description: history.description.into(),
-        user_description: history.user_description,
-        command: format!(
-            "{CURL}{auth} -G {}{q}",
-            quoted_url(&urls.action_history, &format!("{api}/action-history"))
-        ),
-        parameters: params(ps),
-    });
+    tools.push(history.command_tool(format!(
+        "{CURL}{auth} -G {}{}",
+        quoted_url(&urls.action_history, &format!("{api}/action-history")),
+        queries(&keys, &history.params),
+    )));
 
     // one action
-    tools.push(Tool {
-        name: get.name,
-        description: get.description.into(),
-        user_description: get.user_description,
-        command: format!(
-            "{}{CURL}{auth} --path-as-is {}\"$kn_action_id\"",
-            path_param_check("kn_action_id", "action_id", 128),
-            quoted_url(&urls.action_history, &format!("{api}/action-history/")),
-        ),
-        parameters: params(&get.params),
-    });
+    tools.push(get.command_tool(format!(
+        "{}{CURL}{auth} --path-as-is {}\"$kn_action_id\"",
+        path_param_check("kn_action_id", "action_id", 128),
+        quoted_url(&urls.action_history, &format!("{api}/action-history/")),
+    )));
 
     // patterns
-    let ps = &patterns.params;
-    tools.push(Tool {
-        name: patterns.name,
-        description: patterns.description.into(),
-        user_description: patterns.user_description,
-        command: format!(
-            "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}",
-            path_param_check("kn_signature", "signature", 256),
-            quoted_url(&urls.patterns, &format!("{api}/patterns/")),
-            queries(&["window", "namespace", "alertName"], &ps[1..]),
-        ),
-        parameters: params(ps),
-    });
+    tools.push(patterns.command_tool(format!(
+        "{}{CURL}{auth} --path-as-is -G {}\"$kn_signature\"{}",
+        path_param_check("kn_signature", "signature", 256),
+        quoted_url(&urls.patterns, &format!("{api}/patterns/")),
+        queries(&["window", "namespace", "alertName"], &patterns.params[1..]),
+    )));
 
     // health
-    tools.push(Tool {
-        name: health.name,
-        description: health.description.into(),
-        user_description: health.user_description,
-        command: format!(
-            "{CURL}{auth} {}",
-            quoted_url(&urls.health, &format!("{api}/health"))
-        ),
-        parameters: OrderedMap::default(),
-    });
+    tools.push(health.command_tool(format!(
+        "{CURL}{auth} {}",
+        quoted_url(&urls.health, &format!("{api}/health"))
+    )));
 
     let mut prerequisites = vec![Prerequisite::Command {
         command: "curl --version".into(),
