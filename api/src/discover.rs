@@ -17,22 +17,22 @@ use crate::extract::{Read, ValidQuery};
 use crate::query;
 use crate::{ApiState, BASE};
 
-/// Query parameters of `GET /discover`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DiscoverParams {
-    /// Alert name; adjusts relevance scores (SecurityBreach, Pod, CPU, Memory, CrashLoop).
-    #[serde(rename = "alertType")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_type: Option<String>,
-    /// Namespace of the investigation (every type supports all namespaces).
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub namespace: Option<String>,
-    /// Include dependencies and the accepted action types.
-    #[serde(rename = "includeMetadata")]
-    #[param(value_type = Option<bool>, default = false)]
-    pub include_metadata: Option<String>,
+query::query_params! {
+    /// Query parameters of `GET /discover`.
+    pub struct DiscoverParams {
+        // Own field, not alert_filter's alias: gen-1's relevance hint, substring-matched.
+        /// Alert name; adjusts relevance scores (SecurityBreach, Pod, CPU, Memory, CrashLoop).
+        #[serde(rename = "alertType")]
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub alert_type: Option<String>,
+        /// Namespace of the investigation (every type supports all namespaces).
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub namespace: Option<String>,
+        /// Include dependencies and the accepted action types.
+        #[serde(rename = "includeMetadata")]
+        #[param(value_type = Option<bool>, default = false)]
+        pub include_metadata: Option<String>,
+    }
 }
 
 /// One context type.

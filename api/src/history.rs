@@ -922,14 +922,13 @@ mod parse_tests {
     }
 }
 
-/// The query of `DELETE /action-history`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DeleteParams {
-    /// Which seeded history to delete: demo.
-    #[param(value_type = Option<crate::openapi::Seed>, required = true)]
-    pub seed: Option<String>,
+query::query_params! {
+    /// The query of `DELETE /action-history`.
+    pub struct DeleteParams {
+        /// Which seeded history to delete: demo.
+        #[param(value_type = Option<crate::openapi::Seed>, required = true)]
+        pub seed: Option<String>,
+    }
 }
 
 /// The body of a bulk delete.

@@ -3,10 +3,10 @@
 //!
 //! The parameters several endpoints share (the alert filter, the text match, the page
 //! size and cursor) are declared once, by [`query_params!`], and parsed once, by
-//! [`alert_filter`], [`text_match`], [`page_limit`] and [`cursor`]. The macro writes
-//! them into each struct rather than a flattened one: `serde(flatten)` cannot be
-//! combined with `deny_unknown_fields`, and an unknown parameter must stay a 400 naming
-//! it.
+//! [`alert_filter`] (or [`alert_name`]), [`text_match`], [`page_limit`] and [`cursor`].
+//! The macro writes them into each struct rather than a flattened one: `serde(flatten)`
+//! cannot be combined with `deny_unknown_fields`, and an unknown parameter must stay a
+//! 400 naming it. Every struct a handler decodes with `ValidQuery` is declared by it.
 
 use chrono::{DateTime, Utc};
 use context_core::store::TextMatch;
@@ -42,6 +42,7 @@ pub fn from_value<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, Fiel
 ///
 /// - `alert_filter("doc of alertName")`: `alertName` and its alias `alertType`
 ///   ([`alert_filter`]);
+/// - `alert_name("doc of alertName")`: `alertName` alone ([`alert_name`]);
 /// - `text_match("doc of match")`: `match`, exact or contains ([`text_match`]);
 /// - `page`: `limit` ([`page_limit`]) and `cursor` ([`cursor`]).
 macro_rules! query_params {
@@ -53,11 +54,19 @@ macro_rules! query_params {
         $crate::query::query_params!(@munch [$(#[$meta])*] $name [$($fields)*] $($group $(($doc))?)*);
     };
     (@munch $meta:tt $name:ident [$($fields:tt)*] alert_filter($doc:literal) $($rest:tt)*) => {
+        $crate::query::query_params!(@munch $meta $name [$($fields)*]
+            alert_name($doc) alert_type_alias $($rest)*);
+    };
+    (@munch $meta:tt $name:ident [$($fields:tt)*] alert_name($doc:literal) $($rest:tt)*) => {
         $crate::query::query_params!(@munch $meta $name [$($fields)*
             #[doc = $doc]
             #[serde(rename = "alertName")]
             #[param(value_type = Option<crate::openapi::NameFilter>)]
             pub alert_name: Option<String>,
+        ] $($rest)*);
+    };
+    (@munch $meta:tt $name:ident [$($fields:tt)*] alert_type_alias $($rest:tt)*) => {
+        $crate::query::query_params!(@munch $meta $name [$($fields)*
             /// Alias of alertName (the HolmesGPT toolset's name); when both are given,
             /// both must match.
             #[serde(rename = "alertType")]
@@ -101,10 +110,15 @@ pub fn alert_filter(
     alert_name: Option<String>,
     alert_type: Option<String>,
 ) -> (Option<String>, bool) {
-    let a = text_filter(errors, "alertName", alert_name, limits::MAX_NAME_LEN);
+    let a = self::alert_name(errors, alert_name);
     let b = text_filter(errors, "alertType", alert_type, limits::MAX_NAME_LEN);
     let contradictory = matches!((&a, &b), (Some(x), Some(y)) if x != y);
     (a.or(b), contradictory)
+}
+
+/// `alertName`: 1..=`MAX_NAME_LEN` characters.
+pub fn alert_name(errors: &mut Vec<FieldError>, v: Option<String>) -> Option<String> {
+    text_filter(errors, "alertName", v, limits::MAX_NAME_LEN)
 }
 
 /// `match`: exact (the default) or contains.

@@ -7,40 +7,35 @@ use axum::extract::State;
 use chrono::Utc;
 use context_core::similar::{DEFAULT_LIMIT, MAX_LIMIT, Similar, SimilarRequest};
 use context_core::validate::{self, limits};
-use serde::Deserialize;
 
 use crate::ApiState;
 use crate::error::ApiError;
 use crate::extract::{Read, ValidQuery};
 use crate::query::{self, fe};
 
-/// Query parameters of `GET /similar` (all optional; `alertName` or `labels` needed).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SimilarParams {
-    /// Alert name, e.g. KubePodCrashLooping.
-    #[serde(rename = "alertName")]
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub alert_name: Option<String>,
-    /// Namespace of the alert's resource.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub namespace: Option<String>,
-    /// Kind of the alert's resource, e.g. Deployment.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub kind: Option<String>,
-    /// Name of the alert's resource.
-    #[param(value_type = Option<crate::openapi::NameFilter>)]
-    pub name: Option<String>,
-    /// Alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.
-    #[param(value_type = Option<crate::openapi::LabelPairs>)]
-    pub labels: Option<String>,
-    /// Time window ending now (default 30d).
-    #[param(value_type = Option<crate::openapi::Window>)]
-    pub window: Option<String>,
-    /// Most hits (default 10).
-    #[param(value_type = Option<crate::openapi::SimilarLimit>)]
-    pub limit: Option<String>,
+query::query_params! {
+    /// Query parameters of `GET /similar` (all optional; `alertName` or `labels` needed).
+    pub struct SimilarParams {
+        /// Namespace of the alert's resource.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub namespace: Option<String>,
+        /// Kind of the alert's resource, e.g. Deployment.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub kind: Option<String>,
+        /// Name of the alert's resource.
+        #[param(value_type = Option<crate::openapi::NameFilter>)]
+        pub name: Option<String>,
+        /// Alert labels as key=value pairs separated by commas, e.g. team=payments,tier=api.
+        #[param(value_type = Option<crate::openapi::LabelPairs>)]
+        pub labels: Option<String>,
+        /// Time window ending now (default 30d).
+        #[param(value_type = Option<crate::openapi::Window>)]
+        pub window: Option<String>,
+        /// Most hits (default 10).
+        #[param(value_type = Option<crate::openapi::SimilarLimit>)]
+        pub limit: Option<String>,
+    }
+    + alert_name("Alert name, e.g. KubePodCrashLooping.")
 }
 
 /// Parses `k=v,k2=v2`.
@@ -92,7 +87,7 @@ fn parse_labels(
 pub fn parse(p: SimilarParams) -> Result<SimilarRequest, ApiError> {
     let mut errs = Vec::new();
     let (window_label, window) = crate::patterns::window(&mut errs, p.window);
-    let alert_name = query::text_filter(&mut errs, "alertName", p.alert_name, limits::MAX_NAME_LEN);
+    let alert_name = query::alert_name(&mut errs, p.alert_name);
     let namespace = query::text_filter(&mut errs, "namespace", p.namespace, limits::MAX_NAME_LEN);
     let kind = query::text_filter(&mut errs, "kind", p.kind, limits::MAX_NAME_LEN);
     let name = query::text_filter(&mut errs, "name", p.name, limits::MAX_NAME_LEN);
