@@ -2,12 +2,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{TOKEN, app};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Every operation as `METHOD path` → its parameters (`in:name`) and response statuses.
 fn operations(doc: &Value) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
@@ -300,4 +300,285 @@ async fn the_trace_and_the_assessment_carry_an_example() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["effectiveness"]["score"], assessment["score"]);
+}
+
+/// What checking values against the document's schemas found.
+#[derive(Default)]
+struct Check {
+    /// Values that do not fit their schema: a required property missing, a wrong type.
+    errors: Vec<String>,
+    /// Each object checked against a component schema with properties: its path, the
+    /// schema's name and the object's keys.
+    objects: Vec<(String, String, BTreeSet<String>)>,
+}
+
+fn fits_type(ty: &str, v: &Value) -> bool {
+    match ty {
+        "null" => v.is_null(),
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "string" => v.is_string(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    }
+}
+
+impl Check {
+    /// Checks `v` against `schema` (`$ref`s resolved in `doc`): types and `required`.
+    fn run(&mut self, doc: &Value, schema: &Value, v: &Value, path: &str) {
+        if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+            let name = r.trim_start_matches("#/components/schemas/");
+            let s = &doc["components"]["schemas"][name];
+            assert!(s.is_object(), "{path}: no schema {name}");
+            if let Some(o) = v.as_object()
+                && s.get("properties").is_some()
+            {
+                self.objects
+                    .push((path.into(), name.into(), o.keys().cloned().collect()));
+            }
+            return self.run(doc, s, v, path);
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(alternatives) = schema.get(key).and_then(Value::as_array) {
+                let fitting = alternatives.iter().find_map(|a| {
+                    let mut c = Check::default();
+                    c.run(doc, a, v, path);
+                    c.errors.is_empty().then_some(c)
+                });
+                match fitting {
+                    Some(c) => self.objects.extend(c.objects),
+                    None => self
+                        .errors
+                        .push(format!("{path}: fits no {key} alternative")),
+                }
+            }
+        }
+        for s in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.run(doc, s, v, path);
+        }
+        let type_ok = match schema.get("type") {
+            Some(Value::String(t)) => fits_type(t, v),
+            Some(Value::Array(ts)) => ts.iter().any(|t| fits_type(t.as_str().unwrap(), v)),
+            _ => true,
+        };
+        if !type_ok {
+            self.errors
+                .push(format!("{path}: {v} is not of type {}", schema["type"]));
+            return;
+        }
+        if let Some(o) = v.as_object() {
+            for r in schema["required"].as_array().into_iter().flatten() {
+                let r = r.as_str().unwrap();
+                if !o.contains_key(r) {
+                    self.errors.push(format!("{path}: required {r} missing"));
+                }
+            }
+            for (k, x) in o {
+                let p = format!("{path}.{k}");
+                if let Some(s) = schema["properties"].get(k) {
+                    self.run(doc, s, x, &p);
+                } else if let Some(s) = schema.get("additionalProperties").filter(|s| s.is_object())
+                {
+                    self.run(doc, s, x, &p);
+                }
+            }
+        }
+        if let (Some(a), Some(items)) = (v.as_array(), schema.get("items")) {
+            for (i, x) in a.iter().enumerate() {
+                self.run(doc, items, x, &format!("{path}[{i}]"));
+            }
+        }
+    }
+}
+
+/// The schema of the JSON body of `method path` answering `status`.
+fn response_schema<'a>(doc: &'a Value, method: &str, path: &str, status: StatusCode) -> &'a Value {
+    let s = &doc["paths"][path][method]["responses"][status.as_str()]["content"]["application/json"]
+        ["schema"];
+    assert!(s.is_object(), "{method} {path} {status}: no JSON schema");
+    s
+}
+
+/// Every object of every response (a full trace and a minimal one recorded, assessed,
+/// then read back through every read endpoint) holds what its schema requires.
+#[tokio::test]
+async fn responses_hold_every_required_field() {
+    let app = app();
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    let now = chrono::Utc::now();
+    let ago = |secs: i64| {
+        (now - chrono::Duration::seconds(secs)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut full = doc["components"]["schemas"]["TraceInput"]["examples"][0].clone();
+    full["action_timestamp"] = json!(ago(3600));
+    full["execution_start_time"] = json!(ago(3599));
+    full["execution_end_time"] = json!(ago(3569));
+    full["follow_up_actions"] =
+        json!([{"action_id": "act-minimal", "relation": "correction", "timestamp": ago(1800)}]);
+    let minimal = common::trace("act-minimal", &ago(1800));
+    let mut check = Check::default();
+    for t in [&full, &minimal] {
+        let r = app.post(t).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let schema = response_schema(&doc, "post", "/api/v1/context/action-history", r.status);
+        check.run(&doc, schema, &r.json(), "POST");
+    }
+    let id = full["action_id"].as_str().unwrap();
+    let assessed = app
+        .write(
+            Method::PUT,
+            &format!("/api/v1/context/action-history/{id}/effectiveness"),
+            &doc["components"]["schemas"]["Effectiveness"]["examples"][0],
+        )
+        .await;
+    assert_eq!(assessed.status, StatusCode::OK, "{}", assessed.text());
+    let path = "/api/v1/context/action-history/{action_id}/effectiveness";
+    check.run(
+        &doc,
+        response_schema(&doc, "put", path, assessed.status),
+        &assessed.json(),
+        "PUT",
+    );
+    let signature = app
+        .get_auth("/api/v1/context/action-history/act-minimal")
+        .await
+        .json()["signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (uri, path) in [
+        ("/api/v1/context/health", "/api/v1/context/health"),
+        (
+            "/api/v1/context/discover?includeMetadata=true",
+            "/api/v1/context/discover",
+        ),
+        (
+            "/api/v1/context/action-history?limit=1",
+            "/api/v1/context/action-history",
+        ),
+        (
+            &format!("/api/v1/context/action-history/{id}"),
+            "/api/v1/context/action-history/{action_id}",
+        ),
+        (
+            "/api/v1/context/action-history/act-minimal",
+            "/api/v1/context/action-history/{action_id}",
+        ),
+        (
+            "/api/v1/context/patterns?window=7d",
+            "/api/v1/context/patterns",
+        ),
+        (
+            &format!("/api/v1/context/patterns/{signature}?window=7d"),
+            "/api/v1/context/patterns/{signature}",
+        ),
+        (
+            "/api/v1/context/similar?alertName=KubePodCrashLooping&window=7d",
+            "/api/v1/context/similar",
+        ),
+    ] {
+        let r = app.get_auth(uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        check.run(
+            &doc,
+            response_schema(&doc, "get", path, r.status),
+            &r.json(),
+            uri,
+        );
+    }
+    assert!(check.errors.is_empty(), "{}", check.errors.join("\n"));
+    let names: BTreeSet<&str> = check.objects.iter().map(|(_, n, _)| n.as_str()).collect();
+    for name in [
+        "ActionTrace",
+        "AlertInfoOut",
+        "EffectivenessOut",
+        "ModelInfoOut",
+        "FollowUpOut",
+    ] {
+        assert!(names.contains(name), "no {name} checked: {names:?}");
+    }
+}
+
+/// A trace and its parts serialized with every optional field absent: each object
+/// holds exactly what its response schema requires, so `required` lists every field
+/// serializing always writes (`labels`, `criteria`, `follow_up_actions`, ...) and
+/// nothing it may leave out.
+#[tokio::test]
+async fn trace_schemas_require_exactly_what_is_always_written() {
+    use context_core::model::{
+        ActionTrace, AlternativeAction, Effectiveness, EffectivenessCriteria, FollowUp, ModelInfo,
+    };
+    fn minimal<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Value {
+        serde_json::to_value(serde_json::from_value::<T>(v).unwrap()).unwrap()
+    }
+    let doc = app().get("/api/v1/openapi.json").await.json();
+    let trace = minimal::<ActionTrace>(json!({
+        "action_id": "a",
+        "signature": "s",
+        "action_timestamp": "2025-06-30T12:00:00Z",
+        "resource": {"namespace": "n", "kind": "Deployment", "name": "x"},
+        "alert": {"name": "A", "severity": "critical"},
+        "action_type": "restart_pod",
+        "execution_status": "completed",
+        "created_at": "2025-06-30T12:00:00Z",
+        "updated_at": "2025-06-30T12:00:00Z"
+    }));
+    let values = [
+        ("ActionTrace", trace),
+        (
+            "ModelInfoOut",
+            minimal::<ModelInfo>(json!({"used": "m", "confidence": 0.5})),
+        ),
+        (
+            "AlternativeActionOut",
+            minimal::<AlternativeAction>(json!({"action_type": "restart_pod", "confidence": 0.5})),
+        ),
+        (
+            "EffectivenessOut",
+            minimal::<Effectiveness>(json!({"score": 0.5, "method": "manual"})),
+        ),
+        (
+            "EffectivenessCriteriaOut",
+            minimal::<EffectivenessCriteria>(json!({})),
+        ),
+        (
+            "FollowUpOut",
+            minimal::<FollowUp>(json!({
+                "action_id": "b", "relation": "correction", "timestamp": "2025-06-30T12:00:00Z"
+            })),
+        ),
+    ];
+    let mut check = Check::default();
+    for (name, v) in &values {
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        check.run(&doc, &schema, v, name);
+    }
+    assert!(check.errors.is_empty(), "{}", check.errors.join("\n"));
+    let mut seen = BTreeSet::new();
+    for (path, name, keys) in &check.objects {
+        let required: BTreeSet<String> = doc["components"]["schemas"][name]["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            &required, keys,
+            "{path} ({name}): required vs always written"
+        );
+        seen.insert(name.as_str());
+    }
+    for name in context_core::openapi::input_names() {
+        assert!(
+            seen.contains(format!("{name}Out").as_str()),
+            "{name}Out not checked"
+        );
+    }
 }

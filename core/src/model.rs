@@ -434,12 +434,13 @@ pub struct ActionTrace {
     pub model: Option<ModelInfo>,
     /// Actions the model considered and did not take.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::AlternativeActionOut>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::AlternativeActionOut>, required = true))]
     pub alternative_actions: Vec<AlternativeAction>,
     /// The action taken.
     pub action_type: String,
     /// The action's parameters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub action_parameters: Map<String, Value>,
     /// The resource's state before the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -458,7 +459,7 @@ pub struct ActionTrace {
     pub effectiveness: Option<Effectiveness>,
     /// Later actions linked to this one.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::FollowUpOut>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::FollowUpOut>, required = true))]
     pub follow_up_actions: Vec<FollowUp>,
     /// When the service stored the trace.
     pub created_at: DateTime<Utc>,

@@ -273,7 +273,10 @@ output_schemas! {
 /// The schema of what a response holds where the input had `s`: the limits clients'
 /// input must keep (lengths, patterns, bounds, sizes, closed objects) are dropped; a
 /// reference to a limit schema becomes its plain type, keeping the reference's
-/// description; a reference to an input type becomes one to its output schema.
+/// description; a reference to an input type becomes one to its output schema. An
+/// object's `required` lists what serializing always writes, not what input must
+/// give: every property but the nullable ones (the model's `Option` fields, skipped
+/// when `None`; a defaulted input field such as `labels` is always written).
 pub fn output_of(s: RefOr<Schema>) -> RefOr<Schema> {
     match s {
         RefOr::Ref(r) => {
@@ -318,6 +321,12 @@ fn output_schema(s: Schema) -> Schema {
             };
             let props = std::mem::take(&mut o.properties);
             o.properties = props.into_iter().map(|(k, v)| (k, output_of(v))).collect();
+            o.required = o
+                .properties
+                .iter()
+                .filter(|(_, s)| !nullable(s))
+                .map(|(k, _)| k.clone())
+                .collect();
             Schema::Object(o)
         }
         Schema::Array(mut a) => {
@@ -341,6 +350,20 @@ fn output_schema(s: Schema) -> Schema {
             Schema::AnyOf(o)
         }
         other => other,
+    }
+}
+
+/// Whether `s` admits `null`: the schema of an `Option` field.
+fn nullable(s: &RefOr<Schema>) -> bool {
+    match s {
+        RefOr::T(Schema::Object(o)) => match &o.schema_type {
+            SchemaType::Type(t) => *t == Type::Null,
+            SchemaType::Array(ts) => ts.contains(&Type::Null),
+            SchemaType::AnyValue => false,
+        },
+        RefOr::T(Schema::OneOf(o)) => o.items.iter().any(nullable),
+        RefOr::T(Schema::AnyOf(o)) => o.items.iter().any(nullable),
+        _ => false,
     }
 }
 
