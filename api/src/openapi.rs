@@ -15,7 +15,8 @@
 //! reference; a description on every property and parameter (doc comments; the
 //! description of an optional reference is hoisted from the `$ref` beside `null` to the
 //! property); examples of a trace and of an assessment; and output schemas
-//! (`ResourceRefOut`, `AlertInfoOut`, ...) in responses, without the input-only limits.
+//! (`ResourceRefOut`, `AlertInfoOut`, ...) in responses, without the input-only limits
+//! and requiring what serializing always writes.
 //!
 //! The router links this module only through [`crate::Linked::openapi`], so the Lambda
 //! functions, which do not serve the document, do not carry it.
