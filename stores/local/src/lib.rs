@@ -275,6 +275,9 @@ impl LocalStore {
         // ([`syncer_loop`]); checkpoints still sync the WAL before and the file after.
         c.pragma_update(None, "synchronous", "NORMAL")?;
         c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        // Pages read through the mapping, not copied by `pread` (an index build reads the
+        // whole table; as for the readers, capped at SQLite's 2 GiB).
+        c.pragma_update(None, "mmap_size", 1i64 << 31)?;
         // Checkpoints run on their own thread ([`Checkpoints`]); the hook tells the writer
         // the WAL's size (and replaces SQLite's automatic checkpoint, which it disables).
         c.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -399,6 +402,13 @@ impl Store for LocalStore {
             .filter(|(name, _)| !present.iter().any(|p| p == name))
             .map(|(_, sql)| *sql)
             .collect();
+        // SQLite's sorter may use helper threads for the index builds (the import's
+        // parsing is over by now).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as i64;
+        self.blocking(move |i| {
+            i.write(move |tx, _| Ok(tx.pragma_update(None, "threads", threads)?))
+        })
+        .await?;
         // One index per write (its own commit), so an interrupted build keeps the
         // ones done; the next open builds the rest.
         for (n, &sql) in missing.iter().enumerate() {
@@ -408,7 +418,10 @@ impl Store for LocalStore {
         }
         progress(missing.len(), missing.len());
         self.blocking(|i| {
-            i.write(|tx, _| Ok(tx.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?))
+            i.write(|tx, _| {
+                tx.pragma_update(None, "threads", 0)?;
+                Ok(tx.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?)
+            })
         })
         .await
     }
