@@ -611,72 +611,74 @@ fn http_cases() -> Vec<Case> {
         name: n.to_string(),
         ..c
     };
-    let mut v = vec![
-        named(base().without("accept"), "no Accept"),
-        named(
-            base().header("accept", "application/json"),
-            "Accept json only",
-        ),
-        named(
-            base().header("accept", "text/event-stream"),
-            "Accept event-stream only",
-        ),
-        named(base().header("accept", "*/*"), "Accept */*"),
-        named(
-            base().header("accept", "application/*, text/*"),
-            "Accept wildcards",
-        ),
-        named(
-            base().header("accept", "application/json;q=0, text/event-stream"),
+    // (header, value, case name): `tools/list` with that one header set.
+    let headers = [
+        ("accept", "application/json", "Accept json only"),
+        ("accept", "text/event-stream", "Accept event-stream only"),
+        ("accept", "*/*", "Accept */*"),
+        ("accept", "application/*, text/*", "Accept wildcards"),
+        (
+            "accept",
+            "application/json;q=0, text/event-stream",
             "Accept json q=0",
         ),
-        named(
-            base().header("accept", "application/json;q=0.0, text/event-stream"),
+        (
+            "accept",
+            "application/json;q=0.0, text/event-stream",
             "Accept json q=0.0",
         ),
-        named(
-            base().header("accept", "application/json;q=0.5, text/event-stream;q=0.1"),
+        (
+            "accept",
+            "application/json;q=0.5, text/event-stream;q=0.1",
             "Accept with weights",
         ),
-        named(
-            base().header("accept", "APPLICATION/JSON, Text/Event-Stream"),
+        (
+            "accept",
+            "APPLICATION/JSON, Text/Event-Stream",
             "Accept in capitals",
         ),
-        named(
-            base().header("content-type", "text/plain"),
-            "Content-Type text/plain",
-        ),
-        named(base().without("content-type"), "no Content-Type"),
-        named(
-            base().header("content-type", "application/json; charset=utf-8"),
+        ("content-type", "text/plain", "Content-Type text/plain"),
+        (
+            "content-type",
+            "application/json; charset=utf-8",
             "Content-Type with charset",
         ),
-        named(
-            base().header("content-type", "application/json-rpc"),
+        (
+            "content-type",
+            "application/json-rpc",
             "Content-Type json-rpc",
         ),
-        named(base().host(Some("ctx.example.com")), "Host not allowed"),
-        named(
-            base().host(Some("evil.example:8091")),
-            "Host with port not allowed",
-        ),
-        named(base().host(Some("localhost")), "Host localhost"),
-        named(base().host(Some("LOCALHOST:1")), "Host in capitals"),
-        named(base().host(Some("[::1]:8091")), "Host ::1"),
-        named(base().host(Some("a b")), "Host malformed"),
-        named(base().host(None), "no Host"),
-        named(
-            base().header("mcp-protocol-version", "2025-06-18"),
+        (
+            "mcp-protocol-version",
+            "2025-06-18",
             "MCP-Protocol-Version 2025-06-18",
         ),
-        named(
-            base().header("mcp-protocol-version", "2025-11-25"),
+        (
+            "mcp-protocol-version",
+            "2025-11-25",
             "MCP-Protocol-Version 2025-11-25",
         ),
-        named(
-            base().header("mcp-protocol-version", "2030-01-01"),
+        (
+            "mcp-protocol-version",
+            "2030-01-01",
             "MCP-Protocol-Version unknown",
         ),
+        ("mcp-session-id", "abc", "tools/list with a session id"),
+        ("origin", "https://evil.example", "an Origin header"),
+    ];
+    // (Host header, case name).
+    let hosts = [
+        (Some("ctx.example.com"), "Host not allowed"),
+        (Some("evil.example:8091"), "Host with port not allowed"),
+        (Some("localhost"), "Host localhost"),
+        (Some("LOCALHOST:1"), "Host in capitals"),
+        (Some("[::1]:8091"), "Host ::1"),
+        (Some("a b"), "Host malformed"),
+        (None, "no Host"),
+    ];
+    let mut v = vec![
+        named(base().without("accept"), "no Accept"),
+        named(base().without("content-type"), "no Content-Type"),
         named(
             Case::rpc(
                 "",
@@ -689,15 +691,9 @@ fn http_cases() -> Vec<Case> {
             Case::rpc("", init("2025-06-18")).header("mcp-session-id", "abc"),
             "initialize with a session id",
         ),
-        named(
-            base().header("mcp-session-id", "abc"),
-            "tools/list with a session id",
-        ),
-        named(
-            base().header("origin", "https://evil.example"),
-            "an Origin header",
-        ),
     ];
+    v.extend(headers.map(|(h, val, n)| named(base().header(h, val), n)));
+    v.extend(hosts.map(|(h, n)| named(base().host(h), n)));
     for m in ["GET", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"] {
         v.push(named(base().method(m), &format!("{m} /mcp")));
     }
