@@ -232,19 +232,15 @@ pub async fn import_file(
         let shown = pb.clone();
         let ended = service
             .end_import(&move |done, total| {
-                shown.set_message(format!(
-                    "building the history indexes and counts: {done}/{total}"
-                ))
+                shown.set_message(format!("building the history indexes: {done}/{total}"))
             })
             .await;
         pb.finish_and_clear();
         ended.map_err(|e| {
-            format!(
-                "building the history indexes and counts failed (the next start builds them): {e}"
-            )
+            format!("building the history indexes failed (the next start builds them): {e}")
         })?;
         eprintln!(
-            "bulk load: read and stored in {:.1} s, history indexes and counts built in {:.1} s",
+            "bulk load: read and stored in {:.1} s, history indexes built in {:.1} s",
             stored.as_secs_f64(),
             (started.elapsed() - stored).as_secs_f64()
         );

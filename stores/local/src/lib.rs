@@ -124,16 +124,7 @@ impl From<Error> for StoreError {
             }
             // A history index is missing while an import bulk-loads the file
             // (`begin_bulk_load`): the query can be asked again once it ends.
-            // Its hour and day counts are rebuilt at its end.
-            Error::Sql(e)
-                if [
-                    "no such index: traces_",
-                    "no such table: buckets",
-                    "no such table: totals",
-                ]
-                .iter()
-                .any(|m| e.to_string().contains(m)) =>
-            {
+            Error::Sql(e) if e.to_string().contains("no such index: traces_") => {
                 StoreError::Unavailable(format!("an import is loading the store: {e}"))
             }
             Error::Sql(e) => StoreError::Internal(format!("sqlite: {e}")),
@@ -315,20 +306,13 @@ impl LocalStore {
             // Schema 5's ts index covers the overview's columns.
             tx.execute_batch("DROP INDEX IF EXISTS traces_ts")?;
         }
-        // A file of schema 4 or later without its counts: a bulk load never ended.
-        let counts_lost = version >= 4 && counts_deferred(&tx)?;
         tx.execute_batch(SCHEMA)?;
         create_trace_indexes(&tx, &|_, _| {})?;
-        if counts_lost {
-            tracing::info!("an import did not end: counting the hour and day buckets again");
-            rebuild_counts(&tx)?;
-        } else {
-            if (1..4).contains(&version) {
-                backfill_buckets(&tx)?;
-            }
-            if (1..5).contains(&version) {
-                backfill_totals(&tx)?;
-            }
+        if (1..4).contains(&version) {
+            backfill_buckets(&tx)?;
+        }
+        if (1..5).contains(&version) {
+            backfill_totals(&tx)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -400,13 +384,8 @@ impl Store for LocalStore {
                 for (name, _) in TRACE_INDEXES {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
-                defer_counts(tx)?;
                 tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
-                tracing::info!(
-                    expected,
-                    stored,
-                    "bulk load: history indexes and hour and day counts deferred"
-                );
+                tracing::info!(expected, stored, "bulk load: history indexes deferred");
                 Ok(true)
             })
         })
@@ -430,22 +409,14 @@ impl Store for LocalStore {
             i.write(move |tx, _| Ok(tx.pragma_update(None, "threads", threads)?))
         })
         .await?;
-        let recount = self.blocking(|i| i.read(counts_deferred)).await?;
-        let steps = missing.len() + usize::from(recount);
         // One index per write (its own commit), so an interrupted build keeps the
         // ones done; the next open builds the rest.
         for (n, &sql) in missing.iter().enumerate() {
-            progress(n, steps);
+            progress(n, missing.len());
             self.blocking(move |i| i.write(move |tx, _| Ok(tx.execute_batch(sql)?)))
                 .await?;
         }
-        if recount {
-            // After the indexes: the counts are read from the covering `ts` index.
-            progress(missing.len(), steps);
-            self.blocking(|i| i.write(|tx, _| rebuild_counts(tx)))
-                .await?;
-        }
-        progress(steps, steps);
+        progress(missing.len(), missing.len());
         self.blocking(|i| {
             i.write(|tx, _| {
                 tx.pragma_update(None, "threads", 0)?;

@@ -167,33 +167,6 @@ pub(crate) fn trace_indexes_present(conn: &Connection) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Whether a bulk load defers the hour and day counts: it drops `buckets` and `totals`
-/// when it begins (a reader is then told that an import is loading the store, not given
-/// partial counts) and [`rebuild_counts`] makes them again from every trace when it ends,
-/// or the next open does if it never ended. Writes meanwhile leave them alone.
-pub(crate) fn counts_deferred(c: &Connection) -> Result<bool> {
-    let present: i64 = c
-        .prepare_cached(
-            "SELECT COUNT(*) FROM sqlite_master
-             WHERE type = 'table' AND name IN ('buckets', 'totals')",
-        )?
-        .query_row([], |r| r.get(0))?;
-    Ok(present < 2)
-}
-
-/// Drops `buckets` and `totals` for a bulk load ([`counts_deferred`]).
-pub(crate) fn defer_counts(tx: &Connection) -> Result<()> {
-    Ok(tx.execute_batch("DROP TABLE IF EXISTS buckets; DROP TABLE IF EXISTS totals;")?)
-}
-
-/// Creates `buckets` and `totals` again and fills them from every stored trace (the end
-/// of a bulk load, or the open after one that never ended).
-pub(crate) fn rebuild_counts(tx: &Connection) -> Result<()> {
-    tx.execute_batch(SCHEMA)?;
-    backfill_buckets(tx)?;
-    backfill_totals(tx)
-}
-
 /// Version 1 → 2: adds `eff` and `replicas`, fills them from each trace's JSON, and
 /// drops the signature and namespace indexes so that `SCHEMA` recreates them covering
 /// (in the caller's transaction: all or nothing).

@@ -98,12 +98,8 @@ pub(crate) fn day_of(us: i64) -> i64 {
 type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
 /// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
-/// to the `totals` of both; nothing while a bulk load defers them ([`counts_deferred`]:
-/// its end counts them all from the traces).
+/// to the `totals` of both.
 fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
-    if changes.is_empty() || counts_deferred(tx)? {
-        return Ok(());
-    }
     let mut days: BucketChanges<'_> = HashMap::with_capacity(changes.len());
     let mut totals: HashMap<(i64, i64), Delta> = HashMap::new();
     for (&(signature, hour, action_type), d) in changes {
@@ -363,10 +359,8 @@ pub(crate) fn delete_tx(
                 .execute([&signature])?;
             // Empty already (each bucket went with its last trace); kept exact whatever
             // the aggregate said.
-            if !counts_deferred(tx)? {
-                tx.prepare_cached("DELETE FROM buckets WHERE signature = ?1")?
-                    .execute([&signature])?;
-            }
+            tx.prepare_cached("DELETE FROM buckets WHERE signature = ?1")?
+                .execute([&signature])?;
             gone += 1;
             continue;
         }
