@@ -2,16 +2,17 @@
 
 use super::*;
 
-/// WAL size (pages) at which the writer asks the checkpointer thread to copy the WAL into
-/// the database file ([`Checkpoints`]); 128 MiB. SQLite's default of 1 000 made
-/// checkpoints rewrite the same index pages over and over and halved ingest.
-pub(crate) const CHECKPOINT_PAGES: i32 = 32_768;
+/// WAL size at which the writer asks the checkpointer thread to copy the WAL into the
+/// database file ([`Checkpoints`]): 128 MiB, 16 384 pages of 8 KiB (32 768 in a file made
+/// with 4 KiB pages). SQLite's default of 1 000 pages made checkpoints rewrite the same
+/// index pages over and over and halved ingest.
+pub(crate) const CHECKPOINT_BYTES: i64 = 128 << 20;
 
 /// Checkpoints off the writer thread. A checkpoint copies the WAL's pages into the
 /// database file (128 MiB, and an fsync); run by the committing writer, as SQLite's
 /// automatic checkpoint does, it stalled every write queued behind it and took the
 /// writer's CPU. Here the
-/// writer only asks (`Requested`) when the WAL has [`CHECKPOINT_PAGES`]; the checkpointer
+/// writer only asks (`Requested`) when the WAL has [`CHECKPOINT_BYTES`]; the checkpointer
 /// thread copies the WAL while the writer goes on appending to it, and reports `Done`.
 /// The writer then copies the pages written meanwhile itself (about a fifth), so that
 /// the WAL is wholly in the database file and SQLite starts it over from the beginning
@@ -20,7 +21,7 @@ pub(crate) const CHECKPOINT_PAGES: i32 = 32_768;
 pub(crate) struct Checkpoints {
     state: Mutex<Checkpoint>,
     changed: Condvar,
-    /// WAL pages at which the writer asks for a checkpoint ([`CHECKPOINT_PAGES`]; less in
+    /// WAL pages at which the writer asks for a checkpoint ([`CHECKPOINT_BYTES`]; less in
     /// tests), and at which it waits for one (four times as many).
     request_at: i32,
     /// Checkpoints the checkpointer thread completed.
@@ -164,7 +165,7 @@ mod tests {
             .unwrap();
         let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 1, 0, 0, 0).unwrap();
         let (batches, per_batch) = (60, 50);
-        let store = LocalStore::open_with(dir.path(), 64).unwrap();
+        let store = LocalStore::open_with(dir.path(), 64 * PAGE_SIZE).unwrap();
         rt.block_on(async {
             for b in 0..batches {
                 let traces: Vec<ActionTrace> = (0..per_batch)
@@ -195,11 +196,11 @@ mod tests {
         let size = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().len();
         let (db, wal) = (size("context.db"), size("context.db-wal"));
         assert!(completed >= 3, "{completed} background checkpoints");
-        // 64 pages of 4 KiB ask for a checkpoint; the WAL may hold 4 times as many before
-        // the writer waits, plus the commits meanwhile (~100 pages each here). Without
+        // 64 pages ask for a checkpoint; the WAL may hold 4 times as many before the
+        // writer waits, plus the commits meanwhile (tens of pages each here). Without
         // restarts it grows to several times the database file.
         assert!(
-            wal <= 12 * 64 * 4096,
+            wal <= 12 * 64 * PAGE_SIZE as u64,
             "WAL file {wal} bytes (database file {db} bytes)"
         );
         assert!(

@@ -221,6 +221,52 @@ fn refuses_a_newer_schema_version() {
     assert!(err.contains("schema version 99"), "{err}");
 }
 
+/// A new file gets 8 KiB pages; a file made with SQLite's default 4 KiB pages (every
+/// store before) keeps them, and both hold the same answers.
+#[tokio::test]
+async fn new_files_get_8_kib_pages_and_old_files_keep_theirs() {
+    let page_size = |dir: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(dir.join("context.db"))
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let traces: Vec<ActionTrace> = (0..30)
+        .map(|i| {
+            sample_trace(
+                &format!("page-{i}"),
+                "shop",
+                "KubePodCrashLooping",
+                &format!("api-{}", i % 3),
+                "restart_pod",
+                ExecutionStatus::Completed,
+                t0() + Duration::minutes(i),
+            )
+        })
+        .collect();
+    let new = tempfile::tempdir().unwrap();
+    let old = tempfile::tempdir().unwrap();
+    {
+        // What an older build left: a file whose first write fixed 4 KiB pages.
+        let conn = rusqlite::Connection::open(old.path().join("context.db")).unwrap();
+        conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; VACUUM;")
+            .unwrap();
+        conn.execute_batch("CREATE TABLE placeholder (x); DROP TABLE placeholder;")
+            .unwrap();
+    }
+    assert_eq!(page_size(old.path()), 4096);
+    for dir in [new.path(), old.path()] {
+        let store = LocalStore::open(dir).unwrap();
+        store.put_traces(&traces).await.unwrap();
+        drop(store);
+        let store = LocalStore::open(dir).unwrap();
+        assert_eq!(all_traces(&store).await.len(), traces.len());
+        assert_aggregates_match(&store).await;
+    }
+    assert_eq!(page_size(new.path()), 8192);
+    assert_eq!(page_size(old.path()), 4096);
+}
+
 /// A schema-1 file (no `eff`/`replicas` columns) is migrated on open, and pattern
 /// analysis then reads the same facts as from the traces themselves.
 #[tokio::test]
