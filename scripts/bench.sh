@@ -34,7 +34,7 @@
 #   BENCH_OVERVIEW_TRACES history size of part 1c (default 1000000, quick 100000)
 #   BENCH_PARTS       all (default), pattern (1.), server (2. and 3.), dynamodb (4.), lambda (5.),
 #                     peer (6.: the PostgreSQL peer, scripts/bench-peer.sh and its variables)
-#                     or mcp (7.: POST /mcp tools/call vs the plain endpoint)
+#                     mcp (7.: POST /mcp tools/call vs the plain endpoint) or ingest (3b. alone)
 #   BENCH_MCP_TRACES  history size of part 7 (default 100000, quick 20000)
 #   BENCH_NO_BUILD=1  use the binaries already in target/release
 #   BENCH_BIN=PATH    the server binary to measure (default target/release/kubernaut-context;
@@ -73,7 +73,7 @@ if ! command -v wrk >/dev/null; then
 fi
 part() { [ "${BENCH_PARTS:-all}" = all ] || [ "${BENCH_PARTS:-all}" = "$1" ]; }
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  if part server || part pattern; then
+  if part server || part pattern || part ingest; then
     step "building (release): server"
     cargo build --release -q -p kubernaut-context-server
   fi
@@ -170,6 +170,44 @@ if part mcp; then
   echo "history: $MCP_TRACES traces; signature ${MB_SIG:0:12}... has $MB_OCC traces in the 30-day window"
   python3 scripts/bench-mcp.py "http://127.0.0.1:$MB_PORT" "$MB_SIG" "$SECS" 4
   kill "$MB_PID" 2>/dev/null || true; wait "$MB_PID" 2>/dev/null || true; MB_PID=
+fi
+# ------------------------------------------------------------------ 3b. ingest, fresh stores
+# fresh_ingest: part 3b (also alone: BENCH_PARTS=ingest).
+fresh_ingest() {
+  if [ "$QUICK" = 1 ]; then FRESH_SIZES=${BENCH_FRESH_SIZES:-50000}; else FRESH_SIZES=${BENCH_FRESH_SIZES:-100000 200000}; fi
+  step "3b. HTTP ingest into fresh stores (one server each): 8 and 16 connections x $FRESH_SIZES time-ordered traces"
+  # writer_cpu PID: CPU ticks (user + system) of the server's store-writer thread so far.
+  writer_cpu() {
+    local t
+    for t in /proc/"$1"/task/*; do
+      if [ "$(cat "$t/comm")" = store-writer ]; then awk '{print $14 + $15}' "$t/stat"; return; fi
+    done
+    echo 0
+  }
+  for n in $FRESH_SIZES; do
+    for c in 8 16; do
+      rm -rf "$TMP/fresh-data"
+      KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn start_server "$TMP/fresh-data" "$(free_port)" --store local
+      cpu0=$(writer_cpu "$SERVER_PID")
+      res=$(python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
+      cpu1=$(writer_cpu "$SERVER_PID")
+      stop_server
+      [ -n "$res" ] || { cat "$TMP/fresh-data.server.log"; echo "ingest run printed no result"; exit 1; }
+      python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); n, c = int(sys.argv[2]), int(sys.argv[3])
+us = (float(sys.argv[5]) - float(sys.argv[4])) / float(sys.argv[6]) * 1e6 / n
+print("%7d traces, %2d connections: %6.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; writer CPU %.0f us/trace"
+      % (n, c, r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], us))
+' "$res" "$n" "$c" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
+    done
+  done
+  rm -rf "$TMP/fresh-data"
+}
+if [ "${BENCH_PARTS:-all}" = ingest ]; then
+  TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+  fresh_ingest
+  exit 0
 fi
 part server || exit 0
 
@@ -268,35 +306,7 @@ print(f'import ($order): {$IMPORT_TRACES} traces in {secs:.1f} s: {$IMPORT_TRACE
 done
 
 # ------------------------------------------------------------------ 3b. ingest, fresh stores
-if [ "$QUICK" = 1 ]; then FRESH_SIZES=${BENCH_FRESH_SIZES:-50000}; else FRESH_SIZES=${BENCH_FRESH_SIZES:-100000 200000}; fi
-step "3b. HTTP ingest into fresh stores (one server each): 8 and 16 connections x $FRESH_SIZES time-ordered traces"
-# writer_cpu PID: CPU ticks (user + system) of the server's store-writer thread so far.
-writer_cpu() {
-  local t
-  for t in /proc/"$1"/task/*; do
-    if [ "$(cat "$t/comm")" = store-writer ]; then awk '{print $14 + $15}' "$t/stat"; return; fi
-  done
-  echo 0
-}
-for n in $FRESH_SIZES; do
-  for c in 8 16; do
-    rm -rf "$TMP/fresh-data"
-    KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn start_server "$TMP/fresh-data" "$(free_port)" --store local
-    cpu0=$(writer_cpu "$SERVER_PID")
-    res=$(python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
-    cpu1=$(writer_cpu "$SERVER_PID")
-    stop_server
-    [ -n "$res" ] || { cat "$TMP/fresh-data.server.log"; echo "ingest run printed no result"; exit 1; }
-    python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); n, c = int(sys.argv[2]), int(sys.argv[3])
-us = (float(sys.argv[5]) - float(sys.argv[4])) / float(sys.argv[6]) * 1e6 / n
-print("%7d traces, %2d connections: %6.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; writer CPU %.0f us/trace"
-      % (n, c, r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], us))
-' "$res" "$n" "$c" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
-  done
-done
-rm -rf "$TMP/fresh-data"
+fresh_ingest
 
 step "summary (also in $OUT)"
 printf '%-34s %9s %8s %8s %9s %8s %7s %9s\n' run "req/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" errors "peak RSS"
