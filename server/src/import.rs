@@ -8,6 +8,7 @@
 //! end instead of updating them per trace; meanwhile a server on the same data directory
 //! answers history and pattern queries with 503.
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -109,13 +110,13 @@ fn count(batch: &Batch, outcomes: Vec<PutOutcome>, summary: &mut Summary, pb: &P
     }
 }
 
-/// Reads, parses and validates lines until `batch` holds [`IMPORT_BATCH`] traces or the
-/// input ends (then returns true). Invalid lines are counted and reported.
 /// The clock skew allowed for imported timestamps (the API's default).
 fn context_api_skew() -> i64 {
     context_api::DEFAULT_CLOCK_SKEW_MINUTES
 }
 
+/// Reads, parses and validates lines until `batch` holds [`IMPORT_BATCH`] traces or the
+/// input ends (then returns true). Invalid lines are counted and reported.
 fn read_batch(
     reader: &mut dyn BufRead,
     types: &ActionTypes,
@@ -248,7 +249,39 @@ pub async fn import_file(
     result
 }
 
-/// [`import_file`]'s loop over the lines of `reader`.
+/// A batch handed to the store, with its action ids (to keep "the first line wins").
+struct InFlight {
+    ids: HashSet<String>,
+    task: tokio::task::JoinHandle<(Batch, Result<Vec<PutOutcome>, String>)>,
+}
+
+impl InFlight {
+    fn start(service: &Service, batch: Batch) -> InFlight {
+        let ids = batch.traces.iter().map(|t| t.action_id.clone()).collect();
+        let service = service.clone();
+        let task = tokio::spawn(async move {
+            let stored = store_batch(&service, &batch).await;
+            (batch, stored)
+        });
+        InFlight { ids, task }
+    }
+
+    /// Waits for the store's answer and counts it.
+    async fn finish(self, summary: &mut Summary, pb: &ProgressBar) -> Result<(), String> {
+        let (batch, stored) = self
+            .task
+            .await
+            .map_err(|e| format!("store write failed (re-run to resume): {e}"))?;
+        count(&batch, stored?, summary, pb);
+        pb.set_message(format!("{} created", summary.created));
+        Ok(())
+    }
+}
+
+/// [`import_file`]'s loop over the lines of `reader`. Up to two batches are with the
+/// store while the next one is read: the writer starts on the second while the first is
+/// made durable. A batch that repeats an action id of one still with the store waits for
+/// it, so the first of two lines with the same id wins.
 async fn import_lines(
     service: &Service,
     mut reader: BufReader<Box<dyn Read>>,
@@ -258,33 +291,53 @@ async fn import_lines(
     let pb = pb.clone();
     let mut summary = Summary::default();
     let mut line_no = 0u64;
-    // The batch being stored, and the one being read meanwhile.
-    let mut storing = Batch::default();
-    loop {
+    let mut storing: VecDeque<InFlight> = VecDeque::new();
+    let result = loop {
         let mut next = Batch::default();
-        let (stored, read) = tokio::join!(store_batch(service, &storing), async {
-            read_batch(
-                &mut reader,
-                types,
-                &mut next,
-                &mut line_no,
-                &mut summary,
-                &pb,
-            )
-        });
-        count(&storing, stored?, &mut summary, &pb);
-        if !storing.traces.is_empty() {
-            pb.set_message(format!("{} created", summary.created));
+        let read = read_batch(
+            &mut reader,
+            types,
+            &mut next,
+            &mut line_no,
+            &mut summary,
+            &pb,
+        );
+        let ended = match read {
+            Ok(ended) => ended,
+            Err(e) => break Err(e),
+        };
+        let repeats = |f: &InFlight| next.traces.iter().any(|t| f.ids.contains(&t.action_id));
+        let mut failed = None;
+        while failed.is_none() && (storing.len() >= 2 || storing.iter().any(repeats)) {
+            if let Some(f) = storing.pop_front()
+                && let Err(e) = f.finish(&mut summary, &pb).await
+            {
+                failed = Some(e);
+            }
         }
-        let ended = read?;
-        storing = next;
+        if let Some(e) = failed {
+            break Err(e);
+        }
+        if next.len() > 0 {
+            storing.push_back(InFlight::start(service, next));
+        }
         if ended {
-            break;
+            break Ok(());
+        }
+    };
+    // What was handed to the store is answered (and counted) before returning, also
+    // after an error.
+    let mut first_error = result.err();
+    while let Some(f) = storing.pop_front() {
+        if let Err(e) = f.finish(&mut summary, &pb).await {
+            first_error.get_or_insert(e);
         }
     }
-    flush(service, &mut storing, &mut summary, &pb).await?;
     pb.finish_and_clear();
-    Ok(summary)
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
 }
 
 /// Stores already-built inputs (the demo history), in batches of [`IMPORT_BATCH`].
@@ -360,8 +413,9 @@ mod tests {
         assert_eq!(store.stats().await.unwrap().traces, 250);
     }
 
-    /// Batches are stored in file order while the next is parsed: across a batch
-    /// boundary, the first of two lines with the same id is stored, the second conflicts.
+    /// Two batches are with the store while the next is parsed, yet across batch
+    /// boundaries the first of two lines with the same id is stored and the second
+    /// conflicts: in the next batch (which waits for the one it repeats) and two later.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn several_batches_keep_file_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -372,20 +426,28 @@ mod tests {
         let path = dir.path().join("traces.ndjson");
         let mut f = std::fs::File::create(&path).unwrap();
         let n = IMPORT_BATCH * 2 + 500;
+        let again = |id: &str, action: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(&line(id)).unwrap();
+            v["action_type"] = action.into();
+            v
+        };
         for i in 0..n {
             writeln!(f, "{}", line(&format!("imp-{i}"))).unwrap();
+            if i == IMPORT_BATCH + 10 {
+                writeln!(f, "{}", again("imp-7", "scale_deployment")).unwrap();
+            }
         }
-        let mut again: serde_json::Value = serde_json::from_str(&line("imp-5")).unwrap();
-        again["action_type"] = "notify_only".into();
-        writeln!(f, "{again}").unwrap();
+        writeln!(f, "{}", again("imp-5", "notify_only")).unwrap();
         drop(f);
         let s = import_file(&store, &path, &ActionTypes::default())
             .await
             .unwrap();
-        assert_eq!(s.lines, n as u64 + 1);
-        assert_eq!((s.created, s.conflicts), (n as u64, 1));
-        let t = store.action("imp-5").await.unwrap().unwrap();
-        assert_eq!(t.action_type, "restart_pod");
+        assert_eq!(s.lines, n as u64 + 2);
+        assert_eq!((s.created, s.conflicts), (n as u64, 2));
+        for id in ["imp-5", "imp-7"] {
+            let t = store.action(id).await.unwrap().unwrap();
+            assert_eq!(t.action_type, "restart_pod", "{id}");
+        }
         assert_eq!(store.stats().await.unwrap().traces, n as u64);
     }
 
