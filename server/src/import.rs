@@ -8,7 +8,6 @@
 //! end instead of updating them per trace; meanwhile a server on the same data directory
 //! answers history and pattern queries with 503.
 
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -249,39 +248,7 @@ pub async fn import_file(
     result
 }
 
-/// A batch handed to the store, with its action ids (to keep "the first line wins").
-struct InFlight {
-    ids: HashSet<String>,
-    task: tokio::task::JoinHandle<(Batch, Result<Vec<PutOutcome>, String>)>,
-}
-
-impl InFlight {
-    fn start(service: &Service, batch: Batch) -> InFlight {
-        let ids = batch.traces.iter().map(|t| t.action_id.clone()).collect();
-        let service = service.clone();
-        let task = tokio::spawn(async move {
-            let stored = store_batch(&service, &batch).await;
-            (batch, stored)
-        });
-        InFlight { ids, task }
-    }
-
-    /// Waits for the store's answer and counts it.
-    async fn finish(self, summary: &mut Summary, pb: &ProgressBar) -> Result<(), String> {
-        let (batch, stored) = self
-            .task
-            .await
-            .map_err(|e| format!("store write failed (re-run to resume): {e}"))?;
-        count(&batch, stored?, summary, pb);
-        pb.set_message(format!("{} created", summary.created));
-        Ok(())
-    }
-}
-
-/// [`import_file`]'s loop over the lines of `reader`. Up to two batches are with the
-/// store while the next one is read: the writer starts on the second while the first is
-/// made durable. A batch that repeats an action id of one still with the store waits for
-/// it, so the first of two lines with the same id wins.
+/// [`import_file`]'s loop over the lines of `reader`.
 async fn import_lines(
     service: &Service,
     mut reader: BufReader<Box<dyn Read>>,
@@ -291,53 +258,33 @@ async fn import_lines(
     let pb = pb.clone();
     let mut summary = Summary::default();
     let mut line_no = 0u64;
-    let mut storing: VecDeque<InFlight> = VecDeque::new();
-    let result = loop {
+    // The batch being stored, and the one being read meanwhile.
+    let mut storing = Batch::default();
+    loop {
         let mut next = Batch::default();
-        let read = read_batch(
-            &mut reader,
-            types,
-            &mut next,
-            &mut line_no,
-            &mut summary,
-            &pb,
-        );
-        let ended = match read {
-            Ok(ended) => ended,
-            Err(e) => break Err(e),
-        };
-        let repeats = |f: &InFlight| next.traces.iter().any(|t| f.ids.contains(&t.action_id));
-        let mut failed = None;
-        while failed.is_none() && (storing.len() >= 2 || storing.iter().any(repeats)) {
-            if let Some(f) = storing.pop_front()
-                && let Err(e) = f.finish(&mut summary, &pb).await
-            {
-                failed = Some(e);
-            }
+        let (stored, read) = tokio::join!(store_batch(service, &storing), async {
+            read_batch(
+                &mut reader,
+                types,
+                &mut next,
+                &mut line_no,
+                &mut summary,
+                &pb,
+            )
+        });
+        count(&storing, stored?, &mut summary, &pb);
+        if !storing.traces.is_empty() {
+            pb.set_message(format!("{} created", summary.created));
         }
-        if let Some(e) = failed {
-            break Err(e);
-        }
-        if next.len() > 0 {
-            storing.push_back(InFlight::start(service, next));
-        }
+        let ended = read?;
+        storing = next;
         if ended {
-            break Ok(());
-        }
-    };
-    // What was handed to the store is answered (and counted) before returning, also
-    // after an error.
-    let mut first_error = result.err();
-    while let Some(f) = storing.pop_front() {
-        if let Err(e) = f.finish(&mut summary, &pb).await {
-            first_error.get_or_insert(e);
+            break;
         }
     }
+    flush(service, &mut storing, &mut summary, &pb).await?;
     pb.finish_and_clear();
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(summary),
-    }
+    Ok(summary)
 }
 
 /// Stores already-built inputs (the demo history), in batches of [`IMPORT_BATCH`].
@@ -413,9 +360,9 @@ mod tests {
         assert_eq!(store.stats().await.unwrap().traces, 250);
     }
 
-    /// Two batches are with the store while the next is parsed, yet across batch
+    /// Batches are stored in file order while the next is parsed: across batch
     /// boundaries the first of two lines with the same id is stored and the second
-    /// conflicts: in the next batch (which waits for the one it repeats) and two later.
+    /// conflicts, in the next batch and two batches later.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn several_batches_keep_file_order() {
         let dir = tempfile::tempdir().unwrap();
