@@ -50,7 +50,11 @@ pub struct Warning {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverviewData {
+    /// Start of `day` (the start of the hour 24 hours ago: the counts are whole hours).
+    pub day_since: chrono::DateTime<chrono::Utc>,
     pub day: PeriodCounts,
+    /// Start of `week` and `top` (the start of the hour 7 days ago).
+    pub week_since: chrono::DateTime<chrono::Utc>,
     pub week: PeriodCounts,
     pub top: Vec<SignatureRow>,
     pub warnings: Vec<Warning>,
@@ -72,7 +76,9 @@ pub async fn get_overview() -> Result<OverviewData, ServerFnError> {
         .await
         .map_err(ServerFnError::new)?;
     Ok(OverviewData {
+        day_since: o.day_since,
         day: o.day,
+        week_since: o.week_since,
         week: o.week,
         top: o.top.iter().map(SignatureRow::from).collect(),
         warnings: o
@@ -114,13 +120,19 @@ pub fn Overview() -> impl IntoView {
 #[component]
 fn OverviewBody(o: OverviewData) -> impl IntoView {
     let week_rate = o.week.success_rate();
+    // The history of exactly the counted actions: from the window's start (whole hours).
+    let from = |t: &chrono::DateTime<chrono::Utc>| {
+        format!("/history?range=custom&from={}", t.format("%Y-%m-%dT%H:%M"))
+    };
+    let since =
+        |t: &chrono::DateTime<chrono::Utc>| format!("since {} UTC", t.format("%Y-%m-%d %H:%M"));
     view! {
         <div class="tiles">
-            <a class="tile" href="/history?range=24h" data-testid="actions-24h">
+            <a class="tile" href=from(&o.day_since) title=since(&o.day_since) data-testid="actions-24h">
                 <span class="tile-n">{o.day.actions}</span><span class="tile-l">"actions in the last 24 h"</span></a>
-            <a class="tile" href="/history?range=7d" data-testid="actions-7d">
+            <a class="tile" href=from(&o.week_since) title=since(&o.week_since) data-testid="actions-7d">
                 <span class="tile-n">{o.week.actions}</span><span class="tile-l">"actions in the last 7 days"</span></a>
-            <a class="tile" href="/history?range=7d&status=failed" data-testid="success-rate">
+            <a class="tile" href=format!("{}&status=failed", from(&o.week_since)) title=since(&o.week_since) data-testid="success-rate">
                 <span class="tile-n">{fmt::opt_pct(week_rate)}</span>
                 <span class="tile-l">{format!("success rate, 7 days ({} failed, {} rolled back)", o.week.failed, o.week.rolled_back)}</span></a>
             <a class="tile" href="/history" data-testid="total-traces">

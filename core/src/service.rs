@@ -26,7 +26,7 @@ use crate::patterns::{self, AnalysisConfig, Finding, OSCILLATION_WINDOW_MINUTES,
 use crate::store::{
     Counts, HistoryQuery, OverviewInput, OverviewRequest, Page, PatternInput, PatternRequest,
     SignatureActionCounts, SignatureAggregate, Store, StoreError, StoreStats, TraceFacts,
-    WindowQuery,
+    WindowQuery, hour_of,
 };
 
 /// Most actions the overview reads to find what oscillates now (the last 120 minutes).
@@ -147,7 +147,11 @@ pub struct Warning {
 /// What the overview shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overview {
+    /// Start of `day`: the start of the hour 24 hours before the overview's time.
+    pub day_since: DateTime<Utc>,
     pub day: PeriodCounts,
+    /// Start of `week` and of `top`: the start of the hour 7 days before.
+    pub week_since: DateTime<Utc>,
     pub week: PeriodCounts,
     /// The most recurring signatures of the last 7 days.
     pub top: Vec<RankedSignature>,
@@ -199,11 +203,17 @@ impl Service {
     /// Counts of the last 24 hours and 7 days, the top signatures of the week, and every
     /// oscillation going on now.
     pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+        // Whole hours: each window starts at the start of the hour its nominal start (24
+        // hours, 7 days before `now`) falls in, so its counts are sums of hour and day
+        // buckets alone, with no partial first hour to read from the traces (on
+        // DynamoDB: 3 requests at any time of the hour).
+        let day_since = hour_of(now - Duration::hours(24));
+        let week_since = hour_of(now - Duration::days(7));
         let input = self
             .store
             .overview_input(&OverviewRequest {
-                week_since: now - Duration::days(7),
-                day_since: now - Duration::hours(24),
+                week_since,
+                day_since,
                 facts_since: now - Duration::minutes(OSCILLATION_WINDOW_MINUTES),
                 facts_limit: OVERVIEW_FACTS_LIMIT,
                 top: OVERVIEW_TOP,
@@ -220,7 +230,9 @@ impl Service {
         let top = ranking_of(page, total, aggregates);
         let warnings = oscillating_now(&facts, now);
         Ok(Overview {
+            day_since,
             day: PeriodCounts::from(&day),
+            week_since,
             week: PeriodCounts::from(&week.totals),
             top: top.signatures,
             warnings,
@@ -608,9 +620,12 @@ mod tests {
             .unwrap_or_else(|| panic!("{:#?}", o.warnings));
         assert_eq!(w.finding.severity, patterns::Severity::Critical);
         assert!(w.finding.active);
+        // Whole hours: from the start of the hour 24 hours (7 days) ago.
+        assert_eq!(o.day_since, hour_of(now() - Duration::hours(24)));
+        assert_eq!(o.week_since, hour_of(now() - Duration::days(7)));
         let day: Vec<&ActionTrace> = traces
             .iter()
-            .filter(|t| t.action_timestamp >= now() - Duration::hours(24))
+            .filter(|t| t.action_timestamp >= o.day_since)
             .collect();
         assert_eq!(o.day.actions, day.len() as u64);
         assert_eq!(
@@ -621,12 +636,44 @@ mod tests {
         );
         let week = traces
             .iter()
-            .filter(|t| t.action_timestamp >= now() - Duration::days(7))
+            .filter(|t| t.action_timestamp >= o.week_since)
             .count();
         assert!(week > 11_000, "{week}");
         assert_eq!(o.week.actions, week as u64);
         assert_eq!(o.top.len(), OVERVIEW_TOP);
         assert!(o.top[0].window_occurrences > 400);
+    }
+
+    /// The overview's windows are whole hours: at 12:35 its day starts at 12:00 the day
+    /// before (a trace at 12:10 counts, one at 11:50 does not), its week at 12:00 seven
+    /// days before.
+    #[tokio::test]
+    async fn overview_windows_start_on_the_hour() {
+        let at = now() + Duration::minutes(35);
+        let trace = |id: &str, t: DateTime<Utc>| {
+            sample_trace(
+                id,
+                "shop",
+                "KubePodCrashLooping",
+                "api",
+                "restart_pod",
+                ExecutionStatus::Completed,
+                t,
+            )
+        };
+        let day0 = now() - Duration::hours(24);
+        let week0 = now() - Duration::days(7);
+        let svc = service(vec![
+            trace("in-day", day0 + Duration::minutes(10)),
+            trace("before-day", day0 - Duration::minutes(10)),
+            trace("in-week", week0 + Duration::minutes(10)),
+            trace("before-week", week0 - Duration::minutes(10)),
+        ])
+        .await;
+        let o = svc.overview(at).await.unwrap();
+        assert_eq!((o.day_since, o.week_since), (day0, week0));
+        assert_eq!((o.day.actions, o.week.actions), (1, 3));
+        assert_eq!(o.top[0].window_occurrences, 3);
     }
 
     /// Problem 4: one ranking, one analysis, whatever the door: the filters of a request

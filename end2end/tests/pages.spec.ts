@@ -59,7 +59,8 @@ test('overview shows counts and links to details; narrow screens do not scroll s
     expect(overflow, `${url} scrolls sideways`).toBeLessThanOrEqual(0);
   }
   await page.goto('/');
-  await expect(page.getByTestId('actions-7d')).toHaveAttribute('href', '/history?range=7d');
+  // The tiles link to the history of exactly what they count: whole hours.
+  await expect(page.getByTestId('actions-7d')).toHaveAttribute('href', /^\/history\?range=custom&from=\d{4}-\d\d-\d\dT\d\d:00$/);
   await expect(page.getByTestId('total-traces')).not.toContainText(/^0/);
   con.check();
 });

@@ -355,16 +355,18 @@ async fn read_methods_make_few_requests() {
     assert_eq!((o.week.actions, o.day.actions), (6, 0));
     assert_eq!(o.top.len(), 2);
     assert_eq!(o.stats.traces, 6);
-    // Its day starting between traces of one bucket: and those traces of that hour.
+    // At a time between the traces of one hour, a day later: the windows start on the
+    // hour (the whole hour counts), so no bucket is split and no trace is read.
     let now = at(2) + chrono::Duration::seconds(30) + chrono::Duration::hours(24);
     let o = count(
         &store,
-        "overview (a day split in a bucket)",
-        4,
+        "overview (in the middle of an hour)",
+        3,
         service.overview(now),
     )
     .await;
-    assert_eq!((o.week.actions, o.day.actions), (6, 3));
+    assert_eq!(o.day_since, at(0));
+    assert_eq!((o.week.actions, o.day.actions), (6, 6));
     count(
         &store,
         "window_counts filtered",
