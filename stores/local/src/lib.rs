@@ -322,6 +322,12 @@ impl LocalStore {
             // Schema 5's ts index covers the overview's columns.
             tx.execute_batch("DROP INDEX IF EXISTS traces_ts")?;
         }
+        if (1..6).contains(&version) {
+            // Schema 6 filters `kind` and `status` on the covering ts index.
+            tx.execute_batch(
+                "DROP INDEX IF EXISTS traces_kind; DROP INDEX IF EXISTS traces_status",
+            )?;
+        }
         tx.execute_batch(SCHEMA)?;
         create_trace_indexes(&tx, &|_, _| {})?;
         if (1..4).contains(&version) {

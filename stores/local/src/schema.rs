@@ -9,9 +9,11 @@ use super::*;
 /// any window), made the name index covering for the resource facts of pattern analysis
 /// and narrowed the signature and namespace indexes to the history filters they serve;
 /// 5 added the `totals` of every hour and day and made the ts index covering (the
-/// overview's counts and recent facts).
+/// overview's counts and recent facts); 6 dropped the `kind` and `status` indexes (a
+/// filter on them walks the covering ts index: two fewer index inserts per trace, two
+/// fewer index builds per bulk load).
 /// Older files are migrated on open.
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS traces (
@@ -87,10 +89,12 @@ INSERT OR IGNORE INTO counters (id, traces, signatures) VALUES (1, 0, 0);
 /// The history's secondary indexes (name, definition): created with [`SCHEMA`] on every
 /// open, dropped by a bulk load and built again at its end ([`LocalStore`]'s
 /// `end_bulk_load`), so a bulk load that never ended is repaired by the next open.
-pub(crate) const TRACE_INDEXES: [(&str, &str); 9] = [
+pub(crate) const TRACE_INDEXES: [(&str, &str); 7] = [
     (
         // Covering: the overview reads the facts of the last two hours and the counts
-        // of a window's partial first hour from here only.
+        // of a window's partial first hour from here only, and a history filter on
+        // `kind` or `status` (a handful of values each) walks it, testing the column in
+        // the index entry, without reading rows that do not match.
         "traces_ts",
         "CREATE INDEX IF NOT EXISTS traces_ts ON traces (ts, action_id,
             action_type, status, eff, replicas, alert_name, namespace, kind, name, signature)",
@@ -98,10 +102,6 @@ pub(crate) const TRACE_INDEXES: [(&str, &str); 9] = [
     (
         "traces_namespace",
         "CREATE INDEX IF NOT EXISTS traces_namespace ON traces (namespace, ts, action_id)",
-    ),
-    (
-        "traces_kind",
-        "CREATE INDEX IF NOT EXISTS traces_kind ON traces (kind, ts, action_id)",
     ),
     // Covering: pattern analysis reads the facts of a resource (namespace, kind, name)
     // from here only, skipping the entries of other resources of the same name.
@@ -125,10 +125,6 @@ pub(crate) const TRACE_INDEXES: [(&str, &str); 9] = [
     (
         "traces_action_type",
         "CREATE INDEX IF NOT EXISTS traces_action_type ON traces (action_type, ts, action_id)",
-    ),
-    (
-        "traces_status",
-        "CREATE INDEX IF NOT EXISTS traces_status ON traces (status, ts, action_id)",
     ),
 ];
 

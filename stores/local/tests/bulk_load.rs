@@ -71,7 +71,7 @@ async fn a_bulk_load_defers_the_indexes_and_ends_with_the_same_answers() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
     let present = trace_indexes(&store);
-    assert!(present.len() >= 9, "{present:?}");
+    assert!(present.len() >= 7, "{present:?}");
 
     // Too small to be worth it.
     assert!(!store.begin_bulk_load(1_000).await.unwrap());
@@ -113,7 +113,7 @@ async fn a_bulk_load_defers_the_indexes_and_ends_with_the_same_answers() {
         .unwrap();
     assert_eq!(trace_indexes(&store), present);
     let steps = steps.into_inner().unwrap();
-    assert_eq!(steps.last(), Some(&(9, 9)), "{steps:?}");
+    assert_eq!(steps.last(), Some(&(7, 7)), "{steps:?}");
     assert_eq!(answers(&store).await, answers(&plain).await);
 
     // A store holding more than the load keeps its indexes.
@@ -136,7 +136,7 @@ async fn an_interrupted_bulk_load_is_repaired_on_open() {
     }
     let store = LocalStore::open(dir.path()).unwrap();
     assert!(
-        trace_indexes(&store).len() >= 9,
+        trace_indexes(&store).len() >= 7,
         "{:?}",
         trace_indexes(&store)
     );

@@ -210,7 +210,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -265,6 +265,91 @@ async fn new_files_get_8_kib_pages_and_old_files_keep_theirs() {
     }
     assert_eq!(page_size(new.path()), 8192);
     assert_eq!(page_size(old.path()), 4096);
+}
+
+/// A schema-5 file (with `kind` and `status` indexes) loses them on open, and the
+/// history filtered by kind or status is unchanged.
+#[tokio::test]
+async fn migrates_a_schema_5_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces: Vec<ActionTrace> = (0..20)
+        .map(|i| {
+            let mut t = sample_trace(
+                &format!("m5-{i}"),
+                "shop",
+                "KubePodCrashLooping",
+                &format!("api-{}", i % 4),
+                "restart_pod",
+                if i % 3 == 0 {
+                    ExecutionStatus::Failed
+                } else {
+                    ExecutionStatus::Completed
+                },
+                t0() + Duration::minutes(i),
+            );
+            if i % 2 == 0 {
+                t.resource.kind = "StatefulSet".into();
+            }
+            t
+        })
+        .collect();
+    let filtered = |kind: Option<&str>, status: Option<ExecutionStatus>| HistoryQuery {
+        kind: kind.map(str::to_string),
+        status,
+        limit: 100,
+        ..HistoryQuery::default()
+    };
+    let queries = [
+        filtered(Some("StatefulSet"), None),
+        filtered(None, Some(ExecutionStatus::Failed)),
+        filtered(Some("Deployment"), Some(ExecutionStatus::Completed)),
+    ];
+    let mut before = Vec::new();
+    {
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.put_traces(&traces).await.unwrap();
+        for q in &queries {
+            before.push(store.list_traces(q).await.unwrap().items);
+        }
+    }
+    let indexes = || -> Vec<String> {
+        let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+        conn.execute_batch(
+            "CREATE INDEX traces_kind ON traces (kind, ts, action_id);
+             CREATE INDEX traces_status ON traces (status, ts, action_id);
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    assert!(indexes().contains(&"traces_status".to_string()));
+    let store = LocalStore::open(dir.path()).unwrap();
+    let left = indexes();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n == "traces_kind" || n == "traces_status"),
+        "{left:?}"
+    );
+    for (q, want) in queries.iter().zip(&before) {
+        let got = store.list_traces(q).await.unwrap().items;
+        assert!(!got.is_empty(), "{q:?}");
+        assert_eq!(&got, want, "{q:?}");
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 6);
 }
 
 /// A schema-1 file (no `eff`/`replicas` columns) is migrated on open, and pattern
@@ -349,7 +434,7 @@ async fn migrates_a_schema_1_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let sql: String = conn
         .query_row(
             "SELECT sql FROM sqlite_master WHERE name = 'traces_name'",
@@ -438,7 +523,7 @@ async fn migrates_a_schema_2_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
 }
 
 /// The writer keeps aggregates decoded between writes; when another process (here a
