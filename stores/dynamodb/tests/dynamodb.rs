@@ -350,8 +350,10 @@ async fn read_methods_make_few_requests() {
     // The overview: the window buckets, the recent facts, then the stats shards with
     // the top aggregates.
     let service = Service::new(Arc::new(store.clone()), AnalysisConfig::default());
-    let now = at(10) + chrono::Duration::hours(24);
+    // A day later and an hour on: the day window starts after the traces' hour.
+    let now = at(70) + chrono::Duration::hours(24);
     let o = count(&store, "overview", 3, service.overview(now)).await;
+    assert_eq!(o.day_since, at(60));
     assert_eq!((o.week.actions, o.day.actions), (6, 0));
     assert_eq!(o.top.len(), 2);
     assert_eq!(o.stats.traces, 6);
