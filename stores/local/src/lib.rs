@@ -13,10 +13,10 @@
 //!   its group's commit is synced (`writer_loop`, `run_group`, `syncer_loop`). If one
 //!   write of a group fails, the group is run again with a savepoint per write so that
 //!   only the failing one is rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
-//!   small pool of read connections serves reads. New files get 8 KiB pages ([`PAGE_SIZE`]).
-//!   The WAL is checkpointed every 128 MiB rather than SQLite's 1 000 pages (frequent
-//!   checkpoints rewrote the same index pages and
-//!   halved ingest), on a thread of its own (`Checkpoints`). Every call runs in
+//!   small pool of read connections serves reads. New files get 8 KiB pages
+//!   ([`PAGE_SIZE`]). The WAL is checkpointed every 128 MiB rather than SQLite's 1 000
+//!   pages (frequent checkpoints rewrote the same index pages and halved ingest), on a
+//!   thread of its own (`Checkpoints`). Every call runs in
 //!   `tokio::task::spawn_blocking`; statements are prepared once per connection and
 //!   cached.
 //! - `traces` keeps each trace's full JSON plus indexed columns for every filter of
