@@ -2,7 +2,7 @@
 //!
 //! Design:
 //! - WAL journal; a write is acknowledged only after its commit is on disk (the syncer
-//!   thread `fdatasync`s the WAL after each commit, [`syncer_loop`]), so neither killing
+//!   thread `fdatasync`s the WAL after each commit, `syncer_loop`), so neither killing
 //!   the process nor a power cut loses an answered write; readers never block the writer
 //!   and vice versa. The writer goes on with the next group while a commit is synced.
 //! - One writer thread owns the writer connection (SQLite allows one writer at a time
@@ -14,7 +14,7 @@
 //!   write of a group fails, the group is run again with a savepoint per write so that
 //!   only the failing one is rolled back. The writer keeps the aggregates it wrote decoded (`AggCache`). A
 //!   small pool of read connections serves reads. New files get 8 KiB pages
-//!   ([`PAGE_SIZE`]). The WAL is checkpointed every 128 MiB rather than SQLite's 1 000
+//!   (`PAGE_SIZE`). The WAL is checkpointed every 128 MiB rather than SQLite's 1 000
 //!   pages (frequent checkpoints rewrote the same index pages and halved ingest), on a
 //!   thread of its own (`Checkpoints`). Every call runs in
 //!   `tokio::task::spawn_blocking`; statements are prepared once per connection and

@@ -18,6 +18,28 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()
 }
 
+/// An integer pragma (`user_version`, `page_size`) of the store file under `dir`.
+fn pragma(dir: &std::path::Path, name: &str) -> i64 {
+    rusqlite::Connection::open(dir.join("context.db"))
+        .unwrap()
+        .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The names of the indexes on `table` in the store file under `dir`, sorted.
+fn index_names(dir: &std::path::Path, table: &str) -> Vec<String> {
+    rusqlite::Connection::open(dir.join("context.db"))
+        .unwrap()
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE tbl_name = ?1 AND type = 'index' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 fn eff(score: f64) -> Effectiveness {
     Effectiveness {
         score,
@@ -225,12 +247,6 @@ fn refuses_a_newer_schema_version() {
 /// store before) keeps them, and both hold the same answers.
 #[tokio::test]
 async fn new_files_get_8_kib_pages_and_old_files_keep_theirs() {
-    let page_size = |dir: &std::path::Path| -> i64 {
-        rusqlite::Connection::open(dir.join("context.db"))
-            .unwrap()
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .unwrap()
-    };
     let traces: Vec<ActionTrace> = (0..30)
         .map(|i| {
             sample_trace(
@@ -254,7 +270,7 @@ async fn new_files_get_8_kib_pages_and_old_files_keep_theirs() {
         conn.execute_batch("CREATE TABLE placeholder (x); DROP TABLE placeholder;")
             .unwrap();
     }
-    assert_eq!(page_size(old.path()), 4096);
+    assert_eq!(pragma(old.path(), "page_size"), 4096);
     for dir in [new.path(), old.path()] {
         let store = LocalStore::open(dir).unwrap();
         store.put_traces(&traces).await.unwrap();
@@ -263,8 +279,8 @@ async fn new_files_get_8_kib_pages_and_old_files_keep_theirs() {
         assert_eq!(all_traces(&store).await.len(), traces.len());
         assert_aggregates_match(&store).await;
     }
-    assert_eq!(page_size(new.path()), 8192);
-    assert_eq!(page_size(old.path()), 4096);
+    assert_eq!(pragma(new.path(), "page_size"), 8192);
+    assert_eq!(pragma(old.path(), "page_size"), 4096);
 }
 
 /// A schema-5 file (with `kind` and `status` indexes) loses them on open, and the
@@ -312,16 +328,7 @@ async fn migrates_a_schema_5_file() {
             before.push(store.list_traces(q).await.unwrap().items);
         }
     }
-    let indexes = || -> Vec<String> {
-        let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
-        let mut st = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
-            .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
-    };
+    let indexes = || index_names(dir.path(), "traces");
     {
         let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
         conn.execute_batch(
@@ -345,11 +352,7 @@ async fn migrates_a_schema_5_file() {
         assert!(!got.is_empty(), "{q:?}");
         assert_eq!(&got, want, "{q:?}");
     }
-    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
-    let v: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, 6);
+    assert_eq!(pragma(dir.path(), "user_version"), 6);
 }
 
 /// A schema-1 file (no `eff`/`replicas` columns) is migrated on open, and pattern
@@ -508,22 +511,11 @@ async fn migrates_a_schema_2_file() {
         assert_eq!(&store.list_signatures(q).await.unwrap(), want, "{q:?}");
     }
     assert!(before[1].len() >= 2 && before[2].len() == 2, "{before:?}");
-    let conn = rusqlite::Connection::open(dir.path().join("context.db")).unwrap();
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'signatures' AND type = 'index' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
     assert_eq!(
-        names,
+        index_names(dir.path(), "signatures"),
         ["signatures_ranking", "sqlite_autoindex_signatures_1"]
     );
-    let v: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, 6);
+    assert_eq!(pragma(dir.path(), "user_version"), 6);
 }
 
 /// The writer keeps aggregates decoded between writes; when another process (here a
