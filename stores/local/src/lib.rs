@@ -19,9 +19,11 @@
 //!   thread of its own (`Checkpoints`). Every call runs in
 //!   `tokio::task::spawn_blocking`; statements are prepared once per connection and
 //!   cached.
-//! - `traces` keeps each trace's full JSON plus indexed columns for every filter of
-//!   `list_traces`. Each filter column has an index `(column, ts, action_id)`, so a
-//!   filter with newest-first ordering and keyset paging is a single index range walk.
+//! - `traces` keeps each trace's full JSON plus a column for every filter of
+//!   `list_traces`. Each filter column but `kind` and `status` has an index `(column,
+//!   ts, action_id)`, so a filter with newest-first ordering and keyset paging is a
+//!   single index range walk; `kind` and `status` (a handful of values each) walk the
+//!   covering ts index and test the column in each entry.
 //!   Timestamps are integer microseconds since the epoch. `list_sql` picks the index of
 //!   the most selective filter itself (SQLite's planner, without statistics, may pick a
 //!   low-cardinality column and read thousands of rows for one page).
