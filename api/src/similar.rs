@@ -45,7 +45,18 @@ fn parse_labels(
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Some(v) = v else { return out };
-    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    if v.is_empty() {
+        errs.push(fe("labels", "must not be empty when given"));
+        return out;
+    }
+    for pair in v.split(',').map(str::trim) {
+        if pair.is_empty() {
+            errs.push(fe(
+                "labels",
+                "must be key=value pairs separated by single commas; an empty pair is not allowed",
+            ));
+            return BTreeMap::new();
+        }
         let Some((k, val)) = pair.split_once('=') else {
             errs.push(fe(
                 "labels",
