@@ -1661,8 +1661,14 @@ async fn similar_parameter_errors_are_400_naming_the_parameter() {
         ("/api/v1/context/similar?alertName=", "alertName"),
         // The published pattern: a non-empty list of key=value pairs.
         ("/api/v1/context/similar?alertName=A&labels=", "labels"),
-        ("/api/v1/context/similar?alertName=A&labels=a%3D1,", "labels"),
-        ("/api/v1/context/similar?alertName=A&labels=a%3D1,,b%3D2", "labels"),
+        (
+            "/api/v1/context/similar?alertName=A&labels=a%3D1,",
+            "labels",
+        ),
+        (
+            "/api/v1/context/similar?alertName=A&labels=a%3D1,,b%3D2",
+            "labels",
+        ),
         ("/api/v1/context/similar?alertName=A&labels=%3D1", "labels"),
     ] {
         let v = app

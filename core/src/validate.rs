@@ -223,6 +223,13 @@ pub fn validate_trace(t: &TraceInput, actions: &ActionTypes, prefix: &str) -> Ve
             "must not be before execution_start_time",
         );
     }
+    // The document's `int64` (and a signed 64-bit number in every store and client).
+    if t.execution_duration_ms.is_some_and(|d| d > i64::MAX as u64) {
+        e.push(
+            "execution_duration_ms",
+            format!("must be at most {}", i64::MAX),
+        );
+    }
     e.opt_text("cluster_name", &t.cluster_name, limits::MAX_NAME_LEN);
     e.required(
         "resource.namespace",
@@ -440,6 +447,18 @@ mod tests {
             "execution_status": "completed"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn duration_stays_within_int64() {
+        let actions = ActionTypes::default();
+        let mut t = trace_with_labels(0, 0);
+        t.execution_duration_ms = Some(i64::MAX as u64);
+        assert!(validate_trace(&t, &actions, "").is_empty());
+        t.execution_duration_ms = Some(i64::MAX as u64 + 1);
+        let errs = validate_trace(&t, &actions, "[0]");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "[0].execution_duration_ms");
     }
 
     #[test]
