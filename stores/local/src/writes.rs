@@ -2,6 +2,7 @@
 //! and totals.
 
 use super::*;
+use std::collections::BTreeMap;
 
 pub(crate) fn load_aggregate(
     tx: &Connection,
@@ -99,19 +100,22 @@ type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
 /// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
 /// to the `totals` of both.
+///
+/// Rows are written in key order (signature, span, start, action type), so consecutive
+/// upserts land on the same or the next page of the table instead of random ones.
 fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
-    let mut days: BucketChanges<'_> = HashMap::with_capacity(changes.len());
-    let mut totals: HashMap<(i64, i64), Delta> = HashMap::new();
+    let mut rows: BTreeMap<(&str, i64, i64, &str), Delta> = BTreeMap::new();
+    let mut totals: BTreeMap<(i64, i64), Delta> = BTreeMap::new();
     for (&(signature, hour, action_type), d) in changes {
-        bump_bucket(tx, signature, SPAN_HOUR, hour, action_type, d)?;
-        days.entry((signature, day_of(hour), action_type))
+        rows.insert((signature, SPAN_HOUR, hour, action_type), *d);
+        rows.entry((signature, SPAN_DAY, day_of(hour), action_type))
             .or_default()
             .add(d);
         totals.entry((SPAN_HOUR, hour)).or_default().add(d);
         totals.entry((SPAN_DAY, day_of(hour))).or_default().add(d);
     }
-    for ((signature, day, action_type), d) in &days {
-        bump_bucket(tx, signature, SPAN_DAY, *day, action_type, d)?;
+    for ((signature, span, start, action_type), d) in &rows {
+        bump_bucket(tx, signature, *span, *start, action_type, d)?;
     }
     for ((span, start), d) in &totals {
         bump_total(tx, *span, *start, d)?;
@@ -243,7 +247,10 @@ pub(crate) fn put_batch(
         }
         outcomes.push(PutOutcome::Created);
     }
-    for a in aggs.into_values() {
+    // In signature order, as the buckets: neighbouring rows, neighbouring pages.
+    let mut aggs: Vec<SignatureAggregate> = aggs.into_values().collect();
+    aggs.sort_unstable_by(|a, b| a.signature.cmp(&b.signature));
+    for a in aggs {
         cache.save(tx, a)?;
     }
     bump_buckets(tx, &buckets)?;
@@ -402,7 +409,7 @@ fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let mut last = std::collections::BTreeMap::new();
+    let mut last = BTreeMap::new();
     for action in agg.actions.keys() {
         let hour: Option<i64> = tx
             .prepare_cached(
