@@ -199,34 +199,64 @@ pub struct Aftermath {
 /// first), in the same order.
 pub fn aftermaths(facts: &[&TraceFacts]) -> Vec<Aftermath> {
     let win = Duration::minutes(CASCADE_WINDOW_MINUTES);
-    let mut latest: HashMap<&str, DateTime<Utc>> = HashMap::new();
-    for t in facts {
-        let e = latest
-            .entry(t.alert_name.as_ref())
-            .or_insert(t.action_timestamp);
-        *e = (*e).max(t.action_timestamp);
+    // The resource's alert names as small ids (a resource has few): integer comparisons
+    // in the window scan, and no scan at all when it has only one.
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut latest: Vec<DateTime<Utc>> = Vec::new();
+    let alert: Vec<usize> = facts
+        .iter()
+        .map(|t| {
+            let id = *ids.entry(t.alert_name.as_ref()).or_insert_with(|| {
+                names.push(t.alert_name.as_ref());
+                latest.push(t.action_timestamp);
+                names.len() - 1
+            });
+            latest[id] = latest[id].max(t.action_timestamp);
+            id
+        })
+        .collect();
+    // Names in alphabetical order, as the evidence lists them.
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_unstable_by_key(|&i| names[i]);
+    let mut rank = vec![0usize; names.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
     }
     let mut out = Vec::with_capacity(facts.len());
     let mut start = 0usize;
+    // Per name rank, whether the current action's window holds it.
+    let mut seen = vec![false; names.len()];
     for (i, a) in facts.iter().enumerate() {
-        // First action at or after a's time (equal times before `i` count too).
-        while start < i && facts[start].action_timestamp < a.action_timestamp {
-            start += 1;
-        }
-        let mut names: BTreeSet<&str> = BTreeSet::new();
-        for b in &facts[start..] {
-            if b.action_timestamp > a.action_timestamp + win {
-                break;
+        let mut new_alerts = Vec::new();
+        if names.len() > 1 {
+            // First action at or after a's time (equal times before `i` count too).
+            while start < i && facts[start].action_timestamp < a.action_timestamp {
+                start += 1;
             }
-            if b.alert_name != a.alert_name {
-                names.insert(b.alert_name.as_ref());
+            let until = a.action_timestamp + win;
+            let mut found = 0usize;
+            for (j, b) in facts.iter().enumerate().skip(start) {
+                if b.action_timestamp > until {
+                    break;
+                }
+                if alert[j] != alert[i] && !seen[rank[alert[j]]] {
+                    seen[rank[alert[j]]] = true;
+                    found += 1;
+                }
+            }
+            if found > 0 {
+                for (r, hit) in seen.iter_mut().enumerate() {
+                    if *hit {
+                        new_alerts.push(names[order[r]].to_string());
+                        *hit = false;
+                    }
+                }
             }
         }
         out.push(Aftermath {
-            new_alerts: names.into_iter().map(str::to_string).collect(),
-            recurred: latest
-                .get(a.alert_name.as_ref())
-                .is_some_and(|l| *l > a.action_timestamp),
+            new_alerts,
+            recurred: latest[alert[i]] > a.action_timestamp,
         });
     }
     out

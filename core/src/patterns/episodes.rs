@@ -152,7 +152,8 @@ fn scan_all<'a>(
             detectors::tally_step(&mut tallies, facts[hi], after[hi], true);
             hi += 1;
         }
-        while lo < hi && facts[lo].action_timestamp <= end - win {
+        let from = end - win;
+        while lo < hi && facts[lo].action_timestamp <= from {
             detectors::tally_step(&mut tallies, facts[lo], after[lo], false);
             lo += 1;
         }

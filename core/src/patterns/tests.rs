@@ -559,6 +559,26 @@ fn aftermath_counts_distinct_other_alerts_and_later_recurrence() {
     let a: Vec<&detectors::Aftermath> = after.iter().collect();
     let out = cascading_failures(&refs(&f), &a);
     assert_eq!(out.len(), 1);
+    // Listed alphabetically whatever the order they fired in; one alert name: none new.
+    let v = vec![
+        on("a", "A", "x", "restart_pod", mins_ago(100)),
+        on("z", "Z", "x", "restart_pod", mins_ago(95)),
+        on("m", "M", "x", "restart_pod", mins_ago(90)),
+        on("z2", "Z", "x", "restart_pod", mins_ago(88)),
+    ];
+    let f = facts(&v);
+    let after = aftermaths(&refs(&f));
+    assert_eq!(after[0].new_alerts, ["M", "Z"]);
+    assert_eq!(after[1].new_alerts, ["M"]);
+    assert!(after[1].recurred && !after[3].recurred);
+    let v = vec![
+        on("a", "A", "x", "restart_pod", mins_ago(100)),
+        on("b", "A", "x", "restart_pod", mins_ago(95)),
+    ];
+    let f = facts(&v);
+    let after = aftermaths(&refs(&f));
+    assert!(after.iter().all(|a| a.new_alerts.is_empty()));
+    assert!(after[0].recurred && !after[1].recurred);
 }
 
 #[test]
