@@ -54,7 +54,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -225,20 +225,12 @@ impl LocalStore {
         let wal = std::fs::File::open(&wal_path).map_err(|e| {
             StoreError::Internal(format!("cannot open {}: {e}", wal_path.display()))
         })?;
-        let writes = Arc::new(WriteQueue::default());
         let (synced, to_sync) = std::sync::mpsc::channel();
-        let syncer = {
-            let writes = writes.clone();
-            std::thread::Builder::new()
-                .name("store-syncer".into())
-                .spawn(move || {
-                    syncer_loop(to_sync, || {
-                        writes.syncs.fetch_add(1, Ordering::SeqCst);
-                        wal.sync_data()
-                    })
-                })
-                .map_err(|e| StoreError::Internal(format!("cannot start the syncer thread: {e}")))?
-        };
+        let syncer = std::thread::Builder::new()
+            .name("store-syncer".into())
+            .spawn(move || syncer_loop(to_sync, || wal.sync_data()))
+            .map_err(|e| StoreError::Internal(format!("cannot start the syncer thread: {e}")))?;
+        let writes = Arc::new(WriteQueue::default());
         let pages = PageCache::new();
         let thread = {
             let (writes, generation) = (writes.clone(), pages.generation.clone());
@@ -274,12 +266,6 @@ impl LocalStore {
     /// The SQLite file.
     pub fn path(&self) -> &Path {
         &self.inner.path
-    }
-
-    /// How many times the WAL was synced to disk since the store opened (each sync
-    /// answers the writes committed before it; a bulk load's batches wait for none).
-    pub fn wal_syncs(&self) -> u64 {
-        self.inner.writes.syncs.load(Ordering::SeqCst)
     }
 
     /// The checkpointer's connection ([`Checkpoints`]).
@@ -413,7 +399,7 @@ impl Store for LocalStore {
 
     async fn begin_bulk_load(&self, expected: u64) -> std::result::Result<bool, StoreError> {
         self.blocking(move |i| {
-            let bulk = i.write(move |tx, _| {
+            i.write(move |tx, _| {
                 let stored: i64 =
                     tx.query_row("SELECT traces FROM counters WHERE id = 1", [], |r| r.get(0))?;
                 if expected < BULK_MIN_TRACES || expected < stored.max(0) as u64 {
@@ -425,16 +411,7 @@ impl Store for LocalStore {
                 tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
                 tracing::info!(expected, stored, "bulk load: history indexes deferred");
                 Ok(true)
-            })?;
-            // Until the end of the bulk load its batches are answered once committed,
-            // without waiting for their `fdatasync`: the end's writes are synced, and
-            // that sync covers everything before them in the WAL. A power cut meanwhile
-            // loses batches already answered, which re-running the import stores again
-            // (it is idempotent); killing the process loses nothing.
-            if bulk {
-                i.writes.answer_at_commit.store(true, Ordering::SeqCst);
-            }
-            Ok(bulk)
+            })
         })
         .await
     }
@@ -453,9 +430,6 @@ impl Store for LocalStore {
         // parsing is over by now).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as i64;
         self.blocking(move |i| {
-            // From here on writes are answered once synced again: this first one's sync
-            // makes the whole bulk load durable.
-            i.writes.answer_at_commit.store(false, Ordering::SeqCst);
             i.write(move |tx, _| Ok(tx.pragma_update(None, "threads", threads)?))
         })
         .await?;

@@ -19,12 +19,6 @@ pub(crate) struct WriteQueue {
     pub(crate) queued: Condvar,
     /// Writes handed in and not answered yet (queued, running or being synced).
     pub(crate) in_flight: AtomicUsize,
-    /// Set during a bulk load: a committed group is answered at once, not after the
-    /// syncer's `fdatasync` (the bulk load's end is synced, and covers it: see
-    /// `LocalStore::begin_bulk_load`).
-    pub(crate) answer_at_commit: AtomicBool,
-    /// The syncer's `fdatasync`s of the WAL so far ([`LocalStore::wal_syncs`]).
-    pub(crate) syncs: AtomicU64,
 }
 
 #[derive(Default)]
@@ -96,9 +90,7 @@ pub(crate) fn writer_loop(
                     tracing::error!(error = %e, "embedded store: a group commit failed")
                 }
                 let n = group.jobs.len();
-                if group.error.is_none() && writes.answer_at_commit.load(Ordering::SeqCst) {
-                    group.finish(None);
-                } else if let Err(std::sync::mpsc::SendError(group)) = synced.send(group) {
+                if let Err(std::sync::mpsc::SendError(group)) = synced.send(group) {
                     // The syncer is gone (it panicked): answer without it, with an error.
                     group.finish(Some("the store's syncer thread stopped"));
                 }
