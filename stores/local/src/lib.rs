@@ -331,7 +331,13 @@ impl LocalStore {
             )?;
         }
         tx.execute_batch(SCHEMA)?;
-        create_trace_indexes(&tx, &|_, _| {})?;
+        // Indexes missing (a bulk load interrupted, a migration) are built with the
+        // sorter's small buffers, as at the end of a bulk load.
+        if trace_indexes_present(&tx)?.len() < TRACE_INDEXES.len() {
+            index_build_settings(&tx, true)?;
+            create_trace_indexes(&tx, &|_, _| {})?;
+            index_build_settings(&tx, false)?;
+        }
         if (1..4).contains(&version) {
             backfill_buckets(&tx)?;
         }
@@ -428,11 +434,8 @@ impl Store for LocalStore {
             .collect();
         // SQLite's sorter may use helper threads for the index builds (the import's
         // parsing is over by now).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as i64;
-        self.blocking(move |i| {
-            i.write(move |tx, _| Ok(tx.pragma_update(None, "threads", threads)?))
-        })
-        .await?;
+        self.blocking(|i| i.write(|tx, _| index_build_settings(tx, true)))
+            .await?;
         // One index per write (its own commit), so an interrupted build keeps the
         // ones done; the next open builds the rest.
         for (n, &sql) in missing.iter().enumerate() {
@@ -441,13 +444,8 @@ impl Store for LocalStore {
                 .await?;
         }
         progress(missing.len(), missing.len());
-        self.blocking(|i| {
-            i.write(|tx, _| {
-                tx.pragma_update(None, "threads", 0)?;
-                Ok(tx.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?)
-            })
-        })
-        .await
+        self.blocking(|i| i.write(|tx, _| index_build_settings(tx, false)))
+            .await
     }
 
     async fn get_trace(
