@@ -4,6 +4,9 @@
 #     action_type; a store of schema 6 has no kind and status indexes: schema 5's are
 #     built, timed and dropped), and the covering ts index walk that replaces them (each
 #     query twice: right after the builds, then with its pages cached);
+#   - the build time of the covering name index under the sorter's settings (temporary
+#     files in memory or on disk, page cache, helper threads: stores/local/src/schema.rs,
+#     INDEX_BUILD_CACHE_KIB);
 #   - the insert time and page count of the rows under 4, 8 and 16 KiB pages (fresh WAL
 #     files holding only `traces` and its action_id key), then the covering ts index build.
 # Table and index definitions are read from the store itself (stores/local/src/schema.rs).
@@ -36,6 +39,15 @@ for col in kind status action_type; do
         | sqlite3 "$db" | timed)
   fi
   echo "$ix: $t"
+done
+
+echo "== the covering name index under the sorter's settings (drop, then build)"
+name_index=$(definition traces_name)
+for setting in "MEMORY 262144 2" "MEMORY 4096 2" "FILE 4096 0" "FILE 262144 2" "FILE 4096 2"; do
+  set -- $setting
+  t=$(printf '%s\n' "PRAGMA temp_store=$1;" "PRAGMA cache_size=-$2;" "PRAGMA threads=$3;" \
+      "DROP INDEX traces_name;" ".timer on" "$name_index;" | sqlite3 "$db" | grep -v '^[0-9]*$' | timed)
+  echo "temp_store=$1 cache=$2 KiB threads=$3: $t"
 done
 
 echo "== a page of 50 walking the covering ts index instead (first, again)"
