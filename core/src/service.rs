@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::{ActionTrace, Effectiveness, PutOutcome};
 use crate::patterns::{self, AnalysisConfig, Finding, OSCILLATION_WINDOW_MINUTES, PatternAnalysis};
 use crate::store::{
-    Counts, HistoryQuery, OverviewInput, OverviewRequest, Page, PatternInput, PatternRequest,
-    SignatureActionCounts, SignatureAggregate, Store, StoreError, StoreStats, TraceFacts,
-    WindowQuery, hour_of,
+    Counts, EncodedTraces, HistoryQuery, OverviewInput, OverviewRequest, Page, PatternInput,
+    PatternRequest, SignatureActionCounts, SignatureAggregate, Store, StoreError, StoreStats,
+    TraceFacts, WindowQuery, hour_of,
 };
 
 /// Most actions the overview reads to find what oscillates now (the last 120 minutes).
@@ -260,6 +260,14 @@ impl Service {
     /// Stores validated traces (one outcome per trace, in order).
     pub async fn ingest(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError> {
         self.store.put_traces(traces).await
+    }
+
+    /// [`Service::ingest`] of validated traces already encoded (the import's batches).
+    pub async fn ingest_encoded(
+        &self,
+        batch: EncodedTraces,
+    ) -> Result<Vec<PutOutcome>, StoreError> {
+        self.store.put_encoded(batch).await
     }
 
     /// Announces an import of about `expected` traces ([`Store::begin_bulk_load`]);

@@ -558,6 +558,42 @@ pub enum StoreError {
 }
 
 /// The storage of traces and aggregates.
+/// Traces with the JSON encoding of each (`serde_json::to_string`), made together by
+/// [`EncodedTraces::new`] so that the two always agree ([`Store::put_encoded`]).
+#[derive(Debug, Clone)]
+pub struct EncodedTraces {
+    traces: Vec<ActionTrace>,
+    bodies: Vec<String>,
+}
+
+impl EncodedTraces {
+    /// Encodes each trace.
+    pub fn new(traces: Vec<ActionTrace>) -> Result<EncodedTraces, serde_json::Error> {
+        let bodies = traces
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(EncodedTraces { traces, bodies })
+    }
+
+    pub fn traces(&self) -> &[ActionTrace] {
+        &self.traces
+    }
+
+    pub fn len(&self) -> usize {
+        self.traces.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.traces.is_empty()
+    }
+
+    /// The traces and their JSON, in the same order.
+    pub fn into_parts(self) -> (Vec<ActionTrace>, Vec<String>) {
+        (self.traces, self.bodies)
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `"local"` or `"dynamodb"`.
@@ -569,6 +605,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores traces (each with its aggregate update, atomically per trace), returning
     /// one outcome per input in order.
     async fn put_traces(&self, traces: &[ActionTrace]) -> Result<Vec<PutOutcome>, StoreError>;
+
+    /// [`Store::put_traces`] of traces whose JSON is encoded already: a store that keeps
+    /// each trace's JSON takes it from `batch` instead of encoding it on its own write
+    /// path (the import encodes one batch while the store writes the previous one).
+    async fn put_encoded(&self, batch: EncodedTraces) -> Result<Vec<PutOutcome>, StoreError> {
+        self.put_traces(batch.traces()).await
+    }
 
     async fn get_trace(&self, action_id: &str) -> Result<Option<ActionTrace>, StoreError>;
 

@@ -16,6 +16,7 @@ use chrono::Utc;
 use context_core::actions::ActionTypes;
 use context_core::model::{ActionTrace, PutOutcome, TraceInput};
 use context_core::service::Service;
+use context_core::store::EncodedTraces;
 use context_core::validate::{limits, validate_times, validate_trace};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -68,6 +69,28 @@ impl Batch {
     }
 }
 
+/// A read batch, its traces encoded ([`EncodedTraces`]) for the store, with what the
+/// report of its outcomes needs.
+struct Ready {
+    lines: Vec<u64>,
+    ids: Vec<String>,
+    traces: EncodedTraces,
+}
+
+impl Ready {
+    /// Encodes `batch` (on the reading side: the store's writer only stores).
+    fn of(batch: Batch) -> Result<Ready, String> {
+        let ids = batch.traces.iter().map(|t| t.action_id.clone()).collect();
+        let traces =
+            EncodedTraces::new(batch.traces).map_err(|e| format!("cannot encode a trace: {e}"))?;
+        Ok(Ready {
+            lines: batch.lines,
+            ids,
+            traces,
+        })
+    }
+}
+
 /// Stores `batch` and adds its outcomes to `summary` (conflicts are reported).
 async fn flush(
     service: &Service,
@@ -75,24 +98,36 @@ async fn flush(
     summary: &mut Summary,
     pb: &ProgressBar,
 ) -> Result<(), String> {
-    let outcomes = store_batch(service, batch).await?;
-    count(batch, outcomes, summary, pb);
-    *batch = Batch::default();
+    let ready = Ready::of(std::mem::take(batch))?;
+    let (lines, ids, outcomes) = store_batch(service, ready).await?;
+    count(&lines, &ids, outcomes, summary, pb);
     Ok(())
 }
 
-async fn store_batch(service: &Service, batch: &Batch) -> Result<Vec<PutOutcome>, String> {
-    if batch.traces.is_empty() {
-        return Ok(Vec::new());
+/// Stores `batch`; its lines and action ids with one outcome each.
+async fn store_batch(
+    service: &Service,
+    batch: Ready,
+) -> Result<(Vec<u64>, Vec<String>, Vec<PutOutcome>), String> {
+    let Ready { lines, ids, traces } = batch;
+    if traces.is_empty() {
+        return Ok((lines, ids, Vec::new()));
     }
-    service
-        .ingest(&batch.traces)
+    let outcomes = service
+        .ingest_encoded(traces)
         .await
-        .map_err(|e| format!("store write failed (re-run to resume): {e}"))
+        .map_err(|e| format!("store write failed (re-run to resume): {e}"))?;
+    Ok((lines, ids, outcomes))
 }
 
-fn count(batch: &Batch, outcomes: Vec<PutOutcome>, summary: &mut Summary, pb: &ProgressBar) {
-    for ((line, t), o) in batch.lines.iter().zip(&batch.traces).zip(outcomes) {
+fn count(
+    lines: &[u64],
+    ids: &[String],
+    outcomes: Vec<PutOutcome>,
+    summary: &mut Summary,
+    pb: &ProgressBar,
+) {
+    for ((line, id), o) in lines.iter().zip(ids).zip(outcomes) {
         match o {
             PutOutcome::Created => summary.created += 1,
             PutOutcome::Unchanged => summary.unchanged += 1,
@@ -100,8 +135,7 @@ fn count(batch: &Batch, outcomes: Vec<PutOutcome>, summary: &mut Summary, pb: &P
                 summary.conflicts += 1;
                 pb.suspend(|| {
                     eprintln!(
-                        "line {line}: action_id {:?} is already stored with different content; skipped",
-                        t.action_id
+                        "line {line}: action_id {id:?} is already stored with different content; skipped"
                     )
                 });
             }
@@ -258,31 +292,34 @@ async fn import_lines(
     let pb = pb.clone();
     let mut summary = Summary::default();
     let mut line_no = 0u64;
-    // The batch being stored, and the one being read meanwhile.
-    let mut storing = Batch::default();
+    // The batch being stored, and the one being read and encoded meanwhile.
+    let mut storing = Ready::of(Batch::default())?;
     loop {
         let mut next = Batch::default();
-        let (stored, read) = tokio::join!(store_batch(service, &storing), async {
-            read_batch(
+        let (stored, read) = tokio::join!(store_batch(service, storing), async {
+            let ended = read_batch(
                 &mut reader,
                 types,
                 &mut next,
                 &mut line_no,
                 &mut summary,
                 &pb,
-            )
+            )?;
+            Ok::<_, String>((ended, Ready::of(next)?))
         });
-        count(&storing, stored?, &mut summary, &pb);
-        if !storing.traces.is_empty() {
+        let (lines, ids, outcomes) = stored?;
+        count(&lines, &ids, outcomes, &mut summary, &pb);
+        if !lines.is_empty() {
             pb.set_message(format!("{} created", summary.created));
         }
-        let ended = read?;
-        storing = next;
+        let (ended, ready) = read?;
+        storing = ready;
         if ended {
             break;
         }
     }
-    flush(service, &mut storing, &mut summary, &pb).await?;
+    let (lines, ids, outcomes) = store_batch(service, storing).await?;
+    count(&lines, &ids, outcomes, &mut summary, &pb);
     pb.finish_and_clear();
     Ok(summary)
 }

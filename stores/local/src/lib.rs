@@ -403,6 +403,18 @@ impl Store for LocalStore {
         .await
     }
 
+    async fn put_encoded(
+        &self,
+        batch: EncodedTraces,
+    ) -> std::result::Result<Vec<PutOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (traces, bodies) = batch.into_parts();
+        self.blocking(move |i| i.write(move |tx, cache| put_batch(tx, cache, &traces, &bodies)))
+            .await
+    }
+
     async fn begin_bulk_load(&self, expected: u64) -> std::result::Result<bool, StoreError> {
         self.blocking(move |i| {
             i.write(move |tx, _| {
