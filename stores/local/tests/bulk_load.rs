@@ -5,7 +5,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use context_core::conformance::sample_trace;
 use context_core::model::{ActionTrace, ExecutionStatus};
-use context_core::store::{HistoryQuery, Store, StoreError, WindowQuery};
+use context_core::store::{EncodedTraces, HistoryQuery, Store, StoreError, WindowQuery};
 use store_local::LocalStore;
 
 fn traces(n: i64, prefix: &str) -> Vec<ActionTrace> {
@@ -83,8 +83,14 @@ async fn a_bulk_load_defers_the_indexes_and_ends_with_the_same_answers() {
         "indexes deferred: {:?}",
         trace_indexes(&store)
     );
-    for chunk in all.chunks(200) {
-        store.put_traces(chunk).await.unwrap();
+    // As the import stores them: encoded beforehand (every other chunk as the API does).
+    for (n, chunk) in all.chunks(200).enumerate() {
+        if n % 2 == 0 {
+            let encoded = EncodedTraces::new(chunk.to_vec()).unwrap();
+            store.put_encoded(encoded).await.unwrap();
+        } else {
+            store.put_traces(chunk).await.unwrap();
+        }
     }
     // Idempotency needs no deferred index: the same traces again are all unchanged.
     let again = store.put_traces(&all[..10]).await.unwrap();
@@ -115,6 +121,11 @@ async fn a_bulk_load_defers_the_indexes_and_ends_with_the_same_answers() {
     let steps = steps.into_inner().unwrap();
     assert_eq!(steps.last(), Some(&(7, 7)), "{steps:?}");
     assert_eq!(answers(&store).await, answers(&plain).await);
+    // A trace stored from its encoding reads back as the trace.
+    assert_eq!(
+        store.get_trace(&all[1].action_id).await.unwrap().as_ref(),
+        Some(&all[1])
+    );
 
     // A store holding more than the load keeps its indexes.
     assert!(!store.begin_bulk_load(500).await.unwrap());
