@@ -42,7 +42,7 @@ use context_core::model::{ActionTrace, PutOutcome, TraceInput};
 use context_core::patterns::{self, AnalysisConfig};
 use context_core::service::{AnalyzeRequest, Service, analyze_in};
 use context_core::signature::alert_signature;
-use context_core::store::{PatternRequest, Store};
+use context_core::store::{EncodedTraces, PatternRequest, Store};
 use context_core::synth::{SynthConfig, production_history};
 use context_core::validate::{validate_times, validate_trace};
 use futures_util::SinkExt;
@@ -632,7 +632,7 @@ fn dir_mib(p: &Path) -> f64 {
 }
 
 /// `kubernaut-context import`'s loop in process: the batch being stored and the next
-/// one being parsed overlap (the store writes on its own threads).
+/// one being parsed and encoded overlap (the store writes on its own threads).
 async fn import_ours(service: &Service, path: &Path) -> (u64, f64) {
     let types = ActionTypes::default();
     let mut reader = BufReader::with_capacity(1 << 20, check(File::open(path), "open ndjson"));
@@ -641,18 +641,13 @@ async fn import_ours(service: &Service, path: &Path) -> (u64, f64) {
     // As the command: about 1 KB per trace decides whether the store bulk-loads.
     let len = check(std::fs::metadata(path), "stat ndjson").len();
     let bulk = check(service.begin_import(len / 1024).await, "begin import");
-    let mut storing = Batch::default();
+    let encode = |b: Batch| check(EncodedTraces::new(b.0), "encode traces");
+    let mut storing = encode(Batch::default());
     loop {
-        let mut next = Batch::default();
-        let store = async {
-            if storing.0.is_empty() {
-                Ok(Vec::new())
-            } else {
-                service.ingest(&storing.0).await
-            }
-        };
-        let (stored, ended) = tokio::join!(store, async {
-            read_batch(&mut reader, &types, &mut next, &mut bad)
+        let (stored, (ended, next)) = tokio::join!(service.ingest_encoded(storing), async {
+            let mut next = Batch::default();
+            let ended = read_batch(&mut reader, &types, &mut next, &mut bad);
+            (ended, encode(next))
         });
         created += check(stored, "ingest")
             .iter()
@@ -663,12 +658,10 @@ async fn import_ours(service: &Service, path: &Path) -> (u64, f64) {
             break;
         }
     }
-    if !storing.0.is_empty() {
-        created += check(service.ingest(&storing.0).await, "ingest")
-            .iter()
-            .filter(|o| matches!(o, PutOutcome::Created))
-            .count() as u64;
-    }
+    created += check(service.ingest_encoded(storing).await, "ingest")
+        .iter()
+        .filter(|o| matches!(o, PutOutcome::Created))
+        .count() as u64;
     if bulk {
         let t = Instant::now();
         check(service.end_import(&|_, _| {}).await, "end import");
