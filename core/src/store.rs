@@ -557,7 +557,6 @@ pub enum StoreError {
     Internal(String),
 }
 
-/// The storage of traces and aggregates.
 /// Traces with the JSON encoding of each (`serde_json::to_string`), made together by
 /// [`EncodedTraces::new`] so that the two always agree ([`Store::put_encoded`]).
 #[derive(Debug, Clone)]
@@ -594,6 +593,7 @@ impl EncodedTraces {
     }
 }
 
+/// The storage of traces and aggregates.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `"local"` or `"dynamodb"`.

@@ -146,7 +146,7 @@ pub(crate) const WRITER_CACHE_KIB: i64 = 65_536;
 /// sorts it and writes it to a temporary file while the next one fills; the sorted runs
 /// are then merged. With temporary files in memory SQLite uses no helper thread, and one
 /// large buffer sorts outside the CPU's caches. At 1M traces the covering name index
-/// builds in 1.8 s instead of 3.6–4.0 s (docs/PERFORMANCE.md, "Import").
+/// builds in 1.8 s instead of 3.6–3.7 s (docs/PERFORMANCE.md, "Import").
 pub(crate) const INDEX_BUILD_CACHE_KIB: i64 = 4_096;
 
 /// Sets the writer connection up for building history indexes
