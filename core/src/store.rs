@@ -467,7 +467,7 @@ pub struct OverviewInput {
 }
 
 /// The rows of the `k` signatures with the most traces (ties: the smaller signature
-/// first) among `rows` ([`Store::top_window_counts`]).
+/// first) among `rows` ([`Store::window_summary`]'s `top`).
 pub fn top_k(rows: Vec<SignatureActionCounts>, k: usize) -> Vec<SignatureActionCounts> {
     let mut per_sig: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
     for r in &rows {
