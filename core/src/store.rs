@@ -579,10 +579,6 @@ impl EncodedTraces {
         &self.traces
     }
 
-    pub fn len(&self) -> usize {
-        self.traces.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.traces.is_empty()
     }

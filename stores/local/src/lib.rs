@@ -373,6 +373,12 @@ impl LocalStore {
     }
 }
 
+/// Hands traces and their JSON to the writer ([`put_batch`]).
+fn store_encoded(i: &Inner, batch: EncodedTraces) -> Result<Vec<PutOutcome>> {
+    let (traces, bodies) = batch.into_parts();
+    i.write(move |tx, cache| put_batch(tx, cache, &traces, &bodies))
+}
+
 #[async_trait]
 impl Store for LocalStore {
     fn kind(&self) -> &'static str {
@@ -392,15 +398,9 @@ impl Store for LocalStore {
             return Ok(Vec::new());
         }
         let traces = traces.to_vec();
-        self.blocking(move |i| {
-            // Encoded here, on the caller's thread: the single writer only stores them.
-            let bodies = traces
-                .iter()
-                .map(serde_json::to_string)
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            i.write(move |tx, cache| put_batch(tx, cache, &traces, &bodies))
-        })
-        .await
+        // Encoded here, on the caller's thread: the single writer only stores them.
+        self.blocking(move |i| store_encoded(i, EncodedTraces::new(traces)?))
+            .await
     }
 
     async fn put_encoded(
@@ -410,9 +410,7 @@ impl Store for LocalStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let (traces, bodies) = batch.into_parts();
-        self.blocking(move |i| i.write(move |tx, cache| put_batch(tx, cache, &traces, &bodies)))
-            .await
+        self.blocking(move |i| store_encoded(i, batch)).await
     }
 
     async fn begin_bulk_load(&self, expected: u64) -> std::result::Result<bool, StoreError> {
