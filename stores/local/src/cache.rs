@@ -83,6 +83,8 @@ const AGG_CACHE_MAX: usize = 50_000;
 pub(crate) struct AggCache {
     map: quick_cache::unsync::Cache<String, SignatureAggregate>,
     data_version: Option<i64>,
+    /// The bucket changes a bulk load holds back ([`DeferredBuckets`]), while one runs.
+    pub(crate) deferred: Option<DeferredBuckets>,
 }
 
 impl Default for AggCache {
@@ -90,20 +92,33 @@ impl Default for AggCache {
         AggCache {
             map: quick_cache::unsync::Cache::new(AGG_CACHE_MAX),
             data_version: None,
+            deferred: None,
         }
     }
 }
 
 impl AggCache {
+    /// Forgets the cached aggregates (a transaction or one write in it was rolled back);
+    /// held-back bucket changes may include some of it, so they are no longer trusted.
     pub(crate) fn clear(&mut self) {
         self.map.clear();
         self.data_version = None;
+        if let Some(d) = &mut self.deferred {
+            d.stale = true;
+        }
     }
 
-    /// At the start of each write transaction: forgets everything if someone else wrote.
+    /// At the start of each write transaction: forgets everything if someone else wrote
+    /// (and no longer trusts held-back bucket changes: another process may have deleted
+    /// or assessed a trace they count).
     pub(crate) fn check_version(&mut self, tx: &Connection) -> rusqlite::Result<()> {
         let v: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if self.data_version != Some(v) {
+            if self.data_version.is_some()
+                && let Some(d) = &mut self.deferred
+            {
+                d.stale = true;
+            }
             self.map.clear();
             self.data_version = Some(v);
         }

@@ -189,6 +189,13 @@ impl LocalStore {
         Self::open_with(data_dir, CHECKPOINT_BYTES)
     }
 
+    /// Sets how many hour buckets a bulk load holds back before writing them
+    /// (`DEFERRED_BUCKETS_MAX` otherwise): tests make it small to reach the write.
+    #[doc(hidden)]
+    pub fn set_deferred_buckets_max(&self, n: usize) {
+        self.inner.deferred_buckets_max.store(n, Ordering::Relaxed);
+    }
+
     /// [`LocalStore::open`] with a checkpoint every `checkpoint_bytes` of WAL.
     fn open_with(
         data_dir: &Path,
@@ -249,6 +256,7 @@ impl LocalStore {
             reader_freed: Condvar::new(),
             cache: TraceCache::new(),
             pages,
+            deferred_buckets_max: AtomicUsize::new(DEFERRED_BUCKETS_MAX),
         };
         // Fail early if readers cannot open either.
         let first = inner.open_reader()?;
@@ -332,17 +340,21 @@ impl LocalStore {
         }
         tx.execute_batch(SCHEMA)?;
         // Indexes missing (a bulk load interrupted, a migration) are built with the
-        // sorter's small buffers, as at the end of a bulk load.
-        if trace_indexes_present(&tx)?.len() < TRACE_INDEXES.len() {
+        // sorter's small buffers, as at the end of a bulk load; an interrupted bulk load
+        // also held its bucket changes back, so buckets and totals are computed again.
+        let interrupted = trace_indexes_present(&tx)?.len() < TRACE_INDEXES.len();
+        if interrupted {
             index_build_settings(&tx, true)?;
             create_trace_indexes(&tx, &|_, _| {})?;
-            index_build_settings(&tx, false)?;
         }
-        if (1..4).contains(&version) {
+        if interrupted || (1..4).contains(&version) {
             backfill_buckets(&tx)?;
         }
-        if (1..5).contains(&version) {
+        if interrupted || (1..5).contains(&version) {
             backfill_totals(&tx)?;
+        }
+        if interrupted {
+            index_build_settings(&tx, false)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -415,7 +427,8 @@ impl Store for LocalStore {
 
     async fn begin_bulk_load(&self, expected: u64) -> std::result::Result<bool, StoreError> {
         self.blocking(move |i| {
-            i.write(move |tx, _| {
+            let deferred_max = i.deferred_buckets_max.load(Ordering::Relaxed);
+            i.write(move |tx, cache| {
                 let stored: i64 =
                     tx.query_row("SELECT traces FROM counters WHERE id = 1", [], |r| r.get(0))?;
                 if expected < BULK_MIN_TRACES || expected < stored.max(0) as u64 {
@@ -424,6 +437,7 @@ impl Store for LocalStore {
                 for (name, _) in TRACE_INDEXES {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
+                begin_deferred_buckets(cache, deferred_max);
                 tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
                 tracing::info!(expected, stored, "bulk load: history indexes deferred");
                 Ok(true)
@@ -446,6 +460,9 @@ impl Store for LocalStore {
         // parsing is over by now).
         self.blocking(|i| i.write(|tx, _| index_build_settings(tx, true)))
             .await?;
+        // The bucket changes held back during the load (or all buckets again, computed
+        // from the traces, if those cannot be trusted).
+        self.blocking(|i| i.write(end_deferred_buckets)).await?;
         // One index per write (its own commit), so an interrupted build keeps the
         // ones done; the next open builds the rest.
         for (n, &sql) in missing.iter().enumerate() {

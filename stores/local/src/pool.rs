@@ -23,6 +23,8 @@ pub(crate) struct Inner {
     pub(crate) checkpointer: Option<(Arc<Checkpoints>, std::thread::JoinHandle<()>)>,
     pub(crate) readers: Mutex<ReaderPool>,
     pub(crate) reader_freed: Condvar,
+    /// Hour buckets a bulk load holds back at most ([`DEFERRED_BUCKETS_MAX`]).
+    pub(crate) deferred_buckets_max: AtomicUsize,
 }
 
 /// Idle read connections and how many exist in all (idle + in use).

@@ -98,6 +98,94 @@ pub(crate) fn day_of(us: i64) -> i64 {
 /// Hour buckets changed by one write: `(signature, hour start, action type)` → change.
 type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
+/// Most hour buckets a bulk load holds back ([`DeferredBuckets`]) before it writes them:
+/// about 250 bytes each (a 1M-trace history has about 511 000).
+pub(crate) const DEFERRED_BUCKETS_MAX: usize = 300_000;
+
+/// A bulk load's bucket changes, held back in the writer's memory and written in key
+/// order, once [`DEFERRED_BUCKETS_MAX`] hour buckets have changes and at the load's end
+/// ([`end_deferred_buckets`]), instead of with each batch: a batch of 50 000 traces
+/// touches tens of thousands of buckets spread over the whole table, and rewrote most of
+/// its pages to the WAL at every commit (a quarter of the writer's time). Anything that
+/// reads or changes buckets otherwise (a delete, an assessment) writes them first.
+/// `stale` once a write transaction was rolled back or another connection wrote: the
+/// held-back changes may then be wrong, and the load's end recomputes every bucket from
+/// the traces instead ([`backfill_buckets`]). So does the next open if the load never
+/// ended (its history indexes are missing).
+pub(crate) struct DeferredBuckets {
+    changes: HashMap<(Box<str>, i64, Box<str>), Delta>,
+    pub(crate) stale: bool,
+    /// Hour buckets held back at most ([`DEFERRED_BUCKETS_MAX`]; fewer in tests).
+    max: usize,
+}
+
+/// Applies one write's bucket changes: held back during a bulk load (none at all once
+/// stale: the end recomputes them), written otherwise.
+fn apply_buckets(tx: &Connection, cache: &mut AggCache, changes: BucketChanges<'_>) -> Result<()> {
+    let Some(d) = &mut cache.deferred else {
+        return bump_buckets(tx, &changes);
+    };
+    if d.stale {
+        return Ok(());
+    }
+    for ((signature, hour, action_type), delta) in changes {
+        d.changes
+            .entry((signature.into(), hour, action_type.into()))
+            .or_default()
+            .add(&delta);
+    }
+    if d.changes.len() >= d.max {
+        write_deferred(tx, d)?;
+    }
+    Ok(())
+}
+
+/// Writes the held-back changes (in the caller's transaction) and starts afresh.
+fn write_deferred(tx: &Connection, d: &mut DeferredBuckets) -> Result<()> {
+    let changes: BucketChanges<'_> = d
+        .changes
+        .iter()
+        .filter(|(_, delta)| **delta != Delta::default())
+        .map(|((s, h, a), delta)| ((&**s, *h, &**a), *delta))
+        .collect();
+    bump_buckets(tx, &changes)?;
+    d.changes.clear();
+    Ok(())
+}
+
+/// Before a write that reads or changes buckets itself: writes what a bulk load holds
+/// back (nothing once stale).
+fn write_held_back(tx: &Connection, cache: &mut AggCache) -> Result<()> {
+    match &mut cache.deferred {
+        Some(d) if !d.stale => write_deferred(tx, d),
+        _ => Ok(()),
+    }
+}
+
+/// Starts holding bucket changes back (a bulk load begins), at most `max` hour buckets.
+pub(crate) fn begin_deferred_buckets(cache: &mut AggCache, max: usize) {
+    cache.deferred = Some(DeferredBuckets {
+        changes: HashMap::new(),
+        stale: false,
+        max: max.max(1),
+    });
+}
+
+/// Ends a bulk load's deferral: writes the held-back changes, or, when they are stale,
+/// recomputes every bucket and total from the traces. A no-op when nothing was held back.
+pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Result<()> {
+    let Some(mut d) = cache.deferred.take() else {
+        return Ok(());
+    };
+    if d.stale {
+        tracing::info!("bulk load: recomputing the hour and day buckets from the traces");
+        backfill_buckets(tx)?;
+        backfill_totals(tx)
+    } else {
+        write_deferred(tx, &mut d)
+    }
+}
+
 /// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
 /// to the `totals` of both.
 ///
@@ -253,7 +341,7 @@ pub(crate) fn put_batch(
     for a in aggs {
         cache.save(tx, a)?;
     }
-    bump_buckets(tx, &buckets)?;
+    apply_buckets(tx, cache, buckets)?;
     if created > 0 {
         tx.prepare_cached(
             "UPDATE counters SET traces = traces + ?1, signatures = signatures + ?2 WHERE id = 1",
@@ -277,6 +365,7 @@ pub(crate) fn set_effectiveness_tx(
     let Some(body) = body else {
         return Ok(None);
     };
+    write_held_back(tx, cache)?;
     let mut trace: ActionTrace = serde_json::from_str(&body)?;
     let old = trace.effectiveness_score();
     trace.effectiveness = Some(eff.clone());
@@ -316,6 +405,7 @@ pub(crate) fn delete_tx(
     cache: &mut AggCache,
     ids: &[String],
 ) -> Result<Vec<bool>> {
+    write_held_back(tx, cache)?;
     let mut out = Vec::with_capacity(ids.len());
     // Aggregates touched, with whether their bounds must be read again.
     let mut aggs: HashMap<String, (SignatureAggregate, bool)> = HashMap::new();

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use context_core::conformance::sample_trace;
-use context_core::model::{ActionTrace, ExecutionStatus};
+use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
 use context_core::store::{EncodedTraces, HistoryQuery, Store, StoreError, WindowQuery};
 use store_local::LocalStore;
 
@@ -58,7 +58,124 @@ async fn answers(store: &dyn Store) -> String {
         .unwrap();
     counts.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
     let ids: Vec<&str> = page.items.iter().map(|t| t.action_id.as_str()).collect();
-    format!("{ids:?}\n{counts:?}\n{:?}", store.stats().await.unwrap())
+    // The totals of every hour and day, in windows starting before, inside and after
+    // the history's first day.
+    let mut totals = Vec::new();
+    for h in [0, 5, 29, 30, 47, 80] {
+        let since = Utc.with_ymd_and_hms(2026, 4, 30, 0, 0, 0).unwrap() + Duration::hours(h);
+        totals.push(store.window_totals(since).await.unwrap());
+    }
+    format!(
+        "{ids:?}\n{counts:?}\n{totals:?}\n{:?}",
+        store.stats().await.unwrap()
+    )
+}
+
+fn eff(score: f64) -> Effectiveness {
+    Effectiveness {
+        score,
+        criteria: Default::default(),
+        assessed_at: Some(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()),
+        method: AssessmentMethod::Manual,
+        notes: None,
+    }
+}
+
+/// What both stores get besides the traces: deletes and assessments of some of them.
+async fn delete_and_assess(store: &dyn Store, all: &[ActionTrace]) {
+    delete(store, all).await;
+    assess(store, all).await;
+}
+
+async fn delete(store: &dyn Store, all: &[ActionTrace]) {
+    delete_these(store, all, &[3, 4, 250, 301]).await;
+}
+
+/// Traces in the middle of their signatures' histories (no first or last seen of an
+/// action type): deleting them reads no index the bulk load dropped.
+const MIDDLE: [usize; 2] = [150, 200];
+
+async fn delete_these(store: &dyn Store, all: &[ActionTrace], which: &[usize]) {
+    let gone: Vec<String> = which.iter().map(|&i| all[i].action_id.clone()).collect();
+    assert_eq!(
+        store.delete_traces(&gone).await.unwrap(),
+        vec![true; which.len()]
+    );
+}
+
+async fn assess(store: &dyn Store, all: &[ActionTrace]) {
+    let at = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    for (i, score) in [(7, 0.25), (120, 0.5), (299, 0.75)] {
+        let id = &all[i].action_id;
+        assert!(
+            store
+                .set_effectiveness(id, &eff(score), at)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+/// A store filled and changed as `delete_and_assess` says, without bulk loading.
+async fn plain_store(all: &[ActionTrace]) -> (tempfile::TempDir, LocalStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = LocalStore::open(dir.path()).unwrap();
+    plain.put_traces(&all[..400]).await.unwrap();
+    delete_these(&plain, all, &MIDDLE).await;
+    delete_and_assess(&plain, all).await;
+    plain.put_traces(&all[400..]).await.unwrap();
+    (dir, plain)
+}
+
+/// A bulk load holds its bucket changes back: writing them when it holds too many
+/// (here: 3 hour buckets), before a delete or an assessment (which change buckets
+/// themselves) and at its end gives the counts of a store that wrote them with every
+/// batch. (A delete that moves a signature's first or last seen reads the signature
+/// index: during a bulk load it is told to come back.)
+#[tokio::test]
+async fn held_back_bucket_changes_are_written_exactly() {
+    let all = traces(600, "held");
+    let (_plain_dir, plain) = plain_store(&all).await;
+    for max in [3, 300_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.set_deferred_buckets_max(max);
+        assert!(store.begin_bulk_load(100_000).await.unwrap());
+        for chunk in all[..400].chunks(150) {
+            store
+                .put_encoded(EncodedTraces::new(chunk.to_vec()).unwrap())
+                .await
+                .unwrap();
+        }
+        delete_these(&store, &all, &MIDDLE).await;
+        assess(&store, &all).await;
+        store.put_traces(&all[400..]).await.unwrap();
+        store.end_bulk_load(&|_, _| {}).await.unwrap();
+        delete(&store, &all).await;
+        assert_eq!(answers(&store).await, answers(&plain).await, "max {max}");
+    }
+}
+
+/// Another process writing to the file during a bulk load (here: a second store on the
+/// same directory deletes and assesses traces the load stored) makes the held-back
+/// changes untrustworthy: the load's end computes every bucket from the traces instead.
+#[tokio::test]
+async fn a_bulk_load_recounts_when_another_process_wrote() {
+    let all = traces(600, "other");
+    let (_plain_dir, plain) = plain_store(&all).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert!(store.begin_bulk_load(100_000).await.unwrap());
+    store.put_traces(&all[..400]).await.unwrap();
+    {
+        let other = LocalStore::open(dir.path()).unwrap();
+        delete_these(&other, &all, &MIDDLE).await;
+        delete_and_assess(&other, &all).await;
+    }
+    store.put_traces(&all[400..]).await.unwrap();
+    store.end_bulk_load(&|_, _| {}).await.unwrap();
+    assert_eq!(answers(&store).await, answers(&plain).await);
 }
 
 #[tokio::test]
