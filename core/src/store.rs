@@ -575,20 +575,6 @@ impl EncodedTraces {
         Ok(EncodedTraces { traces, bodies })
     }
 
-    /// The traces of `parts`, in order (each part encoded on its own, e.g. on its own
-    /// thread).
-    pub fn concat(parts: Vec<EncodedTraces>) -> EncodedTraces {
-        let mut all = EncodedTraces {
-            traces: Vec::new(),
-            bodies: Vec::new(),
-        };
-        for p in parts {
-            all.traces.extend(p.traces);
-            all.bodies.extend(p.bodies);
-        }
-        all
-    }
-
     pub fn traces(&self) -> &[ActionTrace] {
         &self.traces
     }

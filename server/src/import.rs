@@ -78,30 +78,11 @@ struct Ready {
 }
 
 impl Ready {
-    /// Encodes `batch` (on the reading side, on [`workers`] threads: the store's writer
-    /// only stores).
+    /// Encodes `batch` (on the reading side: the store's writer only stores).
     fn of(batch: Batch) -> Result<Ready, String> {
         let ids = batch.traces.iter().map(|t| t.action_id.clone()).collect();
-        let mut traces = batch.traces;
-        let share = traces.len().div_ceil(workers()).max(1);
-        let mut shares = Vec::new();
-        while traces.len() > share {
-            shares.push(traces.split_off(traces.len() - share));
-        }
-        shares.push(traces);
-        shares.reverse();
-        let encoded = std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .into_iter()
-                .map(|share| s.spawn(move || EncodedTraces::new(share)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| format!("cannot encode a trace: {e}"))?;
-        let traces = EncodedTraces::concat(encoded);
+        let traces =
+            EncodedTraces::new(batch.traces).map_err(|e| format!("cannot encode a trace: {e}"))?;
         Ok(Ready {
             lines: batch.lines,
             ids,
@@ -168,9 +149,7 @@ fn context_api_skew() -> i64 {
 }
 
 /// Reads, parses and validates lines until `batch` holds [`IMPORT_BATCH`] traces or the
-/// input ends (then returns true). Invalid lines are counted and reported. The lines of
-/// a batch are parsed on [`workers`] threads at once ([`parse_lines`]); they are
-/// reported and batched in file order.
+/// input ends (then returns true). Invalid lines are counted and reported.
 fn read_batch(
     reader: &mut dyn BufRead,
     types: &ActionTypes,
@@ -179,59 +158,20 @@ fn read_batch(
     summary: &mut Summary,
     pb: &ProgressBar,
 ) -> Result<bool, String> {
+    let mut buf = Vec::new();
     while batch.len() < IMPORT_BATCH {
-        let mut lines = Vec::with_capacity(IMPORT_BATCH - batch.len());
-        let ended = read_lines(
-            reader,
-            IMPORT_BATCH - batch.len(),
-            &mut lines,
-            line_no,
-            summary,
-            pb,
-        )?;
-        for (line_no, parsed) in parse_lines(lines, types) {
-            match parsed {
-                Ok(trace) => batch.push(line_no, trace),
-                Err(errors) => {
-                    summary.invalid += 1;
-                    pb.suspend(|| {
-                        for e in &errors {
-                            eprintln!("line {line_no}: {e}");
-                        }
-                    });
-                }
-            }
-        }
-        if ended {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// Reads up to `n` non-empty lines (with their numbers) into `out`; true when the input
-/// ended. Lines that are not UTF-8 or too long are counted, reported and skipped here.
-fn read_lines(
-    reader: &mut dyn BufRead,
-    n: usize,
-    out: &mut Vec<(u64, String)>,
-    line_no: &mut u64,
-    summary: &mut Summary,
-    pb: &ProgressBar,
-) -> Result<bool, String> {
-    while out.len() < n {
-        let mut buf = Vec::new();
-        let read = reader
+        buf.clear();
+        let n = reader
             .read_until(b'\n', &mut buf)
             .map_err(|e| format!("read error after line {line_no}: {e}"))?;
-        if read == 0 {
+        if n == 0 {
             return Ok(true);
         }
         *line_no += 1;
         let line_no = *line_no;
-        pb.inc(read as u64);
-        let text = match String::from_utf8(buf) {
-            Ok(t) => t,
+        pb.inc(n as u64);
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t.trim(),
             Err(_) => {
                 summary.lines += 1;
                 summary.invalid += 1;
@@ -239,11 +179,11 @@ fn read_lines(
                 continue;
             }
         };
-        if text.trim().is_empty() {
+        if text.is_empty() {
             continue;
         }
         summary.lines += 1;
-        if text.trim().len() > limits::MAX_BODY_BYTES {
+        if text.len() > limits::MAX_BODY_BYTES {
             summary.invalid += 1;
             pb.suspend(|| {
                 eprintln!(
@@ -253,61 +193,33 @@ fn read_lines(
             });
             continue;
         }
-        out.push((line_no, text));
+        let input: TraceInput = match serde_json::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                summary.invalid += 1;
+                pb.suspend(|| eprintln!("line {line_no}: not a valid trace: {e}; skipped"));
+                continue;
+            }
+        };
+        let mut errs = validate_trace(&input, types, "");
+        errs.extend(validate_times(
+            &input,
+            Utc::now(),
+            chrono::Duration::minutes(context_api_skew()),
+            "",
+        ));
+        if !errs.is_empty() {
+            summary.invalid += 1;
+            pb.suspend(|| {
+                for e in &errs {
+                    eprintln!("line {line_no}: {}: {}", e.field, e.rule);
+                }
+            });
+            continue;
+        }
+        batch.push(line_no, ActionTrace::from_input(input, Utc::now()));
     }
     Ok(false)
-}
-
-/// Threads that parse (and encode) a batch at once: one per core, at most 4.
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-}
-
-/// A line parsed: its trace, or why it is invalid (one message per problem).
-type Parsed = (u64, Result<ActionTrace, Vec<String>>);
-
-/// Parses and validates `lines` on [`workers`] threads, each taking a contiguous share;
-/// the results in the order of `lines`.
-fn parse_lines(lines: Vec<(u64, String)>, types: &ActionTypes) -> Vec<Parsed> {
-    let share = lines.len().div_ceil(workers()).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = lines
-            .chunks(share)
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(n, t)| (*n, parse_line(t, types)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
-/// One line as a trace, or the reasons it is not one.
-fn parse_line(text: &str, types: &ActionTypes) -> Result<ActionTrace, Vec<String>> {
-    let input: TraceInput = serde_json::from_str(text.trim())
-        .map_err(|e| vec![format!("not a valid trace: {e}; skipped")])?;
-    let now = Utc::now();
-    let mut errs = validate_trace(&input, types, "");
-    errs.extend(validate_times(
-        &input,
-        now,
-        chrono::Duration::minutes(context_api_skew()),
-        "",
-    ));
-    if !errs.is_empty() {
-        return Err(errs
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.rule))
-            .collect());
-    }
-    Ok(ActionTrace::from_input(input, now))
 }
 
 /// Imports `path` ("-" for stdin). While one batch is being stored, the next one is read
@@ -521,49 +433,6 @@ mod tests {
             assert_eq!(t.action_type, "restart_pod", "{id}");
         }
         assert_eq!(store.stats().await.unwrap().traces, n as u64);
-    }
-
-    /// Lines parsed on several threads come back in file order, each with its own
-    /// verdict; a batch encoded on several threads keeps each trace with its JSON.
-    #[test]
-    fn parallel_parsing_and_encoding_keep_the_order() {
-        let lines: Vec<(u64, String)> = (0..1001u64)
-            .map(|i| {
-                let text = if i % 7 == 3 {
-                    "{not json".to_string()
-                } else {
-                    line(&format!("par-{i}"))
-                };
-                (i + 1, text)
-            })
-            .collect();
-        let parsed = parse_lines(lines, &ActionTypes::default());
-        assert_eq!(
-            parsed.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            (1..=1001).collect::<Vec<_>>()
-        );
-        let mut batch = Batch::default();
-        for (n, p) in parsed {
-            match p {
-                Ok(t) => {
-                    assert_eq!(t.action_id, format!("par-{}", n - 1));
-                    batch.push(n, t);
-                }
-                Err(e) => {
-                    assert_eq!((n - 1) % 7, 3, "line {n}: {e:?}");
-                    assert!(e[0].starts_with("not a valid trace"), "{e:?}");
-                }
-            }
-        }
-        let expected = batch.traces.clone();
-        let ready = Ready::of(batch).unwrap();
-        let (traces, bodies) = ready.traces.into_parts();
-        assert_eq!(traces, expected);
-        assert_eq!(ready.ids.len(), traces.len());
-        for ((t, body), id) in traces.iter().zip(&bodies).zip(&ready.ids) {
-            assert_eq!(&serde_json::from_str::<ActionTrace>(body).unwrap(), t);
-            assert_eq!(&t.action_id, id);
-        }
     }
 
     #[tokio::test]

@@ -100,7 +100,7 @@ type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
 /// Most hour buckets a bulk load holds back ([`DeferredBuckets`]) before it writes them:
 /// about 250 bytes each (a 1M-trace history has about 511 000).
-pub(crate) const DEFERRED_BUCKETS_MAX: usize = 100_000;
+pub(crate) const DEFERRED_BUCKETS_MAX: usize = 300_000;
 
 /// A bulk load's bucket changes, held back in the writer's memory and written in key
 /// order, once [`DEFERRED_BUCKETS_MAX`] hour buckets have changes and at the load's end
