@@ -458,11 +458,11 @@ impl Store for LocalStore {
             .collect();
         // SQLite's sorter may use helper threads for the index builds (the import's
         // parsing is over by now).
+        // The bucket changes held back during the load, with the bulk load's page cache
+        // (or all buckets again, computed from the traces, if those cannot be trusted).
+        self.blocking(|i| i.write(end_deferred_buckets)).await?;
         self.blocking(|i| i.write(|tx, _| index_build_settings(tx, true)))
             .await?;
-        // The bucket changes held back during the load (or all buckets again, computed
-        // from the traces, if those cannot be trusted).
-        self.blocking(|i| i.write(end_deferred_buckets)).await?;
         // One index per write (its own commit), so an interrupted build keeps the
         // ones done; the next open builds the rest.
         for (n, &sql) in missing.iter().enumerate() {

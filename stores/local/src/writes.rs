@@ -179,6 +179,8 @@ pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Res
     };
     if d.stale {
         tracing::info!("bulk load: recomputing the hour and day buckets from the traces");
+        // Sorted as the index builds sort (the caller restores the writer's settings).
+        index_build_settings(tx, true)?;
         backfill_buckets(tx)?;
         backfill_totals(tx)
     } else {
