@@ -222,13 +222,26 @@ const ADD_COUNTS: &str = "traces = traces + excluded.traces,
     eff_sum = CASE WHEN eff_n + excluded.eff_n <= 0 THEN 0.0 ELSE eff_sum + excluded.eff_sum END,
     eff_n = eff_n + excluded.eff_n";
 
-/// Applies `d` to one row of `totals`, as [`bump_bucket`] to a bucket.
-fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
-    tx.prepare_cached(&format!(
+/// The upserts of [`bump_total`] and [`bump_bucket`], their text made once instead of
+/// for every row written.
+static BUMP_TOTAL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "INSERT INTO totals (span, start, {COUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (span, start) DO UPDATE SET {ADD_COUNTS}"
-    ))?
-    .execute(&*d.params(&[&span, &start]))?;
+    )
+});
+static BUMP_BUCKET_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET {ADD_COUNTS}"
+    )
+});
+
+/// Applies `d` to one row of `totals`, as [`bump_bucket`] to a bucket.
+fn bump_total(tx: &Connection, span: i64, start: i64, d: &Delta) -> Result<()> {
+    tx.prepare_cached(&BUMP_TOTAL_SQL)?
+        .execute(&*d.params(&[&span, &start]))?;
     if d.traces < 0 {
         tx.prepare_cached("DELETE FROM totals WHERE span = ?1 AND start = ?2 AND traces <= 0")?
             .execute(params![span, start])?;
@@ -246,12 +259,12 @@ fn bump_bucket(
     action_type: &str,
     d: &Delta,
 ) -> Result<()> {
-    tx.prepare_cached(&format!(
-        "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (signature, span, start, action_type) DO UPDATE SET {ADD_COUNTS}"
-    ))?
-    .execute(&*d.params(&[&signature, &span, &start, &action_type]))?;
+    tx.prepare_cached(&BUMP_BUCKET_SQL)?.execute(&*d.params(&[
+        &signature,
+        &span,
+        &start,
+        &action_type,
+    ]))?;
     if d.traces < 0 {
         tx.prepare_cached(
             "DELETE FROM buckets WHERE signature = ?1 AND span = ?2 AND start = ?3
