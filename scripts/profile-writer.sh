@@ -12,7 +12,9 @@
 # (SQLite writing the dirtied pages to the WAL, and their checksums), the trace rows and
 # their indexes, the aggregates and the buckets. Needs `perf` (Debian: linux-perf) and
 # permission to profile (perf_event_paranoid <= 1, or root). PROFILE_REPORT=PATH keeps
-# the whole `perf report`. Figures in docs/PERFORMANCE.md.
+# the whole `perf report`. PROFILE_IMPORT=FILE profiles the writer during
+# `BIN import FILE` into a fresh data directory instead (from its fifth second on, while it
+# stores: a bulk load of a large file). Figures in docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-server.sh
@@ -23,20 +25,30 @@ command -v perf >/dev/null || { echo "perf is missing (Debian: apt-get install l
 
 TMP=$(mktemp -d)
 trap 'stop_server; rm -rf "$TMP"' EXIT
-TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn SERVER_BIN=$BIN start_server "$TMP/data" "$(free_port)" --store local
-
-python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" 200000 8 "prof-$RANDOM" time >"$TMP/ingest.txt" &
-INGEST=$!
+if [ -n "${PROFILE_IMPORT:-}" ]; then
+  RUST_LOG=warn "$BIN" import --data-dir "$TMP/data" "$PROFILE_IMPORT" >"$TMP/ingest.txt" 2>&1 &
+  WORK=$!
+  PID=$WORK
+else
+  TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+  KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn SERVER_BIN=$BIN start_server "$TMP/data" "$(free_port)" --store local
+  python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" 200000 8 "prof-$RANDOM" time >"$TMP/ingest.txt" &
+  WORK=$!
+  PID=$SERVER_PID
+fi
 sleep 5
 TID=
-for t in /proc/"$SERVER_PID"/task/*; do
+for t in /proc/"$PID"/task/*; do
   if [ "$(cat "$t/comm")" = store-writer ]; then TID=$(basename "$t"); fi
 done
-[ -n "$TID" ] || { echo "no store-writer thread in $SERVER_PID" >&2; exit 1; }
+[ -n "$TID" ] || { echo "no store-writer thread in $PID" >&2; exit 1; }
 perf record -q -F 299 --call-graph dwarf,32768 -t "$TID" -o "$TMP/perf.data" -- sleep "$SECS" 2>/dev/null
-wait "$INGEST"
-sed -n 's/^RESULT //p' "$TMP/ingest.txt"
+wait "$WORK"
+if [ -n "${PROFILE_IMPORT:-}" ]; then
+  grep -E "bulk load:|line\(s\)" "$TMP/ingest.txt" || true
+else
+  sed -n 's/^RESULT //p' "$TMP/ingest.txt"
+fi
 
 perf report -i "$TMP/perf.data" --children --sort sym --stdio 2>/dev/null >"$TMP/report.txt"
 if [ -n "${PROFILE_REPORT:-}" ]; then cp "$TMP/report.txt" "$PROFILE_REPORT"; fi
