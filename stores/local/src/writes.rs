@@ -99,8 +99,7 @@ pub(crate) fn day_of(us: i64) -> i64 {
 type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
 /// Most hour buckets a bulk load holds back ([`DeferredBuckets`]) before it writes them:
-/// each a signature, an action type and six counters in memory (the 1M synth history has
-/// 511 049 hour buckets).
+/// each a signature, an action type and six counters in memory.
 pub(crate) const DEFERRED_BUCKETS_MAX: usize = 300_000;
 
 /// A bulk load's bucket changes, held back in the writer's memory and written in key
