@@ -456,11 +456,11 @@ impl Store for LocalStore {
             .filter(|(name, _)| !present.iter().any(|p| p == name))
             .map(|(_, sql)| *sql)
             .collect();
-        // SQLite's sorter may use helper threads for the index builds (the import's
-        // parsing is over by now).
         // The bucket changes held back during the load, with the bulk load's page cache
         // (or all buckets again, computed from the traces, if those cannot be trusted).
         self.blocking(|i| i.write(end_deferred_buckets)).await?;
+        // SQLite's sorter may use helper threads for the index builds (the import's
+        // parsing is over by now).
         self.blocking(|i| i.write(|tx, _| index_build_settings(tx, true)))
             .await?;
         // One index per write (its own commit), so an interrupted build keeps the

@@ -106,7 +106,7 @@ pub(crate) const DEFERRED_BUCKETS_MAX: usize = 300_000;
 /// order, once [`DEFERRED_BUCKETS_MAX`] hour buckets have changes and at the load's end
 /// ([`end_deferred_buckets`]), instead of with each batch: a batch of 50 000 traces
 /// touches tens of thousands of buckets spread over the whole table, and rewrote most of
-/// its pages to the WAL at every commit (a quarter of the writer's time). Anything that
+/// its pages to the WAL at every commit (docs/PERFORMANCE.md, "Import"). Anything that
 /// reads or changes buckets otherwise (a delete, an assessment) writes them first.
 /// `stale` once a write transaction was rolled back or another connection wrote: the
 /// held-back changes may then be wrong, and the load's end recomputes every bucket from
@@ -173,8 +173,11 @@ pub(crate) fn begin_deferred_buckets(cache: &mut AggCache, max: usize) {
 
 /// Ends a bulk load's deferral: writes the held-back changes, or, when they are stale,
 /// recomputes every bucket and total from the traces. A no-op when nothing was held back.
+/// The deferral ends only once that succeeded: if this write fails, its transaction's
+/// rollback marks the changes stale and the next call recomputes. (The end of a bulk
+/// load runs alone: the import is its process's only writer.)
 pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Result<()> {
-    let Some(mut d) = cache.deferred.take() else {
+    let Some(d) = &mut cache.deferred else {
         return Ok(());
     };
     if d.stale {
@@ -182,10 +185,12 @@ pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Res
         // Sorted as the index builds sort (the caller restores the writer's settings).
         index_build_settings(tx, true)?;
         backfill_buckets(tx)?;
-        backfill_totals(tx)
+        backfill_totals(tx)?;
     } else {
-        write_deferred(tx, &mut d)
+        write_deferred(tx, d)?;
     }
+    cache.deferred = None;
+    Ok(())
 }
 
 /// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
