@@ -123,7 +123,7 @@ pub(crate) struct DeferredBuckets {
 /// stale: the end recomputes them), written otherwise.
 fn apply_buckets(tx: &Connection, cache: &mut AggCache, changes: BucketChanges<'_>) -> Result<()> {
     let Some(d) = &mut cache.deferred else {
-        return bump_buckets(tx, &changes);
+        return bump_buckets(tx, changes);
     };
     if d.stale {
         return Ok(());
@@ -142,13 +142,13 @@ fn apply_buckets(tx: &Connection, cache: &mut AggCache, changes: BucketChanges<'
 
 /// Writes the held-back changes (in the caller's transaction) and starts afresh.
 fn write_deferred(tx: &Connection, d: &mut DeferredBuckets) -> Result<()> {
-    let changes: BucketChanges<'_> = d
-        .changes
-        .iter()
-        .filter(|(_, delta)| **delta != Delta::default())
-        .map(|((s, h, a), delta)| ((&**s, *h, &**a), *delta))
-        .collect();
-    bump_buckets(tx, &changes)?;
+    bump_buckets(
+        tx,
+        d.changes
+            .iter()
+            .filter(|(_, delta)| **delta != Delta::default())
+            .map(|((s, h, a), delta)| ((&**s, *h, &**a), *delta)),
+    )?;
     d.changes.clear();
     Ok(())
 }
@@ -198,16 +198,21 @@ pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Res
 ///
 /// Rows are written in key order (signature, span, start, action type), so consecutive
 /// upserts land on the same or the next page of the table instead of random ones.
-fn bump_buckets(tx: &Connection, changes: &BucketChanges<'_>) -> Result<()> {
+fn bump_buckets<'a>(
+    tx: &Connection,
+    changes: impl IntoIterator<Item = ((&'a str, i64, &'a str), Delta)>,
+) -> Result<()> {
     let mut rows: BTreeMap<(&str, i64, i64, &str), Delta> = BTreeMap::new();
     let mut totals: BTreeMap<(i64, i64), Delta> = BTreeMap::new();
-    for (&(signature, hour, action_type), d) in changes {
-        rows.insert((signature, SPAN_HOUR, hour, action_type), *d);
+    for ((signature, hour, action_type), d) in changes {
+        rows.entry((signature, SPAN_HOUR, hour, action_type))
+            .or_default()
+            .add(&d);
         rows.entry((signature, SPAN_DAY, day_of(hour), action_type))
             .or_default()
-            .add(d);
-        totals.entry((SPAN_HOUR, hour)).or_default().add(d);
-        totals.entry((SPAN_DAY, day_of(hour))).or_default().add(d);
+            .add(&d);
+        totals.entry((SPAN_HOUR, hour)).or_default().add(&d);
+        totals.entry((SPAN_DAY, day_of(hour))).or_default().add(&d);
     }
     for ((signature, span, start, action_type), d) in &rows {
         bump_bucket(tx, signature, *span, *start, action_type, d)?;
@@ -411,7 +416,7 @@ pub(crate) fn set_effectiveness_tx(
     d.add(&Delta::of(&Counts::of(trace.execution_status, old), -1));
     bump_buckets(
         tx,
-        &HashMap::from([((&*trace.signature, hour_us(&trace), &*trace.action_type), d)]),
+        [((&*trace.signature, hour_us(&trace), &*trace.action_type), d)],
     )?;
     Ok(Some(trace))
 }
@@ -444,10 +449,10 @@ pub(crate) fn delete_tx(
             .execute([rowid])?;
         bump_buckets(
             tx,
-            &HashMap::from([(
+            [(
                 (&*t.signature, hour_us(&t), &*t.action_type),
                 Delta::of(&Counts::of_trace(&t), -1),
-            )]),
+            )],
         )?;
         let entry = match aggs.entry(t.signature.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
