@@ -12,7 +12,8 @@ usage: bench-ingest.py URL TOKEN TRACES CONNECTIONS PREFIX [ORDER]
                                                              file, for `kubernaut-context import`)
 
 ORDER is `time` (default: action timestamps increase with the trace number, 10 ms apart,
-as when the workflow engine records actions as they happen) or `shuffled` (timestamps
+the last one now, as when the workflow engine records actions as they happen) or
+`shuffled` (timestamps
 spread over 24 days in no order, as in a backfill: every index insert lands on a random
 page, the worst case for the store).
 """
@@ -28,13 +29,15 @@ ACTIONS = ["restart_pod", "scale_deployment", "increase_resources", "rollback_de
 STATUSES = ["completed"] * 7 + ["failed", "failed", "rolled-back"]
 
 
-START = 1793491200  # 2026-11-01T00:00:00Z
+# Milliseconds since the epoch of the first time-ordered trace (set by main: the last one
+# is now, so the store sees live traffic, today's hours and day).
+START_MS = 1793491200 * 1000  # 2026-11-01T00:00:00Z
 
 
 def timestamp(i, order):
     if order == "shuffled":
         return f"2026-11-{1 + i % 24:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z"
-    t = START * 1000 + i * 10
+    t = START_MS + i * 10
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000)) + f".{t % 1000:03d}Z"
 
 
@@ -58,15 +61,23 @@ def write_ndjson(path, total, prefix, order):
             f.write(json.dumps(trace(prefix, i, order)) + "\n")
 
 
+def ending_now(total):
+    """Time-ordered traces 10 ms apart, the last one now."""
+    global START_MS
+    START_MS = int(time.time() * 1000) - (total - 1) * 10
+
+
 def main():
     if sys.argv[1] == "--ndjson":
         order = sys.argv[5] if len(sys.argv) > 5 else "time"
         assert order in ("time", "shuffled"), "ORDER must be time or shuffled"
+        ending_now(int(sys.argv[3]))
         write_ndjson(sys.argv[2], int(sys.argv[3]), sys.argv[4], order)
         return
     url, token, total, conns, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     order = sys.argv[6] if len(sys.argv) > 6 else "time"
     assert order in ("time", "shuffled"), "ORDER must be time or shuffled"
+    ending_now(total)
     u = urllib.parse.urlparse(url)
     assert u.hostname == "127.0.0.1", "benchmarks target 127.0.0.1 only"
     bodies = [
