@@ -196,6 +196,21 @@ impl LocalStore {
         self.inner.deferred_buckets_max.store(n, Ordering::Relaxed);
     }
 
+    /// Makes the day rows of the days before `until`'s day, as the first write after
+    /// that midnight does: tests cannot move the clock. The first day without day rows
+    /// after the call.
+    #[doc(hidden)]
+    pub async fn roll_up_days_before(
+        &self,
+        until: DateTime<Utc>,
+    ) -> std::result::Result<DateTime<Utc>, StoreError> {
+        let to = day_of(micros(until));
+        let until = self
+            .blocking(move |i| i.write(move |tx, _| roll_up_days(tx, to)))
+            .await?;
+        Ok(DateTime::from_timestamp_micros(until).unwrap_or_default())
+    }
+
     /// [`LocalStore::open`] with a checkpoint every `checkpoint_bytes` of WAL.
     fn open_with(
         data_dir: &Path,
@@ -339,6 +354,12 @@ impl LocalStore {
             )?;
         }
         tx.execute_batch(SCHEMA)?;
+        // A new file, or one of schema 6 or older, whose day rows are all kept: the days
+        // from today on are read from their hours from now on.
+        tx.execute(
+            "INSERT OR IGNORE INTO day_rollup (id, until) VALUES (1, ?1)",
+            [day_of(now_us())],
+        )?;
         // Indexes missing (a bulk load interrupted, a migration) are built with the
         // sorter's small buffers, as at the end of a bulk load; an interrupted bulk load
         // also held its bucket changes back, so buckets and totals are computed again.

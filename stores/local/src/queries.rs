@@ -279,6 +279,26 @@ fn first_whole_day(t: i64) -> i64 {
     if d0 == t { d0 } else { d0 + DAY_US }
 }
 
+/// The bucket rows that count a window from its first whole hour `whole` on, as (span,
+/// from, to) ranges of `start`: the hours up to the first midnight, the days from there
+/// to `days_until` (the first day without day rows), the hours from there on.
+fn bucket_spans(whole: i64, days_until: i64) -> [(i64, i64, i64); 3] {
+    let first_day = first_whole_day(whole);
+    if days_until > first_day {
+        [
+            (SPAN_HOUR, whole, first_day),
+            (SPAN_DAY, first_day, days_until),
+            (SPAN_HOUR, days_until, i64::MAX),
+        ]
+    } else {
+        [
+            (SPAN_HOUR, whole, i64::MAX),
+            (SPAN_DAY, 0, 0),
+            (SPAN_HOUR, 0, 0),
+        ]
+    }
+}
+
 /// `counts` of `key` in a short list of (key, counts), added to the entry or appended.
 fn add_counts<K: PartialEq>(list: &mut Vec<(K, Counts)>, key: K, counts: &Counts) {
     match list.iter_mut().find(|(k, _)| *k == key) {
@@ -401,9 +421,10 @@ pub(crate) fn window_counts_q(
     }
     // Whole days from the first midnight on, the hours before it from the hour buckets.
     {
+        let days_until = days_until(conn)?;
         let mut st = conn.prepare_cached(&bucket_range_sql())?;
         for (sig, counts) in per_sig.iter_mut() {
-            add_bucket_ranges(&mut st, sig, since, counts)?;
+            add_bucket_ranges(&mut st, sig, since, days_until, counts)?;
         }
     }
     if whole > since {
@@ -454,15 +475,11 @@ pub(crate) fn window_counts_q(
 /// the traces of its partial first hour.
 pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
     let whole = first_whole_hour(since);
-    let first_day = first_whole_day(whole);
     let mut c = Counts::default();
     let mut st = tx.prepare_cached(&format!(
         "SELECT {COUNT_COLUMNS} FROM totals WHERE span = ?1 AND start >= ?2 AND start < ?3"
     ))?;
-    for (span, from, to) in [
-        (SPAN_HOUR, whole, first_day),
-        (SPAN_DAY, first_day, i64::MAX),
-    ] {
+    for (span, from, to) in bucket_spans(whole, days_until(tx)?) {
         if from < to {
             let mut rows = st.query(params![span, from, to])?;
             while let Some(row) = rows.next()? {
@@ -485,21 +502,18 @@ pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
 }
 
 /// Adds one signature's bucket counts of a window starting at `since` (µs) to `out`,
-/// per action type: the hour rows from the first whole hour to the first midnight, the
-/// day rows from there (the partial first hour is the caller's). `st` is
+/// per action type: the rows of [`bucket_spans`] (the partial first hour is the
+/// caller's); `days_until` is read with [`days_until`]. `st` is
 /// [`bucket_range_sql`].
 fn add_bucket_ranges(
     st: &mut rusqlite::CachedStatement<'_>,
     signature: &str,
     since: i64,
+    days_until: i64,
     out: &mut Vec<(String, Counts)>,
 ) -> Result<()> {
     let whole = first_whole_hour(since);
-    let first_day = first_whole_day(whole);
-    for (span, from, to) in [
-        (SPAN_HOUR, whole, first_day),
-        (SPAN_DAY, first_day, i64::MAX),
-    ] {
+    for (span, from, to) in bucket_spans(whole, days_until) {
         if from >= to {
             continue;
         }
@@ -529,6 +543,7 @@ fn signature_window_q(
         &mut conn.prepare_cached(&bucket_range_sql())?,
         signature,
         since,
+        days_until(conn)?,
         &mut out,
     )?;
     if whole > since {

@@ -11,9 +11,11 @@ use super::*;
 /// 5 added the `totals` of every hour and day and made the ts index covering (the
 /// overview's counts and recent facts); 6 dropped the `kind` and `status` indexes (a
 /// filter on them walks the covering ts index: two fewer index inserts per trace, two
-/// fewer index builds per bulk load).
+/// fewer index builds per bulk load); 7 keeps the day buckets of days before
+/// `day_rollup.until` only (the days since are read from their hours, and a day's rows are
+/// written once it is over: half the bucket writes of a trace of the current day).
 /// Older files are migrated on open.
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS traces (
@@ -77,6 +79,15 @@ CREATE TABLE IF NOT EXISTS signatures (
 -- walks this index and skips other entries without reading their rows.
 CREATE INDEX IF NOT EXISTS signatures_ranking
     ON signatures (occurrences DESC, last_seen DESC, signature, namespace, alert_name);
+
+-- The first day (UTC midnight, µs) whose day buckets and day totals are not kept: the
+-- days before it have their day rows, kept on every write; the days from it on are read
+-- from their hour rows, and rolled up into day rows once they are over
+-- (`roll_up_days`). Only grows.
+CREATE TABLE IF NOT EXISTS day_rollup (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    until INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS counters (
     id         INTEGER PRIMARY KEY CHECK (id = 1),

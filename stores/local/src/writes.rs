@@ -202,17 +202,23 @@ fn bump_buckets<'a>(
     tx: &Connection,
     changes: impl IntoIterator<Item = ((&'a str, i64, &'a str), Delta)>,
 ) -> Result<()> {
+    // The days that are over get their day rows first; a change to a day from `until` on
+    // goes to its hour rows only.
+    let until = roll_up_days(tx, day_of(now_us()))?;
     let mut rows: BTreeMap<(&str, i64, i64, &str), Delta> = BTreeMap::new();
     let mut totals: BTreeMap<(i64, i64), Delta> = BTreeMap::new();
     for ((signature, hour, action_type), d) in changes {
         rows.entry((signature, SPAN_HOUR, hour, action_type))
             .or_default()
             .add(&d);
-        rows.entry((signature, SPAN_DAY, day_of(hour), action_type))
-            .or_default()
-            .add(&d);
         totals.entry((SPAN_HOUR, hour)).or_default().add(&d);
-        totals.entry((SPAN_DAY, day_of(hour))).or_default().add(&d);
+        let day = day_of(hour);
+        if day < until {
+            rows.entry((signature, SPAN_DAY, day, action_type))
+                .or_default()
+                .add(&d);
+            totals.entry((SPAN_DAY, day)).or_default().add(&d);
+        }
     }
     for ((signature, span, start, action_type), d) in &rows {
         bump_bucket(tx, signature, *span, *start, action_type, d)?;
@@ -221,6 +227,69 @@ fn bump_buckets<'a>(
         bump_total(tx, *span, *start, d)?;
     }
     Ok(())
+}
+
+/// The time now, µs since the epoch (the system clock).
+pub(crate) fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// The first day without day rows (`day_rollup.until`): the days before it have theirs.
+pub(crate) fn days_until(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT until FROM day_rollup WHERE id = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Makes the day rows (buckets and totals) of the days from `day_rollup.until` to `to`
+/// (a UTC midnight, µs) from their hour rows, and moves `until` to `to`; returns the
+/// first day without day rows. A no-op until a day is over: once a day, at its first
+/// bucket write, the writer reads the hour rows of the days since (a pass over the bucket
+/// table, which is ordered by signature first).
+pub(crate) fn roll_up_days(tx: &Connection, to: i64) -> Result<i64> {
+    let from = days_until(tx)?;
+    if to <= from {
+        return Ok(from);
+    }
+    let started = std::time::Instant::now();
+    // Day rows of those days written before they stopped being kept (a file of schema 6,
+    // a recount) are replaced.
+    tx.prepare_cached(&format!(
+        "DELETE FROM buckets WHERE span = {SPAN_DAY} AND start >= ?1 AND start < ?2"
+    ))?
+    .execute(params![from, to])?;
+    let rows = tx
+        .prepare_cached(&format!(
+            "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
+             SELECT signature, {SPAN_DAY}, start - start % {DAY_US} AS d, action_type,
+                    SUM(traces), SUM(completed), SUM(failed), SUM(rolled_back), SUM(eff_sum),
+                    SUM(eff_n)
+             FROM buckets WHERE span = {SPAN_HOUR} AND start >= ?1 AND start < ?2
+             GROUP BY signature, d, action_type"
+        ))?
+        .execute(params![from, to])?;
+    tx.prepare_cached(&format!(
+        "DELETE FROM totals WHERE span = {SPAN_DAY} AND start >= ?1 AND start < ?2"
+    ))?
+    .execute(params![from, to])?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO totals (span, start, {COUNT_COLUMNS})
+         SELECT {SPAN_DAY}, start - start % {DAY_US} AS d, SUM(traces), SUM(completed),
+                SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
+         FROM totals WHERE span = {SPAN_HOUR} AND start >= ?1 AND start < ?2
+         GROUP BY d"
+    ))?
+    .execute(params![from, to])?;
+    tx.prepare_cached("UPDATE day_rollup SET until = ?1 WHERE id = 1")?
+        .execute([to])?;
+    tracing::info!(
+        rows,
+        ms = started.elapsed().as_millis() as u64,
+        "embedded store: day buckets of the days that ended"
+    );
+    Ok(to)
 }
 
 /// The upsert's update of the [`COUNT_COLUMNS`] by a [`Delta`]: an effectiveness sum
