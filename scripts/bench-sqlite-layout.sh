@@ -9,6 +9,8 @@
 #     INDEX_BUILD_CACHE_KIB);
 #   - the insert time and page count of the rows under 4, 8 and 16 KiB pages (fresh WAL
 #     files holding only `traces` and its action_id key), then the covering ts index build.
+#   - the roll-up of the newest day's day rows from its hour rows (stores/local/src/
+#     writes.rs, roll_up_days: a pass over the bucket table), in a transaction rolled back.
 # Table and index definitions are read from the store itself (stores/local/src/schema.rs).
 # Usage: scripts/bench-sqlite-layout.sh DATA_DIR   (a store filled by
 #        `kubernaut-context import --data-dir DATA_DIR synth.ndjson`; its indexes are
@@ -74,3 +76,18 @@ for round in $(seq "$rounds"); do
     rm -f "$f" "$f-wal" "$f-shm"
   done
 done
+
+echo "== rolling the newest day up from its hours (roll_up_days; rolled back)"
+day=86400000000
+to=$(sqlite3 "$db" "SELECT MAX(start) - MAX(start) % $day + $day FROM buckets WHERE span = 0;")
+from=$((to - day))
+printf '%s\n' "BEGIN;" ".timer on" \
+  "DELETE FROM buckets WHERE span = 1 AND start >= $from AND start < $to;" \
+  "INSERT INTO buckets (signature, span, start, action_type, traces, completed, failed,
+     rolled_back, eff_sum, eff_n)
+   SELECT signature, 1, start - start % $day AS d, action_type, SUM(traces), SUM(completed),
+     SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
+   FROM buckets WHERE span = 0 AND start >= $from AND start < $to
+   GROUP BY signature, d, action_type;" \
+  ".timer off" "SELECT 'bucket rows ' || COUNT(*) FROM buckets;" "ROLLBACK;" \
+  | sqlite3 "$db" | sed 's/Run Time: //' | paste -sd' ' | sed 's/^/delete, insert: /'
