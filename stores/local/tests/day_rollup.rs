@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use context_core::conformance::sample_trace;
 use context_core::model::{ActionTrace, AssessmentMethod, Effectiveness, ExecutionStatus};
 use context_core::oracle::MemStore;
-use context_core::store::{Counts, Store, WindowQuery};
+use context_core::store::{Counts, SignatureActionCounts, Store, WindowQuery};
 use store_local::LocalStore;
 
 const STATUSES: [ExecutionStatus; 3] = [
@@ -41,28 +41,35 @@ fn rounded(c: &Counts) -> String {
     )
 }
 
+/// `rows` sorted by signature and action type, one line each after `tag`.
+fn rows_text(tag: &str, mut rows: Vec<SignatureActionCounts>) -> String {
+    rows.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
+    rows.iter()
+        .map(|r| {
+            format!(
+                "{tag} {} {} {}\n",
+                r.signature,
+                r.action_type,
+                rounded(&r.counts)
+            )
+        })
+        .collect()
+}
+
 /// The window counts and totals of windows starting in the last hour, today, yesterday
 /// and before, as comparable text.
 async fn answers(store: &dyn Store, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     for minutes in [17, 61, 5 * 60, 26 * 60 + 13, 50 * 60, 7 * 24 * 60] {
         let since = now - Duration::minutes(minutes);
-        let mut rows = store
+        let rows = store
             .window_counts(&WindowQuery {
                 since,
                 ..WindowQuery::default()
             })
             .await
             .unwrap();
-        rows.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
-        for r in rows {
-            out.push_str(&format!(
-                "{minutes} {} {} {}\n",
-                r.signature,
-                r.action_type,
-                rounded(&r.counts)
-            ));
-        }
+        out.push_str(&rows_text(&format!("{minutes}"), rows));
         let top = store
             .window_summary(
                 &WindowQuery {
@@ -75,16 +82,7 @@ async fn answers(store: &dyn Store, now: DateTime<Utc>) -> String {
             .unwrap();
         out.push_str(&format!("{minutes} summary {}\n", rounded(&top.totals)));
         // The top signatures' rows, in any order.
-        let mut top = top.top;
-        top.sort_by(|a, b| (&a.signature, &a.action_type).cmp(&(&b.signature, &b.action_type)));
-        for r in top {
-            out.push_str(&format!(
-                "{minutes} top {} {} {}\n",
-                r.signature,
-                r.action_type,
-                rounded(&r.counts)
-            ));
-        }
+        out.push_str(&rows_text(&format!("{minutes} top"), top.top));
         let t = store.window_totals(since).await.unwrap();
         out.push_str(&format!("{minutes} totals {}\n", rounded(&t)));
     }
