@@ -530,12 +530,13 @@ fn add_bucket_ranges(
     Ok(())
 }
 
-/// One signature's counts per action type since `since` (µs): its bucket ranges and the
-/// traces of the partial first hour.
+/// One signature's counts per action type since `since` (µs): its bucket ranges
+/// ([`bucket_spans`] with `days_until`) and the traces of the partial first hour.
 fn signature_window_q(
     conn: &Connection,
     signature: &str,
     since: i64,
+    days_until: i64,
 ) -> Result<Vec<(String, Counts)>> {
     let whole = first_whole_hour(since);
     let mut out: Vec<(String, Counts)> = Vec::new();
@@ -543,7 +544,7 @@ fn signature_window_q(
         &mut conn.prepare_cached(&bucket_range_sql())?,
         signature,
         since,
-        days_until(conn)?,
+        days_until,
         &mut out,
     )?;
     if whole > since {
@@ -567,6 +568,7 @@ pub(crate) fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Resul
     type Ranked = (String, u64, Vec<(String, Counts)>);
     let mut top: Vec<Ranked> = Vec::with_capacity(k + 1);
     if k > 0 {
+        let days_until = days_until(&tx)?;
         let mut st = tx.prepare_cached(
             "SELECT signature, occurrences FROM signatures INDEXED BY signatures_ranking
              WHERE last_seen >= ?1 ORDER BY occurrences DESC",
@@ -578,7 +580,7 @@ pub(crate) fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Resul
                 break;
             }
             let signature: String = row.get(0)?;
-            let counts = signature_window_q(&tx, &signature, since)?;
+            let counts = signature_window_q(&tx, &signature, since, days_until)?;
             let n: u64 = counts.iter().map(|(_, c)| c.traces).sum();
             if n == 0 {
                 continue;
