@@ -282,17 +282,7 @@ pub(crate) fn backfill_buckets(tx: &Connection) -> Result<()> {
         ),
         [],
     )?;
-    let days = tx.execute(
-        &format!(
-            "INSERT INTO buckets (signature, span, start, action_type, traces, completed,
-                                  failed, rolled_back, eff_sum, eff_n)
-             SELECT signature, {SPAN_DAY}, {day} AS d, action_type, SUM(traces),
-                    SUM(completed), SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
-             FROM buckets WHERE span = {SPAN_HOUR} GROUP BY signature, d, action_type",
-            day = floor_sql("start", DAY_US),
-        ),
-        [],
-    )?;
+    let days = insert_day_rows(tx, i64::MIN, i64::MAX)?;
     tracing::info!(
         hours,
         days,
@@ -302,9 +292,26 @@ pub(crate) fn backfill_buckets(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Adds the day buckets of the hour buckets that start in `[from, to)` (µs), summed per
+/// signature, UTC day and action type; the caller removed those days' day rows. Returns
+/// how many it added.
+pub(crate) fn insert_day_rows(tx: &Connection, from: i64, to: i64) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "INSERT INTO buckets (signature, span, start, action_type, traces, completed,
+                                  failed, rolled_back, eff_sum, eff_n)
+             SELECT signature, {SPAN_DAY}, {day} AS d, action_type, SUM(traces),
+                    SUM(completed), SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
+             FROM buckets WHERE span = {SPAN_HOUR} AND start >= ?1 AND start < ?2
+             GROUP BY signature, d, action_type",
+            day = floor_sql("start", DAY_US),
+        ))?
+        .execute(params![from, to])?)
+}
+
 /// SQL of `column` rounded down to a multiple of `unit` (also below 0, where SQLite's `%`
 /// rounds towards 0).
-fn floor_sql(column: &str, unit: i64) -> String {
+pub(crate) fn floor_sql(column: &str, unit: i64) -> String {
     format!("({column} - (({column} % {unit}) + {unit}) % {unit})")
 }
 

@@ -260,26 +260,18 @@ pub(crate) fn roll_up_days(tx: &Connection, to: i64) -> Result<i64> {
         "DELETE FROM buckets WHERE span = {SPAN_DAY} AND start >= ?1 AND start < ?2"
     ))?
     .execute(params![from, to])?;
-    let rows = tx
-        .prepare_cached(&format!(
-            "INSERT INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
-             SELECT signature, {SPAN_DAY}, start - start % {DAY_US} AS d, action_type,
-                    SUM(traces), SUM(completed), SUM(failed), SUM(rolled_back), SUM(eff_sum),
-                    SUM(eff_n)
-             FROM buckets WHERE span = {SPAN_HOUR} AND start >= ?1 AND start < ?2
-             GROUP BY signature, d, action_type"
-        ))?
-        .execute(params![from, to])?;
+    let rows = insert_day_rows(tx, from, to)?;
     tx.prepare_cached(&format!(
         "DELETE FROM totals WHERE span = {SPAN_DAY} AND start >= ?1 AND start < ?2"
     ))?
     .execute(params![from, to])?;
     tx.prepare_cached(&format!(
         "INSERT INTO totals (span, start, {COUNT_COLUMNS})
-         SELECT {SPAN_DAY}, start - start % {DAY_US} AS d, SUM(traces), SUM(completed),
+         SELECT {SPAN_DAY}, {day} AS d, SUM(traces), SUM(completed),
                 SUM(failed), SUM(rolled_back), SUM(eff_sum), SUM(eff_n)
          FROM totals WHERE span = {SPAN_HOUR} AND start >= ?1 AND start < ?2
-         GROUP BY d"
+         GROUP BY d",
+        day = floor_sql("start", DAY_US),
     ))?
     .execute(params![from, to])?;
     tx.prepare_cached("UPDATE day_rollup SET until = ?1 WHERE id = 1")?
