@@ -196,19 +196,20 @@ impl LocalStore {
         self.inner.deferred_buckets_max.store(n, Ordering::Relaxed);
     }
 
-    /// Makes the day rows of the days before `until`'s day, as the first write after
-    /// that midnight does: tests cannot move the clock. The first day without day rows
-    /// after the call.
+    /// Makes the hour rows of the hours before `until`'s hour and the day rows of the
+    /// days before `until`'s day, as the writes of later hours and days do: tests cannot
+    /// move the clock. The first hour and the first day without rows after the call.
     #[doc(hidden)]
-    pub async fn roll_up_days_before(
+    pub async fn roll_up_before(
         &self,
         until: DateTime<Utc>,
-    ) -> std::result::Result<DateTime<Utc>, StoreError> {
-        let to = day_of(micros(until));
-        let until = self
-            .blocking(move |i| i.write(move |tx, _| roll_up_days(tx, to)))
+    ) -> std::result::Result<(DateTime<Utc>, DateTime<Utc>), StoreError> {
+        let to = micros(until);
+        let (hours, days) = self
+            .blocking(move |i| i.write(move |tx, _| roll_up(tx, to)))
             .await?;
-        Ok(DateTime::from_timestamp_micros(until).unwrap_or_default())
+        let t = |us| DateTime::from_timestamp_micros(us).unwrap_or_default();
+        Ok((t(hours), t(days)))
     }
 
     /// [`LocalStore::open`] with a checkpoint every `checkpoint_bytes` of WAL.
@@ -354,11 +355,30 @@ impl LocalStore {
             )?;
         }
         tx.execute_batch(SCHEMA)?;
+        // A new file reads its last hours from their traces at once; one of schema 7 or
+        // older keeps every hour row it has, so its open hours start after the last of
+        // them (and after the current hour).
+        let now = now_us();
+        let hours_from = if version == 0 {
+            open_hours_start(now)
+        } else {
+            let last: Option<i64> = tx.query_row(
+                &format!("SELECT MAX(start) FROM buckets WHERE span = {SPAN_HOUR}"),
+                [],
+                |r| r.get(0),
+            )?;
+            (hour_floor(now_us()) + HOUR_US).max(last.map_or(i64::MIN, |h| h + HOUR_US))
+        };
+        tx.execute(
+            "INSERT OR IGNORE INTO hour_rollup (id, until) VALUES (1, ?1)",
+            [hours_from],
+        )?;
         // A new file, or one of schema 6 or older, whose day rows are all kept: the days
-        // from today on are read from their hours from now on.
+        // from today on (from the day of the first open hour, if earlier) are read from
+        // their hours from now on.
         tx.execute(
             "INSERT OR IGNORE INTO day_rollup (id, until) VALUES (1, ?1)",
-            [day_of(now_us())],
+            [day_of(hours_from.min(now))],
         )?;
         // Indexes missing (a bulk load interrupted, a migration) are built with the
         // sorter's small buffers, as at the end of a bulk load; an interrupted bulk load

@@ -1,6 +1,7 @@
 //! The read queries: history pages, facts, buckets, window counts, aggregates and stats.
 
 use super::*;
+use std::collections::BTreeMap;
 
 const TRACE_ORDER: &str = " ORDER BY ts DESC, action_id DESC";
 
@@ -249,12 +250,48 @@ fn counts_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Counts> {
     })
 }
 
-/// A signature's (?1) hour buckets (span ?2) from ?3 on, oldest first.
+/// A signature's (?1) hour buckets (span ?2) from ?3 up to ?4 (excluded), oldest first.
 fn hour_buckets_sql() -> String {
     format!(
         "SELECT start, action_type, {COUNT_COLUMNS} FROM buckets
-         WHERE signature = ?1 AND span = ?2 AND start >= ?3 ORDER BY start, action_type"
+         WHERE signature = ?1 AND span = ?2 AND start >= ?3 AND start < ?4
+         ORDER BY start, action_type"
     )
+}
+
+/// A signature's traces with `ts` in `[from, to)` (nothing when empty), counted per hour
+/// and action type, appended to `out` oldest first.
+fn add_trace_hours(
+    conn: &Connection,
+    signature: &str,
+    (from, to): (i64, i64),
+    out: &mut Vec<HourBucket>,
+) -> Result<()> {
+    if from >= to {
+        return Ok(());
+    }
+    let mut hours: BTreeMap<(i64, String), Counts> = BTreeMap::new();
+    let mut st = conn.prepare_cached(
+        "SELECT ts, action_type, status, eff FROM traces INDEXED BY traces_signature
+         WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
+    )?;
+    let mut rows = st.query(params![signature, from, to])?;
+    while let Some(row) = rows.next()? {
+        let c = Counts::of(
+            parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
+            row.get(3)?,
+        );
+        let hour = hour_floor(row.get(0)?);
+        hours.entry((hour, row.get(1)?)).or_default().add(&c);
+    }
+    for ((hour, action_type), counts) in hours {
+        out.push(HourBucket {
+            hour: from_micros(hour)?,
+            action_type,
+            counts,
+        });
+    }
+    Ok(())
 }
 
 /// A signature's (?1) buckets of span ?2 from ?3 up to ?4 (excluded).
@@ -266,8 +303,7 @@ fn bucket_range_sql() -> String {
 }
 
 /// Where a window starting at `since` (µs) stops being a partial hour: the start of its
-/// first whole hour (`since` itself when it starts an hour). Its traces from `since` up to
-/// there are read from `traces`, every later hour from `buckets`.
+/// first whole hour (`since` itself when it starts an hour).
 fn first_whole_hour(since: i64) -> i64 {
     let h0 = since - since.rem_euclid(HOUR_US);
     if h0 == since { h0 } else { h0 + HOUR_US }
@@ -279,23 +315,68 @@ fn first_whole_day(t: i64) -> i64 {
     if d0 == t { d0 } else { d0 + DAY_US }
 }
 
-/// The bucket rows that count a window from its first whole hour `whole` on, as (span,
-/// from, to) ranges of `start`: the hours up to the first midnight, the days from there
-/// to `days_until` (the first day without day rows), the hours from there on.
-fn bucket_spans(whole: i64, days_until: i64) -> [(i64, i64, i64); 3] {
-    let first_day = first_whole_day(whole);
-    if days_until > first_day {
-        [
-            (SPAN_HOUR, whole, first_day),
-            (SPAN_DAY, first_day, days_until),
-            (SPAN_HOUR, days_until, i64::MAX),
-        ]
-    } else {
-        [
-            (SPAN_HOUR, whole, i64::MAX),
-            (SPAN_DAY, 0, 0),
-            (SPAN_HOUR, 0, 0),
-        ]
+/// The first hour and the first day without bucket rows (`hour_rollup.until`,
+/// `day_rollup.until`), read once per read transaction.
+#[derive(Clone, Copy)]
+struct Rolled {
+    hours: i64,
+    days: i64,
+}
+
+impl Rolled {
+    fn read(conn: &Connection) -> Result<Rolled> {
+        Ok(Rolled {
+            hours: hours_until(conn)?,
+            days: days_until(conn)?,
+        })
+    }
+}
+
+/// How a window from `since` (µs) on is counted: the ranges of `ts` read from the
+/// traces (its partial first hour, and the open hours from `hour_rollup.until` on), and
+/// the (span, from, to) ranges of `start` read from the bucket rows: the hours up to the
+/// first midnight, the days from there to `day_rollup.until`, the hours from there to
+/// `hour_rollup.until`. Empty ranges have `from >= to`.
+struct WindowPlan {
+    traces: [(i64, i64); 2],
+    buckets: [(i64, i64, i64); 3],
+}
+
+impl WindowPlan {
+    fn new(since: i64, rolled: Rolled) -> WindowPlan {
+        const NONE: (i64, i64, i64) = (SPAN_HOUR, 0, 0);
+        if since >= rolled.hours {
+            return WindowPlan {
+                traces: [(since, i64::MAX), (0, 0)],
+                buckets: [NONE; 3],
+            };
+        }
+        // `whole` <= `hours`: the open hours start on an hour.
+        let whole = first_whole_hour(since);
+        let first_day = first_whole_day(whole);
+        let buckets = if rolled.days > first_day {
+            [
+                (SPAN_HOUR, whole, first_day),
+                (SPAN_DAY, first_day, rolled.days),
+                (SPAN_HOUR, rolled.days, rolled.hours),
+            ]
+        } else {
+            [(SPAN_HOUR, whole, rolled.hours), NONE, NONE]
+        };
+        WindowPlan {
+            traces: [(since, whole), (rolled.hours, i64::MAX)],
+            buckets,
+        }
+    }
+
+    /// The trace ranges that are not empty.
+    fn trace_ranges(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.traces.iter().copied().filter(|(f, t)| f < t)
+    }
+
+    /// The bucket ranges that are not empty.
+    fn bucket_ranges(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        self.buckets.iter().copied().filter(|(_, f, t)| f < t)
     }
 }
 
@@ -337,38 +418,26 @@ pub(crate) fn pattern_input_q(conn: &Connection, r: &PatternRequest) -> Result<P
         return Ok(PatternInput::default());
     };
     let since = micros(r.since);
-    let whole = first_whole_hour(since);
+    let plan = WindowPlan::new(since, Rolled::read(conn)?);
     let mut buckets = Vec::new();
-    if whole > since {
-        // The partial first hour, from the signature's traces in it.
-        let mut partial = Vec::new();
-        add_trace_counts(
-            &mut conn.prepare_cached(
-                "SELECT action_type, status, eff FROM traces INDEXED BY traces_signature
-                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
-            )?,
-            params![r.signature, since, whole],
-            &mut partial,
-        )?;
-        partial.sort_by(|a, b| a.0.cmp(&b.0));
-        let hour = from_micros(whole - HOUR_US)?;
-        buckets.extend(partial.into_iter().map(|(action_type, counts)| HourBucket {
-            hour,
-            action_type,
-            counts,
-        }));
-    }
+    // In time order: the partial first hour's traces, the hour rows, the open hours'
+    // traces.
+    let [head, tail] = plan.traces;
+    add_trace_hours(conn, &r.signature, head, &mut buckets)?;
     {
         let mut st = conn.prepare_cached(&hour_buckets_sql())?;
-        let mut rows = st.query(params![r.signature, SPAN_HOUR, whole])?;
-        while let Some(row) = rows.next()? {
-            buckets.push(HourBucket {
-                hour: from_micros(row.get(0)?)?,
-                action_type: row.get(1)?,
-                counts: counts_at(row, 2)?,
-            });
+        for (_, from, to) in plan.bucket_ranges() {
+            let mut rows = st.query(params![r.signature, SPAN_HOUR, from, to])?;
+            while let Some(row) = rows.next()? {
+                buckets.push(HourBucket {
+                    hour: from_micros(row.get(0)?)?,
+                    action_type: row.get(1)?,
+                    counts: counts_at(row, 2)?,
+                });
+            }
         }
     }
+    add_trace_hours(conn, &r.signature, tail, &mut buckets)?;
     let first_seen: Option<i64> = conn
         .prepare_cached(
             "SELECT MIN(ts) FROM traces INDEXED BY traces_signature
@@ -404,7 +473,7 @@ pub(crate) fn window_counts_q(
     let tx = conn.unchecked_transaction()?;
     let conn: &Connection = &tx;
     let since = micros(q.since);
-    let whole = first_whole_hour(since);
+    let plan = WindowPlan::new(since, Rolled::read(conn)?);
     // Only signatures seen since the window start can have traces in it; the ranking
     // index holds every column this needs (no aggregate is read).
     let mut per_sig: Vec<(String, Vec<(String, Counts)>)> = Vec::new();
@@ -419,39 +488,40 @@ pub(crate) fn window_counts_q(
             per_sig.push((row.get(0)?, Vec::new()));
         }
     }
-    // Whole days from the first midnight on, the hours before it from the hour buckets.
     {
-        let days_until = days_until(conn)?;
         let mut st = conn.prepare_cached(&bucket_range_sql())?;
         for (sig, counts) in per_sig.iter_mut() {
-            add_bucket_ranges(&mut st, sig, since, days_until, counts)?;
+            add_bucket_ranges(&mut st, sig, &plan, counts)?;
         }
     }
-    if whole > since {
-        // The partial first hour: every trace in it, counted for the signatures above.
+    // The partial first hour and the open hours: every trace in them, counted for the
+    // signatures above.
+    if plan.trace_ranges().next().is_some() {
         let index: HashMap<&str, usize> = per_sig
             .iter()
             .enumerate()
             .map(|(i, (s, _))| (s.as_str(), i))
             .collect();
-        let mut partial: Vec<(usize, String, Counts)> = Vec::new();
+        let mut found: Vec<(usize, String, Counts)> = Vec::new();
         let mut st = conn.prepare_cached(
             "SELECT signature, action_type, status, eff FROM traces INDEXED BY traces_ts
              WHERE ts >= ?1 AND ts < ?2",
         )?;
-        let mut rows = st.query(params![since, whole])?;
-        while let Some(row) = rows.next()? {
-            let sig = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            let Some(&i) = index.get(sig) else { continue };
-            let c = Counts::of(
-                parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
-                row.get(3)?,
-            );
-            partial.push((i, row.get(1)?, c));
+        for (from, to) in plan.trace_ranges() {
+            let mut rows = st.query(params![from, to])?;
+            while let Some(row) = rows.next()? {
+                let sig = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let Some(&i) = index.get(sig) else { continue };
+                let c = Counts::of(
+                    parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
+                    row.get(3)?,
+                );
+                found.push((i, row.get(1)?, c));
+            }
         }
-        drop(rows);
+        drop(st);
         drop(index);
-        for (i, action, c) in partial {
+        for (i, action, c) in found {
             add_counts(&mut per_sig[i].1, action, &c);
         }
     }
@@ -474,23 +544,20 @@ pub(crate) fn window_counts_q(
 /// [`Store::window_totals`]: the `totals` rows of the window's whole hours and days and
 /// the traces of its partial first hour.
 pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
-    let whole = first_whole_hour(since);
+    let plan = WindowPlan::new(since, Rolled::read(tx)?);
     let mut c = Counts::default();
     let mut st = tx.prepare_cached(&format!(
         "SELECT {COUNT_COLUMNS} FROM totals WHERE span = ?1 AND start >= ?2 AND start < ?3"
     ))?;
-    for (span, from, to) in bucket_spans(whole, days_until(tx)?) {
-        if from < to {
-            let mut rows = st.query(params![span, from, to])?;
-            while let Some(row) = rows.next()? {
-                c.add(&counts_at(row, 0)?);
-            }
+    for (span, from, to) in plan.bucket_ranges() {
+        let mut rows = st.query(params![span, from, to])?;
+        while let Some(row) = rows.next()? {
+            c.add(&counts_at(row, 0)?);
         }
     }
-    if whole > since {
-        let mut st =
-            tx.prepare_cached("SELECT status, eff FROM traces WHERE ts >= ?1 AND ts < ?2")?;
-        let mut rows = st.query(params![since, whole])?;
+    let mut st = tx.prepare_cached("SELECT status, eff FROM traces WHERE ts >= ?1 AND ts < ?2")?;
+    for (from, to) in plan.trace_ranges() {
+        let mut rows = st.query(params![from, to])?;
         while let Some(row) = rows.next()? {
             c.add(&Counts::of(
                 parse_status(row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?)?,
@@ -501,22 +568,15 @@ pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
     Ok(c)
 }
 
-/// Adds one signature's bucket counts of a window starting at `since` (µs) to `out`,
-/// per action type: the rows of [`bucket_spans`] (the partial first hour is the
-/// caller's); `days_until` is read with [`days_until`]. `st` is
-/// [`bucket_range_sql`].
+/// Adds one signature's bucket counts of a window to `out`, per action type: the rows
+/// of its [`WindowPlan`] (its traces are the caller's). `st` is [`bucket_range_sql`].
 fn add_bucket_ranges(
     st: &mut rusqlite::CachedStatement<'_>,
     signature: &str,
-    since: i64,
-    days_until: i64,
+    plan: &WindowPlan,
     out: &mut Vec<(String, Counts)>,
 ) -> Result<()> {
-    let whole = first_whole_hour(since);
-    for (span, from, to) in bucket_spans(whole, days_until) {
-        if from >= to {
-            continue;
-        }
+    for (span, from, to) in plan.bucket_ranges() {
         let mut rows = st.query(params![signature, span, from, to])?;
         while let Some(row) = rows.next()? {
             let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
@@ -530,29 +590,26 @@ fn add_bucket_ranges(
     Ok(())
 }
 
-/// One signature's counts per action type since `since` (µs): its bucket ranges
-/// ([`bucket_spans`] with `days_until`) and the traces of the partial first hour.
+/// One signature's counts per action type in a window: the bucket rows and the traces
+/// of its [`WindowPlan`].
 fn signature_window_q(
     conn: &Connection,
     signature: &str,
-    since: i64,
-    days_until: i64,
+    plan: &WindowPlan,
 ) -> Result<Vec<(String, Counts)>> {
-    let whole = first_whole_hour(since);
     let mut out: Vec<(String, Counts)> = Vec::new();
     add_bucket_ranges(
         &mut conn.prepare_cached(&bucket_range_sql())?,
         signature,
-        since,
-        days_until,
+        plan,
         &mut out,
     )?;
-    if whole > since {
-        let mut st = conn.prepare_cached(
-            "SELECT action_type, status, eff FROM traces
-             WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
-        )?;
-        add_trace_counts(&mut st, params![signature, since, whole], &mut out)?;
+    let mut st = conn.prepare_cached(
+        "SELECT action_type, status, eff FROM traces INDEXED BY traces_signature
+         WHERE signature = ?1 AND ts >= ?2 AND ts < ?3",
+    )?;
+    for (from, to) in plan.trace_ranges() {
+        add_trace_counts(&mut st, params![signature, from, to], &mut out)?;
     }
     out.retain(|(_, c)| !c.is_empty());
     Ok(out)
@@ -568,7 +625,7 @@ pub(crate) fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Resul
     type Ranked = (String, u64, Vec<(String, Counts)>);
     let mut top: Vec<Ranked> = Vec::with_capacity(k + 1);
     if k > 0 {
-        let days_until = days_until(&tx)?;
+        let plan = WindowPlan::new(since, Rolled::read(&tx)?);
         let mut st = tx.prepare_cached(
             "SELECT signature, occurrences FROM signatures INDEXED BY signatures_ranking
              WHERE last_seen >= ?1 ORDER BY occurrences DESC",
@@ -580,7 +637,7 @@ pub(crate) fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Resul
                 break;
             }
             let signature: String = row.get(0)?;
-            let counts = signature_window_q(&tx, &signature, since, days_until)?;
+            let counts = signature_window_q(&tx, &signature, &plan)?;
             let n: u64 = counts.iter().map(|(_, c)| c.traces).sum();
             if n == 0 {
                 continue;
@@ -778,8 +835,9 @@ mod tests {
         };
         assert!(explain_list(&conn, &q).contains("USING INDEX traces_signature "));
         // Pattern analysis reads facts from the covering name index only, counts from
-        // bucket ranges, and the partial first hour from one signature's index range.
-        let pattern_reads: [(String, Vec<Value>, &str); 6] = [
+        // bucket ranges, and the partial first hour and the open hours from one
+        // signature's index range.
+        let pattern_reads: [(String, Vec<Value>, &str); 7] = [
             (
                 resource_facts_sql(),
                 vec![
@@ -802,8 +860,21 @@ mod tests {
                     Value::Text("s".into()),
                     Value::Integer(SPAN_HOUR),
                     Value::Integer(0),
+                    Value::Integer(5),
                 ],
-                "SEARCH buckets USING PRIMARY KEY (signature=? AND span=? AND start>?)",
+                "SEARCH buckets USING PRIMARY KEY (signature=? AND span=? AND start>? AND start<?)",
+            ),
+            (
+                // The open hours of a signature (pattern analysis).
+                "SELECT ts, action_type, status, eff FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND ts < ?3"
+                    .into(),
+                vec![
+                    Value::Text("s".into()),
+                    Value::Integer(0),
+                    Value::Integer(5),
+                ],
+                "SEARCH traces USING INDEX traces_signature (signature=? AND ts>? AND ts<?)",
             ),
             (
                 bucket_range_sql(),

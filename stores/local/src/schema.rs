@@ -13,9 +13,11 @@ use super::*;
 /// filter on them walks the covering ts index: two fewer index inserts per trace, two
 /// fewer index builds per bulk load); 7 keeps the day buckets of days before
 /// `day_rollup.until` only (the days since are read from their hours, and a day's rows are
-/// written once it is over: half the bucket writes of a trace of the current day).
-/// Older files are migrated on open.
-pub(crate) const SCHEMA_VERSION: i64 = 7;
+/// written once it is over: half the bucket writes of a trace of the current day); 8 keeps
+/// the hour buckets of hours before `hour_rollup.until` only (the last hours are read from
+/// their traces, and an hour's rows are made from its traces once it is over: a trace of
+/// the last hours writes no bucket at all). Older files are migrated on open.
+pub(crate) const SCHEMA_VERSION: i64 = 8;
 
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS traces (
@@ -35,9 +37,10 @@ CREATE TABLE IF NOT EXISTS traces (
     replicas    INTEGER
 );
 -- Counts of each signature's traces per action type and hour (span 0) or UTC day
--- (span 1) starting at `start` (microseconds), kept on every write: any window's counts
--- are ranges of these plus the traces of its partial first hour. A signature's rows of
--- one span are contiguous, oldest first.
+-- (span 1) starting at `start` (microseconds), for the hours before `hour_rollup.until`
+-- and the days before `day_rollup.until`, kept on every write: any window's counts are
+-- ranges of these plus the traces of its partial first hour and of the hours from
+-- `hour_rollup.until` on. A signature's rows of one span are contiguous, oldest first.
 CREATE TABLE IF NOT EXISTS buckets (
     signature   TEXT NOT NULL,
     span        INTEGER NOT NULL,
@@ -85,6 +88,15 @@ CREATE INDEX IF NOT EXISTS signatures_ranking
 -- from their hour rows, and rolled up into day rows once they are over
 -- (`roll_up_days`). Only grows.
 CREATE TABLE IF NOT EXISTS day_rollup (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    until INTEGER NOT NULL
+);
+
+-- The first hour (µs) whose hour buckets and hour totals are not kept: the hours before
+-- it have their hour rows, kept on every write; the hours from it on (the last
+-- `OPEN_HOURS`) are read from their traces, and rolled up into hour rows once they are
+-- older (`roll_up_hours`). Only grows; never after `day_rollup.until`'s day is over.
+CREATE TABLE IF NOT EXISTS hour_rollup (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     until INTEGER NOT NULL
 );
@@ -261,27 +273,13 @@ fn drop_indexes(tx: &Connection, what: &str, indexes: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Fills `buckets` from every stored trace (a file of schema 3 or older has none): the
-/// hours from the traces, the days from the hours; in the caller's transaction, after
-/// `SCHEMA` created the table.
+/// Fills `buckets` from the stored traces (a file of schema 3 or older has none): the
+/// hours before `hour_rollup.until` from the traces, the days from the hours; in the
+/// caller's transaction, after `SCHEMA` created the tables.
 pub(crate) fn backfill_buckets(tx: &Connection) -> Result<()> {
     let started = std::time::Instant::now();
     tx.execute("DELETE FROM buckets", [])?;
-    let hours = tx.execute(
-        &format!(
-            "INSERT INTO buckets (signature, span, start, action_type, traces, completed,
-                                  failed, rolled_back, eff_sum, eff_n)
-             SELECT signature, {SPAN_HOUR}, {hour} AS h, action_type, COUNT(*),
-                    SUM(status = '{c}'), SUM(status = '{f}'), SUM(status = '{r}'),
-                    COALESCE(SUM(eff), 0.0), COUNT(eff)
-             FROM traces GROUP BY signature, h, action_type",
-            hour = floor_sql("ts", HOUR_US),
-            c = ExecutionStatus::Completed.as_str(),
-            f = ExecutionStatus::Failed.as_str(),
-            r = ExecutionStatus::RolledBack.as_str(),
-        ),
-        [],
-    )?;
+    let hours = insert_hour_rows(tx, i64::MIN, hours_until(tx)?)?;
     let days = insert_day_rows(tx, i64::MIN, i64::MAX)?;
     tracing::info!(
         hours,
@@ -290,6 +288,27 @@ pub(crate) fn backfill_buckets(tx: &Connection) -> Result<()> {
         "filled the embedded store's hour and day buckets from its traces"
     );
     Ok(())
+}
+
+/// Adds the hour buckets of the traces in `[from, to)` (µs), counted per signature, hour
+/// and action type, replacing any there were (the caller keeps no other rows of those
+/// hours); the traces are read in time order (the covering `traces_ts`, when it exists).
+/// Returns how many it wrote.
+pub(crate) fn insert_hour_rows(tx: &Connection, from: i64, to: i64) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "INSERT OR REPLACE INTO buckets (signature, span, start, action_type, traces,
+                                  completed, failed, rolled_back, eff_sum, eff_n)
+             SELECT signature, {SPAN_HOUR}, {hour} AS h, action_type, COUNT(*),
+                    SUM(status = '{c}'), SUM(status = '{f}'), SUM(status = '{r}'),
+                    COALESCE(SUM(eff), 0.0), COUNT(eff)
+             FROM traces WHERE ts >= ?1 AND ts < ?2 GROUP BY signature, h, action_type",
+            hour = floor_sql("ts", HOUR_US),
+            c = ExecutionStatus::Completed.as_str(),
+            f = ExecutionStatus::Failed.as_str(),
+            r = ExecutionStatus::RolledBack.as_str(),
+        ))?
+        .execute(params![from, to])?)
 }
 
 /// Adds the day buckets of the hour buckets that start in `[from, to)` (µs), summed per

@@ -95,6 +95,22 @@ pub(crate) fn day_of(us: i64) -> i64 {
     us - us.rem_euclid(DAY_US)
 }
 
+/// The start (µs) of the hour the time `us` falls in.
+pub(crate) fn hour_floor(us: i64) -> i64 {
+    us - us.rem_euclid(HOUR_US)
+}
+
+/// How many of the last hours (the current one included) are read from their traces
+/// instead of from hour rows: a trace written in them, most of today's, writes no bucket.
+/// Two, so that a trace that arrives a while after its action, in the next hour, still
+/// finds its hour open.
+pub(crate) const OPEN_HOURS: i64 = 2;
+
+/// The first open hour ([`OPEN_HOURS`]) at the time `now` (µs).
+pub(crate) fn open_hours_start(now: i64) -> i64 {
+    hour_floor(now) - (OPEN_HOURS - 1) * HOUR_US
+}
+
 /// Hour buckets changed by one write: `(signature, hour start, action type)` → change.
 type BucketChanges<'a> = HashMap<(&'a str, i64, &'a str), Delta>;
 
@@ -194,7 +210,8 @@ pub(crate) fn end_deferred_buckets(tx: &Connection, cache: &mut AggCache) -> Res
 }
 
 /// Applies `changes` to the hour buckets, to the day buckets that hold those hours and
-/// to the `totals` of both.
+/// to the `totals` of both; a change to an open hour (from `hour_rollup.until` on) has
+/// none: its traces are its counts.
 ///
 /// Rows are written in key order (signature, span, start, action type), so consecutive
 /// upserts land on the same or the next page of the table instead of random ones.
@@ -202,12 +219,17 @@ fn bump_buckets<'a>(
     tx: &Connection,
     changes: impl IntoIterator<Item = ((&'a str, i64, &'a str), Delta)>,
 ) -> Result<()> {
-    // The days that are over get their day rows first; a change to a day from `until` on
-    // goes to its hour rows only.
-    let until = roll_up_days(tx, day_of(now_us()))?;
+    // The write rolled the hours and days up before it changed anything (a roll-up here
+    // would count its changes twice); a change to a day from `day_rollup.until` on goes
+    // to its hour rows only.
+    let open_from = hours_until(tx)?;
+    let until = days_until(tx)?;
     let mut rows: BTreeMap<(&str, i64, i64, &str), Delta> = BTreeMap::new();
     let mut totals: BTreeMap<(i64, i64), Delta> = BTreeMap::new();
     for ((signature, hour, action_type), d) in changes {
+        if hour >= open_from {
+            continue;
+        }
         rows.entry((signature, SPAN_HOUR, hour, action_type))
             .or_default()
             .add(&d);
@@ -234,6 +256,56 @@ pub(crate) fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// The first hour without hour rows (`hour_rollup.until`): the hours before it have
+/// theirs, the hours from it on are read from their traces.
+pub(crate) fn hours_until(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT until FROM hour_rollup WHERE id = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Rolls up the hours before `to`'s hour ([`roll_up_hours`]), then the days before the
+/// day of the first hour left open ([`roll_up_days`]): a day gets its rows only once all
+/// its hours have theirs. Returns the first hour and the first day without rows.
+pub(crate) fn roll_up(tx: &Connection, to: i64) -> Result<(i64, i64)> {
+    let hours = roll_up_hours(tx, hour_floor(to))?;
+    let days = roll_up_days(tx, day_of(hours))?;
+    Ok((hours, days))
+}
+
+/// Makes the hour rows (buckets and totals) of the hours from `hour_rollup.until` to `to`
+/// (an hour's start, µs) from their traces, and moves `until` to `to`; returns the first
+/// hour without hour rows. A no-op until an open hour is older than the [`OPEN_HOURS`]:
+/// once an hour, at its first write, the writer reads the traces of the hours that closed
+/// (a range of the time index).
+pub(crate) fn roll_up_hours(tx: &Connection, to: i64) -> Result<i64> {
+    let from = hours_until(tx)?;
+    if to <= from {
+        return Ok(from);
+    }
+    let started = std::time::Instant::now();
+    let rows = insert_hour_rows(tx, from, to)?;
+    tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO totals (span, start, {COUNT_COLUMNS})
+         SELECT {SPAN_HOUR}, {hour} AS h, COUNT(*), SUM(status = '{c}'), SUM(status = '{f}'),
+                SUM(status = '{r}'), COALESCE(SUM(eff), 0.0), COUNT(eff)
+         FROM traces WHERE ts >= ?1 AND ts < ?2 GROUP BY h",
+        hour = floor_sql("ts", HOUR_US),
+        c = ExecutionStatus::Completed.as_str(),
+        f = ExecutionStatus::Failed.as_str(),
+        r = ExecutionStatus::RolledBack.as_str(),
+    ))?
+    .execute(params![from, to])?;
+    tx.prepare_cached("UPDATE hour_rollup SET until = ?1 WHERE id = 1")?
+        .execute([to])?;
+    tracing::debug!(
+        rows,
+        ms = started.elapsed().as_millis() as u64,
+        "embedded store: hour buckets of the hours that closed"
+    );
+    Ok(to)
 }
 
 /// The first day without day rows (`day_rollup.until`): the days before it have theirs.
@@ -363,6 +435,8 @@ pub(crate) fn put_batch(
     let mut buckets: BucketChanges<'_> = HashMap::new();
     let mut new_signatures = 0i64;
     let mut created = 0i64;
+    // Hours from here on are open: their traces are their counts.
+    let (open_from, _) = roll_up(tx, open_hours_start(now_us()))?;
     for (t, body) in traces.iter().zip(bodies) {
         let inserted = tx
             .prepare_cached(
@@ -399,10 +473,13 @@ pub(crate) fn put_batch(
             continue;
         }
         created += 1;
-        buckets
-            .entry((&t.signature, hour_us(t), &t.action_type))
-            .or_default()
-            .add(&Delta::of(&Counts::of_trace(t), 1));
+        let hour = hour_us(t);
+        if hour < open_from {
+            buckets
+                .entry((&t.signature, hour, &t.action_type))
+                .or_default()
+                .add(&Delta::of(&Counts::of_trace(t), 1));
+        }
         match aggs.get_mut(&t.signature) {
             Some(a) => a.add(t),
             None => {
@@ -451,6 +528,7 @@ pub(crate) fn set_effectiveness_tx(
     let Some(body) = body else {
         return Ok(None);
     };
+    roll_up(tx, open_hours_start(now_us()))?;
     write_held_back(tx, cache)?;
     let mut trace: ActionTrace = serde_json::from_str(&body)?;
     let old = trace.effectiveness_score();
@@ -491,6 +569,7 @@ pub(crate) fn delete_tx(
     cache: &mut AggCache,
     ids: &[String],
 ) -> Result<Vec<bool>> {
+    roll_up(tx, open_hours_start(now_us()))?;
     write_held_back(tx, cache)?;
     let mut out = Vec::with_capacity(ids.len());
     // Aggregates touched, with whether their bounds must be read again.
@@ -561,7 +640,8 @@ pub(crate) fn delete_tx(
 /// Sets `agg`'s time bounds and display fields from the signature's remaining traces
 /// ([`SignatureAggregate::set_bounds`]): its oldest and newest trace (ties: the one
 /// stored last, as [`SignatureAggregate::add`] keeps), and each action type's newest,
-/// found in the newest hour bucket of that type. `false` when no trace is left.
+/// found in the open hours' traces or else in the newest hour bucket of that type.
+/// `false` when no trace is left.
 fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<bool> {
     let sig = agg.signature.clone();
     let trace = |sql: &str| -> Result<Option<ActionTrace>> {
@@ -586,7 +666,19 @@ fn read_bounds(tx: &Connection, agg: &mut SignatureAggregate) -> Result<bool> {
         return Ok(false);
     };
     let mut last = BTreeMap::new();
+    let open_from = hours_until(tx)?;
     for action in agg.actions.keys() {
+        // The open hours have no rows: their traces first.
+        let open: Option<i64> = tx
+            .prepare_cached(
+                "SELECT MAX(ts) FROM traces INDEXED BY traces_signature
+                 WHERE signature = ?1 AND ts >= ?2 AND action_type = ?3",
+            )?
+            .query_row(params![sig, open_from, action], |r| r.get(0))?;
+        if let Some(ts) = open {
+            last.insert(action.clone(), from_micros(ts)?);
+            continue;
+        }
         let hour: Option<i64> = tx
             .prepare_cached(
                 "SELECT start FROM buckets WHERE signature = ?1 AND span = ?2

@@ -232,7 +232,7 @@ fn refuses_a_newer_schema_version() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 7);
+    assert_eq!(v, 8);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -352,7 +352,7 @@ async fn migrates_a_schema_5_file() {
         assert!(!got.is_empty(), "{q:?}");
         assert_eq!(&got, want, "{q:?}");
     }
-    assert_eq!(pragma(dir.path(), "user_version"), 7);
+    assert_eq!(pragma(dir.path(), "user_version"), 8);
 }
 
 /// A schema-1 file (no `eff`/`replicas` columns) is migrated on open, and pattern
@@ -437,7 +437,7 @@ async fn migrates_a_schema_1_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 7);
+    assert_eq!(v, 8);
     let sql: String = conn
         .query_row(
             "SELECT sql FROM sqlite_master WHERE name = 'traces_name'",
@@ -515,7 +515,7 @@ async fn migrates_a_schema_2_file() {
         index_names(dir.path(), "signatures"),
         ["signatures_ranking", "sqlite_autoindex_signatures_1"]
     );
-    assert_eq!(pragma(dir.path(), "user_version"), 7);
+    assert_eq!(pragma(dir.path(), "user_version"), 8);
 }
 
 /// The writer keeps aggregates decoded between writes; when another process (here a
