@@ -317,9 +317,9 @@ pub(crate) fn days_until(conn: &Connection) -> Result<i64> {
 
 /// Makes the day rows (buckets and totals) of the days from `day_rollup.until` to `to`
 /// (a UTC midnight, µs) from their hour rows, and moves `until` to `to`; returns the
-/// first day without day rows. A no-op until a day is over: once a day, at its first
-/// bucket write, the writer reads the hour rows of the days since (a pass over the bucket
-/// table, which is ordered by signature first).
+/// first day without day rows. A no-op until a day's hours all have rows ([`roll_up`]):
+/// once a day, at the first write after that, the writer reads the hour rows of the days
+/// since (a pass over the bucket table, which is ordered by signature first).
 pub(crate) fn roll_up_days(tx: &Connection, to: i64) -> Result<i64> {
     let from = days_until(tx)?;
     if to <= from {
