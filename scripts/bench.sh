@@ -23,7 +23,7 @@
 #      timestamps), traces/s;
 #   3b. batched HTTP ingest into fresh stores, one server each: 8 and 16 connections,
 #      100 000 and 200 000 time-ordered traces (quick: 50 000), traces/s and the
-#      store writer thread's CPU per trace (from /proc).
+#      CPU per trace of the store writer thread and of the whole server (from /proc).
 #
 # Environment:
 #   BENCH_QUICK=1     10 s per load run, 10k/100k traces for pattern analysis, smaller ingest
@@ -184,22 +184,26 @@ fresh_ingest() {
     done
     echo 0
   }
+  # server_cpu PID: CPU ticks (user + system) of the whole server process so far.
+  server_cpu() { awk '{print $14 + $15}' /proc/"$1"/stat; }
   for n in $FRESH_SIZES; do
     for c in 8 16; do
       rm -rf "$TMP/fresh-data"
       KUBERNAUT_CONTEXT_TOKENS=$TOKEN RUST_LOG=warn start_server "$TMP/fresh-data" "$(free_port)" --store local
-      cpu0=$(writer_cpu "$SERVER_PID")
+      cpu0=$(writer_cpu "$SERVER_PID"); all0=$(server_cpu "$SERVER_PID")
       res=$(python3 scripts/bench-ingest.py "$SERVER_URL" "$TOKEN" "$n" "$c" "fresh-$RANDOM" time | sed -n 's/^RESULT //p')
-      cpu1=$(writer_cpu "$SERVER_PID")
+      cpu1=$(writer_cpu "$SERVER_PID"); all1=$(server_cpu "$SERVER_PID")
       stop_server
       [ -n "$res" ] || { cat "$TMP/fresh-data.server.log"; echo "ingest run printed no result"; exit 1; }
       python3 -c '
 import json, sys
 r = json.loads(sys.argv[1]); n, c = int(sys.argv[2]), int(sys.argv[3])
-us = (float(sys.argv[5]) - float(sys.argv[4])) / float(sys.argv[6]) * 1e6 / n
-print("%7d traces, %2d connections: %6.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; writer CPU %.0f us/trace"
-      % (n, c, r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], us))
-' "$res" "$n" "$c" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
+tick = 1e6 / float(sys.argv[6]) / n
+us = (float(sys.argv[5]) - float(sys.argv[4])) * tick
+all_us = (float(sys.argv[8]) - float(sys.argv[7])) * tick
+print("%7d traces, %2d connections: %6.0f traces/s; per batch p50 %.1f ms, p99 %.1f ms; errors %d; CPU per trace: writer %.0f us, server %.0f us"
+      % (n, c, r["traces_per_s"], r["p50_ms"], r["p99_ms"], r["errors"], us, all_us))
+' "$res" "$n" "$c" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$all0" "$all1"
     done
   done
   rm -rf "$TMP/fresh-data"
