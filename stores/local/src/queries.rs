@@ -498,7 +498,7 @@ pub(crate) fn window_counts_q(
 }
 
 /// [`Store::window_totals`]: the `totals` rows of the window's whole hours and days and
-/// the traces of its partial first hour.
+/// the traces of its partial first hour and of the open hours.
 pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
     let plan = WindowPlan::new(since, Rolled::read(tx)?);
     let mut c = bucket_totals(tx, &plan)?;

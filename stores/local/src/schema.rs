@@ -95,7 +95,7 @@ CREATE TABLE IF NOT EXISTS day_rollup (
 -- The first hour (µs) whose hour buckets and hour totals are not kept: the hours before
 -- it have their hour rows, kept on every write; the hours from it on (the last
 -- `OPEN_HOURS`) are read from their traces, and rolled up into hour rows once they are
--- older (`roll_up_hours`). Only grows; never after `day_rollup.until`'s day is over.
+-- older (`roll_up_hours`). Only grows; `day_rollup.until` is never after its day.
 CREATE TABLE IF NOT EXISTS hour_rollup (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     until INTEGER NOT NULL
