@@ -342,6 +342,8 @@ impl Rolled {
 struct WindowPlan {
     traces: [(i64, i64); 2],
     buckets: [(i64, i64, i64); 3],
+    /// The whole hours the bucket ranges cover, for a read of hour rows alone.
+    hours: (i64, i64),
 }
 
 impl WindowPlan {
@@ -351,6 +353,7 @@ impl WindowPlan {
             return WindowPlan {
                 traces: [(since, i64::MAX), (0, 0)],
                 buckets: [NONE; 3],
+                hours: (0, 0),
             };
         }
         // `whole` <= `hours`: the open hours start on an hour.
@@ -368,6 +371,7 @@ impl WindowPlan {
         WindowPlan {
             traces: [(since, whole), (rolled.hours, i64::MAX)],
             buckets,
+            hours: (whole, rolled.hours),
         }
     }
 
@@ -407,15 +411,14 @@ pub(crate) fn pattern_input_q(conn: &Connection, r: &PatternRequest) -> Result<P
     add_trace_hours(conn, &r.signature, head, &mut buckets)?;
     {
         let mut st = conn.prepare_cached(&hour_buckets_sql())?;
-        for (_, from, to) in plan.bucket_ranges() {
-            let mut rows = st.query(params![r.signature, SPAN_HOUR, from, to])?;
-            while let Some(row) = rows.next()? {
-                buckets.push(HourBucket {
-                    hour: from_micros(row.get(0)?)?,
-                    action_type: row.get(1)?,
-                    counts: counts_at(row, 2)?,
-                });
-            }
+        let (from, to) = plan.hours;
+        let mut rows = st.query(params![r.signature, SPAN_HOUR, from, to])?;
+        while let Some(row) = rows.next()? {
+            buckets.push(HourBucket {
+                hour: from_micros(row.get(0)?)?,
+                action_type: row.get(1)?,
+                counts: counts_at(row, 2)?,
+            });
         }
     }
     add_trace_hours(conn, &r.signature, tail, &mut buckets)?;
