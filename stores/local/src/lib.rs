@@ -358,27 +358,32 @@ impl LocalStore {
         // A new file reads its last hours from their traces at once; one of schema 7 or
         // older keeps every hour row it has, so its open hours start after the last of
         // them (and after the current hour).
+        // (A file of schema 8 has its row: no pass over its buckets at every open.)
         let now = now_us();
         let hours_from = if version == 0 {
-            open_hours_start(now)
-        } else {
+            Some(open_hours_start(now))
+        } else if version < 8 {
             let last: Option<i64> = tx.query_row(
                 &format!("SELECT MAX(start) FROM buckets WHERE span = {SPAN_HOUR}"),
                 [],
                 |r| r.get(0),
             )?;
-            (hour_floor(now_us()) + HOUR_US).max(last.map_or(i64::MIN, |h| h + HOUR_US))
+            Some((hour_floor(now) + HOUR_US).max(last.map_or(i64::MIN, |h| h + HOUR_US)))
+        } else {
+            None
         };
-        tx.execute(
-            "INSERT OR IGNORE INTO hour_rollup (id, until) VALUES (1, ?1)",
-            [hours_from],
-        )?;
+        if let Some(from) = hours_from {
+            tx.execute(
+                "INSERT OR IGNORE INTO hour_rollup (id, until) VALUES (1, ?1)",
+                [from],
+            )?;
+        }
         // A new file, or one of schema 6 or older, whose day rows are all kept: the days
         // from today on (from the day of the first open hour, if earlier) are read from
         // their hours from now on.
         tx.execute(
             "INSERT OR IGNORE INTO day_rollup (id, until) VALUES (1, ?1)",
-            [day_of(hours_from.min(now))],
+            [day_of(hours_from.unwrap_or(now).min(now))],
         )?;
         // Indexes missing (a bulk load interrupted, a migration) are built with the
         // sorter's small buffers, as at the end of a bulk load; an interrupted bulk load
