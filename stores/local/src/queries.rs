@@ -307,7 +307,7 @@ fn bucket_range_sql() -> String {
 /// Where a window starting at `since` (µs) stops being a partial hour: the start of its
 /// first whole hour (`since` itself when it starts an hour).
 fn first_whole_hour(since: i64) -> i64 {
-    let h0 = since - since.rem_euclid(HOUR_US);
+    let h0 = hour_floor(since);
     if h0 == since { h0 } else { h0 + HOUR_US }
 }
 
@@ -885,6 +885,19 @@ mod tests {
             let plan = explain(&conn, &format!("EXPLAIN QUERY PLAN {sql}"), vals);
             assert!(plan.contains(want), "{sql}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
+        // The roll-up of the hours that closed reads their traces from the covering time
+        // index only (its grouping sorts them).
+        for sql in [hour_rows_sql(), hour_totals_sql()] {
+            let plan = explain(
+                &conn,
+                &format!("EXPLAIN QUERY PLAN {sql}"),
+                vec![Value::Integer(0), Value::Integer(5)],
+            );
+            assert!(
+                plan.contains("SEARCH traces USING COVERING INDEX traces_ts (ts>? AND ts<?)"),
+                "{sql}: {plan}"
+            );
         }
     }
 

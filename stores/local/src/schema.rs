@@ -290,24 +290,56 @@ pub(crate) fn backfill_buckets(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The traces with `ts` from ?1 up to ?2 (excluded) grouped by `group`: the columns
+/// `keys`, then the values of the [`COUNT_COLUMNS`].
+fn trace_counts_select(keys: &str, group: &str) -> String {
+    format!(
+        "SELECT {keys}, COUNT(*), SUM(status = '{c}'), SUM(status = '{f}'), SUM(status = '{r}'),
+                COALESCE(SUM(eff), 0.0), COUNT(eff)
+         FROM traces WHERE ts >= ?1 AND ts < ?2 GROUP BY {group}",
+        c = ExecutionStatus::Completed.as_str(),
+        f = ExecutionStatus::Failed.as_str(),
+        r = ExecutionStatus::RolledBack.as_str(),
+    )
+}
+
+/// [`insert_hour_rows`]' statement.
+pub(crate) fn hour_rows_sql() -> String {
+    let keys = format!(
+        "signature, {SPAN_HOUR}, {} AS h, action_type",
+        floor_sql("ts", HOUR_US)
+    );
+    format!(
+        "INSERT OR REPLACE INTO buckets (signature, span, start, action_type, {COUNT_COLUMNS})
+         {}",
+        trace_counts_select(&keys, "signature, h, action_type")
+    )
+}
+
+/// [`insert_hour_totals`]' statement.
+pub(crate) fn hour_totals_sql() -> String {
+    let keys = format!("{SPAN_HOUR}, {} AS h", floor_sql("ts", HOUR_US));
+    format!(
+        "INSERT OR REPLACE INTO totals (span, start, {COUNT_COLUMNS}) {}",
+        trace_counts_select(&keys, "h")
+    )
+}
+
 /// Adds the hour buckets of the traces in `[from, to)` (µs), counted per signature, hour
 /// and action type, replacing any there were (the caller keeps no other rows of those
-/// hours); the traces are read in time order (the covering `traces_ts`, when it exists).
-/// Returns how many it wrote.
+/// hours); the traces are read in time order from the covering `traces_ts` when it exists
+/// (a unit test checks the plan). Returns how many it wrote.
 pub(crate) fn insert_hour_rows(tx: &Connection, from: i64, to: i64) -> Result<usize> {
     Ok(tx
-        .prepare_cached(&format!(
-            "INSERT OR REPLACE INTO buckets (signature, span, start, action_type, traces,
-                                  completed, failed, rolled_back, eff_sum, eff_n)
-             SELECT signature, {SPAN_HOUR}, {hour} AS h, action_type, COUNT(*),
-                    SUM(status = '{c}'), SUM(status = '{f}'), SUM(status = '{r}'),
-                    COALESCE(SUM(eff), 0.0), COUNT(eff)
-             FROM traces WHERE ts >= ?1 AND ts < ?2 GROUP BY signature, h, action_type",
-            hour = floor_sql("ts", HOUR_US),
-            c = ExecutionStatus::Completed.as_str(),
-            f = ExecutionStatus::Failed.as_str(),
-            r = ExecutionStatus::RolledBack.as_str(),
-        ))?
+        .prepare_cached(&hour_rows_sql())?
+        .execute(params![from, to])?)
+}
+
+/// Adds the hour totals of the traces in `[from, to)` (µs), as [`insert_hour_rows`] the
+/// buckets.
+pub(crate) fn insert_hour_totals(tx: &Connection, from: i64, to: i64) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(&hour_totals_sql())?
         .execute(params![from, to])?)
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn hour_floor(us: i64) -> i64 {
 }
 
 /// How many of the last hours (the current one included) are read from their traces
-/// instead of from hour rows: a trace written in them, most of today's, writes no bucket.
+/// instead of from hour rows: a trace written in them (live traffic) writes no bucket.
 /// Two, so that a trace that arrives a while after its action, in the next hour, still
 /// finds its hour open.
 pub(crate) const OPEN_HOURS: i64 = 2;
@@ -287,17 +287,7 @@ pub(crate) fn roll_up_hours(tx: &Connection, to: i64) -> Result<i64> {
     }
     let started = std::time::Instant::now();
     let rows = insert_hour_rows(tx, from, to)?;
-    tx.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO totals (span, start, {COUNT_COLUMNS})
-         SELECT {SPAN_HOUR}, {hour} AS h, COUNT(*), SUM(status = '{c}'), SUM(status = '{f}'),
-                SUM(status = '{r}'), COALESCE(SUM(eff), 0.0), COUNT(eff)
-         FROM traces WHERE ts >= ?1 AND ts < ?2 GROUP BY h",
-        hour = floor_sql("ts", HOUR_US),
-        c = ExecutionStatus::Completed.as_str(),
-        f = ExecutionStatus::Failed.as_str(),
-        r = ExecutionStatus::RolledBack.as_str(),
-    ))?
-    .execute(params![from, to])?;
+    insert_hour_totals(tx, from, to)?;
     tx.prepare_cached("UPDATE hour_rollup SET until = ?1 WHERE id = 1")?
         .execute([to])?;
     tracing::debug!(
