@@ -36,6 +36,17 @@ fn traces(n: i64, prefix: &str, newest: DateTime<Utc>) -> Vec<ActionTrace> {
         .collect()
 }
 
+/// A manual assessment with `score`, made at `now`.
+fn manual(score: f64, now: DateTime<Utc>) -> Effectiveness {
+    Effectiveness {
+        score,
+        criteria: Default::default(),
+        assessed_at: Some(now),
+        method: AssessmentMethod::Manual,
+        notes: None,
+    }
+}
+
 fn rounded(c: &Counts) -> String {
     format!(
         "{}/{}/{}/{}/{:.6}/{}",
@@ -144,13 +155,7 @@ async fn day_rows_are_made_once_a_day_is_over_and_counts_stay_exact() {
 
     // A delete and an assessment in the open hours change no bucket (their traces are
     // their counts), and ones before them change their rows.
-    let assessed = Effectiveness {
-        score: 0.35,
-        criteria: Default::default(),
-        assessed_at: Some(now),
-        method: AssessmentMethod::Manual,
-        notes: None,
-    };
+    let assessed = manual(0.35, now);
     both(&local, &mem, async |s| {
         let gone = vec![first[2].action_id.clone(), first[9].action_id.clone()];
         assert_eq!(s.delete_traces(&gone).await.unwrap(), vec![true, true]);
@@ -258,13 +263,7 @@ async fn a_schema_7_file_keeps_its_hour_rows_and_counts_stay_exact() {
 
     // Writes, deletes and assessments in the current hour change its rows.
     let more = traces(5, "b", now);
-    let assessed = Effectiveness {
-        score: 0.9,
-        criteria: Default::default(),
-        assessed_at: Some(now),
-        method: AssessmentMethod::Manual,
-        notes: None,
-    };
+    let assessed = manual(0.9, now);
     both(&local, &mem, async |s| {
         s.put_traces(&more).await.unwrap();
         // The last two traces of one hour, signature and action type.
