@@ -42,7 +42,7 @@ ensure_venv() {
 
 want_all=${1:-all}
 case "$want_all" in
-  all|tools)  ensure_venv tools "moto[server]==5.2.5 kubernetes-validate==1.37.0 cfn-lint==1.58.0 schemathesis==4.32.5 cargo-lambda==1.9.2" ;;&
+  all|tools)  ensure_venv tools "moto[server]==5.2.5 kubernetes-validate==1.37.0 cfn-lint==1.58.0 schemathesis==4.32.5 hypothesis==6.170.27 cargo-lambda==1.9.2" ;;&
   all|holmes) ensure_venv holmes "holmesgpt==0.45.0" ;;&
   all|checkov) ensure_venv checkov "checkov==3.3.30" ;;
 esac
