@@ -250,6 +250,13 @@ fn counts_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Counts> {
     })
 }
 
+/// The [`Counts`] of one trace whose status is column `i` of `row` and effectiveness
+/// column `i + 1`.
+fn trace_counts_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Counts> {
+    let status = row.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?;
+    Ok(Counts::of(parse_status(status)?, row.get(i + 1)?))
+}
+
 /// A signature's (?1) hour buckets (span ?2) from ?3 up to ?4 (excluded), oldest first.
 fn hour_buckets_sql() -> String {
     format!(
@@ -279,10 +286,7 @@ fn add_trace_hours(
     let mut st = conn.prepare_cached(SIGNATURE_TRACES_SQL)?;
     let mut rows = st.query(params![signature, from, to])?;
     while let Some(row) = rows.next()? {
-        let c = Counts::of(
-            parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
-            row.get(3)?,
-        );
+        let c = trace_counts_at(row, 2)?;
         let hour = hour_floor(row.get(0)?);
         hours.entry((hour, row.get(1)?)).or_default().add(&c);
     }
@@ -386,11 +390,12 @@ impl WindowPlan {
     }
 }
 
-/// `counts` of `key` in a short list of (key, counts), added to the entry or appended.
-fn add_counts<K: PartialEq>(list: &mut Vec<(K, Counts)>, key: K, counts: &Counts) {
-    match list.iter_mut().find(|(k, _)| *k == key) {
+/// `counts` of `key` in a short list of (action type, counts), added to the entry or
+/// appended (the key is copied only then).
+fn add_counts(list: &mut Vec<(String, Counts)>, key: &str, counts: &Counts) {
+    match list.iter_mut().find(|(k, _)| k == key) {
         Some((_, c)) => c.add(counts),
-        None => list.push((key, *counts)),
+        None => list.push((key.to_string(), *counts)),
     }
 }
 
@@ -483,7 +488,7 @@ pub(crate) fn window_counts_q(
     let mut traced = trace_counts_by_signature(conn, &plan)?;
     for (sig, counts) in per_sig.iter_mut() {
         for (action, c) in traced.remove(sig.as_str()).unwrap_or_default() {
-            add_counts(counts, action, &c);
+            add_counts(counts, &action, &c);
         }
     }
     drop(tx);
@@ -511,10 +516,7 @@ pub(crate) fn window_totals_q(tx: &Connection, since: i64) -> Result<Counts> {
     for (from, to) in plan.trace_ranges() {
         let mut rows = st.query(params![from, to])?;
         while let Some(row) = rows.next()? {
-            c.add(&Counts::of(
-                parse_status(row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?)?,
-                row.get(1)?,
-            ));
+            c.add(&trace_counts_at(row, 0)?);
         }
     }
     Ok(c)
@@ -551,20 +553,14 @@ fn trace_counts_by_signature(
     for (from, to) in plan.trace_ranges() {
         let mut rows = st.query(params![from, to])?;
         while let Some(row) = rows.next()? {
-            let c = Counts::of(
-                parse_status(row.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?)?,
-                row.get(3)?,
-            );
+            let c = trace_counts_at(row, 2)?;
             let sig = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
             let action = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
             let list = match out.get_mut(sig) {
                 Some(l) => l,
                 None => out.entry(sig.to_string()).or_default(),
             };
-            match list.iter_mut().find(|(k, _)| k == action) {
-                Some((_, acc)) => acc.add(&c),
-                None => list.push((action.to_string(), c)),
-            }
+            add_counts(list, action, &c);
         }
     }
     Ok(out)
@@ -582,11 +578,7 @@ fn add_bucket_ranges(
         let mut rows = st.query(params![signature, span, from, to])?;
         while let Some(row) = rows.next()? {
             let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            let c = counts_at(row, 1)?;
-            match out.iter_mut().find(|(k, _)| k == action) {
-                Some((_, acc)) => acc.add(&c),
-                None => out.push((action.to_string(), c)),
-            }
+            add_counts(out, action, &counts_at(row, 1)?);
         }
     }
     Ok(())
@@ -624,7 +616,7 @@ pub(crate) fn window_summary_q(conn: &Connection, since: i64, k: usize) -> Resul
             let mut counts = Vec::new();
             add_bucket_ranges(&mut buckets, &signature, &plan, &mut counts)?;
             for (action, c) in traced.remove(&signature).unwrap_or_default() {
-                add_counts(&mut counts, action, &c);
+                add_counts(&mut counts, &action, &c);
             }
             counts.retain(|(_, c)| !c.is_empty());
             let n: u64 = counts.iter().map(|(_, c)| c.traces).sum();
